@@ -1,0 +1,167 @@
+// The results store: one SQLite file with runs, params, metrics, artifacts, provenance and a
+// content-addressed blob store. Tables follow MLflow's shape so sqlite3, pandas or Datasette
+// can read them directly (see db/schema.sql).
+#pragma once
+
+#include "harness/common/common.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace SQLite {
+class Database;
+}
+
+namespace detlab::db {
+
+// Status of a run. Only "done" runs are skipped when a sweep resumes.
+inline constexpr const char* kStatusDone = "done";
+inline constexpr const char* kStatusFailed = "failed";
+inline constexpr const char* kStatusTimeout = "timeout";
+
+struct Metric {
+    std::string key;
+    double value = 0;
+    std::int64_t step = 0;
+};
+
+struct Artifact {
+    std::string name; // e.g. "bitstream.bin", "weights.bin", "yosys.log"
+    Bytes bytes;
+};
+
+// Everything one run produced. A run is written in a single transaction by Store::record_run,
+// so a run is either wholly present or absent: a killed sweep never leaves half a run behind.
+struct RunResult {
+    std::string id;         // run_id(kind, config_json, repeat)
+    std::string experiment; // experiment name ("" for ad-hoc CLI runs: stored as "adhoc")
+    std::string kind;       // "toolchain" or "train"
+    std::string config_json;
+    int repeat = 0;
+    std::string status = kStatusDone;
+    std::string message; // the tool's own error text for failed/timeout runs
+    double started_at = 0;  // unix seconds
+    double wall_seconds = 0;
+    std::string host;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::vector<Metric> metrics;
+    std::vector<Artifact> artifacts;
+    std::map<std::string, std::string> provenance;
+
+    void add_param(std::string key, std::string value);
+    void add_metric(std::string key, double value, std::int64_t step = 0);
+    void add_artifact(std::string name, Bytes bytes);
+    void add_artifact(std::string name, std::string_view text);
+};
+
+// A run id is the first 16 hex digits of SHA-256 over kind, canonical config and repeat index,
+// so the same configuration always maps to the same id on any machine (resume, shards, merge).
+std::string run_id(const std::string& kind, const std::string& canonical_config_json, int repeat);
+
+struct RunRow {
+    std::string id, experiment, kind, config_json, status, message, host;
+    int repeat = 0;
+    double started_at = 0, wall_seconds = 0;
+};
+
+struct RunFilter {
+    std::optional<std::string> experiment, kind, status;
+};
+
+struct StoreInfo {
+    int schema_version = 0;
+    std::map<std::string, std::int64_t> row_counts; // per table
+    std::int64_t file_bytes = 0;                     // database file plus WAL
+    std::int64_t blob_count = 0;
+    std::int64_t blob_raw_bytes = 0;        // sum of distinct blobs' raw sizes
+    std::int64_t blob_stored_bytes = 0;     // compressed bytes actually stored
+    std::int64_t artifact_raw_bytes = 0;    // raw bytes referenced by all artifacts (with repeats)
+    double dedup_ratio() const;             // artifact_raw_bytes / blob_raw_bytes
+};
+
+struct CheckReport {
+    bool ok = true;
+    std::string integrity;                 // PRAGMA integrity_check result ("ok" when fine)
+    std::int64_t blobs_checked = 0;
+    std::vector<std::string> problems;     // one line per bad blob or dangling artifact
+};
+
+// Thrown when a blob's bytes do not hash to its name; the message names the blob.
+class BlobCorrupt : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Store {
+public:
+    // Opens or creates the database and migrates it to the current schema.
+    // A path that is not writable or not a SQLite database raises InputError naming the path.
+    explicit Store(const std::filesystem::path& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    const std::filesystem::path& path() const { return path_; }
+    int schema_version() const;
+
+    void put_experiment(const std::string& name, const std::string& source_text);
+    std::optional<std::string> experiment_source(const std::string& name) const;
+
+    // Writes the whole run (row, params, metrics, blobs, artifacts, provenance) in one
+    // BEGIN IMMEDIATE transaction, replacing any earlier attempt with the same id.
+    void record_run(const RunResult& run);
+    bool run_done(const std::string& id) const;
+    std::optional<RunRow> run(const std::string& id) const;
+    std::vector<RunRow> runs(const RunFilter& filter = {}) const;
+    std::vector<std::pair<std::string, std::string>> params(const std::string& run_id) const;
+    std::vector<Metric> metrics(const std::string& run_id) const;
+    std::map<std::string, std::string> artifacts(const std::string& run_id) const; // name->sha
+    std::map<std::string, std::string> provenance(const std::string& run_id) const;
+
+    // Content-addressed blobs: stored zstd-compressed once, verified on every read.
+    std::string put_blob(std::span<const std::uint8_t> bytes);
+    Bytes get_blob(const std::string& sha256) const; // throws BlobCorrupt or std::out_of_range
+    std::optional<Bytes> artifact_bytes(const std::string& run_id, const std::string& name) const;
+
+    // A small key -> blob map for reusable intermediate results (e.g. a synthesis netlist keyed
+    // by the hash of its inputs), so a seed sweep synthesises once.
+    std::optional<std::string> cache_lookup(const std::string& key) const;
+    void cache_store(const std::string& key, const std::string& sha256);
+
+    StoreInfo info() const;
+    CheckReport check() const;
+
+    // Copies every run and blob of `other` into this store (shard merge). Runs already present
+    // with identical content are skipped; runs whose content differs are returned as conflicts.
+    struct MergeReport {
+        std::int64_t runs_added = 0, runs_skipped = 0, blobs_added = 0;
+        std::vector<std::string> conflicts;
+    };
+    MergeReport merge_from(const std::filesystem::path& other);
+
+    // For read-only analysis queries that the methods above do not cover.
+    SQLite::Database& database() const;
+
+private:
+    std::filesystem::path path_;
+    std::unique_ptr<SQLite::Database> db_;
+};
+
+// What a domain's run function gets besides its configuration.
+struct RunContext {
+    Store* store = nullptr;            // for reusable intermediate results; may be null
+    std::filesystem::path work_root;   // scratch space; each run makes its own directory in it
+    std::string experiment;
+    const std::atomic<bool>* cancel = nullptr; // set on Ctrl-C: stop soon, report "failed"
+};
+
+// Captures tool versions, git commit and dirty flag, host, CPU, cores, OS and the
+// environment variables that affect the tools. Tool versions are probed once per process.
+std::map<std::string, std::string> capture_provenance();
+
+} // namespace detlab::db

@@ -1,0 +1,28 @@
+// The `detlab` command line. Each cmd_*.cpp file adds its subcommands through a static
+// Registration, so a new command is one new file and main.cpp never changes.
+// The command layer parses and prints; the work happens in the modules it calls.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace detlab::cli {
+
+// Options every subcommand may share.
+struct GlobalOptions {
+    std::string db_path = "detlab.db";
+};
+
+using Registrar = std::function<void(CLI::App& app, GlobalOptions& global)>;
+
+// `order` sorts commands in --help (lower first).
+struct Registration {
+    Registration(int order, Registrar registrar);
+};
+
+// Adds the standard --db option to a subcommand.
+void add_db_option(CLI::App& command, GlobalOptions& global);
+
+} // namespace detlab::cli

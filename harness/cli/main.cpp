@@ -1,0 +1,55 @@
+#include "harness/cli/cli.h"
+#include "harness/common/common.h"
+
+#include <algorithm>
+#include <iostream>
+#include <vector>
+
+namespace detlab::cli {
+namespace {
+std::vector<std::pair<int, Registrar>>& registry() {
+    static std::vector<std::pair<int, Registrar>> entries;
+    return entries;
+}
+} // namespace
+
+Registration::Registration(int order, Registrar registrar) {
+    registry().emplace_back(order, std::move(registrar));
+}
+
+void add_db_option(CLI::App& command, GlobalOptions& global) {
+    command.add_option("--db", global.db_path, "results database (SQLite)")
+        ->capture_default_str();
+}
+} // namespace detlab::cli
+
+int main(int argc, char** argv) {
+    using namespace detlab;
+    CLI::App app{"detlab: measures nondeterminism in FPGA toolchains and in neural-network "
+                 "training side by side.\nRun 'detlab <command> --help' for each command."};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "detlab 0.1.0");
+    cli::GlobalOptions global;
+    auto& entries = cli::registry();
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& [order, registrar] : entries)
+        registrar(app, global);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::RuntimeError& e) {
+        // A command's own exit status (e.g. `db check` found a problem).
+        return e.get_exit_code();
+    } catch (const CLI::ParseError& e) {
+        // Usage errors are bad input (exit 2); --help and --version exit 0.
+        int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    } catch (const InputError& e) {
+        std::cerr << "detlab: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "detlab: error: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,295 @@
+#include "harness/common/common.h"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+namespace detlab {
+
+std::string input_error_message(const std::string& file, long line, const std::string& key,
+                                const std::string& problem) {
+    std::string message = file;
+    if (line > 0)
+        message += ":" + std::to_string(line);
+    if (!key.empty())
+        message += ": " + key;
+    return message + ": " + problem;
+}
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("OpenSSL SHA-256 failed");
+    static constexpr char hex_digits[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(2 * length);
+    for (unsigned int i = 0; i < length; ++i) {
+        hex.push_back(hex_digits[digest[i] >> 4]);
+        hex.push_back(hex_digits[digest[i] & 0xf]);
+    }
+    return hex;
+}
+
+std::string sha256_hex(std::string_view text) {
+    return sha256_hex(std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+Bytes read_file_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw std::runtime_error("cannot open " + path.string() + " for reading");
+    return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string read_file_text(const std::filesystem::path& path) {
+    Bytes bytes = read_file_bytes(path);
+    return std::string(bytes.begin(), bytes.end());
+}
+
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+    if (!out)
+        throw std::runtime_error("cannot write " + path.string());
+}
+
+void write_file(const std::filesystem::path& path, std::string_view text) {
+    write_file(path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+}
+
+double unix_time_now() {
+    using namespace std::chrono;
+    return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+double monotonic_seconds() {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::filesystem::path source_root() {
+    if (const char* root = std::getenv("DETLAB_ROOT"); root && *root)
+        return root;
+    return DETLAB_SOURCE_ROOT;
+}
+
+std::filesystem::path make_temp_dir(std::string_view prefix, const std::filesystem::path& parent) {
+    std::filesystem::path base = parent.empty() ? std::filesystem::temp_directory_path() : parent;
+    std::filesystem::create_directories(base);
+    std::random_device entropy;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        auto candidate = base / (std::string(prefix) + "-" + std::to_string(entropy()));
+        if (std::filesystem::create_directory(candidate))
+            return candidate;
+    }
+    throw std::runtime_error("cannot create a temporary directory under " + base.string());
+}
+
+namespace {
+std::uint64_t splitmix64(std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+} // namespace
+
+std::uint64_t derive_seed(std::uint64_t root, std::string_view stream) {
+    // FNV-1a of the stream name: stable across platforms and compilers, unlike std::hash.
+    std::uint64_t name_hash = 0xcbf29ce484222325ULL;
+    for (char c : stream) {
+        name_hash ^= static_cast<unsigned char>(c);
+        name_hash *= 0x100000001b3ULL;
+    }
+    return splitmix64(splitmix64(root) ^ name_hash);
+}
+
+namespace {
+void put_u32(Bytes& out, std::uint32_t value) {
+    for (int i = 0; i < 4; ++i)
+        out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+}
+
+class Reader {
+public:
+    Reader(std::span<const std::uint8_t> bytes, const std::string& origin)
+        : bytes_(bytes), origin_(origin) {}
+    std::uint32_t u32() {
+        need(4);
+        std::uint32_t value = 0;
+        for (int i = 0; i < 4; ++i)
+            value |= static_cast<std::uint32_t>(bytes_[offset_ + i]) << (8 * i);
+        offset_ += 4;
+        return value;
+    }
+    std::span<const std::uint8_t> take(std::size_t count) {
+        need(count);
+        auto part = bytes_.subspan(offset_, count);
+        offset_ += count;
+        return part;
+    }
+    bool at_end() const { return offset_ == bytes_.size(); }
+    [[noreturn]] void fail(const std::string& problem) const {
+        throw std::runtime_error(origin_ + ": byte " + std::to_string(offset_) + ": " + problem);
+    }
+
+private:
+    void need(std::size_t count) const {
+        if (bytes_.size() - offset_ < count)
+            fail("truncated (needs " + std::to_string(count) + " more bytes)");
+    }
+    std::span<const std::uint8_t> bytes_;
+    std::string origin_;
+    std::size_t offset_ = 0;
+};
+} // namespace
+
+Bytes encode_tensors(const std::vector<Tensor>& tensors) {
+    Bytes out{'D', 'L', 'T', 'N'};
+    put_u32(out, 1);
+    put_u32(out, static_cast<std::uint32_t>(tensors.size()));
+    for (const auto& tensor : tensors) {
+        std::size_t count = 1;
+        for (auto dim : tensor.shape)
+            count *= dim;
+        if (count != tensor.values.size())
+            throw std::invalid_argument("tensor " + tensor.name + ": shape does not match values");
+        put_u32(out, static_cast<std::uint32_t>(tensor.name.size()));
+        out.insert(out.end(), tensor.name.begin(), tensor.name.end());
+        put_u32(out, static_cast<std::uint32_t>(tensor.shape.size()));
+        for (auto dim : tensor.shape)
+            put_u32(out, dim);
+        for (float value : tensor.values) {
+            std::uint32_t bits;
+            std::memcpy(&bits, &value, sizeof bits);
+            put_u32(out, bits);
+        }
+    }
+    return out;
+}
+
+std::vector<Tensor> decode_tensors(std::span<const std::uint8_t> bytes, const std::string& origin) {
+    Reader in(bytes, origin);
+    auto magic = in.take(4);
+    if (std::string(magic.begin(), magic.end()) != "DLTN")
+        in.fail("not a detlab tensor file (bad magic)");
+    if (auto version = in.u32(); version != 1)
+        in.fail("unsupported version " + std::to_string(version));
+    std::uint32_t count = in.u32();
+    std::vector<Tensor> tensors;
+    for (std::uint32_t t = 0; t < count; ++t) {
+        Tensor tensor;
+        auto name = in.take(in.u32());
+        tensor.name.assign(name.begin(), name.end());
+        std::uint32_t rank = in.u32();
+        if (rank > 8)
+            in.fail("tensor " + tensor.name + " has implausible rank " + std::to_string(rank));
+        std::size_t elements = 1;
+        for (std::uint32_t d = 0; d < rank; ++d) {
+            tensor.shape.push_back(in.u32());
+            elements *= tensor.shape.back();
+        }
+        if (elements > bytes.size())
+            in.fail("tensor " + tensor.name + " claims more values than the file holds");
+        tensor.values.resize(elements);
+        for (auto& value : tensor.values) {
+            std::uint32_t bits = in.u32();
+            std::memcpy(&value, &bits, sizeof bits);
+        }
+        tensors.push_back(std::move(tensor));
+    }
+    if (!in.at_end())
+        in.fail("trailing bytes after the last tensor");
+    return tensors;
+}
+
+namespace {
+const char* type_name(KeySpec::Type type) {
+    switch (type) {
+    case KeySpec::Type::integer:
+        return "an integer";
+    case KeySpec::Type::real:
+        return "a number";
+    case KeySpec::Type::boolean:
+        return "true or false";
+    case KeySpec::Type::string:
+        return "a string";
+    }
+    return "?";
+}
+} // namespace
+
+std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
+    bool type_ok = false;
+    switch (spec.type) {
+    case KeySpec::Type::integer:
+        type_ok = value.is_number_integer();
+        break;
+    case KeySpec::Type::real:
+        type_ok = value.is_number();
+        break;
+    case KeySpec::Type::boolean:
+        type_ok = value.is_boolean();
+        break;
+    case KeySpec::Type::string:
+        type_ok = value.is_string();
+        break;
+    }
+    if (!type_ok)
+        return std::string("expected ") + type_name(spec.type) + ", got " + value.dump();
+    if (value.is_number() && spec.min < spec.max) {
+        double number = value.get<double>();
+        if (number < spec.min || number > spec.max)
+            return "value " + value.dump() + " is out of range [" +
+                   nlohmann::json(spec.min).dump() + ", " + nlohmann::json(spec.max).dump() + "]";
+    }
+    if (value.is_string() && !spec.choices.empty()) {
+        auto text = value.get<std::string>();
+        bool found = false;
+        for (const auto& choice : spec.choices)
+            found = found || choice == text;
+        if (!found) {
+            std::string list;
+            for (const auto& choice : spec.choices)
+                list += (list.empty() ? "" : ", ") + choice;
+            return "\"" + text + "\" is not one of: " + list;
+        }
+    }
+    return {};
+}
+
+nlohmann::json default_config(const std::vector<KeySpec>& keys) {
+    nlohmann::json config = nlohmann::json::object();
+    for (const auto& key : keys)
+        config[key.name] = key.default_value;
+    return config;
+}
+
+nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann::json& partial,
+                               const std::string& origin) {
+    nlohmann::json config = default_config(keys);
+    for (const auto& [name, value] : partial.items()) {
+        const KeySpec* spec = nullptr;
+        for (const auto& key : keys)
+            if (key.name == name)
+                spec = &key;
+        if (!spec) {
+            std::string valid;
+            for (const auto& key : keys)
+                valid += (valid.empty() ? "" : ", ") + key.name;
+            throw InputError(origin + ": " + name + ": unknown key (valid keys: " + valid + ")");
+        }
+        if (auto problem = check_value(*spec, value); !problem.empty())
+            throw InputError(origin + ": " + name + ": " + problem);
+        config[name] = value;
+    }
+    return config;
+}
+
+} // namespace detlab

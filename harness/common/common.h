@@ -1,0 +1,95 @@
+// Small pieces every module needs: errors with exit codes, hashing, files, clocks.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace detlab {
+
+using Bytes = std::vector<std::uint8_t>;
+
+// Bad input from the user (experiment file, CLI argument, database path).
+// The CLI prints what() and exits with code 2; nothing stored may change before it is thrown.
+class InputError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Builds the "file:line: key: problem" message format used for every input error.
+std::string input_error_message(const std::string& file, long line, const std::string& key,
+                                const std::string& problem);
+
+// SHA-256 of raw bytes as 64 lowercase hex digits.
+std::string sha256_hex(std::span<const std::uint8_t> bytes);
+std::string sha256_hex(std::string_view text);
+
+// Whole-file I/O; errors name the path.
+Bytes read_file_bytes(const std::filesystem::path& path);
+std::string read_file_text(const std::filesystem::path& path);
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
+void write_file(const std::filesystem::path& path, std::string_view text);
+
+// Seconds since the Unix epoch (wall clock) and a monotonic clock for durations.
+double unix_time_now();
+double monotonic_seconds();
+
+// The project's source tree (rtl/, data/, experiments/): $DETLAB_ROOT if set, else the
+// checkout the binary was built from.
+std::filesystem::path source_root();
+
+// A fresh directory under the system temp dir (or `parent`), removed by the caller.
+std::filesystem::path make_temp_dir(std::string_view prefix,
+                                    const std::filesystem::path& parent = {});
+
+// Derives an independent 64-bit seed for a named stream from a root seed (SplitMix64 over the
+// root and a hash of the name), so init, shuffle and rounding never share a stream.
+std::uint64_t derive_seed(std::uint64_t root, std::string_view stream);
+
+// ---- Tensor files: how weights and logits are stored as blobs ----
+// Format (little-endian): magic "DLTN", u32 version (1), u32 tensor count; per tensor:
+// u32 name length, name bytes, u32 rank, rank x u32 dims, then prod(dims) float32 values.
+struct Tensor {
+    std::string name;
+    std::vector<std::uint32_t> shape;
+    std::vector<float> values;
+};
+Bytes encode_tensors(const std::vector<Tensor>& tensors);
+// Throws std::runtime_error naming `origin` and the byte offset on malformed input.
+std::vector<Tensor> decode_tensors(std::span<const std::uint8_t> bytes,
+                                   const std::string& origin = "tensor file");
+
+// ---- Configuration keys shared by the toolchain and training domains ----
+// Each domain publishes its keys (type, range, default, documentation); the sweep validates
+// experiment files against them and docs/experiments.md lists them. A key marked `factor` can
+// be varied in a study; "repeat" is a factor of every domain and is not a key.
+struct KeySpec {
+    enum class Type { integer, real, boolean, string };
+    std::string name;
+    Type type = Type::integer;
+    nlohmann::json default_value;
+    std::string doc;
+    double min = 0, max = 0;          // inclusive range for numbers when min < max
+    std::vector<std::string> choices; // allowed values for strings (empty: any)
+    bool factor = true;               // may be varied in a study
+};
+
+// Why `value` is not acceptable for `spec`, or empty when it is.
+std::string check_value(const KeySpec& spec, const nlohmann::json& value);
+
+// A baseline configuration with every key at its default.
+nlohmann::json default_config(const std::vector<KeySpec>& keys);
+
+// Fills in defaults and validates; throws InputError("<origin>: key: problem") on an unknown
+// key or bad value, listing the valid keys for an unknown one.
+nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann::json& partial,
+                               const std::string& origin);
+
+} // namespace detlab

@@ -1,0 +1,50 @@
+// Runs one external tool without a shell: argv vector, working directory, environment,
+// stdout/stderr drained concurrently, a timeout that kills the whole process group, and the
+// child's wall time, CPU time and peak memory from wait4().
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace detlab::process {
+
+struct Spec {
+    std::vector<std::string> argv; // argv[0] is looked up on PATH when it has no '/'
+    std::filesystem::path cwd;      // empty: inherit
+    // Environment: the parent's, minus `unset`, plus `set` (set wins). With clear_env, only `set`.
+    std::map<std::string, std::string> set_env;
+    std::vector<std::string> unset_env;
+    bool clear_env = false;
+    std::optional<mode_t> umask;
+    bool disable_aslr = false;        // personality(ADDR_NO_RANDOMIZE) in the child, like setarch -R
+    std::chrono::milliseconds timeout{0}; // 0: none
+    std::string stdin_data;
+};
+
+struct Result {
+    enum class Outcome { exited, signalled, timed_out, spawn_failed };
+    Outcome outcome = Outcome::spawn_failed;
+    int exit_code = -1; // valid when exited
+    int signal = 0;     // valid when signalled
+    std::string out, err;
+    std::string error; // spawn failure text ("executable not found: foo")
+    double wall_seconds = 0, user_seconds = 0, system_seconds = 0;
+    long max_rss_kib = 0;
+
+    bool ok() const { return outcome == Outcome::exited && exit_code == 0; }
+    // One line for logs and run messages: "exit 1", "killed by signal 9", "timed out after 5 s".
+    std::string describe() const;
+};
+
+// Never throws for tool failures; those are reported in Result.
+Result run(const Spec& spec);
+
+// Finds an executable on PATH; empty when absent.
+std::filesystem::path find_executable(const std::string& name);
+
+} // namespace detlab::process

@@ -1,0 +1,53 @@
+#include "harness/common/common.h"
+
+#include <catch2/catch.hpp>
+
+using namespace detlab;
+
+TEST_CASE("sha256 of known strings") {
+    CHECK(sha256_hex(std::string_view("")) ==
+          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha256_hex(std::string_view("abc")) ==
+          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("derived seeds are stable and separate per stream") {
+    CHECK(derive_seed(1, "init") == derive_seed(1, "init"));
+    CHECK(derive_seed(1, "init") != derive_seed(1, "shuffle"));
+    CHECK(derive_seed(1, "init") != derive_seed(2, "init"));
+}
+
+TEST_CASE("tensor files round-trip and reject damage") {
+    std::vector<Tensor> tensors{{"w1", {2, 3}, {1, 2, 3, 4, 5, -0.5f}}, {"b", {2}, {0, 1e-9f}}};
+    Bytes bytes = encode_tensors(tensors);
+    auto back = decode_tensors(bytes);
+    REQUIRE(back.size() == 2);
+    CHECK(back[0].name == "w1");
+    CHECK(back[0].shape == std::vector<std::uint32_t>{2, 3});
+    CHECK(back[0].values == tensors[0].values);
+    CHECK(back[1].values == tensors[1].values);
+
+    Bytes truncated(bytes.begin(), bytes.end() - 3);
+    CHECK_THROWS_WITH(decode_tensors(truncated, "x.bin"), Catch::Contains("x.bin: byte"));
+    Bytes bad_magic = bytes;
+    bad_magic[0] = 'X';
+    CHECK_THROWS_WITH(decode_tensors(bad_magic), Catch::Contains("bad magic"));
+}
+
+TEST_CASE("configs are completed with defaults and validated") {
+    std::vector<KeySpec> keys{
+        {"seed", KeySpec::Type::integer, 1, "placement seed", 0, 1e9, {}, true},
+        {"placer", KeySpec::Type::string, "heap", "placer", 0, 0, {"heap", "sa"}, true},
+    };
+    auto config = complete_config(keys, {{"seed", 7}}, "exp.toml");
+    CHECK(config["seed"] == 7);
+    CHECK(config["placer"] == "heap");
+    CHECK_THROWS_WITH(complete_config(keys, {{"sed", 7}}, "exp.toml"),
+                      Catch::Contains("exp.toml: sed: unknown key (valid keys: seed, placer)"));
+    CHECK_THROWS_WITH(complete_config(keys, {{"seed", -1}}, "f"),
+                      Catch::Contains("out of range"));
+    CHECK_THROWS_WITH(complete_config(keys, {{"placer", "x"}}, "f"),
+                      Catch::Contains("not one of: heap, sa"));
+    CHECK_THROWS_WITH(complete_config(keys, {{"seed", "one"}}, "f"),
+                      Catch::Contains("expected an integer"));
+}
