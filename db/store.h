@@ -44,8 +44,8 @@ struct RunResult {
     std::string config_json;
     int repeat = 0;
     std::string status = kStatusDone;
-    std::string message; // the tool's own error text for failed/timeout runs
-    double started_at = 0;  // unix seconds
+    std::string message;   // the tool's own error text for failed/timeout runs
+    double started_at = 0; // unix seconds
     double wall_seconds = 0;
     std::string host;
     std::vector<std::pair<std::string, std::string>> params;
@@ -76,19 +76,19 @@ struct RunFilter {
 struct StoreInfo {
     int schema_version = 0;
     std::map<std::string, std::int64_t> row_counts; // per table
-    std::int64_t file_bytes = 0;                     // database file plus WAL
+    std::int64_t file_bytes = 0;                    // database file plus WAL
     std::int64_t blob_count = 0;
-    std::int64_t blob_raw_bytes = 0;        // sum of distinct blobs' raw sizes
-    std::int64_t blob_stored_bytes = 0;     // compressed bytes actually stored
-    std::int64_t artifact_raw_bytes = 0;    // raw bytes referenced by all artifacts (with repeats)
-    double dedup_ratio() const;             // artifact_raw_bytes / blob_raw_bytes
+    std::int64_t blob_raw_bytes = 0;     // sum of distinct blobs' raw sizes
+    std::int64_t blob_stored_bytes = 0;  // compressed bytes actually stored
+    std::int64_t artifact_raw_bytes = 0; // raw bytes referenced by all artifacts (with repeats)
+    double dedup_ratio() const;          // artifact_raw_bytes / blob_raw_bytes
 };
 
 struct CheckReport {
     bool ok = true;
-    std::string integrity;                 // PRAGMA integrity_check result ("ok" when fine)
+    std::string integrity; // PRAGMA integrity_check result ("ok" when fine)
     std::int64_t blobs_checked = 0;
-    std::vector<std::string> problems;     // one line per bad blob or dangling artifact
+    std::vector<std::string> problems; // one line per bad blob or dangling artifact
 };
 
 // Thrown when a blob's bytes do not hash to its name; the message names the blob.
@@ -154,8 +154,8 @@ private:
 
 // What a domain's run function gets besides its configuration.
 struct RunContext {
-    Store* store = nullptr;            // for reusable intermediate results; may be null
-    std::filesystem::path work_root;   // scratch space; each run makes its own directory in it
+    Store* store = nullptr;          // for reusable intermediate results; may be null
+    std::filesystem::path work_root; // scratch space; each run makes its own directory in it
     std::string experiment;
     const std::atomic<bool>* cancel = nullptr; // set on Ctrl-C: stop soon, report "failed"
 };

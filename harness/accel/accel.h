@@ -19,9 +19,9 @@ struct ArrayConfig {
 
 struct GemmStats {
     std::uint64_t gemms = 0;
-    std::uint64_t macs = 0;             // useful multiply-accumulates (M*K*N summed)
-    std::uint64_t cycles = 0;           // clock cycles the array ran
-    std::uint64_t busy_mac_cycles = 0;  // PE-cycles doing a useful MAC
+    std::uint64_t macs = 0;                   // useful multiply-accumulates (M*K*N summed)
+    std::uint64_t cycles = 0;                 // clock cycles the array ran
+    std::uint64_t busy_mac_cycles = 0;        // PE-cycles doing a useful MAC
     double utilisation(int array_size) const; // busy_mac_cycles / (cycles * N * N)
 };
 

@@ -18,8 +18,7 @@ Registration::Registration(int order, Registrar registrar) {
 }
 
 void add_db_option(CLI::App& command, GlobalOptions& global) {
-    command.add_option("--db", global.db_path, "results database (SQLite)")
-        ->capture_default_str();
+    command.add_option("--db", global.db_path, "results database (SQLite)")->capture_default_str();
 }
 } // namespace detlab::cli
 

@@ -1,11 +1,10 @@
 #include "harness/common/common.h"
 
-#include <openssl/evp.h>
-
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <openssl/evp.h>
 #include <random>
 
 namespace detlab {

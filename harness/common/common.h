@@ -1,11 +1,10 @@
 // Small pieces every module needs: errors with exit codes, hashing, files, clocks.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>

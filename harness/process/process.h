@@ -15,13 +15,13 @@ namespace detlab::process {
 
 struct Spec {
     std::vector<std::string> argv; // argv[0] is looked up on PATH when it has no '/'
-    std::filesystem::path cwd;      // empty: inherit
+    std::filesystem::path cwd;     // empty: inherit
     // Environment: the parent's, minus `unset`, plus `set` (set wins). With clear_env, only `set`.
     std::map<std::string, std::string> set_env;
     std::vector<std::string> unset_env;
     bool clear_env = false;
     std::optional<mode_t> umask;
-    bool disable_aslr = false;        // personality(ADDR_NO_RANDOMIZE) in the child, like setarch -R
+    bool disable_aslr = false; // personality(ADDR_NO_RANDOMIZE) in the child, like setarch -R
     std::chrono::milliseconds timeout{0}; // 0: none
     std::string stdin_data;
 };

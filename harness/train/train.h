@@ -14,7 +14,6 @@ namespace detlab::train {
 const std::vector<KeySpec>& config_keys();
 
 // Trains one model. The result is not yet stored: the caller records it with Store::record_run.
-db::RunResult run_training(const nlohmann::json& config, int repeat,
-                           const db::RunContext& context);
+db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context);
 
 } // namespace detlab::train

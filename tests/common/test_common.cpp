@@ -44,8 +44,7 @@ TEST_CASE("configs are completed with defaults and validated") {
     CHECK(config["placer"] == "heap");
     CHECK_THROWS_WITH(complete_config(keys, {{"sed", 7}}, "exp.toml"),
                       Catch::Contains("exp.toml: sed: unknown key (valid keys: seed, placer)"));
-    CHECK_THROWS_WITH(complete_config(keys, {{"seed", -1}}, "f"),
-                      Catch::Contains("out of range"));
+    CHECK_THROWS_WITH(complete_config(keys, {{"seed", -1}}, "f"), Catch::Contains("out of range"));
     CHECK_THROWS_WITH(complete_config(keys, {{"placer", "x"}}, "f"),
                       Catch::Contains("not one of: heap, sa"));
     CHECK_THROWS_WITH(complete_config(keys, {{"seed", "one"}}, "f"),
