@@ -24,4 +24,7 @@ struct Registration {
 // Adds the standard --db option to a subcommand.
 void add_db_option(CLI::App& command, GlobalOptions& global);
 
+// The shared `detlab bench` group: each benchmark file adds its own subcommand to it.
+CLI::App& bench_group(CLI::App& app);
+
 } // namespace detlab::cli

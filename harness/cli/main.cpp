@@ -20,6 +20,14 @@ Registration::Registration(int order, Registrar registrar) {
 void add_db_option(CLI::App& command, GlobalOptions& global) {
     command.add_option("--db", global.db_path, "results database (SQLite)")->capture_default_str();
 }
+CLI::App& bench_group(CLI::App& app) {
+    for (auto* sub : app.get_subcommands([](CLI::App* c) { return c->get_name() == "bench"; }))
+        return *sub;
+    auto* group = app.add_subcommand("bench", "performance benchmarks (ratios against a baseline "
+                                              "measured in the same run)");
+    group->require_subcommand(1);
+    return *group;
+}
 } // namespace detlab::cli
 
 int main(int argc, char** argv) {
