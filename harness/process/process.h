@@ -35,6 +35,7 @@ struct Result {
     std::string error; // spawn failure text ("executable not found: foo")
     double wall_seconds = 0, user_seconds = 0, system_seconds = 0;
     long max_rss_kib = 0;
+    pid_t pid = 0; // the child's pid, also its process group id (0 when not spawned)
 
     bool ok() const { return outcome == Outcome::exited && exit_code == 0; }
     // One line for logs and run messages: "exit 1", "killed by signal 9", "timed out after 5 s".
