@@ -1,2 +1,271 @@
-// Placeholder until the store lands (issue 2).
-#include "db/store.h"
+// Opening, schema migration and writing runs.
+#include "db/internal.h"
+#include "db/schema_sql.h"
+
+#include <array>
+#include <fstream>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace detlab::db {
+namespace fs = std::filesystem;
+using internal::write_transaction;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 60'000;
+constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
+
+std::string input_error(const fs::path& path, const std::string& problem) {
+    return path.string() + ": " + problem;
+}
+
+bool writable_by_anyone(const struct stat& info) {
+    return (info.st_mode & 0222) != 0;
+}
+
+// Everything that makes a path unusable is found here, before SQLite creates or changes a byte.
+// Root passes access(W_OK) on any file, so a file with no write bit at all counts as read-only.
+void check_path_usable(const fs::path& path) {
+    fs::path directory = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    struct stat info {};
+    if (::stat(directory.c_str(), &info) != 0)
+        throw InputError(input_error(path, "directory " + directory.string() + " does not exist"));
+    if (!S_ISDIR(info.st_mode))
+        throw InputError(input_error(path, directory.string() + " is not a directory"));
+    if (::access(directory.c_str(), W_OK) != 0)
+        throw InputError(input_error(path, "directory " + directory.string() +
+                                               " is not writable (SQLite needs its WAL files)"));
+    if (::stat(path.c_str(), &info) != 0)
+        return; // a new database
+    if (!S_ISREG(info.st_mode))
+        throw InputError(input_error(path, "not a regular file"));
+    if (::access(path.c_str(), R_OK | W_OK) != 0 || !writable_by_anyone(info))
+        throw InputError(input_error(path, "file is read-only"));
+    if (info.st_size == 0)
+        return; // an empty file becomes a new database
+    std::array<char, 16> header{};
+    std::ifstream in(path, std::ios::binary);
+    in.read(header.data(), header.size());
+    if (in.gcount() != static_cast<std::streamsize>(header.size()) ||
+        std::string_view(header.data(), header.size()) != kSqliteMagic)
+        throw InputError(input_error(path, "not a SQLite database (wrong file header)"));
+}
+
+int user_version(SQLite::Database& db) {
+    return db.execAndGet("PRAGMA user_version").getInt();
+}
+
+// Switching to WAL needs a moment of exclusive access; when several processes open a new file
+// at once the busy handler is not always consulted, so retry for the busy-timeout period.
+void enable_wal(SQLite::Database& db) {
+    double deadline = monotonic_seconds() + kBusyTimeoutMs / 1000.0;
+    for (;;) {
+        try {
+            // One statement at a time: a still-open read keeps a transaction alive.
+            std::string mode = db.execAndGet("PRAGMA journal_mode").getString();
+            if (mode != "wal")
+                mode = db.execAndGet("PRAGMA journal_mode=WAL").getString();
+            if (mode == "wal")
+                return;
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() != SQLITE_BUSY && e.getErrorCode() != SQLITE_LOCKED)
+                throw;
+        }
+        if (monotonic_seconds() > deadline)
+            throw std::runtime_error("cannot switch " + db.getFilename() + " to WAL mode");
+        ::usleep(20'000);
+    }
+}
+
+void refuse_foreign_database(SQLite::Database& db, const fs::path& path) {
+    SQLite::Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
+                                 "AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3");
+    std::string names;
+    while (tables.executeStep())
+        names += (names.empty() ? "" : ", ") + tables.getColumn(0).getString();
+    if (!names.empty())
+        throw InputError(input_error(
+            path, "a SQLite database but not a detlab store (it has tables: " + names + ")"));
+}
+
+void migrate(SQLite::Database& db, const fs::path& path) {
+    auto steps = schema_steps();
+    int target = static_cast<int>(steps.size());
+    int found = user_version(db);
+    if (found > target)
+        throw InputError(input_error(path, "schema version " + std::to_string(found) +
+                                               " is newer than this detlab knows (" +
+                                               std::to_string(target) + "); use a newer detlab"));
+    if (found == target)
+        return;
+    auto transaction = write_transaction(db);
+    found = user_version(db); // another process may have migrated while we waited for the lock
+    if (found == 0)
+        refuse_foreign_database(db, path);
+    for (int step = found; step < target; ++step)
+        db.exec(steps[static_cast<std::size_t>(step)]);
+    db.exec("PRAGMA user_version = " + std::to_string(target));
+    transaction.commit();
+}
+
+void insert_run_row(SQLite::Database& db, const RunResult& run) {
+    SQLite::Statement insert(db, "INSERT INTO runs (id, experiment, kind, config, repeat, status, "
+                                 "message, started_at, wall_seconds, host, recorded_at) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, run.id);
+    insert.bind(2, run.experiment.empty() ? std::string("adhoc") : run.experiment);
+    insert.bind(3, run.kind);
+    insert.bind(4, run.config_json);
+    insert.bind(5, run.repeat);
+    insert.bind(6, run.status);
+    insert.bind(7, run.message);
+    insert.bind(8, run.started_at);
+    insert.bind(9, run.wall_seconds);
+    insert.bind(10, run.host);
+    insert.bind(11, unix_time_now());
+    insert.exec();
+}
+
+void insert_pairs(SQLite::Database& db, const char* table, const std::string& run_id,
+                  const auto& pairs) {
+    // Later values win, so add_param("k", ...) twice keeps the last one.
+    SQLite::Statement insert(db, std::string("INSERT OR REPLACE INTO ") + table +
+                                     " (run_id, key, value) VALUES (?, ?, ?)");
+    for (const auto& [key, value] : pairs) {
+        insert.bind(1, run_id);
+        insert.bind(2, key);
+        insert.bind(3, value);
+        insert.exec();
+        insert.reset();
+    }
+}
+
+void insert_metrics(SQLite::Database& db, const RunResult& run) {
+    SQLite::Statement insert(db, "INSERT OR REPLACE INTO metrics (run_id, key, step, value) "
+                                 "VALUES (?, ?, ?, ?)");
+    for (const auto& metric : run.metrics) {
+        insert.bind(1, run.id);
+        insert.bind(2, metric.key);
+        insert.bind(3, metric.step);
+        insert.bind(4, metric.value); // NaN binds as NULL
+        insert.exec();
+        insert.reset();
+    }
+}
+
+} // namespace
+
+std::vector<std::string> schema_steps() {
+    std::string_view sql = generated::kSchemaSql;
+    constexpr std::string_view marker = "\n-- step ";
+    std::vector<std::string> steps;
+    for (auto start = sql.find(marker); start != std::string_view::npos;) {
+        auto body = sql.find('\n', start + 1);
+        auto next = sql.find(marker, body);
+        steps.emplace_back(sql.substr(body, next == std::string_view::npos ? next : next - body));
+        start = next;
+    }
+    return steps;
+}
+
+int current_schema_version() {
+    return static_cast<int>(schema_steps().size());
+}
+
+void RunResult::add_param(std::string key, std::string value) {
+    params.emplace_back(std::move(key), std::move(value));
+}
+void RunResult::add_metric(std::string key, double value, std::int64_t step) {
+    metrics.push_back({std::move(key), value, step});
+}
+void RunResult::add_artifact(std::string name, Bytes bytes) {
+    artifacts.push_back({std::move(name), std::move(bytes)});
+}
+void RunResult::add_artifact(std::string name, std::string_view text) {
+    artifacts.push_back({std::move(name), Bytes(text.begin(), text.end())});
+}
+
+std::string run_id(const std::string& kind, const std::string& canonical_config_json, int repeat) {
+    std::string text = kind + "\n" + canonical_config_json + "\n" + std::to_string(repeat);
+    return sha256_hex(std::string_view(text)).substr(0, 16);
+}
+
+double StoreInfo::dedup_ratio() const {
+    return blob_raw_bytes > 0
+               ? static_cast<double>(artifact_raw_bytes) / static_cast<double>(blob_raw_bytes)
+               : 1.0;
+}
+
+Store::Store(const fs::path& path) : path_(path) {
+    check_path_usable(path);
+    try {
+        db_ = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                                 kBusyTimeoutMs);
+        db_->exec("PRAGMA foreign_keys = ON");
+        // A damaged or encrypted file with a valid header fails on its first real read.
+        user_version(*db_);
+        enable_wal(*db_);
+        db_->exec("PRAGMA synchronous = NORMAL"); // durable across crashes of detlab in WAL mode
+        migrate(*db_, path);
+    } catch (const SQLite::Exception& e) {
+        if (e.getErrorCode() == SQLITE_NOTADB || e.getErrorCode() == SQLITE_CORRUPT)
+            throw InputError(
+                input_error(path, std::string("not a usable SQLite database: ") + e.what()));
+        throw std::runtime_error(input_error(path, e.what()));
+    }
+}
+
+Store::~Store() = default;
+
+int Store::schema_version() const {
+    return user_version(*db_);
+}
+
+SQLite::Database& Store::database() const {
+    return *db_;
+}
+
+void Store::put_experiment(const std::string& name, const std::string& source_text) {
+    auto transaction = write_transaction(*db_);
+    SQLite::Statement upsert(*db_, "INSERT INTO experiments (name, source, created_at) "
+                                   "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                                   "source = excluded.source");
+    upsert.bind(1, name);
+    upsert.bind(2, source_text);
+    upsert.bind(3, unix_time_now());
+    upsert.exec();
+    transaction.commit();
+}
+
+void Store::record_run(const RunResult& run) {
+    if (run.id.empty() || run.kind.empty())
+        throw std::invalid_argument("record_run: a run needs an id and a kind");
+    std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
+    blobs.reserve(run.artifacts.size());
+    for (const auto& artifact : run.artifacts)
+        blobs.emplace_back(artifact.name, internal::encode_blob(artifact.bytes));
+
+    auto transaction = write_transaction(*db_);
+    SQLite::Statement erase(*db_, "DELETE FROM runs WHERE id = ?"); // cascades to its rows
+    erase.bind(1, run.id);
+    erase.exec();
+    insert_run_row(*db_, run);
+    insert_pairs(*db_, "params", run.id, run.params);
+    insert_metrics(*db_, run);
+    insert_pairs(*db_, "provenance", run.id, run.provenance);
+    SQLite::Statement link(*db_, "INSERT OR REPLACE INTO artifacts (run_id, name, sha256) "
+                                 "VALUES (?, ?, ?)");
+    for (const auto& [name, blob] : blobs) {
+        internal::insert_blob(*db_, blob);
+        link.bind(1, run.id);
+        link.bind(2, name);
+        link.bind(3, blob.sha256);
+        link.exec();
+        link.reset();
+    }
+    transaction.commit();
+}
+
+} // namespace detlab::db

@@ -10,6 +10,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -71,6 +73,7 @@ struct RunRow {
 
 struct RunFilter {
     std::optional<std::string> experiment, kind, status;
+    std::optional<std::int64_t> limit; // at most this many runs (oldest first)
 };
 
 struct StoreInfo {
@@ -151,6 +154,20 @@ private:
     std::filesystem::path path_;
     std::unique_ptr<SQLite::Database> db_;
 };
+
+// The embedded schema (db/schema.sql) as migration steps: element i takes PRAGMA user_version
+// i to i + 1. current_schema_version() == schema_steps().size().
+std::vector<std::string> schema_steps();
+int current_schema_version();
+
+// Runs joined with their params and final metrics (the value at the highest step per key), one
+// record per run, for pandas or a spreadsheet. CSV columns: the run's fields, then "params.<key>"
+// and "metrics.<key>" sorted by key (RFC 4180 quoting, empty cell when a run lacks the key).
+// JSON: an array of objects with the run's fields plus "params" (strings) and "metrics"
+// (numbers, NaN as null); pandas.json_normalize gives the same column names as the CSV.
+enum class ExportFormat { csv, json };
+void export_runs(const Store& store, ExportFormat format, std::ostream& out,
+                 const RunFilter& filter = {});
 
 // What a domain's run function gets besides its configuration.
 struct RunContext {

@@ -1,0 +1,155 @@
+// What a stranger needs to re-run a stored run: tool versions, source commit, host and the
+// environment that reaches the tools.
+#include "db/store.h"
+#include "harness/process/process.h"
+
+#include <fstream>
+#include <sys/utsname.h>
+#include <thread>
+#include <unistd.h>
+
+namespace detlab::db {
+namespace {
+
+constexpr auto kProbeTimeout = std::chrono::seconds(20);
+constexpr const char* kNotFound = "not found";
+
+// Variables that change what the tools produce or how they run.
+const char* const kToolEnvironment[] = {"LC_ALL",
+                                        "LANG",
+                                        "LC_CTYPE",
+                                        "LC_NUMERIC",
+                                        "LC_COLLATE",
+                                        "TZ",
+                                        "PATH",
+                                        "SOURCE_DATE_EPOCH",
+                                        "OMP_NUM_THREADS",
+                                        "OMP_SCHEDULE",
+                                        "TMPDIR",
+                                        "VERILATOR_ROOT",
+                                        "DETLAB_ROOT",
+                                        "LD_PRELOAD",
+                                        "LD_LIBRARY_PATH",
+                                        "MALLOC_PERTURB_",
+                                        "GLIBC_TUNABLES"};
+
+std::string trim(std::string text) {
+    auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos)
+        return {};
+    auto last = text.find_last_not_of(" \t\r\n");
+    return text.substr(first, last - first + 1);
+}
+
+std::string first_line(const std::string& text) {
+    return trim(text.substr(0, text.find('\n')));
+}
+
+// The tool's own first line of output, or "not found" / the failure when it cannot be run.
+std::string probe(std::vector<std::string> argv) {
+    process::Spec spec;
+    spec.argv = std::move(argv);
+    spec.timeout = kProbeTimeout;
+    auto result = process::run(spec);
+    if (result.outcome == process::Result::Outcome::spawn_failed)
+        return kNotFound;
+    std::string line = first_line(result.out.empty() ? result.err : result.out);
+    if (!result.ok())
+        return line.empty() ? "error: " + result.describe() : line;
+    return line;
+}
+
+std::string compiler_version() {
+#if defined(__clang__)
+    return std::string("clang++ ") + __VERSION__;
+#elif defined(__GNUC__)
+    return std::string("g++ ") + __VERSION__;
+#else
+    return __VERSION__;
+#endif
+}
+
+void add_git(std::map<std::string, std::string>& out) {
+    auto root = source_root().string();
+    process::Spec spec;
+    spec.argv = {"git", "-C", root, "rev-parse", "HEAD"};
+    spec.timeout = kProbeTimeout;
+    auto head = process::run(spec);
+    if (!head.ok()) {
+        out["git.commit"] = "not a git checkout";
+        return;
+    }
+    out["git.commit"] = trim(head.out);
+    // Tracked files only, like `git describe --dirty`: build directories are not edits.
+    spec.argv = {"git", "-C", root, "status", "--porcelain", "--untracked-files=no"};
+    auto status = process::run(spec);
+    out["git.dirty"] = !status.ok() ? "unknown" : trim(status.out).empty() ? "false" : "true";
+}
+
+std::map<std::string, std::string> probe_tools() {
+    std::map<std::string, std::string> tools;
+    tools["tool.yosys"] = probe({"yosys", "-V"});
+    tools["tool.nextpnr-ice40"] = probe({"nextpnr-ice40", "--version"});
+    // icepack has no version flag; the Debian package version names the build.
+    tools["tool.icepack"] =
+        probe({"dpkg-query", "-W", "-f", "fpga-icestorm ${Version}", "fpga-icestorm"});
+    if (process::find_executable("icepack").empty())
+        tools["tool.icepack"] = kNotFound;
+    tools["tool.verilator"] = probe({"verilator", "--version"});
+    tools["tool.iverilog"] = probe({"iverilog", "-V"});
+    tools["tool.compiler"] = compiler_version();
+    add_git(tools);
+    return tools;
+}
+
+std::string cpu_model() {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    for (std::string line; std::getline(cpuinfo, line);)
+        if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos)
+            return trim(line.substr(line.find(':') + 1));
+    return "unknown";
+}
+
+std::string os_description() {
+    struct utsname name {};
+    if (::uname(&name) != 0)
+        return "unknown";
+    std::string text =
+        std::string(name.sysname) + " " + name.release + " " + name.version + " " + name.machine;
+    std::ifstream release("/etc/os-release");
+    for (std::string line; std::getline(release, line);)
+        if (line.rfind("PRETTY_NAME=", 0) == 0) {
+            auto pretty = line.substr(12);
+            if (pretty.size() >= 2 && pretty.front() == '"')
+                pretty = pretty.substr(1, pretty.size() - 2);
+            text = pretty + "; " + text;
+        }
+    return text;
+}
+
+std::string host_name() {
+    char buffer[256] = {};
+    if (::gethostname(buffer, sizeof buffer - 1) != 0)
+        return "unknown";
+    return buffer;
+}
+
+} // namespace
+
+std::map<std::string, std::string> capture_provenance() {
+    // Tool versions cost a few process launches: probe once per process (thread-safe static).
+    static const std::map<std::string, std::string> tools = probe_tools();
+    auto out = tools;
+    out["host"] = host_name();
+    out["cpu.model"] = cpu_model();
+    out["cpu.cores"] = std::to_string(std::thread::hardware_concurrency());
+    out["os"] = os_description();
+    out["detlab.version"] = DETLAB_VERSION;
+    for (const char* name : kToolEnvironment) {
+        const char* value = std::getenv(name);
+        out[std::string("env.") + name] = value ? value : "(unset)";
+    }
+    return out;
+}
+
+} // namespace detlab::db
