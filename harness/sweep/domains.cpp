@@ -1,0 +1,65 @@
+// The two domains detlab ships, wired to the sweep.
+#include "harness/sweep/sweep.h"
+#include "harness/toolchain/toolchain.h"
+#include "harness/train/train.h"
+
+#include <algorithm>
+
+namespace detlab::sweep {
+namespace {
+
+bool has_key(const std::vector<KeySpec>& keys, const std::string& name) {
+    return std::any_of(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.name == name; });
+}
+
+// Keys that change only place-and-route and later stages, never the synthesis netlist. Builds
+// that differ only in these share one cached netlist, so the sweep runs the first of them
+// alone and lets the rest reuse its synthesis. A key missing here only costs a synthesis.
+const std::vector<std::string>& place_and_route_keys() {
+    static const std::vector<std::string> keys{"seed",   "threads",   "parallel_refine", "placer",
+                                               "router", "randomize", "timeout_s"};
+    return keys;
+}
+
+std::string synthesis_group(const nlohmann::json& config) {
+    if (config.contains("reuse_synthesis") && config["reuse_synthesis"] == false)
+        return {}; // synthesises every time anyway: nothing to wait for
+    nlohmann::json inputs = config;
+    for (const auto& key : place_and_route_keys())
+        inputs.erase(key);
+    return inputs.dump();
+}
+
+Domain toolchain_domain() {
+    Domain domain;
+    domain.kind = "toolchain";
+    domain.keys = toolchain::config_keys();
+    domain.run = toolchain::run_build;
+    if (has_key(domain.keys, "reuse_synthesis"))
+        domain.repeat_overrides["reuse_synthesis"] = false;
+    domain.setup_group = synthesis_group;
+    // The equivalence check (issue: equiv) goes here once harness/equiv lands: simulate the
+    // fixed vector set on the bitstream and add equiv_vectors, equiv_mismatches and the
+    // equiv_outputs.bin artifact to `result` before it is recorded.
+    domain.after_run = [](db::RunResult& /*result*/, const nlohmann::json& /*config*/,
+                          const db::RunContext& /*context*/) {
+    };
+    return domain;
+}
+
+Domain train_domain() {
+    Domain domain;
+    domain.kind = "train";
+    domain.keys = train::config_keys();
+    domain.run = train::run_training;
+    return domain;
+}
+
+} // namespace
+
+const std::vector<Domain>& builtin_domains() {
+    static const std::vector<Domain> domains{toolchain_domain(), train_domain()};
+    return domains;
+}
+
+} // namespace detlab::sweep

@@ -1,0 +1,260 @@
+// Expansion of a validated experiment into runs, and the shard split.
+#include "harness/sweep/experiment_spec.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+namespace detlab::sweep {
+namespace {
+
+constexpr std::size_t kMaxRuns = 1000000;
+
+// The experiment's root seed reaches every domain: a domain with a `root_seed` key derives its
+// own seeds from it; otherwise each integer "*seed" key the file does not set gets an
+// independent stream derived from the root, reduced into the key's range.
+void derive_seeds(const DomainSpec& table, std::int64_t root, nlohmann::json& config) {
+    const auto& keys = table.domain->keys;
+    bool has_root_key = std::any_of(keys.begin(), keys.end(),
+                                    [](const KeySpec& k) { return k.name == "root_seed"; });
+    for (const auto& spec : keys) {
+        if (table.baseline.contains(spec.name))
+            continue;
+        if (has_root_key) {
+            if (spec.name == "root_seed")
+                config[spec.name] = root;
+            continue;
+        }
+        if (spec.type != KeySpec::Type::integer || !spec.name.ends_with("seed"))
+            continue;
+        std::uint64_t derived =
+            derive_seed(static_cast<std::uint64_t>(root), table.domain->kind + "." + spec.name);
+        double low = spec.min < spec.max ? spec.min : 0;
+        double high = spec.min < spec.max ? spec.max : 2147483647.0;
+        auto span = static_cast<std::uint64_t>(high - low) + 1;
+        config[spec.name] =
+            static_cast<std::int64_t>(low) + static_cast<std::int64_t>(derived % span);
+    }
+}
+
+class Expander {
+public:
+    Expander(const ExperimentSpec& spec, Experiment& out) : spec_(spec), out_(out) {}
+
+    void domain(const DomainSpec& table) {
+        const Domain& domain = *table.domain;
+        nlohmann::json baseline = complete_config(domain.keys, table.baseline, out_.file);
+        if (spec_.root_seed)
+            derive_seeds(table, *spec_.root_seed, baseline);
+        if (table.studies.empty()) {
+            for (int r = 0; r < spec_.repeats; ++r)
+                add(domain, baseline, "baseline", "repeat", r);
+        } else if (spec_.design == "grid") {
+            grid(domain, baseline, table.studies);
+        } else {
+            for (const auto& study : table.studies)
+                one_at_a_time(domain, baseline, study);
+        }
+    }
+
+private:
+    std::string study_name(const std::string& kind, const StudySpec& study) {
+        std::string name = study.name.empty() ? study.factor : study.name;
+        if (study.name.empty())
+            for (int n = 2; names_.contains(kind + "/" + name); ++n)
+                name = study.factor + "-" + std::to_string(n);
+        if (!names_.insert(kind + "/" + name).second)
+            throw InputError(input_error_message(out_.file, study.line, kind + ".vary.name",
+                                                 "study name \"" + name + "\" used twice"));
+        return name;
+    }
+
+    void one_at_a_time(const Domain& domain, const nlohmann::json& baseline,
+                       const StudySpec& study) {
+        std::string name = study_name(domain.kind, study);
+        nlohmann::json base = baseline;
+        if (study.factor == "repeat")
+            for (const auto& [key, value] : domain.repeat_overrides.items())
+                base[key] = value;
+        for (const auto& [key, value] : study.with.items())
+            base[key] = value;
+        if (study.factor == "repeat") {
+            for (int r = 0; r < study.count; ++r)
+                add(domain, base, name, "repeat", r);
+            return;
+        }
+        int replicates = study.repeats.value_or(spec_.repeats);
+        for (const auto& value : study.values) {
+            nlohmann::json config = base;
+            config[study.factor] = value;
+            for (int r = 0; r < replicates; ++r)
+                add(domain, config, name, study.factor, value);
+        }
+    }
+
+    // Every combination of the studies' values; a repeat study sets the replicates per point.
+    void grid(const Domain& domain, const nlohmann::json& baseline,
+              const std::vector<StudySpec>& studies) {
+        std::vector<const StudySpec*> axes;
+        int replicates = spec_.repeats;
+        std::string factor;
+        for (const auto& study : studies) {
+            if (!study.with.empty())
+                throw InputError(input_error_message(out_.file, study.line,
+                                                     domain.kind + ".vary.with",
+                                                     "not allowed when design = \"grid\""));
+            if (study.factor == "repeat") {
+                replicates = study.count;
+                continue;
+            }
+            for (const auto* axis : axes)
+                if (axis->factor == study.factor)
+                    throw InputError(
+                        input_error_message(out_.file, study.line, domain.kind + ".vary.factor",
+                                            "\"" + study.factor + "\" varied twice in a grid"));
+            axes.push_back(&study);
+            factor += (factor.empty() ? "" : ",") + study.factor;
+        }
+        nlohmann::json base = baseline;
+        if (axes.empty()) {
+            for (const auto& [key, value] : domain.repeat_overrides.items())
+                base[key] = value;
+            for (int r = 0; r < replicates; ++r)
+                add(domain, base, "grid", "repeat", r);
+            return;
+        }
+        std::vector<std::size_t> position(axes.size(), 0);
+        while (true) {
+            nlohmann::json config = base;
+            nlohmann::json point = nlohmann::json::object();
+            for (std::size_t a = 0; a < axes.size(); ++a) {
+                config[axes[a]->factor] = axes[a]->values[position[a]];
+                point[axes[a]->factor] = axes[a]->values[position[a]];
+            }
+            for (int r = 0; r < replicates; ++r)
+                add(domain, config, "grid", factor, point);
+            std::size_t a = axes.size();
+            while (a > 0 && ++position[a - 1] == axes[a - 1]->values.size())
+                position[--a] = 0;
+            if (a == 0)
+                return;
+        }
+    }
+
+    // The repeat index counts earlier occurrences of the same configuration, so two studies
+    // that share a point (e.g. both contain the baseline) get two distinct runs.
+    void add(const Domain& domain, const nlohmann::json& config, const std::string& study,
+             const std::string& factor, const nlohmann::json& value) {
+        if (out_.runs.size() >= kMaxRuns)
+            throw InputError(input_error_message(out_.file, 0, "", "more than 1000000 runs"));
+        PlannedRun run;
+        run.kind = domain.kind;
+        run.config = config;
+        std::string canonical = config.dump();
+        run.repeat = occurrences_[domain.kind + "\n" + canonical]++;
+        run.id = db::run_id(domain.kind, canonical, run.repeat);
+        run.study = study;
+        run.factor = factor;
+        run.factor_value = value;
+        out_.runs.push_back(std::move(run));
+    }
+
+    const ExperimentSpec& spec_;
+    Experiment& out_;
+    std::map<std::string, int> occurrences_;
+    std::set<std::string> names_;
+};
+
+} // namespace
+
+Experiment parse_experiment(std::string_view text, const std::string& origin,
+                            const std::vector<Domain>& domains) {
+    ExperimentSpec spec = read_experiment(text, origin, domains);
+    Experiment experiment;
+    experiment.file = origin;
+    experiment.source = std::string(text);
+    experiment.name = spec.name;
+    if (experiment.name.empty()) {
+        experiment.name = std::filesystem::path(origin).stem().string();
+        if (experiment.name.empty())
+            experiment.name = "experiment";
+    }
+    experiment.description = spec.description;
+    experiment.design = spec.design;
+    experiment.domains = spec.domains;
+    Expander expander(spec, experiment);
+    for (const auto& kind : spec.domains) {
+        auto table = std::find_if(spec.tables.begin(), spec.tables.end(),
+                                  [&](const DomainSpec& t) { return t.domain->kind == kind; });
+        if (table != spec.tables.end()) {
+            expander.domain(*table);
+            continue;
+        }
+        DomainSpec defaults;
+        for (const auto& domain : domains)
+            if (domain.kind == kind)
+                defaults.domain = &domain;
+        expander.domain(defaults);
+    }
+    return experiment;
+}
+
+Experiment load_experiment(const std::filesystem::path& file, const std::vector<Domain>& domains) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(file, error))
+        throw InputError(input_error_message(file.string(), 0, "", "no such experiment file"));
+    return parse_experiment(read_file_text(file), file.string(), domains);
+}
+
+Shard parse_shard(const std::string& text) {
+    auto slash = text.find('/');
+    Shard shard;
+    auto parse_int = [](std::string_view part, int& value) {
+        auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+        return error == std::errc() && end == part.data() + part.size() && !part.empty();
+    };
+    std::string_view whole(text);
+    if (slash == std::string::npos || !parse_int(whole.substr(0, slash), shard.index) ||
+        !parse_int(whole.substr(slash + 1), shard.count) || shard.count < 1 || shard.index < 0 ||
+        shard.index >= shard.count)
+        throw InputError("--shard: \"" + text +
+                         "\" is not I/N with 0 <= I < N (e.g. 0/4 is the first of four)");
+    return shard;
+}
+
+std::optional<Shard> shard_from_environment() {
+    const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+    const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+    if (!id || !count || !*id || !*count)
+        return std::nullopt;
+    const char* min = std::getenv("SLURM_ARRAY_TASK_MIN");
+    long index = std::strtol(id, nullptr, 10) - ((min && *min) ? std::strtol(min, nullptr, 10) : 0);
+    return parse_shard(std::to_string(index) + "/" + count);
+}
+
+std::vector<PlannedRun> shard_runs(const std::vector<PlannedRun>& runs, Shard shard) {
+    std::vector<std::string> ids;
+    for (const auto& run : runs)
+        ids.push_back(run.id);
+    std::sort(ids.begin(), ids.end());
+    std::vector<PlannedRun> mine;
+    for (const auto& run : runs) {
+        auto position = std::lower_bound(ids.begin(), ids.end(), run.id) - ids.begin();
+        if (position % shard.count == shard.index)
+            mine.push_back(run);
+    }
+    return mine;
+}
+
+std::filesystem::path shard_db_path(const std::filesystem::path& db, Shard shard) {
+    if (shard.count <= 1)
+        return db;
+    std::filesystem::path out = db;
+    out.replace_filename(db.stem().string() + ".shard-" + std::to_string(shard.index) +
+                         db.extension().string());
+    return out;
+}
+
+} // namespace detlab::sweep

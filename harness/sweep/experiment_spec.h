@@ -1,0 +1,41 @@
+// Private to harness/sweep: an experiment file after reading and validation, before expansion.
+#pragma once
+
+#include "harness/sweep/sweep.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+namespace detlab::sweep {
+
+struct StudySpec {
+    std::string name; // empty: derived from the factor
+    std::string factor;
+    std::vector<nlohmann::json> values;             // factors other than "repeat"
+    int count = 0;                                  // "repeat" studies
+    std::optional<int> repeats;                     // replicates of each value
+    nlohmann::json with = nlohmann::json::object(); // baseline overrides for this study
+    long line = 0;                                  // the [[<domain>.vary]] header
+};
+
+struct DomainSpec {
+    const Domain* domain = nullptr;
+    nlohmann::json baseline = nlohmann::json::object(); // only the keys the file sets
+    std::map<std::string, long> baseline_lines;
+    std::vector<StudySpec> studies;
+};
+
+struct ExperimentSpec {
+    std::string name, description;
+    std::string design = "one-at-a-time";
+    int repeats = 1;
+    std::optional<std::int64_t> root_seed;
+    std::vector<std::string> domains;
+    std::vector<DomainSpec> tables; // in file order
+};
+
+ExperimentSpec read_experiment(std::string_view text, const std::string& origin,
+                               const std::vector<Domain>& domains);
+
+} // namespace detlab::sweep

@@ -1,0 +1,284 @@
+// The sweep runner: a queue of pending runs, N worker threads with their own store connection,
+// and a rule that the first run of a setup group finishes before the rest of it start.
+#include "harness/sweep/progress.h"
+#include "harness/sweep/sweep.h"
+
+#include <condition_variable>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unistd.h>
+
+namespace detlab::sweep {
+namespace {
+
+std::atomic<bool> g_cancel{false};
+std::atomic<int> g_signal{0};
+
+extern "C" void on_cancel_signal(int signal) {
+    g_signal.store(signal);
+    g_cancel.store(true);
+}
+
+const Domain& find_domain(const std::vector<Domain>& domains, const std::string& kind) {
+    for (const auto& domain : domains)
+        if (domain.kind == kind)
+            return domain;
+    throw std::logic_error("no domain \"" + kind + "\"");
+}
+
+bool cancelled(const RunOptions& options) {
+    return options.cancel && options.cancel->load();
+}
+
+// Hands out runs in plan order, holding back the followers of a setup group until its leader
+// (the first of the group to start) has finished and cached the shared step.
+class Scheduler {
+public:
+    Scheduler(std::vector<const PlannedRun*> pending, const std::vector<Domain>& domains,
+              const RunOptions& options)
+        : pending_(std::move(pending)), options_(options) {
+        for (const auto* run : pending_) {
+            const auto& domain = find_domain(domains, run->kind);
+            groups_.push_back(domain.setup_group
+                                  ? run->kind + "\n" + domain.setup_group(run->config)
+                                  : std::string());
+        }
+        taken_.assign(pending_.size(), false);
+    }
+
+    // The next run to start, or null when nothing is left (or the sweep is cancelled).
+    const PlannedRun* next() {
+        std::unique_lock lock(mutex_);
+        while (true) {
+            if (cancelled(options_))
+                return nullptr;
+            bool any_left = false;
+            for (std::size_t i = 0; i < pending_.size(); ++i) {
+                if (taken_[i])
+                    continue;
+                any_left = true;
+                const std::string& group = groups_[i];
+                auto state = group_state_.find(group);
+                bool runnable = group.empty() || state == group_state_.end() || state->second;
+                if (!runnable)
+                    continue;
+                taken_[i] = true;
+                if (!group.empty() && state == group_state_.end())
+                    group_state_[group] = false; // this run leads its group
+                leader_of_[pending_[i]] = group;
+                return pending_[i];
+            }
+            if (!any_left)
+                return nullptr;
+            // Wake up now and then to notice cancellation (signal handlers cannot notify).
+            changed_.wait_for(lock, std::chrono::milliseconds(200));
+        }
+    }
+
+    void finished(const PlannedRun* run) {
+        std::lock_guard lock(mutex_);
+        auto group = leader_of_[run];
+        if (!group.empty())
+            group_state_[group] = true; // any finished run releases the group
+        changed_.notify_all();
+    }
+
+    int not_started() const {
+        int count = 0;
+        for (bool taken : taken_)
+            count += taken ? 0 : 1;
+        return count;
+    }
+
+private:
+    std::vector<const PlannedRun*> pending_;
+    std::vector<std::string> groups_;
+    std::vector<bool> taken_;
+    std::map<std::string, bool> group_state_; // group -> leader finished
+    std::map<const PlannedRun*, std::string> leader_of_;
+    const RunOptions& options_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+};
+
+std::string host_name() {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) != 0)
+        return "unknown";
+    return name;
+}
+
+std::string param_text(const nlohmann::json& value) {
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+// Fills in what the sweep owns (identity, study params, provenance) around a domain's result.
+void complete_result(db::RunResult& result, const PlannedRun& run, const std::string& experiment) {
+    result.id = run.id;
+    result.experiment = experiment;
+    result.kind = run.kind;
+    result.config_json = run.config.dump();
+    result.repeat = run.repeat;
+    if (result.host.empty())
+        result.host = host_name();
+    std::map<std::string, bool> present;
+    for (const auto& [key, value] : result.params)
+        present[key] = true;
+    for (const auto& [key, value] : run.config.items())
+        if (!present.contains(key))
+            result.add_param(key, param_text(value));
+    result.add_param("study", run.study);
+    result.add_param("factor", run.factor);
+    result.add_param("factor_value", run.factor_value.dump());
+    for (auto& [key, value] : db::capture_provenance())
+        result.provenance.emplace(key, value);
+}
+
+class Worker {
+public:
+    Worker(const Experiment& experiment, const std::vector<Domain>& domains,
+           const RunOptions& options, const std::filesystem::path& work_root)
+        : experiment_(experiment), domains_(domains), options_(options), work_root_(work_root) {}
+
+    // Runs one planned run; the result is complete but not yet recorded.
+    db::RunResult execute(const PlannedRun& run, db::Store& store) {
+        const Domain& domain = find_domain(domains_, run.kind);
+        auto dir = work_root_ / run.id;
+        db::RunContext context{&store, dir, experiment_.name, options_.cancel};
+        double started_at = unix_time_now();
+        double start = monotonic_seconds();
+        db::RunResult result;
+        try {
+            std::filesystem::remove_all(dir); // left over by a killed sweep
+            std::filesystem::create_directories(dir);
+            result = domain.run(run.config, run.repeat, context);
+            if (result.status == db::kStatusDone && domain.after_run)
+                domain.after_run(result, run.config, context);
+        } catch (const std::exception& error) {
+            result.status = db::kStatusFailed;
+            result.message = error.what();
+        }
+        if (result.started_at == 0)
+            result.started_at = started_at;
+        if (result.wall_seconds == 0)
+            result.wall_seconds = monotonic_seconds() - start;
+        complete_result(result, run, experiment_.name);
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+        return result;
+    }
+
+private:
+    const Experiment& experiment_;
+    const std::vector<Domain>& domains_;
+    const RunOptions& options_;
+    std::filesystem::path work_root_;
+};
+
+} // namespace
+
+const std::atomic<bool>& install_cancel_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_cancel_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND; // a second Ctrl-C kills the process the usual way
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    return g_cancel;
+}
+
+int last_signal() {
+    return g_signal.load();
+}
+
+SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& domains,
+                       const RunOptions& options) {
+    double start = monotonic_seconds();
+    SweepSummary summary;
+    summary.planned = static_cast<int>(experiment.runs.size());
+    auto mine = shard_runs(experiment.runs, options.shard);
+    summary.in_shard = static_cast<int>(mine.size());
+
+    db::Store store(options.db_path);
+    store.put_experiment(experiment.name, experiment.source);
+    std::vector<const PlannedRun*> pending;
+    for (const auto& run : mine) {
+        auto row = store.run(run.id);
+        if (row && row->status == db::kStatusDone)
+            ++summary.already_done;
+        else if (row && !options.retry_failed)
+            ++summary.earlier_failed;
+        else
+            pending.push_back(&run);
+    }
+    auto work_root = options.work_root.empty()
+                         ? std::filesystem::path(options.db_path.string() + ".work")
+                         : options.work_root;
+    Progress progress(options.log, options.progress_bar, static_cast<int>(pending.size()));
+    Scheduler scheduler(pending, domains, options);
+    Worker worker(experiment, domains, options, work_root);
+    std::mutex summary_mutex;
+
+    auto work = [&] {
+        db::Store connection(options.db_path); // one connection per thread
+        while (const PlannedRun* run = scheduler.next()) {
+            progress.started(*run);
+            double run_start = monotonic_seconds();
+            db::RunResult result = worker.execute(*run, connection);
+            std::string status = result.status;
+            // A run cut short by cancellation is not recorded: the next invocation redoes it.
+            bool keep = !(cancelled(options) && status != db::kStatusDone);
+            if (keep) {
+                try {
+                    connection.record_run(result);
+                } catch (const std::exception& error) {
+                    status = db::kStatusFailed;
+                    result.message = std::string("could not record the run: ") + error.what();
+                }
+            } else {
+                status = "cancelled";
+            }
+            progress.finished(*run, status, monotonic_seconds() - run_start, result.message);
+            {
+                std::lock_guard lock(summary_mutex);
+                if (status == db::kStatusDone)
+                    ++summary.done;
+                else if (keep)
+                    ++summary.failed;
+                else
+                    ++summary.not_started;
+            }
+            scheduler.finished(run);
+        }
+    };
+    std::exception_ptr first_error;
+    auto guarded_work = [&] {
+        try {
+            work();
+        } catch (...) {
+            std::lock_guard lock(summary_mutex);
+            if (!first_error)
+                first_error = std::current_exception();
+        }
+    };
+    int jobs = std::max(1, std::min(options.jobs, static_cast<int>(pending.size())));
+    std::vector<std::thread> threads;
+    for (int i = 1; i < jobs; ++i)
+        threads.emplace_back(guarded_work);
+    guarded_work();
+    for (auto& thread : threads)
+        thread.join();
+    if (first_error)
+        std::rethrow_exception(first_error);
+    progress.close();
+    std::error_code ignored;
+    std::filesystem::remove(work_root, ignored); // only if empty
+    summary.not_started += scheduler.not_started();
+    summary.cancelled = cancelled(options);
+    summary.wall_seconds = monotonic_seconds() - start;
+    return summary;
+}
+
+} // namespace detlab::sweep

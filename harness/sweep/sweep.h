@@ -1,0 +1,137 @@
+// Experiment sweeps: a TOML experiment file is validated and expanded into runs (one study per
+// varied factor, or a full grid), split into shards, and run N at a time into the store, so a
+// sweep can be resumed after a crash, run on a cluster as a Slurm array and merged again.
+#pragma once
+
+#include "db/store.h"
+#include "harness/common/common.h"
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace detlab::sweep {
+
+using RunFunction =
+    std::function<db::RunResult(const nlohmann::json& config, int repeat, const db::RunContext&)>;
+
+// What the sweep needs to know about one domain of runs ("toolchain", "train").
+struct Domain {
+    std::string kind;
+    std::vector<KeySpec> keys;
+    RunFunction run;
+    // Set in every run of a "repeat" study unless the study's `with` sets them: a toolchain
+    // repeat must not reuse a cached netlist, or synthesis could never show a difference.
+    nlohmann::json repeat_overrides = nlohmann::json::object();
+    // Runs whose configurations map to the same non-empty group share an expensive first step
+    // that the first of them caches in the store (the toolchain's synthesis). The runner starts
+    // the others only once that first run has finished, so the step runs once per group.
+    std::function<std::string(const nlohmann::json& config)> setup_group;
+    // Called on a run that finished "done", before it is recorded (e.g. an equivalence check).
+    std::function<void(db::RunResult&, const nlohmann::json& config, const db::RunContext&)>
+        after_run;
+};
+
+// The domains detlab ships: toolchain (harness/toolchain) and train (harness/train).
+const std::vector<Domain>& builtin_domains();
+
+// One run of an expanded experiment.
+struct PlannedRun {
+    std::string id; // db::run_id(kind, config.dump(), repeat)
+    std::string kind;
+    nlohmann::json config; // completed: every key of the domain
+    int repeat = 0;        // occurrence of this exact config in the experiment (0, 1, ...)
+    std::string study;     // group name: runs of one study differ only in `factor`
+    std::string factor;    // the varied factor ("seed", "repeat", "seed,threads" for a grid)
+    nlohmann::json factor_value;
+};
+
+struct Experiment {
+    std::string name;
+    std::string description;
+    std::string file;   // as given, used in messages
+    std::string source; // the file's text, stored with the runs
+    std::string design; // "one-at-a-time" or "grid"
+    std::vector<std::string> domains;
+    std::vector<PlannedRun> runs; // in run order
+};
+
+// Parses, validates and expands an experiment. Every problem (TOML syntax, unknown key, wrong
+// type, out-of-range value, unknown factor) throws InputError "file:line: key: problem" before
+// anything runs.
+Experiment parse_experiment(std::string_view text, const std::string& origin,
+                            const std::vector<Domain>& domains);
+Experiment load_experiment(const std::filesystem::path& file, const std::vector<Domain>& domains);
+
+// ---- Shards: a deterministic split of an experiment's runs (Slurm arrays, several machines) ----
+struct Shard {
+    int index = 0; // 0-based
+    int count = 1;
+};
+// "I/N" with 0 <= I < N; throws InputError otherwise.
+Shard parse_shard(const std::string& text);
+// From SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT and SLURM_ARRAY_TASK_MIN (0 if unset).
+std::optional<Shard> shard_from_environment();
+// The runs of one shard: the run ids sorted, every count-th from position index, so each run
+// belongs to exactly one shard whatever order the file lists its studies in.
+std::vector<PlannedRun> shard_runs(const std::vector<PlannedRun>& runs, Shard shard);
+// "results/detlab.db" -> "results/detlab.shard-2.db": each shard writes its own file.
+std::filesystem::path shard_db_path(const std::filesystem::path& db, Shard shard);
+
+// ---- The runner ----
+struct RunOptions {
+    std::filesystem::path db_path = "detlab.db";
+    std::filesystem::path work_root; // scratch space; empty: "<db>.work"
+    int jobs = 1;
+    bool retry_failed = false;
+    Shard shard;
+    const std::atomic<bool>* cancel = nullptr; // set by a signal handler: stop starting runs
+    std::ostream* log = nullptr;               // progress and per-run lines (usually stderr)
+    bool progress_bar = false;                 // redraw one line (a terminal) instead of lines
+};
+
+struct SweepSummary {
+    int planned = 0;        // runs in the whole experiment
+    int in_shard = 0;       // runs in this shard
+    int already_done = 0;   // skipped: done before this invocation
+    int earlier_failed = 0; // skipped: failed before and retry_failed not set
+    int done = 0, failed = 0;
+    int not_started = 0; // left for later because of cancellation
+    bool cancelled = false;
+    double wall_seconds = 0;
+};
+
+// Runs every pending run of the shard, `jobs` at a time, each worker with its own store
+// connection. Each run is recorded atomically when it finishes; runs interrupted by
+// cancellation are not recorded, so a later invocation runs them again.
+SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& domains,
+                       const RunOptions& options);
+
+// Installs SIGINT/SIGTERM handlers that set the returned flag (a second signal kills the
+// process the usual way). The signal number is kept in last_signal().
+const std::atomic<bool>& install_cancel_handlers();
+int last_signal();
+
+// ---- Slurm ----
+struct SlurmOptions {
+    std::filesystem::path experiment;    // absolute path to the experiment file
+    std::filesystem::path detlab_binary; // absolute path to the detlab executable
+    std::filesystem::path db_path;       // shards go to db_path with ".shard-I" inserted
+    std::filesystem::path log_dir;       // Slurm's per-task output files
+    std::string job_name;
+    int shards = 4;
+    int cpus_per_task = 2;
+    std::string partition;  // empty: the cluster's default
+    std::string time_limit; // e.g. "02:00:00"; empty: the partition's default
+    std::string memory;     // e.g. "4G"; empty: the partition's default
+};
+// An sbatch array script: one task per shard, each running `detlab run` on its share.
+std::string sbatch_script(const SlurmOptions& options);
+
+} // namespace detlab::sweep

@@ -1,0 +1,259 @@
+// Experiment files: expansion, run ids, validation messages, shards, the sbatch script.
+#include "fake_domains.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <set>
+
+using namespace detlab;
+using namespace detlab::sweep;
+using detlab::sweep::testing::fake_domains;
+
+namespace {
+
+const char* kStudies = R"([experiment]
+name = "t"
+domains = ["toolchain"]
+
+[toolchain]
+device = "hx1k"
+
+[[toolchain.vary]]
+factor = "seed"
+values = [1, 2, 3, 4]
+
+[[toolchain.vary]]
+factor = "repeat"
+count = 3
+with = { threads = 2, parallel_refine = true }
+
+[[toolchain.vary]]
+factor = "placer"
+values = ["heap", "sa"]
+)";
+
+Experiment parse(const std::string& text) {
+    return parse_experiment(text, "exp.toml", fake_domains());
+}
+
+std::string error_of(const std::string& text) {
+    try {
+        parse(text);
+    } catch (const InputError& error) {
+        return error.what();
+    }
+    return "(no error)";
+}
+
+std::vector<std::string> ids_of(const std::vector<PlannedRun>& runs) {
+    std::vector<std::string> ids;
+    for (const auto& run : runs)
+        ids.push_back(run.id);
+    return ids;
+}
+
+std::vector<std::string> ids_of(const Experiment& experiment) {
+    return ids_of(experiment.runs);
+}
+
+} // namespace
+
+TEST_CASE("one-at-a-time studies expand into groups with study params") {
+    auto experiment = parse(kStudies);
+    REQUIRE(experiment.runs.size() == 4 + 3 + 2);
+    CHECK(experiment.name == "t");
+    const auto& seed3 = experiment.runs[2];
+    CHECK(seed3.study == "seed");
+    CHECK(seed3.factor == "seed");
+    CHECK(seed3.factor_value == 3);
+    CHECK(seed3.config["seed"] == 3);
+    CHECK(seed3.config["threads"] == 1); // completed with defaults
+    const auto& repeat2 = experiment.runs[5];
+    CHECK(repeat2.study == "repeat");
+    CHECK(repeat2.factor_value == 1);
+    CHECK(repeat2.config["threads"] == 2);
+    CHECK(repeat2.config["parallel_refine"] == true);
+    CHECK(repeat2.config["reuse_synthesis"] == false); // a repeat study never reuses synthesis
+    CHECK(experiment.runs[4].repeat == 0);
+    CHECK(repeat2.repeat == 1);
+    CHECK(experiment.runs[6].repeat == 2);
+    // placer = heap is the baseline again, as is seed = 1: the second occurrence is repeat 1.
+    CHECK(experiment.runs[0].config == experiment.runs[7].config);
+    CHECK(experiment.runs[0].repeat == 0);
+    CHECK(experiment.runs[7].repeat == 1);
+    auto ids = ids_of(experiment);
+    CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == ids.size());
+}
+
+TEST_CASE("run ids come from the completed config and stay stable") {
+    auto experiment = parse(kStudies);
+    for (const auto& run : experiment.runs)
+        CHECK(run.id == db::run_id(run.kind, run.config.dump(), run.repeat));
+    CHECK(ids_of(parse(kStudies)) == ids_of(experiment));
+    // Reformatting, comments and a study appended at the end change no existing id.
+    std::string edited = std::string("# a comment\n") + kStudies +
+                         "\n[[toolchain.vary]]\nfactor = \"threads\"\nvalues = [4]\n";
+    auto longer = ids_of(parse(edited));
+    REQUIRE(longer.size() == experiment.runs.size() + 1);
+    longer.pop_back();
+    CHECK(longer == ids_of(experiment));
+    // A different baseline changes every id.
+    std::string other = kStudies;
+    other.replace(other.find("device = \"hx1k\""), 15, "device = \"hx8k\"");
+    CHECK(ids_of(parse(other))[0] != experiment.runs[0].id);
+}
+
+TEST_CASE("a grid crosses every factor and repeats each point") {
+    auto experiment = parse(R"([experiment]
+design = "grid"
+[toolchain]
+[[toolchain.vary]]
+factor = "seed"
+from = 1
+to = 3
+[[toolchain.vary]]
+factor = "placer"
+values = ["heap", "sa"]
+[[toolchain.vary]]
+factor = "repeat"
+count = 2
+)");
+    REQUIRE(experiment.runs.size() == 3 * 2 * 2);
+    CHECK(experiment.name == "exp"); // from the file name
+    const auto& run = experiment.runs[3];
+    CHECK(run.study == "grid");
+    CHECK(run.factor == "seed,placer");
+    CHECK(run.factor_value == nlohmann::json{{"seed", 1}, {"placer", "sa"}});
+    CHECK(run.repeat == 1);
+    CHECK(experiment.runs.back().factor_value == nlohmann::json{{"seed", 3}, {"placer", "sa"}});
+}
+
+TEST_CASE("domains without studies run their baseline; the root seed reaches every domain") {
+    auto experiment = parse(R"([experiment]
+domains = ["train", "toolchain"]
+repeats = 2
+seed = 42
+[train]
+epochs = 3
+)");
+    REQUIRE(experiment.runs.size() == 4);
+    CHECK(experiment.runs[0].kind == "train");
+    CHECK(experiment.runs[0].config["root_seed"] == 42);
+    CHECK(experiment.runs[0].config["init_seed"] == 0); // train derives it from root_seed
+    CHECK(experiment.runs[1].repeat == 1);
+    CHECK(experiment.runs[1].study == "baseline");
+    auto placement_seed = experiment.runs[2].config["seed"].get<std::int64_t>();
+    CHECK(placement_seed != 1); // derived from the root seed, not the default
+    CHECK(placement_seed >= 0);
+    CHECK(placement_seed <= 1000000000);
+    CHECK(parse("[experiment]\nseed = 42\n[toolchain]\n").runs[0].config["seed"] == placement_seed);
+}
+
+TEST_CASE("every invalid input names file, line and key") {
+    CHECK(error_of("[experiment\nname = 1\n").rfind("exp.toml:1: invalid TOML: ", 0) == 0);
+    CHECK(error_of("[experiment]\nname = \"x\"\n\n[toolchain]\nsed = 4\n") ==
+          "exp.toml:5: toolchain.sed: unknown key (valid keys: device, seed, threads, "
+          "parallel_refine, placer, reuse_synthesis)");
+    CHECK(error_of("[toolchain]\nthreads = \"two\"\n") ==
+          "exp.toml:2: toolchain.threads: expected an integer, got \"two\"");
+    CHECK(error_of("[toolchain]\nthreads = 65\n") ==
+          "exp.toml:2: toolchain.threads: value 65 is out of range [1.0, 64.0]");
+    CHECK(error_of("[toolchain]\nplacer = \"magic\"\n") ==
+          "exp.toml:2: toolchain.placer: \"magic\" is not one of: heap, sa");
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"colour\"\nvalues = [1]\n") ==
+          "exp.toml:3: toolchain.vary[1].factor: unknown factor \"colour\" (valid factors: "
+          "repeat, seed, threads, parallel_refine, placer)");
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"device\"\nvalues = [\"hx8k\"]\n") ==
+          "exp.toml:3: toolchain.vary[1].factor: \"device\" cannot be varied (valid factors: "
+          "repeat, seed, threads, parallel_refine, placer)");
+    CHECK(error_of("[toolchain]\n\n[[toolchain.vary]]\nvalues = [1]\n") ==
+          "exp.toml:3: toolchain.vary[1].factor: missing (which factor does this study vary?)");
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"seed\"\nvalues = [1,\n  -2]\n") ==
+          "exp.toml:5: toolchain.vary[1].values: value -2 is out of range [0.0, 1000000000.0]");
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"repeat\"\n") ==
+          "exp.toml:2: toolchain.vary[1].count: missing (how many repeats?)");
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"seed\"\nvalue = [1]\n") ==
+          "exp.toml:4: toolchain.vary[1].value: unknown key (valid keys: factor, values, from, "
+          "to, step, count, with, name, repeats)");
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"seed\"\nvalues = [1]\n"
+                   "with = { treads = 2 }\n") ==
+          "exp.toml:5: toolchain.vary[1].with.treads: unknown key (valid keys: device, seed, "
+          "threads, parallel_refine, placer, reuse_synthesis)");
+    CHECK(error_of("[experiment]\ndesign = \"random\"\n") ==
+          "exp.toml:2: experiment.design: \"random\" is not one of: one-at-a-time, grid");
+    CHECK(error_of("[experiment]\nrepeats = 0\n[toolchain]\n") ==
+          "exp.toml:2: experiment.repeats: value 0 is out of range [1, 100000]");
+    CHECK(error_of("[experiment]\ndomains = [\"fpga\"]\n") ==
+          "exp.toml:2: experiment.domains: unknown domain \"fpga\" (valid domains: toolchain, "
+          "train)");
+    CHECK(error_of("[experiment]\nnmae = \"x\"\n") ==
+          "exp.toml:2: experiment.nmae: unknown key (valid keys: name, description, domains, "
+          "design, repeats, seed)");
+    CHECK(error_of("[experiment]\n[training]\n") ==
+          "exp.toml:2: training: unknown table (valid tables: experiment, toolchain, train)");
+    CHECK(error_of("[experiment]\nname = \"x\"\n") ==
+          "exp.toml:1: experiment.domains: no domain to run: add a [toolchain] or [train] table "
+          "or list domains");
+}
+
+TEST_CASE("shards split the runs so each run is in exactly one") {
+    auto runs = parse(kStudies).runs;
+    for (int count = 1; count <= 5; ++count) {
+        std::multiset<std::string> seen;
+        std::size_t smallest = runs.size(), largest = 0;
+        for (int index = 0; index < count; ++index) {
+            auto mine = shard_runs(runs, {index, count});
+            smallest = std::min(smallest, mine.size());
+            largest = std::max(largest, mine.size());
+            for (const auto& run : mine)
+                seen.insert(run.id);
+            CHECK(ids_of(mine) == ids_of(shard_runs(runs, {index, count})));
+        }
+        CHECK(seen.size() == runs.size());
+        for (const auto& run : runs)
+            CHECK(seen.count(run.id) == 1);
+        CHECK(largest - smallest <= 1);
+    }
+    CHECK(parse_shard("2/4").index == 2);
+    CHECK(parse_shard("2/4").count == 4);
+    CHECK_THROWS_WITH(parse_shard("4/4"), Catch::Contains("is not I/N with 0 <= I < N"));
+    CHECK_THROWS_AS(parse_shard("x"), InputError);
+    CHECK(shard_db_path("out/detlab.db", {2, 4}) == "out/detlab.shard-2.db");
+    CHECK(shard_db_path("out/detlab.db", {0, 1}) == "out/detlab.db");
+}
+
+TEST_CASE("Slurm array variables select the shard") {
+    ::setenv("SLURM_ARRAY_TASK_ID", "5", 1);
+    ::setenv("SLURM_ARRAY_TASK_COUNT", "3", 1);
+    ::setenv("SLURM_ARRAY_TASK_MIN", "4", 1);
+    auto shard = shard_from_environment();
+    REQUIRE(shard);
+    CHECK(shard->index == 1);
+    CHECK(shard->count == 3);
+    ::unsetenv("SLURM_ARRAY_TASK_ID");
+    CHECK_FALSE(shard_from_environment());
+    ::unsetenv("SLURM_ARRAY_TASK_COUNT");
+    ::unsetenv("SLURM_ARRAY_TASK_MIN");
+}
+
+TEST_CASE("the sbatch script runs one shard per array task") {
+    SlurmOptions options;
+    options.experiment = "/data/exp's.toml";
+    options.detlab_binary = "/opt/detlab";
+    options.db_path = "/data/out/detlab.db";
+    options.log_dir = "/data/out";
+    options.job_name = "detlab-t";
+    options.shards = 4;
+    options.partition = "short";
+    auto script = sbatch_script(options);
+    CHECK(script.rfind("#!/bin/bash\n", 0) == 0);
+    CHECK(script.find("#SBATCH --array=0-3\n") != std::string::npos);
+    CHECK(script.find("#SBATCH --partition=short\n") != std::string::npos);
+    CHECK(script.find("#SBATCH --output=/data/out/%x-%A_%a.out\n") != std::string::npos);
+    CHECK(script.find("exec '/opt/detlab' run '/data/exp'\\''s.toml' --db '/data/out/detlab.db'") !=
+          std::string::npos);
+    CHECK(script.find("detlab merge /data/out/detlab.db /data/out/detlab.shard-*.db") !=
+          std::string::npos);
+    options.partition = "a b";
+    CHECK_THROWS_AS(sbatch_script(options), InputError);
+}
