@@ -1,0 +1,188 @@
+// `detlab db info|check`, `detlab runs` and `detlab export`: looking into a results store.
+#include "db/store.h"
+#include "harness/cli/cli.h"
+
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace detlab::cli {
+namespace {
+
+// Reading commands never create a database: a typo in --db should not leave an empty file.
+std::unique_ptr<db::Store> open_existing(const GlobalOptions& global) {
+    if (!std::filesystem::exists(global.db_path))
+        throw InputError(global.db_path + ": no such database");
+    return std::make_unique<db::Store>(global.db_path);
+}
+
+std::string human_bytes(std::int64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(unit == 0 ? 0 : 1) << value << " " << units[unit];
+    return text.str();
+}
+
+void print_info(const GlobalOptions& global) {
+    auto store = open_existing(global);
+    auto info = store->info();
+    std::cout << "database        " << global.db_path << "\n"
+              << "schema version  " << info.schema_version << "\n"
+              << "size on disk    " << human_bytes(info.file_bytes) << " (" << info.file_bytes
+              << " bytes, with WAL)\n"
+              << "rows\n";
+    for (const auto& [table, count] : info.row_counts)
+        std::cout << "  " << std::left << std::setw(14) << table << std::right << std::setw(10)
+                  << count << "\n";
+    double compression =
+        info.blob_stored_bytes > 0
+            ? static_cast<double>(info.blob_raw_bytes) / static_cast<double>(info.blob_stored_bytes)
+            : 1.0;
+    std::cout << std::fixed << std::setprecision(2) << "blobs           " << info.blob_count
+              << " distinct, " << human_bytes(info.blob_raw_bytes) << " raw, "
+              << human_bytes(info.blob_stored_bytes) << " stored (zstd " << compression << "x)\n"
+              << "artifacts       " << human_bytes(info.artifact_raw_bytes)
+              << " raw referenced, dedup ratio " << info.dedup_ratio() << "\n";
+}
+
+void run_check(const GlobalOptions& global) {
+    auto store = open_existing(global);
+    auto report = store->check();
+    std::cout << "integrity check: " << report.integrity << "\n"
+              << "blobs checked:   " << report.blobs_checked << "\n";
+    for (const auto& problem : report.problems)
+        std::cout << "problem: " << problem << "\n";
+    std::cout << (report.ok ? "store is OK" : "store has problems") << "\n";
+    if (!report.ok)
+        throw CLI::RuntimeError(1);
+}
+
+struct ListOptions {
+    std::string experiment, kind, status;
+    std::int64_t limit = -1;
+    std::string format = "csv";
+    std::string out;
+
+    db::RunFilter filter() const {
+        db::RunFilter filter;
+        auto set = [](std::optional<std::string>& slot, const std::string& value) {
+            if (!value.empty())
+                slot = value;
+        };
+        set(filter.experiment, experiment);
+        set(filter.kind, kind);
+        set(filter.status, status);
+        if (limit >= 0)
+            filter.limit = limit;
+        return filter;
+    }
+};
+
+void add_filter_options(CLI::App& command, ListOptions& options) {
+    command.add_option("--experiment", options.experiment, "only runs of this experiment");
+    command.add_option("--kind", options.kind, "only runs of this kind")
+        ->check(CLI::IsMember({"toolchain", "train"}));
+    command.add_option("--status", options.status, "only runs with this status")
+        ->check(CLI::IsMember({db::kStatusDone, db::kStatusFailed, db::kStatusTimeout}));
+    command.add_option("--limit", options.limit, "at most this many runs (oldest first)")
+        ->check(CLI::NonNegativeNumber);
+}
+
+std::string utc_time(double unix_seconds) {
+    std::time_t seconds = static_cast<std::time_t>(unix_seconds);
+    std::tm parts{};
+    gmtime_r(&seconds, &parts);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
+    return text;
+}
+
+std::string short_message(const std::string& message) {
+    constexpr std::size_t kWidth = 60;
+    std::string line = message.substr(0, message.find('\n'));
+    return line.size() > kWidth ? line.substr(0, kWidth - 3) + "..." : line;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            widths.resize(std::max(widths.size(), row.size()));
+            widths[i] = std::max(widths[i], row[i].size());
+        }
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i)
+            line += row[i] + (i + 1 < row.size() ? std::string(widths[i] - row[i].size() + 2, ' ')
+                                                 : std::string());
+        std::cout << line << "\n";
+    }
+}
+
+void list_runs(const GlobalOptions& global, const ListOptions& options) {
+    auto store = open_existing(global);
+    auto runs = store->runs(options.filter());
+    std::vector<std::vector<std::string>> rows{
+        {"ID", "EXPERIMENT", "KIND", "REPEAT", "STATUS", "STARTED (UTC)", "WALL_S", "MESSAGE"}};
+    for (const auto& run : runs) {
+        std::ostringstream wall;
+        wall << std::fixed << std::setprecision(2) << run.wall_seconds;
+        rows.push_back({run.id, run.experiment, run.kind, std::to_string(run.repeat), run.status,
+                        utc_time(run.started_at), wall.str(), short_message(run.message)});
+    }
+    print_table(rows);
+    std::cout << runs.size() << " run(s)\n";
+}
+
+void export_runs(const GlobalOptions& global, const ListOptions& options) {
+    auto store = open_existing(global);
+    auto format = options.format == "json" ? db::ExportFormat::json : db::ExportFormat::csv;
+    if (options.out.empty()) {
+        db::export_runs(*store, format, std::cout, options.filter());
+        return;
+    }
+    std::ostringstream text;
+    db::export_runs(*store, format, text, options.filter());
+    write_file(options.out, text.str());
+}
+
+const Registration registration(50, [](CLI::App& app, GlobalOptions& global) {
+    auto* group = app.add_subcommand("db", "inspect and verify the results database");
+    group->require_subcommand(1);
+    auto* info = group->add_subcommand(
+        "info", "schema version, row counts, size on disk and blob deduplication");
+    add_db_option(*info, global);
+    info->callback([&global] { print_info(global); });
+    auto* check = group->add_subcommand(
+        "check", "SQLite integrity check plus re-hash of every blob; exit 1 on any problem");
+    add_db_option(*check, global);
+    check->callback([&global] { run_check(global); });
+
+    auto options = std::make_shared<ListOptions>();
+    auto* runs = app.add_subcommand("runs", "list runs as a table, optionally filtered");
+    add_db_option(*runs, global);
+    add_filter_options(*runs, *options);
+    runs->callback([&global, options] { list_runs(global, *options); });
+
+    auto* exporter = app.add_subcommand(
+        "export", "runs joined with their params and final metrics, as CSV or JSON "
+                  "(columns params.<key>, metrics.<key>) for pandas or a spreadsheet");
+    add_db_option(*exporter, global);
+    add_filter_options(*exporter, *options);
+    exporter->add_option("--format", options->format, "csv or json")
+        ->check(CLI::IsMember({"csv", "json"}))
+        ->capture_default_str();
+    exporter->add_option("--out", options->out, "write to this file instead of stdout");
+    exporter->callback([&global, options] { export_runs(global, *options); });
+});
+
+} // namespace
+} // namespace detlab::cli
