@@ -1,0 +1,121 @@
+// Loading runs from the store and grouping them by the factor under study.
+#include "analysis/analysis.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <tuple>
+
+namespace detlab::analysis {
+namespace {
+
+bool seed_like(const std::string& key) {
+    return key.find("seed") != std::string::npos;
+}
+
+bool sweep_param(const std::string& key) {
+    return key == "study" || key == "factor" || key == "factor_value";
+}
+
+// Ad-hoc runs: the params that must match for two runs to be compared.
+std::string adhoc_key(const RunData& run) {
+    nlohmann::json fixed = nlohmann::json::object();
+    for (const auto& [key, value] : run.params)
+        if (!seed_like(key) && !sweep_param(key))
+            fixed[key] = value;
+    return fixed.dump();
+}
+
+std::string seed_values(const RunData& run) {
+    std::string out;
+    for (const auto& [key, value] : run.params)
+        if (seed_like(key))
+            out += key + "=" + value + ";";
+    return out;
+}
+
+// Numbers sort as numbers, everything else as text.
+bool factor_less(const RunData& a, const RunData& b) {
+    std::string va = a.param("factor_value"), vb = b.param("factor_value");
+    auto ja = nlohmann::json::parse(va, nullptr, false);
+    auto jb = nlohmann::json::parse(vb, nullptr, false);
+    if (ja.is_number() && jb.is_number() && ja != jb)
+        return ja.get<double>() < jb.get<double>();
+    return std::tie(va, a.row.repeat, a.row.id) < std::tie(vb, b.row.repeat, b.row.id);
+}
+
+} // namespace
+
+std::string RunData::param(const std::string& key, const std::string& fallback) const {
+    auto it = params.find(key);
+    return it == params.end() ? fallback : it->second;
+}
+
+std::string Group::label() const {
+    return study + " (" + factor + ")";
+}
+
+std::vector<RunData> load_runs(const db::Store& store,
+                               const std::optional<std::string>& experiment) {
+    db::RunFilter filter;
+    filter.experiment = experiment;
+    std::vector<RunData> out;
+    for (auto& row : store.runs(filter)) {
+        RunData run;
+        run.row = row;
+        for (auto& [key, value] : store.params(row.id))
+            run.params[key] = value;
+        for (auto& metric : store.metrics(row.id)) {
+            if (metric.step == 0)
+                run.final_metrics[metric.key] = metric.value;
+            else
+                run.curves[metric.key].emplace_back(metric.step, metric.value);
+        }
+        for (auto& [key, curve] : run.curves)
+            std::sort(curve.begin(), curve.end());
+        run.artifacts = store.artifacts(row.id);
+        out.push_back(std::move(run));
+    }
+    return out;
+}
+
+std::vector<Group> group_runs(std::vector<RunData> runs) {
+    std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+    std::map<std::tuple<std::string, std::string, std::string>, std::string> adhoc_first_seed;
+    for (auto& run : runs) {
+        std::string study = run.param("study");
+        bool adhoc = study.empty();
+        std::string key = adhoc ? "adhoc:" + adhoc_key(run) : study;
+        auto id = std::make_tuple(run.row.experiment, run.row.kind, key);
+        Group& group = groups[id];
+        if (group.runs.empty() && group.failed.empty()) {
+            group.experiment = run.row.experiment;
+            group.kind = run.row.kind;
+            group.study = adhoc ? "adhoc" : study;
+            group.factor = adhoc ? "repeat" : run.param("factor", "repeat");
+            if (adhoc)
+                adhoc_first_seed[id] = seed_values(run);
+        } else if (adhoc && seed_values(run) != adhoc_first_seed[id]) {
+            group.factor = "seed";
+        }
+        if (run.row.status == db::kStatusDone)
+            group.runs.push_back(std::move(run));
+        else
+            group.failed.push_back(std::move(run));
+    }
+    std::vector<Group> out;
+    for (auto& [id, group] : groups) {
+        std::sort(group.runs.begin(), group.runs.end(), factor_less);
+        out.push_back(std::move(group));
+    }
+    // Ad-hoc groups of the same experiment and kind get numbered labels.
+    std::map<std::pair<std::string, std::string>, int> adhoc_count;
+    for (auto& group : out)
+        if (group.study == "adhoc") {
+            int n = ++adhoc_count[{group.experiment, group.kind}];
+            if (n > 1)
+                group.study += "-" + std::to_string(n);
+        }
+    return out;
+}
+
+} // namespace detlab::analysis

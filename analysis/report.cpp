@@ -1,0 +1,263 @@
+// The self-contained HTML report: comparison table, plots inline as base64 SVG, per-group
+// details, the provenance of a run and the experiment files, all in one file that opens offline.
+#include "analysis/analysis.h"
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <openssl/evp.h>
+#include <set>
+#include <sstream>
+
+namespace detlab::analysis {
+namespace {
+
+std::string escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '&':
+            out += "&amp;";
+            break;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string base64(const Bytes& bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
+                            static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return out;
+}
+
+std::string fmt(double v, const char* format = "%.4g") {
+    if (std::isnan(v))
+        return "-";
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, format, v);
+    return buffer;
+}
+
+std::string summary_cell(const Summary& s, double scale = 1, const char* unit = "") {
+    if (s.n == 0)
+        return "-";
+    return fmt(s.mean * scale) + unit + " &plusmn; " + fmt(s.std * scale) + " (min " +
+           fmt(s.min * scale) + ", max " + fmt(s.max * scale) + ", CV " + fmt(s.cv * 100, "%.3g") +
+           "%)";
+}
+
+std::string opt_pct(std::optional<double> f) {
+    return f ? fmt(*f * 100, "%.1f") + "%" : "-";
+}
+
+void rows_html(std::ostringstream& out,
+               const std::vector<std::pair<std::string, std::string>>& kv) {
+    out << "<table class=kv>";
+    for (const auto& [k, v] : kv)
+        out << "<tr><th>" << escape(k) << "</th><td>" << v << "</td></tr>";
+    out << "</table>\n";
+}
+
+void toolchain_details(std::ostringstream& out, const ToolchainSummary& t) {
+    std::string divergence;
+    for (const auto& [stage, count] : t.first_divergence)
+        divergence += stage + ": " + std::to_string(count) + " pairs; ";
+    rows_html(out, {{"pairs", std::to_string(t.pairs)},
+                    {"identical .bin / .asc / netlist", opt_pct(t.identical_bin) + " / " +
+                                                            opt_pct(t.identical_asc) + " / " +
+                                                            opt_pct(t.identical_netlist)},
+                    {"first diverging stage", escape(divergence)},
+                    {"bits compared per pair",
+                     std::to_string(t.config_bits) + " (" + escape(t.distance_over) + ")"},
+                    {"Hamming distance", summary_cell(t.hamming, 100, "%")},
+                    {"Jaccard distance (set bits)", summary_cell(t.jaccard, 100, "%")},
+                    {"Fmax (MHz)", summary_cell(t.fmax_mhz)},
+                    {"logic cells", summary_cell(t.logic_cells)},
+                    {"tool wall time (s)", summary_cell(t.tools_wall_s)},
+                    {"functional distance", t.functional ? opt_pct(t.functional) : "not measured"},
+                    {"equivalence mismatches",
+                     t.equiv_mismatch_runs.empty()
+                         ? "none"
+                         : "<b class=bad>" + std::to_string(t.equiv_mismatch_runs.size()) +
+                               " run(s)</b>"}});
+}
+
+void training_details(std::ostringstream& out, const TrainingSummary& t) {
+    auto ci = [](const BootstrapCI& c, double scale) {
+        return "mean [" + fmt(c.mean.low * scale) + ", " + fmt(c.mean.high * scale) + "], std [" +
+               fmt(c.std.low * scale) + ", " + fmt(c.std.high * scale) + "]";
+    };
+    rows_html(out, {{"pairs", std::to_string(t.pairs)},
+                    {"identical weights", opt_pct(t.identical_weights)},
+                    {"differing weight bits", summary_cell(t.weight_bits, 100, "%")},
+                    {"relative L2 distance", summary_cell(t.relative_l2)},
+                    {"prediction disagreement", summary_cell(t.disagreement, 100, "%")},
+                    {"Pearson r of logits", summary_cell(t.pearson)},
+                    {"test accuracy (%)", summary_cell(t.accuracy, 100)},
+                    {"accuracy 95% bootstrap CI (%)", ci(t.accuracy_ci, 100)},
+                    {"test cross-entropy", summary_cell(t.loss)},
+                    {"cross-entropy 95% bootstrap CI", ci(t.loss_ci, 1)},
+                    {"two-model ensemble gain (pp)", summary_cell(t.ensemble_gain, 100)}});
+}
+
+void group_section(std::ostringstream& out, const GroupSummary& s) {
+    const Group& g = s.group;
+    out << "<h3>" << escape(g.experiment + " / " + g.kind + " / " + g.label()) << "</h3>\n<p>"
+        << g.runs.size() << " completed runs";
+    if (!g.failed.empty())
+        out << ", <b class=bad>" << g.failed.size() << " failed or timed out</b>";
+    out << ". Factor values: ";
+    for (const auto& run : g.runs)
+        out << "<code>" << escape(run.param("factor_value", std::to_string(run.row.repeat)))
+            << "</code> ";
+    out << "</p>\n";
+    if (s.toolchain)
+        toolchain_details(out, *s.toolchain);
+    if (s.training)
+        training_details(out, *s.training);
+    for (const auto& run : g.failed)
+        out << "<p class=bad>"
+            << escape(run.row.id + " " + run.row.status + ": " + run.row.message.substr(0, 400))
+            << "</p>\n";
+}
+
+void provenance_section(std::ostringstream& out, const db::Store& store,
+                        const std::vector<GroupSummary>& summaries) {
+    std::set<std::string> kinds_done;
+    for (const auto& s : summaries) {
+        if (s.group.runs.empty() || !kinds_done.insert(s.group.kind).second)
+            continue;
+        const RunData& run = s.group.runs.front();
+        out << "<h3>Provenance of " << escape(s.group.kind) << " run <code>" << escape(run.row.id)
+            << "</code></h3>\n<details><summary>" << escape(run.row.host) << ", config "
+            << escape(run.row.config_json.substr(0, 120)) << "</summary>";
+        std::vector<std::pair<std::string, std::string>> kv;
+        for (const auto& [k, v] : store.provenance(run.row.id))
+            kv.emplace_back(k, "<code>" + escape(v) + "</code>");
+        kv.emplace_back("config", "<code>" + escape(run.row.config_json) + "</code>");
+        rows_html(out, kv);
+        out << "</details>\n";
+    }
+}
+
+void experiments_section(std::ostringstream& out, const db::Store& store,
+                         const std::vector<GroupSummary>& summaries) {
+    std::set<std::string> names;
+    for (const auto& s : summaries)
+        names.insert(s.group.experiment);
+    for (const auto& name : names) {
+        auto source = store.experiment_source(name);
+        out << "<h3>Experiment <code>" << escape(name) << "</code></h3>\n";
+        if (source)
+            out << "<pre>" << escape(*source) << "</pre>\n";
+        else
+            out << "<p>No experiment file stored (ad-hoc runs).</p>\n";
+    }
+}
+
+void table_section(std::ostringstream& out, const std::vector<ComparisonRow>& rows) {
+    std::string text = format_table(rows, Format::markdown);
+    std::istringstream lines(text);
+    std::string line;
+    out << "<table class=cmp>\n";
+    for (int n = 0; std::getline(lines, line); ++n) {
+        if (n == 1)
+            continue; // the markdown separator
+        std::string tag = n == 0 ? "th" : "td";
+        out << "<tr>";
+        std::size_t start = 1;
+        while (start < line.size()) {
+            std::size_t end = line.find(" |", start);
+            if (end == std::string::npos)
+                break;
+            std::string cell = line.substr(start + 1, end - start - 1);
+            out << "<" << tag << (cell.rfind("WARNING", 0) == 0 ? " class=bad" : "") << ">"
+                << escape(cell) << "</" << tag << ">";
+            start = end + 2;
+        }
+        out << "</tr>\n";
+    }
+    out << "</table>\n";
+}
+
+const char* kStyle = R"(<style>
+body{font-family:sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 7px;
+text-align:left;font-size:90%}th{background:#f0f0f0}.bad{color:#b00020;font-weight:bold}
+.alarm{border:3px solid #b00020;padding:.5em 1em;background:#fff0f0}img{max-width:100%}
+pre{background:#f7f7f7;padding:.7em;overflow:auto}figure{margin:1em 0}
+figcaption{font-style:italic;color:#555}table.kv th{width:18em}
+</style>)";
+
+std::string now_utc() {
+    std::time_t t = std::time(nullptr);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
+    return buffer;
+}
+
+} // namespace
+
+ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
+    std::filesystem::create_directories(options.out_dir);
+    auto summaries = analyse(store, options.experiment);
+    auto rows = comparison_rows(summaries);
+    ReportFiles files;
+    files.groups = summaries.size();
+    files.csv = options.out_dir / "comparison.csv";
+    write_file(files.csv, format_table(rows, Format::csv));
+    files.plots = make_plots(summaries, options.out_dir);
+
+    std::ostringstream out;
+    out << "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>detlab report</title>"
+        << kStyle
+        << "</head><body>\n<h1>detlab: nondeterminism in an FPGA toolchain and in "
+           "training, side by side</h1>\n<p>Database <code>"
+        << escape(store.path().string()) << "</code>, " << summaries.size() << " groups, written "
+        << now_utc() << ".</p>\n";
+    if (auto alarms = equivalence_alarms(rows); !alarms.empty()) {
+        out << "<div class=alarm><h2 class=bad>Equivalence check failures</h2><ul>";
+        for (const auto& a : alarms)
+            out << "<li>" << escape(a) << "</li>";
+        out << "</ul></div>\n";
+    }
+    out << "<h2>Comparison</h2>\n<p>One row per group of runs that share every setting but one "
+           "factor. <i>identical</i>: share of run pairs with bit-identical output (bitstream "
+           ".bin, or trained weights); <i>repr. distance</i>: mean share of differing bits "
+           "(iCE40 configuration bits, or float32 weight bits); <i>functional distance</i>: share "
+           "of test inputs on which two outputs differ (predictions, or accelerator outputs from "
+           "the equivalence check); <i>quality spread</i>: coefficient of variation of Fmax, or "
+           "standard deviation of test accuracy in percentage points.</p>\n";
+    table_section(out, rows);
+    out << "<h2>Plots</h2>\n";
+    for (const auto& plot : files.plots)
+        out << "<figure><img alt=\"" << escape(plot.title) << "\" src=\"data:image/svg+xml;base64,"
+            << base64(read_file_bytes(plot.svg)) << "\"><figcaption>" << escape(plot.title)
+            << "</figcaption></figure>\n";
+    out << "<h2>Groups</h2>\n";
+    for (const auto& s : summaries)
+        group_section(out, s);
+    out << "<h2>Provenance</h2>\n";
+    provenance_section(out, store, summaries);
+    out << "<h2>Experiment files</h2>\n";
+    experiments_section(out, store, summaries);
+    out << "</body></html>\n";
+    files.html = options.out_dir / "report.html";
+    write_file(files.html, out.str());
+    return files;
+}
+
+} // namespace detlab::analysis

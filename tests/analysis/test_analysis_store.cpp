@@ -1,0 +1,259 @@
+// Grouping, summaries, the comparison table, plots and the report on a hand-filled store.
+#include "analysis/analysis.h"
+#include "harness/process/process.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+using namespace detlab;
+using namespace detlab::analysis;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A minimal iCE40 bitstream with one 16 x 8 CRAM bank holding `cram`.
+Bytes tiny_bin(std::uint8_t first_byte) {
+    Bytes bin{0xFF, 0x00, 0x00, 0xFF, 0x7E, 0xAA, 0x99, 0x7E, 0x62,      0x00,
+              0x0F, 0x72, 0x00, 0x08, 0x11, 0x00, 0x01, 0x01, first_byte};
+    bin.insert(bin.end(), 15, 0x5A);
+    Bytes tail{0x00, 0x00, 0x22, 0x00, 0x00, 0x01, 0x06, 0x00};
+    bin.insert(bin.end(), tail.begin(), tail.end());
+    return bin;
+}
+
+Bytes equiv_outputs(std::int32_t last) {
+    std::vector<std::int32_t> words{1, 2, 3, 4, 5, last}; // 3 vectors x 2 words
+    Bytes out(words.size() * 4);
+    std::memcpy(out.data(), words.data(), out.size());
+    return out;
+}
+
+db::RunResult toolchain_run(const std::string& study, const std::string& factor, int value,
+                            std::uint8_t cram, double fmax, bool with_equiv) {
+    db::RunResult r;
+    nlohmann::json config{{"seed", value}, {"study", study}};
+    r.config_json = config.dump();
+    r.repeat = factor == "repeat" ? value : 0;
+    r.id = db::run_id("toolchain", r.config_json, r.repeat);
+    r.experiment = "handmade";
+    r.kind = "toolchain";
+    r.host = "testhost";
+    r.add_param("seed", factor == "seed" ? std::to_string(value) : "1");
+    if (!study.empty()) {
+        r.add_param("study", study);
+        r.add_param("factor", factor);
+        r.add_param("factor_value", std::to_string(value));
+    }
+    r.add_artifact("netlist.json", std::string_view("{\"same\":1}"));
+    r.add_artifact("bitstream.asc", std::string_view(cram == 0x00 ? "asc A" : "asc B"));
+    r.add_artifact("bitstream.bin", tiny_bin(cram));
+    r.add_metric("fmax_mhz", fmax);
+    r.add_metric("logic_cells", 100);
+    r.add_metric("tools_wall_s", 2.5);
+    if (with_equiv) {
+        r.add_artifact("equiv_outputs.bin", equiv_outputs(cram == 0x00 ? 6 : 7));
+        r.add_metric("equiv_vectors", 3);
+        r.add_metric("equiv_mismatches", cram == 0x00 ? 0 : 1);
+    }
+    r.provenance = {{"yosys", "Yosys 0.23"}, {"argv.yosys", "[\"yosys\",\"-q\"]"}};
+    return r;
+}
+
+db::RunResult training_run(int seed, float w, std::vector<float> logits, double acc) {
+    db::RunResult r;
+    r.config_json = nlohmann::json{{"init_seed", seed}}.dump();
+    r.id = db::run_id("train", r.config_json, 0);
+    r.experiment = "handmade";
+    r.kind = "train";
+    r.add_param("init_seed", std::to_string(seed));
+    r.add_param("study", "init");
+    r.add_param("factor", "init_seed");
+    r.add_param("factor_value", std::to_string(seed));
+    r.add_artifact("weights.bin", encode_tensors({{"w1", {2}, {1.0f, w}}}));
+    r.add_artifact("test_logits.bin",
+                   encode_tensors({{"logits", {4, 2}, logits}, {"labels", {4}, {0, 1, 1, 0}}}));
+    for (int epoch = 1; epoch <= 3; ++epoch) {
+        r.add_metric("test_accuracy", acc * epoch / 3, epoch);
+        r.add_metric("train_loss", 1.0 / epoch, epoch);
+    }
+    r.add_metric("final_test_accuracy", acc);
+    r.add_metric("final_test_loss", 0.5);
+    return r;
+}
+
+fs::path filled_store(const std::string& name) {
+    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis" / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    db::Store store(dir / "detlab.db");
+    store.put_experiment("handmade", "# hand-made experiment\nname = \"handmade\"\n");
+    store.record_run(toolchain_run("seed", "seed", 1, 0x00, 100, true));
+    store.record_run(toolchain_run("seed", "seed", 2, 0x00, 110, true));
+    store.record_run(toolchain_run("seed", "seed", 3, 0x01, 120, true));
+    store.record_run(toolchain_run("repeat", "repeat", 0, 0x00, 100, false));
+    store.record_run(toolchain_run("repeat", "repeat", 1, 0x00, 100, false));
+    store.record_run(toolchain_run("", "seed", 7, 0x00, 90, false)); // ad-hoc
+    store.record_run(toolchain_run("", "seed", 8, 0x01, 91, false));
+    store.record_run(training_run(1, 2.0f, {2, 0, 0, 2, 0, 3, 0, 1}, 0.75));
+    store.record_run(training_run(2, -2.0f, {2, 0, 0, 2, 1, 0, 3, 0}, 0.75));
+    auto failed = training_run(3, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0);
+    failed.status = db::kStatusFailed;
+    failed.message = "verilator: out of memory";
+    store.record_run(failed);
+    return dir;
+}
+
+const GroupSummary& find(const std::vector<GroupSummary>& all, const std::string& study) {
+    for (const auto& s : all)
+        if (s.group.study == study)
+            return s;
+    FAIL("no group " << study);
+    throw std::logic_error("unreachable");
+}
+
+} // namespace
+
+TEST_CASE("runs are grouped by study, ad-hoc runs by params except seeds") {
+    fs::path dir = filled_store("grouping");
+    db::Store store(dir / "detlab.db");
+    auto groups = group_runs(load_runs(store, std::nullopt));
+    REQUIRE(groups.size() == 4);
+    std::map<std::string, const Group*> by_study;
+    for (const auto& g : groups)
+        by_study[g.study] = &g;
+    REQUIRE(by_study.count("seed"));
+    CHECK(by_study["seed"]->runs.size() == 3);
+    CHECK(by_study["seed"]->factor == "seed");
+    CHECK(by_study["seed"]->runs[2].param("factor_value") == "3");
+    CHECK(by_study["repeat"]->factor == "repeat");
+    REQUIRE(by_study.count("adhoc"));
+    CHECK(by_study["adhoc"]->factor == "seed");
+    CHECK(by_study["adhoc"]->runs.size() == 2);
+    CHECK(by_study["init"]->runs.size() == 2);
+    CHECK(by_study["init"]->failed.size() == 1);
+    CHECK(by_study["init"]->runs[0].curves.at("test_accuracy").size() == 3);
+    CHECK(group_runs(load_runs(store, std::string("other"))).empty());
+}
+
+TEST_CASE("group summaries have the known answers") {
+    fs::path dir = filled_store("summaries");
+    db::Store store(dir / "detlab.db");
+    auto all = analyse(store, std::nullopt);
+    const auto& seed = *find(all, "seed").toolchain;
+    CHECK(seed.pairs == 3);
+    CHECK(*seed.identical_bin == Approx(1.0 / 3));
+    CHECK(*seed.identical_netlist == 1.0);
+    CHECK(seed.first_divergence.at("none") == 1);
+    CHECK(seed.first_divergence.at("asc") == 2);
+    CHECK(seed.distance_over == "cram+bram");
+    CHECK(seed.config_bits == 128);
+    CHECK(seed.hamming.mean == Approx(2.0 / 3 / 128));
+    CHECK(seed.hamming.max == Approx(1.0 / 128));
+    CHECK(seed.fmax_mhz.mean == Approx(110));
+    CHECK(seed.fmax_mhz.cv == Approx(10.0 / 110));
+    REQUIRE(seed.functional);
+    CHECK(*seed.functional == Approx(2.0 / 9)); // 2 of 3 pairs differ in 1 of 3 vectors
+    CHECK(seed.equiv_mismatch_runs.size() == 1);
+
+    const auto& repeat = *find(all, "repeat").toolchain;
+    CHECK(*repeat.identical_bin == 1.0);
+    CHECK(repeat.hamming.max == 0.0);
+    CHECK_FALSE(repeat.functional);
+
+    const auto& init = *find(all, "init").training;
+    CHECK(init.pairs == 1);
+    CHECK(init.identical_weights == 0.0);
+    CHECK(init.weight_bits.mean == Approx(1.0 / 64)); // 2.0 vs -2.0: the sign bit
+    CHECK(init.disagreement.mean == Approx(0.5));
+    CHECK(init.ensemble_gain.mean == Approx(0.25));
+    CHECK(init.accuracy.mean == Approx(0.75));
+    CHECK(init.accuracy.std == 0.0);
+}
+
+TEST_CASE("the comparison table in every format, with the equivalence alarm") {
+    fs::path dir = filled_store("table");
+    db::Store store(dir / "detlab.db");
+    auto rows = comparison_rows(analyse(store, std::string("handmade")));
+    REQUIRE(rows.size() == 4);
+    std::string text = format_table(rows, Format::text);
+    CHECK_THAT(text, Catch::Contains("identical") && Catch::Contains("not measured") &&
+                         Catch::Contains("training") && Catch::Contains("33.3%") &&
+                         Catch::Contains("2 (+1 failed)"));
+    std::string csv = format_table(rows, Format::csv);
+    CHECK_THAT(csv, Catch::StartsWith("domain,experiment,study,factor,runs"));
+    CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
+    auto json = nlohmann::json::parse(format_table(rows, Format::json));
+    REQUIRE(json.size() == 4);
+    bool saw_training = false;
+    for (const auto& row : json)
+        if (row["domain"] == "training") {
+            saw_training = true;
+            CHECK(row["functional_distance"].get<double>() == Approx(0.5));
+            CHECK(row["identical_pct"].get<double>() == 0.0);
+        }
+    CHECK(saw_training);
+    CHECK_THAT(format_table(rows, Format::markdown), Catch::Contains("|---|"));
+    auto alarms = equivalence_alarms(rows);
+    REQUIRE(alarms.size() == 1);
+    CHECK_THAT(alarms[0], Catch::Contains("equivalence check"));
+    CHECK_THROWS_AS(parse_format("xml"), InputError);
+}
+
+TEST_CASE("plots are non-empty SVG and PNG files made by gnuplot") {
+    fs::path dir = filled_store("plots");
+    db::Store store(dir / "detlab.db");
+    auto plots = make_plots(analyse(store, std::nullopt), dir / "plots");
+    std::set<std::string> names;
+    for (const auto& p : plots) {
+        names.insert(p.svg.stem().string());
+        std::string svg = read_file_text(p.svg);
+        CHECK_THAT(svg, Catch::Contains("<svg") && Catch::Contains("</svg>"));
+        Bytes png = read_file_bytes(p.png);
+        REQUIRE(png.size() > 1000);
+        CHECK(png[1] == 'P');
+        CHECK(png[2] == 'N');
+    }
+    CHECK(names == std::set<std::string>{"domains", "fmax", "heatmap", "disagreement", "curves_0"});
+    CHECK_THAT(read_file_text(dir / "plots" / "fmax.svg"), Catch::Contains("Fmax (MHz)"));
+}
+
+TEST_CASE("report.html is self-contained with the table, inline plots and provenance") {
+    fs::path dir = filled_store("report");
+    db::Store store(dir / "detlab.db");
+    ReportFiles files = write_report(store, {std::nullopt, dir / "out"});
+    std::string html = read_file_text(files.html);
+    CHECK_THAT(html, Catch::Contains("<table class=cmp>") &&
+                         Catch::Contains("data:image/svg+xml;base64,") &&
+                         Catch::Contains("Equivalence check failures") &&
+                         Catch::Contains("# hand-made experiment") &&
+                         Catch::Contains("Yosys 0.23") &&
+                         Catch::Contains("verilator: out of memory"));
+    CHECK(html.find("src=\"http") == std::string::npos); // nothing fetched from the network
+    CHECK(files.plots.size() == 5);
+    CHECK_THAT(read_file_text(files.csv), Catch::Contains("toolchain,handmade,seed,seed,3"));
+}
+
+TEST_CASE("detlab compare and report on the command line") {
+    fs::path dir = filled_store("cli");
+    std::string db = (dir / "detlab.db").string();
+    process::Spec spec;
+    spec.argv = {DETLAB_BINARY, "compare", "--db", db, "--format", "markdown"};
+    auto result = process::run(spec);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("| toolchain | handmade | seed | seed | 3 |"));
+    CHECK_THAT(result.err, Catch::Contains("EQUIVALENCE CHECK FAILED"));
+
+    spec.argv = {DETLAB_BINARY, "compare", "--db", db, "--format", "xml"};
+    result = process::run(spec);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("--format"));
+    spec.argv = {DETLAB_BINARY, "compare", "--db", (dir / "missing.db").string()};
+    CHECK(process::run(spec).exit_code == 2);
+
+    spec.argv = {DETLAB_BINARY, "report", "--db", db, "--out", (dir / "rep").string()};
+    result = process::run(spec);
+    CHECK(result.exit_code == 0);
+    CHECK(fs::file_size(dir / "rep" / "report.html") > 10000);
+}
