@@ -24,6 +24,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <functional>
 #include <linux/close_range.h>
 #include <mutex>
 #include <sys/personality.h>
@@ -273,12 +274,29 @@ Result run(const Spec& spec) {
         });
     }
 
+    asio::steady_timer cancel_poll(io);
+    std::function<void(boost::system::error_code)> poll_cancel;
+    poll_cancel = [&](boost::system::error_code poll_ec) {
+        if (poll_ec)
+            return;
+        if (spec.cancel->load()) {
+            result.cancelled = true;
+            ::kill(-result.pid, SIGKILL);
+            return;
+        }
+        cancel_poll.expires_after(std::chrono::milliseconds(100));
+        cancel_poll.async_wait(poll_cancel);
+    };
+    if (spec.cancel)
+        poll_cancel({});
+
     exit_watch.async_wait(asio::posix::descriptor_base::wait_read, [&](boost::system::error_code) {
         result.wall_seconds = monotonic_seconds() - start;
         // The child is a zombie, so its pid and group id cannot have been reused yet.
         ::kill(-result.pid, SIGKILL);
         reap(result.pid, result);
         timer.cancel();
+        cancel_poll.cancel();
         in_pipe.close();
         out_drain.finish();
         err_drain.finish();

@@ -3,6 +3,7 @@
 // child's wall time, CPU time and peak memory from wait4().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -24,6 +25,8 @@ struct Spec {
     bool disable_aslr = false; // personality(ADDR_NO_RANDOMIZE) in the child, like setarch -R
     std::chrono::milliseconds timeout{0}; // 0: none
     std::string stdin_data;
+    // Polled every 100 ms; once set the whole group is killed and Result::cancelled is set.
+    const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Result {
@@ -35,7 +38,8 @@ struct Result {
     std::string error; // spawn failure text ("executable not found: foo")
     double wall_seconds = 0, user_seconds = 0, system_seconds = 0;
     long max_rss_kib = 0;
-    pid_t pid = 0; // the child's pid, also its process group id (0 when not spawned)
+    bool cancelled = false; // killed because Spec::cancel was set
+    pid_t pid = 0;          // the child's pid, also its process group id (0 when not spawned)
 
     bool ok() const { return outcome == Outcome::exited && exit_code == 0; }
     // One line for logs and run messages: "exit 1", "killed by signal 9", "timed out after 5 s".

@@ -149,3 +149,19 @@ TEST_CASE("resource usage of a busy child is recorded") {
     CHECK(result.wall_seconds > 0);
     CHECK(result.max_rss_kib > 0);
 }
+
+TEST_CASE("a cancel flag stops the child and its group") {
+    std::atomic<bool> cancel{false};
+    Spec spec = shell("sleep 100 & sleep 100");
+    spec.cancel = &cancel;
+    std::thread setter([&cancel] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        cancel = true;
+    });
+    auto result = process::run(spec);
+    setter.join();
+    CHECK(result.cancelled);
+    CHECK(result.outcome == Result::Outcome::signalled);
+    CHECK(result.signal == SIGKILL);
+    CHECK(group_gone(result.pid));
+}
