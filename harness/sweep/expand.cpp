@@ -257,4 +257,10 @@ std::filesystem::path shard_db_path(const std::filesystem::path& db, Shard shard
     return out;
 }
 
+std::filesystem::path shard_db_pattern(const std::filesystem::path& db) {
+    std::filesystem::path out = db;
+    out.replace_filename(db.stem().string() + ".shard-*" + db.extension().string());
+    return out;
+}
+
 } // namespace detlab::sweep

@@ -29,9 +29,7 @@ std::string sbatch_script(const SlurmOptions& options) {
     if (options.cpus_per_task < 1)
         throw InputError("--cpus: must be at least 1");
     auto first_shard = shard_db_path(options.db_path, {0, options.shards});
-    auto shard_glob = shard_db_path(options.db_path, {0, std::max(options.shards, 2)})
-                          .replace_filename(options.db_path.stem().string() + ".shard-*" +
-                                            options.db_path.extension().string());
+    auto shard_glob = shard_db_pattern(options.db_path);
     std::ostringstream out;
     out << "#!/bin/bash\n"
         << "# Written by `detlab slurm` for " << options.experiment.string() << ": "

@@ -83,6 +83,8 @@ std::optional<Shard> shard_from_environment();
 std::vector<PlannedRun> shard_runs(const std::vector<PlannedRun>& runs, Shard shard);
 // "results/detlab.db" -> "results/detlab.shard-2.db": each shard writes its own file.
 std::filesystem::path shard_db_path(const std::filesystem::path& db, Shard shard);
+// "results/detlab.db" -> "results/detlab.shard-*.db", the shell pattern of every shard's file.
+std::filesystem::path shard_db_pattern(const std::filesystem::path& db);
 
 // ---- The runner ----
 struct RunOptions {

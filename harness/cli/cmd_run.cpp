@@ -1,0 +1,103 @@
+// `detlab run FILE`: runs an experiment file (see docs/experiments.md).
+#include "harness/cli/cli.h"
+#include "harness/sweep/sweep.h"
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace detlab::cli {
+namespace {
+
+struct RunArgs {
+    std::string file;
+    int jobs = 1;
+    bool retry_failed = false;
+    std::string shard;
+    std::string work_dir;
+    bool list = false;
+    bool no_progress = false;
+};
+
+sweep::Shard chosen_shard(const RunArgs& args) {
+    if (!args.shard.empty())
+        return sweep::parse_shard(args.shard);
+    return sweep::shard_from_environment().value_or(sweep::Shard{});
+}
+
+void list_runs(const std::vector<sweep::PlannedRun>& runs) {
+    std::cout << std::left << std::setw(18) << "id" << std::setw(11) << "kind" << std::setw(20)
+              << "study" << std::setw(8) << "repeat"
+              << "point\n";
+    for (const auto& run : runs)
+        std::cout << std::setw(18) << run.id << std::setw(11) << run.kind << std::setw(20)
+                  << run.study << std::setw(8) << run.repeat << run.factor << "="
+                  << run.factor_value.dump() << "\n";
+}
+
+void print_summary(const sweep::Experiment& experiment, const sweep::SweepSummary& summary,
+                   const std::string& db_path, sweep::Shard shard) {
+    std::cout << "experiment " << experiment.name << ": " << summary.planned << " runs";
+    if (shard.count > 1)
+        std::cout << ", shard " << shard.index << "/" << shard.count << " has " << summary.in_shard;
+    std::cout << " -> " << db_path << "\n"
+              << "  already done " << summary.already_done << ", ran " << summary.done << " done + "
+              << summary.failed << " failed";
+    if (summary.earlier_failed > 0)
+        std::cout << ", skipped " << summary.earlier_failed
+                  << " that failed before (--retry-failed retries them)";
+    std::cout << std::fixed << std::setprecision(1) << ", " << summary.wall_seconds << " s\n";
+}
+
+void run_command(const RunArgs& args, const GlobalOptions& global) {
+    auto experiment = sweep::load_experiment(args.file, sweep::builtin_domains());
+    auto shard = chosen_shard(args);
+    if (args.list) {
+        list_runs(sweep::shard_runs(experiment.runs, shard));
+        return;
+    }
+    sweep::RunOptions options;
+    options.db_path = sweep::shard_db_path(global.db_path, shard);
+    options.work_root = args.work_dir;
+    options.jobs = args.jobs;
+    options.retry_failed = args.retry_failed;
+    options.shard = shard;
+    options.cancel = &sweep::install_cancel_handlers();
+    options.log = &std::cerr;
+    options.progress_bar = !args.no_progress && isatty(STDERR_FILENO);
+    auto summary = sweep::run_sweep(experiment, sweep::builtin_domains(), options);
+    print_summary(experiment, summary, options.db_path.string(), shard);
+    if (summary.cancelled) {
+        std::cout << "  interrupted: " << summary.not_started
+                  << " run(s) not recorded; the same command resumes the sweep\n";
+        int signal = sweep::last_signal();
+        throw CLI::RuntimeError(128 + (signal > 0 ? signal : 2));
+    }
+}
+
+const Registration registration(20, [](CLI::App& app, GlobalOptions& global) {
+    auto args = std::make_shared<RunArgs>();
+    auto* cmd = app.add_subcommand(
+        "run", "run an experiment file: expand it into runs, skip those already done, run the "
+               "rest N at a time into the database");
+    cmd->add_option("file", args->file, "experiment file (TOML, see docs/experiments.md)")
+        ->required();
+    cmd->add_option("-j,--jobs", args->jobs, "runs at a time")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    add_db_option(*cmd, global);
+    cmd->add_flag("--retry-failed", args->retry_failed,
+                  "run again the runs that failed or timed out before");
+    cmd->add_option("--shard", args->shard,
+                    "I/N: run only shard I (0-based) of N into <db>.shard-I.db "
+                    "(default: from SLURM_ARRAY_TASK_ID/COUNT when set)");
+    cmd->add_option("--work-dir", args->work_dir, "scratch directory (default: <db>.work)");
+    cmd->add_flag("--list", args->list, "print the runs of the experiment (or shard) and exit");
+    cmd->add_flag("--no-progress", args->no_progress,
+                  "plain log lines even on a terminal (no progress bar)");
+    cmd->callback([args, &global] { run_command(*args, global); });
+});
+
+} // namespace
+} // namespace detlab::cli

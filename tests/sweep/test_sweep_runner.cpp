@@ -1,0 +1,175 @@
+// The runner with stand-in domains (no tools): resume, retry, setup groups, cancellation.
+#include "fake_domains.h"
+
+#include <catch2/catch.hpp>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace detlab;
+using namespace detlab::sweep;
+using detlab::sweep::testing::fake_domains;
+
+namespace {
+
+const char* kExperiment = R"([experiment]
+name = "runner"
+[toolchain]
+[[toolchain.vary]]
+factor = "seed"
+values = [1, 2, 3, 4, 5, 6]
+[train]
+[[train.vary]]
+factor = "repeat"
+count = 2
+)";
+
+// Records which runs started and when, and fails the runs whose seed is in `failing`.
+struct Recorder {
+    std::mutex mutex;
+    std::vector<std::string> started;
+    std::vector<std::pair<double, double>> spans; // start, end
+    std::set<int> failing;
+    double sleep_s = 0.05;
+
+    RunFunction function() {
+        return [this](const nlohmann::json& config, int, const db::RunContext& context) {
+            double start = monotonic_seconds();
+            REQUIRE(std::filesystem::is_directory(context.work_root));
+            REQUIRE(context.store != nullptr);
+            std::this_thread::sleep_for(std::chrono::duration<double>(sleep_s));
+            db::RunResult result;
+            int seed = config.value("seed", 0);
+            if (failing.contains(seed)) {
+                result.status = db::kStatusFailed;
+                result.message = "nextpnr: ERROR: seed " + std::to_string(seed) + " unlucky";
+            }
+            result.add_metric("seed_seen", seed);
+            std::lock_guard lock(mutex);
+            started.push_back(config.dump());
+            spans.emplace_back(start, monotonic_seconds());
+            return result;
+        };
+    }
+};
+
+std::filesystem::path fresh_dir(const std::string& name) {
+    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "sweep-runner" / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+} // namespace
+
+TEST_CASE("a sweep records every run once and a second invocation resumes") {
+    Recorder recorder;
+    recorder.failing = {3};
+    auto domains = fake_domains(recorder.function(), recorder.function());
+    auto experiment = parse_experiment(kExperiment, "runner.toml", domains);
+    REQUIRE(experiment.runs.size() == 8);
+    RunOptions options;
+    options.db_path = fresh_dir("resume") / "detlab.db";
+    options.jobs = 2;
+
+    auto first = run_sweep(experiment, domains, options);
+    CHECK(first.done == 7);
+    CHECK(first.failed == 1);
+    CHECK(recorder.started.size() == 8);
+    {
+        db::Store store(options.db_path);
+        CHECK(store.runs().size() == 8);
+        auto params = store.params(experiment.runs[1].id);
+        auto has = [&](const std::string& key, const std::string& value) {
+            return std::find(params.begin(), params.end(), std::pair{key, value}) != params.end();
+        };
+        CHECK(has("study", "seed"));
+        CHECK(has("factor", "seed"));
+        CHECK(has("factor_value", "2"));
+        CHECK(has("seed", "2"));
+        CHECK(has("placer", "heap"));
+        auto failed = store.run(experiment.runs[2].id);
+        REQUIRE(failed);
+        CHECK(failed->status == "failed");
+        CHECK(failed->message == "nextpnr: ERROR: seed 3 unlucky");
+        CHECK(store.experiment_source("runner") == std::string(kExperiment));
+        CHECK_FALSE(store.provenance(experiment.runs[0].id).empty());
+    }
+
+    auto second = run_sweep(experiment, domains, options);
+    CHECK(second.already_done == 7);
+    CHECK(second.earlier_failed == 1);
+    CHECK(second.done + second.failed == 0);
+    CHECK(recorder.started.size() == 8);
+
+    recorder.failing.clear();
+    options.retry_failed = true;
+    auto third = run_sweep(experiment, domains, options);
+    CHECK(third.done == 1);
+    CHECK(recorder.started.size() == 9);
+    db::Store store(options.db_path);
+    CHECK(store.runs(db::RunFilter{std::nullopt, std::nullopt, std::string("done"), std::nullopt})
+              .size() == 8);
+    CHECK(store.check().ok);
+    CHECK_FALSE(std::filesystem::exists(options.db_path.string() + ".work"));
+}
+
+TEST_CASE("the first run of a setup group finishes before the rest of it start") {
+    Recorder recorder;
+    auto domains = fake_domains(recorder.function(), recorder.function());
+    // The stand-in for synthesis: every config with the same device shares one setup step.
+    domains[0].setup_group = [](const nlohmann::json& config) {
+        return config["device"].get<std::string>();
+    };
+    auto experiment = parse_experiment(kExperiment, "runner.toml", domains);
+    experiment.runs.resize(6); // the toolchain seed study only
+    RunOptions options;
+    options.db_path = fresh_dir("groups") / "detlab.db";
+    options.jobs = 3;
+    auto summary = run_sweep(experiment, domains, options);
+    CHECK(summary.done == 6);
+    REQUIRE(recorder.spans.size() == 6);
+    auto leader = recorder.spans.front();
+    for (std::size_t i = 1; i < recorder.spans.size(); ++i)
+        CHECK(recorder.spans[i].first >= leader.second);
+    // The followers still ran in parallel.
+    bool overlap = false;
+    for (std::size_t i = 1; i + 1 < recorder.spans.size(); ++i)
+        overlap = overlap || recorder.spans[i + 1].first < recorder.spans[i].second;
+    CHECK(overlap);
+}
+
+TEST_CASE("cancellation stops starting runs and records nothing half-done") {
+    Recorder recorder;
+    recorder.sleep_s = 0.2;
+    std::atomic<bool> cancel{false};
+    bool cancelled_once = false;
+    auto cancelling = [&](const nlohmann::json& config, int repeat, const db::RunContext& context) {
+        auto result = recorder.function()(config, repeat, context);
+        if (config.value("seed", 0) == 2 && !cancelled_once) {
+            cancelled_once = true;
+            cancel = true; // as if Ctrl-C arrived while this run was going
+            result.status = db::kStatusFailed;
+            result.message = "cancelled";
+        }
+        return result;
+    };
+    auto domains = fake_domains(cancelling, cancelling);
+    auto experiment = parse_experiment(kExperiment, "runner.toml", domains);
+    RunOptions options;
+    options.db_path = fresh_dir("cancel") / "detlab.db";
+    options.jobs = 1;
+    options.cancel = &cancel;
+    auto summary = run_sweep(experiment, domains, options);
+    CHECK(summary.cancelled);
+    CHECK(summary.done == 1);
+    CHECK(summary.failed == 0);
+    CHECK(summary.not_started == 7);
+    db::Store store(options.db_path);
+    CHECK(store.runs().size() == 1); // the cancelled run was not recorded as failed
+
+    cancel = false;
+    auto resumed = run_sweep(experiment, domains, options);
+    CHECK(resumed.already_done == 1);
+    CHECK(resumed.done == 7);
+}
