@@ -4,9 +4,16 @@
 #pragma once
 
 #include "db/store.h"
+#include "harness/accel/accel.h"
 #include "harness/common/common.h"
 
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 namespace detlab::train {
 
@@ -14,6 +21,87 @@ namespace detlab::train {
 const std::vector<KeySpec>& config_keys();
 
 // Trains one model. The result is not yet stored: the caller records it with Store::record_run.
+// Bad configuration throws InputError; a failure while training (missing data set, backend
+// error, cancel) is reported in the result's status and message.
 db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context);
+
+// One line of the learning curve, reported after every epoch.
+struct EpochReport {
+    int epoch = 0, epochs = 0; // 1-based
+    double train_loss = 0, train_accuracy = 0, test_loss = 0, test_accuracy = 0;
+    double wall_s = 0; // this epoch (training and test evaluation)
+};
+using EpochCallback = std::function<void(const EpochReport&)>;
+
+// As above, calling `on_epoch` after every epoch (for progress output).
+db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context,
+                           const EpochCallback& on_epoch);
+
+// ---- Data sets ----
+
+// Samples as rows of `features` floats scaled to [0, 1], with labels 0..classes-1.
+struct Dataset {
+    int features = 0;
+    int classes = 10;
+    std::vector<float> inputs;
+    std::vector<int> labels;
+    std::size_t size() const { return labels.size(); }
+};
+
+struct Split {
+    Dataset train, test;
+};
+
+// The shipped digits file (data/digits.csv.gz under source_root()) and its SHA-256.
+inline constexpr const char* kDigitsSha256 =
+    "46abec6b12486ad9e51943373abcf22bbea1b5a51a1619b361570d8893f1464a";
+std::filesystem::path digits_path();
+
+// Reads a (possibly gzip-compressed) CSV of 64 pixels 0..16 and a label 0..9 per line. A
+// non-empty `expected_sha256` is checked against the raw file first. Malformed lines throw
+// std::runtime_error "<file>:<line>: <problem>".
+Dataset load_digits_csv(const std::filesystem::path& path, const std::string& expected_sha256 = {});
+
+// Reads an IDX image file (u8, rank 3) and its IDX label file (u8, rank 1), plain or gzip.
+// Malformed files throw std::runtime_error "<file>: byte <offset>: <problem>".
+Dataset load_idx(const std::filesystem::path& images, const std::filesystem::path& labels);
+
+// Where Debian's dataset-fashion-mnist installs its files ($DETLAB_FASHION_MNIST overrides).
+std::filesystem::path fashion_mnist_dir();
+
+// Per class, a fixed fraction of the samples (shuffled with `split_seed`) goes to the test set,
+// so every run, whatever its seeds, is tested on the same samples.
+Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t split_seed);
+
+// The train/test split a configuration names ("dataset", "train_size", "test_size").
+Split load_split(const nlohmann::json& config);
+
+// ---- Matrix products ----
+
+enum class Rounding { nearest, stochastic };
+
+struct MatmulOptions {
+    std::string backend = "golden"; // rtl | golden | float | float-atomic
+    int array_size = 4;             // rtl, golden: the systolic array's N
+    int threads = 2;                // float-atomic: workers sharing the K dimension
+    Rounding rounding = Rounding::nearest;
+    std::uint64_t rounding_seed = 1; // stochastic rounding stream
+};
+
+// fp32 products C[m x n] = A[m x k] * B[k x n] (row-major) as the model sees them. The
+// quantised backends (rtl, golden) scale each operand by its max-abs to int8, multiply on the
+// integer array and dequantise; the float backends stay in fp32.
+class MatmulBackend {
+public:
+    virtual ~MatmulBackend() = default;
+    virtual std::string name() const = 0;
+    virtual void multiply(int m, int k, int n, const float* a, const float* b, float* c) = 0;
+    // Work done so far: macs for every backend, cycles and busy PE-cycles for the array.
+    virtual accel::GemmStats stats() const = 0;
+};
+
+// Throws std::invalid_argument for an unknown backend or an array size without a model.
+std::unique_ptr<MatmulBackend> make_matmul(const MatmulOptions& options);
+std::vector<std::string> matmul_backend_names();
 
 } // namespace detlab::train

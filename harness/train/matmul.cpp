@@ -1,0 +1,185 @@
+// The four matrix-product backends the model can train on.
+#include "harness/train/random.h"
+#include "harness/train/thread_pool.h"
+#include "harness/train/train.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <stdexcept>
+
+namespace detlab::train {
+namespace {
+
+// fp32 with one fixed summation order: every C element adds its K products in ascending k.
+class FloatMatmul : public MatmulBackend {
+public:
+    std::string name() const override { return "float"; }
+    void multiply(int m, int k, int n, const float* a, const float* b, float* c) override {
+        std::fill(c, c + static_cast<std::size_t>(m) * n, 0.0f);
+        for (int i = 0; i < m; ++i) {
+            float* row = c + static_cast<std::size_t>(i) * n;
+            for (int p = 0; p < k; ++p) {
+                float scale = a[static_cast<std::size_t>(i) * k + p];
+                const float* b_row = b + static_cast<std::size_t>(p) * n;
+                for (int j = 0; j < n; ++j)
+                    row[j] += scale * b_row[j];
+            }
+        }
+        stats_.gemms += 1;
+        stats_.macs += static_cast<std::uint64_t>(m) * k * n;
+    }
+    accel::GemmStats stats() const override { return stats_; }
+
+private:
+    accel::GemmStats stats_;
+};
+
+// fp32 with K split across worker threads, each adding its partial sums into C with an atomic
+// compare-exchange as soon as a block of K is done, as GPU kernels do with atomicAdd. The order
+// of the additions, and so the rounding of every sum, follows thread timing.
+class AtomicFloatMatmul : public MatmulBackend {
+public:
+    explicit AtomicFloatMatmul(int threads) : pool_(threads) {}
+    std::string name() const override { return "float-atomic"; }
+    void multiply(int m, int k, int n, const float* a, const float* b, float* c) override {
+        std::size_t cells = static_cast<std::size_t>(m) * n;
+        std::fill(c, c + cells, 0.0f);
+        int workers = pool_.size();
+        pool_.run([&](int worker) {
+            int begin = k * worker / workers, end = k * (worker + 1) / workers;
+            std::vector<float> partial(cells);
+            for (int block = begin; block < end; block += kBlock) {
+                std::fill(partial.begin(), partial.end(), 0.0f);
+                for (int i = 0; i < m; ++i)
+                    for (int p = block; p < std::min(end, block + kBlock); ++p)
+                        for (int j = 0; j < n; ++j)
+                            partial[static_cast<std::size_t>(i) * n + j] +=
+                                a[static_cast<std::size_t>(i) * k + p] *
+                                b[static_cast<std::size_t>(p) * n + j];
+                for (std::size_t cell = 0; cell < cells; ++cell)
+                    atomic_add(c[cell], partial[cell]);
+            }
+        });
+        stats_.gemms += 1;
+        stats_.macs += static_cast<std::uint64_t>(m) * k * n;
+    }
+    accel::GemmStats stats() const override { return stats_; }
+
+private:
+    static constexpr int kBlock = 8;
+    static void atomic_add(float& target, float value) {
+        std::atomic_ref<float> cell(target);
+        float seen = cell.load(std::memory_order_relaxed);
+        while (!cell.compare_exchange_weak(seen, seen + value, std::memory_order_relaxed))
+            ;
+    }
+    ThreadPool pool_;
+    accel::GemmStats stats_;
+};
+
+// Operands quantised to int8 with a per-tensor max-abs scale (recomputed for every product, so
+// small gradients keep their resolution), multiplied on the integer array, dequantised.
+class QuantisedMatmul : public MatmulBackend {
+public:
+    QuantisedMatmul(const MatmulOptions& options)
+        : gemm_(
+              accel::make_backend(options.backend, accel::ArrayConfig{options.array_size, 8, 24})),
+          rounding_(options.rounding), rng_(options.rounding_seed) {
+        auto config = gemm_->config();
+        qmax_ = (1 << (config.width - 1)) - 1;
+        // Longest K whose sum cannot wrap the accumulator, so the result never depends on
+        // wrap-around and products of any K stay exact.
+        max_chunk_ = static_cast<int>(((std::int64_t{1} << (config.acc_width - 1)) - 1) /
+                                      (std::int64_t{qmax_} * qmax_));
+    }
+    std::string name() const override { return gemm_->name(); }
+    void multiply(int m, int k, int n, const float* a, const float* b, float* c) override {
+        double scale_a = quantise(a, static_cast<std::size_t>(m) * k, qa_);
+        double scale_b = quantise(b, static_cast<std::size_t>(k) * n, qb_);
+        std::size_t cells = static_cast<std::size_t>(m) * n;
+        if (scale_a == 0 || scale_b == 0) {
+            std::fill(c, c + cells, 0.0f);
+            return;
+        }
+        sums_.assign(cells, 0);
+        for (int start = 0; start < k; start += max_chunk_)
+            accumulate_chunk(m, k, n, start, std::min(k - start, max_chunk_));
+        double scale = scale_a * scale_b;
+        for (std::size_t cell = 0; cell < cells; ++cell)
+            c[cell] = static_cast<float>(static_cast<double>(sums_[cell]) * scale);
+    }
+    accel::GemmStats stats() const override { return gemm_->stats(); }
+
+private:
+    // Rounds values / scale to integers in [-qmax, qmax]; returns the scale (0 for all zeros).
+    double quantise(const float* values, std::size_t count, std::vector<std::int8_t>& out) {
+        float max_abs = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!std::isfinite(values[i]))
+                throw std::runtime_error(
+                    "non-finite value in a matrix product (training diverged)");
+            max_abs = std::max(max_abs, std::fabs(values[i]));
+        }
+        out.resize(count);
+        if (max_abs == 0) {
+            std::fill(out.begin(), out.end(), std::int8_t{0});
+            return 0;
+        }
+        double scale = static_cast<double>(max_abs) / qmax_;
+        for (std::size_t i = 0; i < count; ++i) {
+            double x = static_cast<double>(values[i]) / scale;
+            double q =
+                rounding_ == Rounding::nearest ? std::nearbyint(x) : std::floor(x + rng_.uniform());
+            out[i] = static_cast<std::int8_t>(std::clamp(q, -double(qmax_), double(qmax_)));
+        }
+        return scale;
+    }
+
+    // Adds A[:, start:start+len] * B[start:start+len, :] from the array into sums_.
+    void accumulate_chunk(int m, int k, int n, int start, int len) {
+        const std::int8_t* a = qa_.data() + start;
+        if (len != k) {
+            chunk_a_.resize(static_cast<std::size_t>(m) * len);
+            for (int i = 0; i < m; ++i)
+                std::copy_n(qa_.data() + static_cast<std::size_t>(i) * k + start, len,
+                            chunk_a_.data() + static_cast<std::size_t>(i) * len);
+            a = chunk_a_.data();
+        }
+        product_.resize(static_cast<std::size_t>(m) * n);
+        gemm_->gemm(m, len, n, a, qb_.data() + static_cast<std::size_t>(start) * n,
+                    product_.data());
+        for (std::size_t cell = 0; cell < product_.size(); ++cell)
+            sums_[cell] += product_[cell];
+    }
+
+    std::unique_ptr<accel::GemmBackend> gemm_;
+    Rounding rounding_;
+    Rng rng_;
+    int qmax_ = 127, max_chunk_ = 1;
+    std::vector<std::int8_t> qa_, qb_, chunk_a_;
+    std::vector<std::int32_t> product_;
+    std::vector<std::int64_t> sums_;
+};
+
+} // namespace
+
+std::vector<std::string> matmul_backend_names() {
+    return {"rtl", "golden", "float", "float-atomic"};
+}
+
+std::unique_ptr<MatmulBackend> make_matmul(const MatmulOptions& options) {
+    if (options.backend == "float")
+        return std::make_unique<FloatMatmul>();
+    if (options.backend == "float-atomic") {
+        if (options.threads < 1)
+            throw std::invalid_argument("float-atomic needs at least one thread");
+        return std::make_unique<AtomicFloatMatmul>(options.threads);
+    }
+    if (options.backend == "rtl" || options.backend == "golden")
+        return std::make_unique<QuantisedMatmul>(options);
+    throw std::invalid_argument("unknown matmul backend \"" + options.backend +
+                                "\" (valid: rtl, golden, float, float-atomic)");
+}
+
+} // namespace detlab::train

@@ -1,0 +1,174 @@
+#include "harness/train/mlp.h"
+
+#include "harness/train/random.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace detlab::train {
+namespace {
+
+// dst[cols x rows] = src[rows x cols]^T
+void transpose(const float* src, int rows, int cols, std::vector<float>& dst) {
+    dst.resize(static_cast<std::size_t>(rows) * cols);
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c)
+            dst[static_cast<std::size_t>(c) * rows + r] =
+                src[static_cast<std::size_t>(r) * cols + c];
+}
+
+} // namespace
+
+Mlp::Mlp(const std::vector<int>& sizes, std::uint64_t init_seed) {
+    Rng rng(init_seed);
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+        Layer layer;
+        layer.inputs = sizes[l];
+        layer.outputs = sizes[l + 1];
+        auto count = static_cast<std::size_t>(layer.inputs) * layer.outputs;
+        // He-uniform: keeps the ReLU activations' variance constant from layer to layer.
+        double limit = std::sqrt(6.0 / layer.inputs);
+        for (std::size_t i = 0; i < count; ++i)
+            layer.weights.push_back(static_cast<float>((2 * rng.uniform() - 1) * limit));
+        layer.bias.assign(static_cast<std::size_t>(layer.outputs), 0.0f);
+        layer.weight_velocity.assign(count, 0.0f);
+        layer.bias_velocity.assign(layer.bias.size(), 0.0f);
+        layers_.push_back(std::move(layer));
+    }
+    activations_.resize(layers_.size() + 1);
+    weight_grads_.resize(layers_.size());
+    bias_grads_.resize(layers_.size());
+}
+
+std::size_t Mlp::weight_count() const {
+    std::size_t count = 0;
+    for (const auto& layer : layers_)
+        count += layer.weights.size();
+    return count;
+}
+
+void Mlp::flip_weight_bit(std::size_t index) {
+    for (auto& layer : layers_) {
+        if (index < layer.weights.size()) {
+            std::uint32_t bits;
+            std::memcpy(&bits, &layer.weights[index], sizeof bits);
+            bits ^= 1u;
+            std::memcpy(&layer.weights[index], &bits, sizeof bits);
+            return;
+        }
+        index -= layer.weights.size();
+    }
+    throw std::out_of_range("bit_flip index beyond the model's weights");
+}
+
+const std::vector<float>& Mlp::forward(const float* inputs, int batch, MatmulBackend& matmul) {
+    batch_ = batch;
+    activations_[0].assign(inputs, inputs + static_cast<std::size_t>(batch) * layers_[0].inputs);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+        const Layer& layer = layers_[l];
+        auto& out = activations_[l + 1];
+        out.resize(static_cast<std::size_t>(batch) * layer.outputs);
+        matmul.multiply(batch, layer.inputs, layer.outputs, activations_[l].data(),
+                        layer.weights.data(), out.data());
+        bool hidden = l + 1 < layers_.size();
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            float z = out[i] + layer.bias[i % static_cast<std::size_t>(layer.outputs)];
+            out[i] = hidden ? std::max(z, 0.0f) : z;
+        }
+    }
+    return activations_.back();
+}
+
+BatchScore Mlp::train_step(const int* labels, MatmulBackend& matmul, float learning_rate,
+                           float momentum) {
+    std::vector<float> grad(activations_.back().size());
+    BatchScore score = score_batch(activations_.back().data(), labels, batch_,
+                                   layers_.back().outputs, grad.data());
+    for (std::size_t l = layers_.size(); l-- > 0;)
+        backward_layer(l, grad, matmul);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+        Layer& layer = layers_[l];
+        for (std::size_t i = 0; i < layer.weights.size(); ++i) {
+            layer.weight_velocity[i] = momentum * layer.weight_velocity[i] + weight_grads_[l][i];
+            layer.weights[i] -= learning_rate * layer.weight_velocity[i];
+        }
+        for (std::size_t i = 0; i < layer.bias.size(); ++i) {
+            layer.bias_velocity[i] = momentum * layer.bias_velocity[i] + bias_grads_[l][i];
+            layer.bias[i] -= learning_rate * layer.bias_velocity[i];
+        }
+    }
+    return score;
+}
+
+// Given d(loss)/d(output of layer `index`, before its activation) in grad_out, stores the weight
+// and bias gradients and replaces grad_out by the gradient at the previous layer's pre-activation.
+void Mlp::backward_layer(std::size_t index, std::vector<float>& grad_out, MatmulBackend& matmul) {
+    const Layer& layer = layers_[index];
+    const auto& input = activations_[index];
+    // Weight gradient: input^T [in x batch] * grad_out [batch x out].
+    transpose(input.data(), batch_, layer.inputs, transposed_);
+    weight_grads_[index].resize(layer.weights.size());
+    matmul.multiply(layer.inputs, batch_, layer.outputs, transposed_.data(), grad_out.data(),
+                    weight_grads_[index].data());
+    auto& bias_grad = bias_grads_[index];
+    bias_grad.assign(layer.bias.size(), 0.0f);
+    for (int b = 0; b < batch_; ++b)
+        for (int o = 0; o < layer.outputs; ++o)
+            bias_grad[static_cast<std::size_t>(o)] +=
+                grad_out[static_cast<std::size_t>(b) * layer.outputs + o];
+    // The first layer's input gradient would be d(loss)/d(pixels), which nothing uses.
+    if (index == 0)
+        return;
+    // Input gradient: grad_out [batch x out] * weights^T [out x in], then through the ReLU.
+    transpose(layer.weights.data(), layer.inputs, layer.outputs, transposed_);
+    grad_in_.resize(input.size());
+    matmul.multiply(batch_, layer.outputs, layer.inputs, grad_out.data(), transposed_.data(),
+                    grad_in_.data());
+    for (std::size_t i = 0; i < grad_in_.size(); ++i)
+        if (input[i] <= 0.0f)
+            grad_in_[i] = 0.0f;
+    grad_out.swap(grad_in_);
+}
+
+std::vector<Tensor> Mlp::tensors() const {
+    std::vector<Tensor> tensors;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+        const Layer& layer = layers_[l];
+        auto number = std::to_string(l + 1);
+        tensors.push_back(
+            {"w" + number,
+             {static_cast<std::uint32_t>(layer.inputs), static_cast<std::uint32_t>(layer.outputs)},
+             layer.weights});
+        tensors.push_back({"b" + number, {static_cast<std::uint32_t>(layer.outputs)}, layer.bias});
+    }
+    return tensors;
+}
+
+BatchScore score_batch(const float* logits, const int* labels, int batch, int classes,
+                       float* grad) {
+    BatchScore score;
+    std::vector<double> probabilities(static_cast<std::size_t>(classes));
+    for (int b = 0; b < batch; ++b) {
+        const float* row = logits + static_cast<std::size_t>(b) * classes;
+        int predicted = static_cast<int>(std::max_element(row, row + classes) - row);
+        score.correct += predicted == labels[b];
+        // Softmax in double with the maximum subtracted: no overflow, and fixed order.
+        double largest = row[predicted], total = 0;
+        for (int c = 0; c < classes; ++c)
+            total += probabilities[static_cast<std::size_t>(c)] = std::exp(row[c] - largest);
+        for (auto& p : probabilities)
+            p /= total;
+        score.loss_sum -=
+            std::log(std::max(probabilities[static_cast<std::size_t>(labels[b])], 1e-300));
+        if (grad)
+            for (int c = 0; c < classes; ++c)
+                grad[static_cast<std::size_t>(b) * classes + c] = static_cast<float>(
+                    (probabilities[static_cast<std::size_t>(c)] - (c == labels[b] ? 1.0 : 0.0)) /
+                    batch);
+    }
+    return score;
+}
+
+} // namespace detlab::train

@@ -1,0 +1,332 @@
+// One training run: configuration keys, seeds, the epoch loop, metrics and artifacts.
+#include "harness/train/mlp.h"
+#include "harness/train/random.h"
+#include "harness/train/train.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unistd.h>
+
+namespace detlab::train {
+namespace {
+
+using Type = KeySpec::Type;
+constexpr double kMaxSeed = 9007199254740991.0; // 2^53 - 1: exact in JSON readers everywhere
+constexpr int kEvalBatch = 256;
+
+std::vector<KeySpec> make_keys() {
+    return {
+        {"dataset",
+         Type::string,
+         "digits",
+         "data set: the shipped 8x8 digits, or Fashion-MNIST from Debian's dataset-fashion-mnist",
+         0,
+         0,
+         {"digits", "fashion-mnist"},
+         false},
+        {"train_size",
+         Type::integer,
+         0,
+         "use only the first N training samples (0: all)",
+         0,
+         1e7,
+         {},
+         false},
+        {"test_size",
+         Type::integer,
+         0,
+         "use only the first N test samples (0: all)",
+         0,
+         1e7,
+         {},
+         false},
+        {"hidden", Type::integer, 32, "hidden layer width", 1, 4096, {}, false},
+        {"epochs", Type::integer, 20, "passes over the training set", 1, 10000, {}, false},
+        {"batch_size", Type::integer, 32, "minibatch size", 1, 65536, {}, false},
+        {"learning_rate", Type::real, 0.05, "SGD learning rate", 0, 10, {}, false},
+        {"momentum", Type::real, 0.9, "SGD momentum", 0, 0.999, {}, false},
+        {"backend",
+         Type::string,
+         "golden",
+         "matrix products: rtl (Verilated array), golden (its C++ model), float (fp32, fixed "
+         "order), float-atomic (fp32, K split over threads, completion-order sums)",
+         0,
+         0,
+         {"rtl", "golden", "float", "float-atomic"},
+         true},
+        {"threads",
+         Type::integer,
+         2,
+         "float-atomic: threads sharing each product's K",
+         1,
+         64,
+         {},
+         true},
+        {"array", Type::integer, 4, "rtl, golden: systolic array size N (2 or 4)", 2, 4, {}, true},
+        {"root_seed",
+         Type::integer,
+         1,
+         "root of the init, shuffle and rounding seeds",
+         0,
+         kMaxSeed,
+         {},
+         true},
+        {"init_seed",
+         Type::integer,
+         0,
+         "weight initialisation seed (0: derived from root_seed)",
+         0,
+         kMaxSeed,
+         {},
+         true},
+        {"shuffle_seed",
+         Type::integer,
+         0,
+         "data order seed (0: derived from root_seed)",
+         0,
+         kMaxSeed,
+         {},
+         true},
+        {"rounding_seed",
+         Type::integer,
+         0,
+         "stochastic rounding seed (0: derived from root_seed)",
+         0,
+         kMaxSeed,
+         {},
+         true},
+        {"rounding",
+         Type::string,
+         "nearest",
+         "rtl, golden: rounding of operands to int8 (nearest, or stochastic from rounding_seed)",
+         0,
+         0,
+         {"nearest", "stochastic"},
+         true},
+        {"bit_flip",
+         Type::integer,
+         -1,
+         "flip the lowest mantissa bit of this initial weight (index into w1, w2, ...; -1: off)",
+         -1,
+         1e9,
+         {},
+         true},
+    };
+}
+
+// A derived seed is cut to 53 bits so that it is itself a valid value of its key: the seed
+// recorded in a run's provenance can be passed back explicitly and gives the same run.
+std::uint64_t seed_or_derived(const nlohmann::json& config, const char* key, const char* stream) {
+    auto seed = config.at(key).get<std::uint64_t>();
+    if (seed != 0)
+        return seed;
+    auto derived = derive_seed(config.at("root_seed").get<std::uint64_t>(), stream) &
+                   ((std::uint64_t{1} << 53) - 1);
+    return derived != 0 ? derived : 1;
+}
+
+// Checks what the key ranges alone cannot: the array sizes with a model, the bit_flip index.
+void check_config(const nlohmann::json& config) {
+    if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0) {
+        long long features = config.at("dataset") == "digits" ? 64 : 28 * 28;
+        long long hidden = config.at("hidden").get<long long>();
+        long long weights = features * hidden + hidden * 10;
+        if (flip >= weights)
+            throw InputError("train config: bit_flip: index " + std::to_string(flip) +
+                             " is beyond the model's " + std::to_string(weights) + " weights");
+    }
+    int array = config.at("array").get<int>();
+    auto sizes = accel::rtl_array_sizes();
+    if (config.at("backend") == "rtl" &&
+        std::find(sizes.begin(), sizes.end(), array) == sizes.end()) {
+        std::string list;
+        for (int size : sizes)
+            list += (list.empty() ? "" : ", ") + std::to_string(size);
+        throw InputError("train config: array: no Verilated model for N=" + std::to_string(array) +
+                         " (available: " + list + ")");
+    }
+    if (array != 2 && array != 4)
+        throw InputError("train config: array: " + std::to_string(array) + " is not one of: 2, 4");
+}
+
+std::string host_name() {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    return name;
+}
+
+struct EpochTotals {
+    double loss_sum = 0;
+    int correct = 0, samples = 0;
+};
+
+// Forward pass over a data set in fixed batches; returns the score and all logits.
+EpochTotals evaluate(Mlp& model, const Dataset& data, MatmulBackend& matmul,
+                     std::vector<float>& logits) {
+    EpochTotals totals;
+    logits.clear();
+    for (std::size_t start = 0; start < data.size(); start += kEvalBatch) {
+        int batch = static_cast<int>(std::min<std::size_t>(kEvalBatch, data.size() - start));
+        const auto& out = model.forward(
+            data.inputs.data() + start * static_cast<std::size_t>(data.features), batch, matmul);
+        auto score =
+            score_batch(out.data(), data.labels.data() + start, batch, data.classes, nullptr);
+        totals.loss_sum += score.loss_sum;
+        totals.correct += score.correct;
+        totals.samples += batch;
+        logits.insert(logits.end(), out.begin(), out.end());
+    }
+    return totals;
+}
+
+// Gathers the rows of `order[first, first+count)` into one contiguous batch.
+void gather_batch(const Dataset& data, const std::vector<std::size_t>& order, std::size_t first,
+                  int count, std::vector<float>& inputs, std::vector<int>& labels) {
+    auto width = static_cast<std::size_t>(data.features);
+    inputs.resize(static_cast<std::size_t>(count) * width);
+    labels.resize(static_cast<std::size_t>(count));
+    for (int b = 0; b < count; ++b) {
+        std::size_t row = order[first + static_cast<std::size_t>(b)];
+        std::copy_n(data.inputs.begin() + static_cast<long>(row * width), width,
+                    inputs.begin() + static_cast<long>(static_cast<std::size_t>(b) * width));
+        labels[static_cast<std::size_t>(b)] = data.labels[row];
+    }
+}
+
+bool cancelled(const db::RunContext& context) {
+    return context.cancel && context.cancel->load();
+}
+
+// The training itself; fills metrics and artifacts of `run`.
+void train(const nlohmann::json& config, const db::RunContext& context,
+           const EpochCallback& on_epoch, db::RunResult& run) {
+    double start = monotonic_seconds();
+    Split split = load_split(config);
+    if (split.train.size() == 0 || split.test.size() == 0)
+        throw std::runtime_error("empty training or test set");
+    MatmulOptions options;
+    options.backend = config.at("backend").get<std::string>();
+    options.array_size = config.at("array").get<int>();
+    options.threads = config.at("threads").get<int>();
+    options.rounding =
+        config.at("rounding") == "stochastic" ? Rounding::stochastic : Rounding::nearest;
+    options.rounding_seed = seed_or_derived(config, "rounding_seed", "rounding");
+    auto matmul = make_matmul(options);
+
+    int hidden = config.at("hidden").get<int>();
+    Mlp model({split.train.features, hidden, split.train.classes},
+              seed_or_derived(config, "init_seed", "init"));
+    if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
+        model.flip_weight_bit(static_cast<std::size_t>(flip));
+
+    Rng shuffle_rng(seed_or_derived(config, "shuffle_seed", "shuffle"));
+    std::vector<std::size_t> order(split.train.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    int epochs = config.at("epochs").get<int>();
+    int batch_size = config.at("batch_size").get<int>();
+    auto learning_rate = config.at("learning_rate").get<float>();
+    auto momentum = config.at("momentum").get<float>();
+    std::vector<float> batch_inputs, logits;
+    std::vector<int> batch_labels;
+    EpochTotals test;
+    double epochs_wall = 0;
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+        double epoch_start = monotonic_seconds();
+        shuffle(order, shuffle_rng);
+        EpochTotals seen;
+        for (std::size_t first = 0; first < order.size();
+             first += static_cast<std::size_t>(batch_size)) {
+            if (cancelled(context))
+                throw std::runtime_error("cancelled");
+            int count = static_cast<int>(
+                std::min<std::size_t>(static_cast<std::size_t>(batch_size), order.size() - first));
+            gather_batch(split.train, order, first, count, batch_inputs, batch_labels);
+            model.forward(batch_inputs.data(), count, *matmul);
+            auto score = model.train_step(batch_labels.data(), *matmul, learning_rate, momentum);
+            seen.loss_sum += score.loss_sum;
+            seen.correct += score.correct;
+            seen.samples += count;
+        }
+        test = evaluate(model, split.test, *matmul, logits);
+        EpochReport report{epoch,
+                           epochs,
+                           seen.loss_sum / seen.samples,
+                           double(seen.correct) / seen.samples,
+                           test.loss_sum / test.samples,
+                           double(test.correct) / test.samples,
+                           monotonic_seconds() - epoch_start};
+        epochs_wall += report.wall_s;
+        run.add_metric("train_loss", report.train_loss, epoch);
+        run.add_metric("train_accuracy", report.train_accuracy, epoch);
+        run.add_metric("test_loss", report.test_loss, epoch);
+        run.add_metric("test_accuracy", report.test_accuracy, epoch);
+        if (on_epoch)
+            on_epoch(report);
+    }
+
+    auto stats = matmul->stats();
+    run.add_metric("final_test_accuracy", double(test.correct) / test.samples);
+    run.add_metric("final_test_loss", test.loss_sum / test.samples);
+    run.add_metric("accel_cycles", static_cast<double>(stats.cycles));
+    run.add_metric("accel_macs", static_cast<double>(stats.macs));
+    run.add_metric("accel_utilisation", stats.cycles ? stats.utilisation(options.array_size) : 0.0);
+    run.add_metric("epoch_wall_s", epochs_wall / epochs);
+    run.add_metric("wall_s", monotonic_seconds() - start);
+
+    run.add_artifact("weights.bin", encode_tensors(model.tensors()));
+    std::vector<float> labels(split.test.labels.begin(), split.test.labels.end());
+    auto classes = static_cast<std::uint32_t>(split.test.classes);
+    auto test_count = static_cast<std::uint32_t>(split.test.size());
+    run.add_artifact("test_logits.bin", encode_tensors({{"logits", {test_count, classes}, logits},
+                                                        {"labels", {test_count}, labels}}));
+}
+
+} // namespace
+
+const std::vector<KeySpec>& config_keys() {
+    static const std::vector<KeySpec> keys = make_keys();
+    return keys;
+}
+
+db::RunResult run_training(const nlohmann::json& config, int repeat,
+                           const db::RunContext& context) {
+    return run_training(config, repeat, context, {});
+}
+
+db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::RunContext& context,
+                           const EpochCallback& on_epoch) {
+    nlohmann::json config = complete_config(config_keys(), partial, "train config");
+    check_config(config);
+
+    db::RunResult run;
+    run.kind = "train";
+    run.config_json = config.dump();
+    run.id = db::run_id(run.kind, run.config_json, repeat);
+    run.experiment = context.experiment;
+    run.repeat = repeat;
+    run.host = host_name();
+    for (const auto& [key, value] : config.items())
+        run.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
+    run.provenance = db::capture_provenance();
+    for (const char* stream : {"init", "shuffle", "rounding"})
+        run.provenance[std::string("train.") + stream + "_seed"] = std::to_string(
+            seed_or_derived(config, (std::string(stream) + "_seed").c_str(), stream));
+
+    run.started_at = unix_time_now();
+    double start = monotonic_seconds();
+    try {
+        train(config, context, on_epoch, run);
+        run.status = db::kStatusDone;
+    } catch (const InputError&) {
+        throw;
+    } catch (const std::exception& error) {
+        run.status = db::kStatusFailed;
+        run.message = error.what();
+        run.metrics.clear();
+        run.artifacts.clear();
+    }
+    run.wall_seconds = monotonic_seconds() - start;
+    return run;
+}
+
+} // namespace detlab::train

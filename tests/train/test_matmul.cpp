@@ -1,0 +1,141 @@
+#include "harness/train/train.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+
+using namespace detlab;
+using namespace detlab::train;
+
+namespace {
+
+std::vector<float> random_matrix(std::size_t count, std::mt19937& engine, float range = 1.0f) {
+    std::uniform_real_distribution<float> uniform(-range, range);
+    std::vector<float> values(count);
+    for (auto& value : values)
+        value = uniform(engine);
+    return values;
+}
+
+std::vector<double> exact_product(int m, int k, int n, const std::vector<float>& a,
+                                  const std::vector<float>& b) {
+    std::vector<double> c(static_cast<std::size_t>(m) * n, 0.0);
+    for (int i = 0; i < m; ++i)
+        for (int p = 0; p < k; ++p)
+            for (int j = 0; j < n; ++j)
+                c[static_cast<std::size_t>(i) * n + j] +=
+                    double(a[static_cast<std::size_t>(i) * k + p]) *
+                    b[static_cast<std::size_t>(p) * n + j];
+    return c;
+}
+
+std::vector<float> multiply(MatmulBackend& backend, int m, int k, int n,
+                            const std::vector<float>& a, const std::vector<float>& b) {
+    std::vector<float> c(static_cast<std::size_t>(m) * n, -1.0f);
+    backend.multiply(m, k, n, a.data(), b.data(), c.data());
+    return c;
+}
+
+MatmulOptions options_for(const std::string& backend, int array = 2) {
+    MatmulOptions options;
+    options.backend = backend;
+    options.array_size = array;
+    return options;
+}
+
+} // namespace
+
+TEST_CASE("float backends agree with an exact product") {
+    std::mt19937 engine(7);
+    int m = 9, k = 37, n = 11;
+    auto a = random_matrix(std::size_t(m) * k, engine),
+         b = random_matrix(std::size_t(k) * n, engine);
+    auto exact = exact_product(m, k, n, a, b);
+    for (std::string name : {"float", "float-atomic"}) {
+        auto backend = make_matmul(options_for(name));
+        auto c = multiply(*backend, m, k, n, a, b);
+        for (std::size_t i = 0; i < c.size(); ++i)
+            CHECK(c[i] == Approx(exact[i]).margin(1e-5));
+        CHECK(backend->stats().macs == std::uint64_t(m) * k * n);
+        CHECK(backend->stats().cycles == 0);
+    }
+}
+
+TEST_CASE("int8-valued operands multiply exactly on the array, across the K chunk limit") {
+    // Operands whose max-abs is 127 have scale 1, so quantisation is the identity; K = 1000 is
+    // beyond the 520 products an AW=24 accumulator can hold without wrapping.
+    std::mt19937 engine(3);
+    std::uniform_int_distribution<int> value(-127, 127);
+    int m = 5, k = 1000, n = 3;
+    std::vector<float> a(std::size_t(m) * k), b(std::size_t(k) * n);
+    for (auto& x : a)
+        x = 127.0f;
+    for (auto& x : b)
+        x = float(value(engine));
+    b[0] = -127.0f;
+    auto exact = exact_product(m, k, n, a, b);
+    auto golden = make_matmul(options_for("golden"));
+    auto c = multiply(*golden, m, k, n, a, b);
+    for (std::size_t i = 0; i < c.size(); ++i)
+        CHECK(double(c[i]) == exact[i]);
+    CHECK(golden->stats().macs == std::uint64_t(m) * k * n);
+    CHECK(golden->stats().cycles > 0);
+}
+
+TEST_CASE("quantised products stay within the int8 rounding error") {
+    std::mt19937 engine(11);
+    int m = 16, k = 64, n = 10;
+    auto a = random_matrix(std::size_t(m) * k, engine, 2.0f);
+    auto b = random_matrix(std::size_t(k) * n, engine, 0.5f);
+    auto exact = exact_product(m, k, n, a, b);
+    for (Rounding rounding : {Rounding::nearest, Rounding::stochastic}) {
+        auto options = options_for("golden");
+        options.rounding = rounding;
+        auto backend = make_matmul(options);
+        auto c = multiply(*backend, m, k, n, a, b);
+        // Each operand is off by at most one quantisation step (max-abs / 127).
+        double bound = k * (2.0 * 0.5 / 127 + 0.5 * 2.0 / 127 + (2.0 / 127) * (0.5 / 127));
+        double worst = 0;
+        for (std::size_t i = 0; i < c.size(); ++i)
+            worst = std::max(worst, std::fabs(c[i] - exact[i]));
+        CHECK(worst > 0);
+        CHECK(worst < bound);
+    }
+}
+
+TEST_CASE("stochastic rounding follows its seed") {
+    std::mt19937 engine(5);
+    auto a = random_matrix(8 * 8, engine), b = random_matrix(8 * 8, engine);
+    auto product = [&](std::uint64_t seed) {
+        auto options = options_for("golden");
+        options.rounding = Rounding::stochastic;
+        options.rounding_seed = seed;
+        auto backend = make_matmul(options);
+        return multiply(*backend, 8, 8, 8, a, b);
+    };
+    CHECK(product(1) == product(1));
+    CHECK(product(1) != product(2));
+}
+
+TEST_CASE("rtl and golden give bit-identical fp32 products") {
+    std::mt19937 engine(9);
+    for (int array : accel::rtl_array_sizes()) {
+        for (Rounding rounding : {Rounding::nearest, Rounding::stochastic}) {
+            auto golden_options = options_for("golden", array),
+                 rtl_options = options_for("rtl", array);
+            golden_options.rounding = rtl_options.rounding = rounding;
+            auto golden = make_matmul(golden_options), rtl = make_matmul(rtl_options);
+            for (auto [m, k, n] : {std::tuple{7, 64, 5}, {32, 10, 3}, {1, 600, 9}}) {
+                auto a = random_matrix(std::size_t(m) * k, engine);
+                auto b = random_matrix(std::size_t(k) * n, engine);
+                CHECK(multiply(*golden, m, k, n, a, b) == multiply(*rtl, m, k, n, a, b));
+            }
+            CHECK(rtl->stats().cycles > 0);
+        }
+    }
+}
+
+TEST_CASE("unknown backends are refused with the valid list") {
+    CHECK_THROWS_WITH(make_matmul(options_for("gpu")),
+                      Catch::Contains("rtl, golden, float, float-atomic"));
+}

@@ -1,0 +1,174 @@
+#include "harness/train/train.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <set>
+#include <sys/wait.h>
+
+using namespace detlab;
+using namespace detlab::train;
+
+namespace {
+
+// A short training that still exercises every product: 240 samples, 2 epochs.
+nlohmann::json short_config(const std::string& backend) {
+    return {{"backend", backend}, {"train_size", 240}, {"test_size", 100}, {"epochs", 2},
+            {"hidden", 16},       {"array", 2},        {"batch_size", 16}};
+}
+
+const Bytes& artifact(const db::RunResult& run, const std::string& name) {
+    for (const auto& a : run.artifacts)
+        if (a.name == name)
+            return a.bytes;
+    FAIL("run has no artifact " << name);
+    throw std::logic_error("unreachable");
+}
+
+double final_metric(const db::RunResult& run, const std::string& key) {
+    for (const auto& m : run.metrics)
+        if (m.key == key && m.step == 0)
+            return m.value;
+    FAIL("run has no metric " << key);
+    return 0;
+}
+
+db::RunResult train_ok(const nlohmann::json& config, int repeat = 0) {
+    auto run = run_training(config, repeat, {});
+    INFO(run.message);
+    REQUIRE(run.status == "done");
+    return run;
+}
+
+} // namespace
+
+TEST_CASE("rtl and golden train bit-identical weights from the same seeds") {
+    for (std::string rounding : {"nearest", "stochastic"}) {
+        auto golden_config = short_config("golden"), rtl_config = short_config("rtl");
+        golden_config["rounding"] = rtl_config["rounding"] = rounding;
+        auto golden = train_ok(golden_config), rtl = train_ok(rtl_config);
+        CHECK(golden.id != rtl.id);
+        CHECK(artifact(golden, "weights.bin") == artifact(rtl, "weights.bin"));
+        CHECK(artifact(golden, "test_logits.bin") == artifact(rtl, "test_logits.bin"));
+        CHECK(final_metric(rtl, "accel_cycles") > 0);
+        CHECK(final_metric(rtl, "accel_utilisation") > 0);
+        CHECK(final_metric(rtl, "accel_utilisation") <= 1);
+    }
+}
+
+TEST_CASE("repeats are bit-identical on rtl, golden and float") {
+    for (std::string backend : {"rtl", "golden", "float"}) {
+        auto first = train_ok(short_config(backend), 0),
+             second = train_ok(short_config(backend), 1);
+        INFO(backend);
+        CHECK(first.id != second.id);
+        CHECK(first.config_json == second.config_json);
+        CHECK(artifact(first, "weights.bin") == artifact(second, "weights.bin"));
+        CHECK(artifact(first, "test_logits.bin") == artifact(second, "test_logits.bin"));
+    }
+}
+
+TEST_CASE("float-atomic with 2 threads differs between repeats") {
+    // Completion order is up to the scheduler: a pair of runs can match by chance, so several
+    // repeats are tried and at least two distinct results are required.
+    auto config = short_config("float-atomic");
+    config["threads"] = 2;
+    config["hidden"] = 32;
+    std::set<Bytes> distinct;
+    for (int repeat = 0; repeat < 6 && distinct.size() < 2; ++repeat)
+        distinct.insert(artifact(train_ok(config, repeat), "weights.bin"));
+    CHECK(distinct.size() >= 2);
+}
+
+TEST_CASE("golden reaches 90% test accuracy on the digits with the default model") {
+    auto run = train_ok(nlohmann::json::object());
+    auto accuracy = final_metric(run, "final_test_accuracy");
+    INFO("golden, hidden 32, 20 epochs: test accuracy " << accuracy);
+    CHECK(accuracy >= 0.90);
+}
+
+TEST_CASE("a run records curves, weights and logits in the documented formats") {
+    auto run = train_ok(short_config("golden"));
+    auto config = complete_config(config_keys(), short_config("golden"), "test");
+    CHECK(run.kind == "train");
+    CHECK(run.config_json == config.dump());
+    CHECK(run.id == db::run_id("train", config.dump(), 0));
+    CHECK(run.params.size() == config_keys().size());
+    CHECK(run.provenance.count("train.init_seed") == 1);
+    int per_epoch = 0;
+    for (const auto& m : run.metrics)
+        per_epoch += m.step > 0;
+    CHECK(per_epoch == 4 * 2);
+    for (const char* key : {"final_test_loss", "accel_macs", "wall_s", "epoch_wall_s"})
+        CHECK(final_metric(run, key) > 0);
+
+    auto weights = decode_tensors(artifact(run, "weights.bin"));
+    REQUIRE(weights.size() == 4);
+    CHECK(weights[0].name == "w1");
+    CHECK(weights[0].shape == std::vector<std::uint32_t>{64, 16});
+    CHECK(weights[3].name == "b2");
+    CHECK(weights[3].shape == std::vector<std::uint32_t>{10});
+    auto logits = decode_tensors(artifact(run, "test_logits.bin"));
+    REQUIRE(logits.size() == 2);
+    CHECK(logits[0].shape == std::vector<std::uint32_t>{100, 10});
+    CHECK(logits[1].name == "labels");
+
+    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "train";
+    std::filesystem::create_directories(dir);
+    std::filesystem::remove(dir / "record.db");
+    db::Store store(dir / "record.db");
+    store.record_run(run);
+    CHECK(store.run_done(run.id));
+    CHECK(store.artifact_bytes(run.id, "weights.bin") == artifact(run, "weights.bin"));
+}
+
+TEST_CASE("seeds and the bit flip are separate sources of variation") {
+    auto base = train_ok(short_config("float"));
+    auto weights = [](const db::RunResult& run) {
+        return artifact(run, "weights.bin");
+    };
+    auto config = short_config("float");
+    config["shuffle_seed"] = 77;
+    CHECK(weights(train_ok(config)) != weights(base));
+    config = short_config("float");
+    config["bit_flip"] = 5;
+    auto flipped = train_ok(config);
+    CHECK(weights(flipped) != weights(base));
+    // An explicit seed equal to the derived one trains the same model: 0 only means "derive".
+    config = short_config("float");
+    config["init_seed"] = std::stoull(base.provenance.at("train.init_seed"));
+    CHECK(weights(train_ok(config)) == weights(base));
+}
+
+TEST_CASE("bad configurations are input errors") {
+    CHECK_THROWS_AS(run_training({{"backend", "gpu"}}, 0, {}), InputError);
+    CHECK_THROWS_WITH(run_training({{"hiden", 3}}, 0, {}), Catch::Contains("hiden: unknown key"));
+    CHECK_THROWS_WITH(run_training({{"array", 3}}, 0, {}), Catch::Contains("array"));
+    CHECK_THROWS_WITH(run_training({{"bit_flip", 64 * 32 + 32 * 10}}, 0, {}),
+                      Catch::Contains("bit_flip: index 2368 is beyond the model's 2368 weights"));
+}
+
+TEST_CASE("detlab train records a run and prints the last epoch and the hashes") {
+    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "train";
+    std::filesystem::create_directories(dir);
+    auto db_path = dir / "cli.db", out = dir / "cli.out";
+    std::filesystem::remove(db_path);
+    std::string command = std::string(DETLAB_BINARY) + " train --backend golden --array 2 " +
+                          "--epochs 2 --train-size 200 --test-size 50 --init-seed 3 --db " +
+                          db_path.string() + " > " + out.string() + " 2>&1";
+    REQUIRE(std::system(command.c_str()) == 0);
+    auto text = read_file_text(out);
+    CHECK_THAT(text, Catch::Contains("epoch 2/2") && Catch::Contains("test_acc") &&
+                         Catch::Contains("weights.bin      sha256 ") &&
+                         Catch::Contains("test_logits.bin  sha256 "));
+    db::Store store(db_path);
+    REQUIRE(store.runs().size() == 1);
+    CHECK(store.runs()[0].kind == "train");
+
+    command = std::string(DETLAB_BINARY) + " train --hidden 0 --db " + db_path.string() + " > " +
+              out.string() + " 2>&1";
+    CHECK(WEXITSTATUS(std::system(command.c_str())) == 2);
+    CHECK_THAT(read_file_text(out), Catch::Contains("hidden") && Catch::Contains("out of range"));
+    command = std::string(DETLAB_BINARY) + " train --epochs two > " + out.string() + " 2>&1";
+    CHECK(WEXITSTATUS(std::system(command.c_str())) == 2);
+    CHECK_THAT(read_file_text(out), Catch::Contains("--epochs: \"two\" is not an integer"));
+}
