@@ -3,6 +3,7 @@
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
 
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 
 namespace detlab::sweep {
@@ -30,6 +31,14 @@ std::string synthesis_group(const nlohmann::json& config) {
     return inputs.dump();
 }
 
+// The toolchain caches its netlist right after yosys; a cache entry newer than the leader's
+// start means the followers can reuse it while the leader is still placing and routing.
+bool synthesis_stored(db::Store& store, double since) {
+    SQLite::Statement query(store.database(), "SELECT count(*) FROM cache WHERE created_at >= ?");
+    query.bind(1, since);
+    return query.executeStep() && query.getColumn(0).getInt64() > 0;
+}
+
 Domain toolchain_domain() {
     Domain domain;
     domain.kind = "toolchain";
@@ -38,6 +47,7 @@ Domain toolchain_domain() {
     if (has_key(domain.keys, "reuse_synthesis"))
         domain.repeat_overrides["reuse_synthesis"] = false;
     domain.setup_group = synthesis_group;
+    domain.setup_stored = synthesis_stored;
     // The equivalence check (issue: equiv) goes here once harness/equiv lands: simulate the
     // fixed vector set on the bitstream and add equiv_vectors, equiv_mismatches and the
     // equiv_outputs.bin artifact to `result` before it is recorded.

@@ -33,7 +33,7 @@ bool cancelled(const RunOptions& options) {
 }
 
 // Hands out runs in plan order, holding back the followers of a setup group until its leader
-// (the first of the group to start) has finished and cached the shared step.
+// (the first of the group to start) has stored the shared step or finished.
 class Scheduler {
 public:
     Scheduler(std::vector<const PlannedRun*> pending, const std::vector<Domain>& domains,
@@ -44,44 +44,50 @@ public:
             groups_.push_back(domain.setup_group
                                   ? run->kind + "\n" + domain.setup_group(run->config)
                                   : std::string());
+            probes_.push_back(&domain.setup_stored);
         }
         taken_.assign(pending_.size(), false);
     }
 
     // The next run to start, or null when nothing is left (or the sweep is cancelled).
-    const PlannedRun* next() {
+    // `store` is the calling worker's connection, used to see whether a leader's step is stored.
+    const PlannedRun* next(db::Store& store) {
         std::unique_lock lock(mutex_);
         while (true) {
             if (cancelled(options_))
                 return nullptr;
-            bool any_left = false;
+            bool any_left = false, waiting = false;
             for (std::size_t i = 0; i < pending_.size(); ++i) {
                 if (taken_[i])
                     continue;
                 any_left = true;
                 const std::string& group = groups_[i];
-                auto state = group_state_.find(group);
-                bool runnable = group.empty() || state == group_state_.end() || state->second;
-                if (!runnable)
+                auto state = groups_state_.find(group);
+                if (!group.empty() && state != groups_state_.end() && !state->second.released)
+                    state->second.released = probe(i, store, state->second.leader_started);
+                if (!group.empty() && state != groups_state_.end() && !state->second.released) {
+                    waiting = true;
                     continue;
+                }
                 taken_[i] = true;
-                if (!group.empty() && state == group_state_.end())
-                    group_state_[group] = false; // this run leads its group
-                leader_of_[pending_[i]] = group;
+                if (!group.empty() && state == groups_state_.end())
+                    groups_state_[group] = {unix_time_now(), false}; // this run leads its group
+                group_of_[pending_[i]] = group;
                 return pending_[i];
             }
             if (!any_left)
                 return nullptr;
-            // Wake up now and then to notice cancellation (signal handlers cannot notify).
-            changed_.wait_for(lock, std::chrono::milliseconds(200));
+            // Wake up now and then to notice cancellation (signal handlers cannot notify) and
+            // to probe whether a leader has stored its shared step.
+            changed_.wait_for(lock, std::chrono::milliseconds(waiting ? 100 : 200));
         }
     }
 
     void finished(const PlannedRun* run) {
         std::lock_guard lock(mutex_);
-        auto group = leader_of_[run];
+        auto group = group_of_[run];
         if (!group.empty())
-            group_state_[group] = true; // any finished run releases the group
+            groups_state_[group].released = true; // any finished run releases its group
         changed_.notify_all();
     }
 
@@ -93,11 +99,27 @@ public:
     }
 
 private:
+    struct GroupState {
+        double leader_started = 0;
+        bool released = false;
+    };
+
+    bool probe(std::size_t i, db::Store& store, double since) {
+        if (!*probes_[i])
+            return false;
+        try {
+            return (*probes_[i])(store, since);
+        } catch (const std::exception&) {
+            return false; // e.g. busy: ask again later
+        }
+    }
+
     std::vector<const PlannedRun*> pending_;
     std::vector<std::string> groups_;
+    std::vector<const std::function<bool(db::Store&, double)>*> probes_;
     std::vector<bool> taken_;
-    std::map<std::string, bool> group_state_; // group -> leader finished
-    std::map<const PlannedRun*, std::string> leader_of_;
+    std::map<std::string, GroupState> groups_state_;
+    std::map<const PlannedRun*, std::string> group_of_;
     const RunOptions& options_;
     std::mutex mutex_;
     std::condition_variable changed_;
@@ -223,7 +245,7 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
 
     auto work = [&] {
         db::Store connection(options.db_path); // one connection per thread
-        while (const PlannedRun* run = scheduler.next()) {
+        while (const PlannedRun* run = scheduler.next(connection)) {
             progress.started(*run);
             double run_start = monotonic_seconds();
             db::RunResult result = worker.execute(*run, connection);

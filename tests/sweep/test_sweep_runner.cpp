@@ -1,6 +1,7 @@
 // The runner with stand-in domains (no tools): resume, retry, setup groups, cancellation.
 #include "fake_domains.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <mutex>
 #include <set>
@@ -172,4 +173,32 @@ TEST_CASE("cancellation stops starting runs and records nothing half-done") {
     auto resumed = run_sweep(experiment, domains, options);
     CHECK(resumed.already_done == 1);
     CHECK(resumed.done == 7);
+}
+
+TEST_CASE("followers start as soon as the leader has stored the shared step") {
+    Recorder recorder;
+    recorder.sleep_s = 0.3;
+    auto leader_stores_early = [&](const nlohmann::json& config, int repeat,
+                                   const db::RunContext& context) {
+        Bytes netlist{'n', 'e', 't'};
+        context.store->cache_store("synth:" + config["device"].get<std::string>(),
+                                   context.store->put_blob(netlist));
+        return recorder.function()(config, repeat, context);
+    };
+    auto domains = fake_domains(leader_stores_early, recorder.function());
+    domains[0].setup_group = [](const nlohmann::json& config) {
+        return config["device"].get<std::string>();
+    };
+    domains[0].setup_stored = [](db::Store& store, double) {
+        return store.cache_lookup("synth:hx1k").has_value();
+    };
+    auto experiment = parse_experiment(kExperiment, "runner.toml", domains);
+    experiment.runs.resize(3);
+    RunOptions options;
+    options.db_path = fresh_dir("early") / "detlab.db";
+    options.jobs = 3;
+    CHECK(run_sweep(experiment, domains, options).done == 3);
+    REQUIRE(recorder.spans.size() == 3);
+    std::sort(recorder.spans.begin(), recorder.spans.end());
+    CHECK(recorder.spans[1].first < recorder.spans[0].second); // overlapped the leader
 }
