@@ -2,6 +2,7 @@
 #include "db/internal.h"
 
 #include <charconv>
+#include <cmath>
 #include <set>
 
 namespace detlab::db {
@@ -27,8 +28,11 @@ std::vector<ExportRecord> collect(const Store& store, const RunFilter& filter) {
     return records;
 }
 
-// Shortest text that reads back as the same double.
+// Shortest text that reads back as the same double; whole numbers (timestamps, counts) are
+// written without an exponent so spreadsheets show them as they are.
 std::string number_text(double value) {
+    if (std::abs(value) < 1e15 && value == std::floor(value))
+        return std::to_string(static_cast<std::int64_t>(value));
     char buffer[64];
     auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value);
     return error == std::errc() ? std::string(buffer, end) : std::string("nan");
@@ -95,10 +99,11 @@ void write_csv(const std::vector<ExportRecord>& records, std::ostream& out) {
 }
 
 void write_json(const std::vector<ExportRecord>& records, std::ostream& out) {
-    auto array = nlohmann::json::array();
+    // ordered_json keeps the run's fields first, in the same order as the CSV columns.
+    auto array = nlohmann::ordered_json::array();
     for (const auto& record : records) {
         const auto& run = record.run;
-        nlohmann::json metrics = nlohmann::json::object();
+        nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
         for (const auto& [key, value] : record.metrics)
             metrics[key] = value; // NaN is written as null
         array.push_back({{"id", run.id},

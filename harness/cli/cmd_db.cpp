@@ -123,7 +123,7 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
         for (std::size_t i = 0; i < row.size(); ++i)
             line += row[i] + (i + 1 < row.size() ? std::string(widths[i] - row[i].size() + 2, ' ')
                                                  : std::string());
-        std::cout << line << "\n";
+        std::cout << line.substr(0, line.find_last_not_of(' ') + 1) << "\n";
     }
 }
 

@@ -1,0 +1,142 @@
+// The store's commands through the real detlab executable: exit codes, messages, output.
+#include "db/store.h"
+#include "tests/db/helpers.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+using namespace detlab;
+using test::fresh_dir;
+using test::run_detlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kConfig = R"({"seed":1})";
+
+// Two done runs and one failed run whose message needs CSV quoting.
+void fill(const fs::path& path) {
+    db::Store store(path);
+    store.record_run(test::sample_run(kConfig, 0, "bits"));
+    auto second = test::sample_run(kConfig, 1, "bits");
+    second.add_metric("not_a_number", std::numeric_limits<double>::quiet_NaN());
+    store.record_run(second);
+    auto failed = test::sample_run(R"({"seed":2})", 0, "log");
+    failed.status = db::kStatusFailed;
+    failed.started_at = 1'700'000'100; // listed last
+    failed.message = "ERROR: \"top\", line 3\nsecond line";
+    failed.params = {{"seed", "2"}, {"failed_stage", "nextpnr"}};
+    store.record_run(failed);
+}
+
+} // namespace
+
+TEST_CASE("db check exits 1 and names a corrupted blob") {
+    auto dir = fresh_dir("cli-check");
+    auto path = dir / "store.db";
+    fill(path);
+    auto clean = run_detlab({"db", "check", "--db", path.string()});
+    CHECK(clean.exit_code == 0);
+    CHECK_THAT(clean.out, Catch::Contains("integrity check: ok"));
+    CHECK_THAT(clean.out, Catch::Contains("blobs checked:   2"));
+
+    auto sha = sha256_hex(std::string_view("bits"));
+    {
+        SQLite::Database raw(path, SQLite::OPEN_READWRITE);
+        SQLite::Statement flip(raw, "UPDATE blobs SET data = substr(data, 1, length(data) - 1) "
+                                    "|| X'00' WHERE sha256 = ?");
+        flip.bind(1, sha);
+        REQUIRE(flip.exec() == 1);
+    }
+    auto damaged = run_detlab({"db", "check", "--db", path.string()});
+    CHECK(damaged.exit_code == 1);
+    CHECK_THAT(damaged.out, Catch::Contains("problem: blob " + sha));
+    CHECK_THAT(damaged.out, Catch::Contains("store has problems"));
+}
+
+TEST_CASE("unusable --db paths exit 2 and leave the file unchanged") {
+    auto dir = fresh_dir("cli-paths");
+    auto missing = run_detlab({"db", "info", "--db", (dir / "no" / "such.db").string()});
+    CHECK(missing.exit_code == 2);
+    CHECK_THAT(missing.err, Catch::Contains("no such database"));
+
+    auto text_file = dir / "notes.txt";
+    write_file(text_file, std::string_view("hello, not SQLite\n"));
+    for (const char* command : {"info", "check"}) {
+        auto result = run_detlab({"db", command, "--db", text_file.string()});
+        CHECK(result.exit_code == 2);
+        CHECK_THAT(result.err, Catch::Contains(text_file.string() + ": not a SQLite database"));
+    }
+    CHECK(read_file_text(text_file) == "hello, not SQLite\n");
+
+    auto read_only = dir / "ro.db";
+    fill(read_only);
+    auto before = read_file_bytes(read_only);
+    fs::permissions(read_only, fs::perms::owner_read | fs::perms::group_read);
+    auto result = run_detlab({"runs", "--db", read_only.string()});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains(read_only.string() + ": file is read-only"));
+    CHECK(read_file_bytes(read_only) == before);
+}
+
+TEST_CASE("db info and runs print the store's real contents") {
+    auto dir = fresh_dir("cli-runs");
+    auto path = dir / "store.db";
+    fill(path);
+    auto info = run_detlab({"db", "info", "--db", path.string()});
+    REQUIRE(info.exit_code == 0);
+    CHECK_THAT(info.out, Catch::Contains("schema version  2"));
+    CHECK_THAT(info.out, Catch::Matches("(.|\n)*  runs +3\n(.|\n)*"));
+    CHECK_THAT(info.out, Catch::Contains("blobs           2 distinct"));
+    CHECK_THAT(info.out, Catch::Contains("dedup ratio 1.57")); // 4+4+3 bytes over 4+3
+
+    auto all = run_detlab({"runs", "--db", path.string()});
+    REQUIRE(all.exit_code == 0);
+    CHECK_THAT(all.out, Catch::StartsWith("ID                EXPERIMENT  KIND       REPEAT"));
+    CHECK_THAT(all.out, Catch::Contains("3 run(s)"));
+    auto failed = run_detlab({"runs", "--db", path.string(), "--status", "failed"});
+    CHECK_THAT(failed.out, Catch::Contains(db::run_id("toolchain", R"({"seed":2})", 0)));
+    CHECK_THAT(failed.out, Catch::Contains("ERROR: \"top\", line 3"));
+    CHECK_THAT(failed.out, !Catch::Contains("second line"));
+    CHECK_THAT(failed.out, Catch::Contains("1 run(s)"));
+    auto limited = run_detlab({"runs", "--db", path.string(), "--limit", "2"});
+    CHECK_THAT(limited.out, Catch::Contains("2 run(s)"));
+    auto bad = run_detlab({"runs", "--db", path.string(), "--status", "finished"});
+    CHECK(bad.exit_code == 2);
+}
+
+TEST_CASE("export writes runs with params and final metrics as CSV and JSON") {
+    auto dir = fresh_dir("cli-export");
+    auto path = dir / "store.db";
+    fill(path);
+    auto csv = run_detlab(
+        {"export", "--db", path.string(), "--format", "csv", "--out", (dir / "runs.csv").string()});
+    REQUIRE(csv.exit_code == 0);
+    auto text = read_file_text(dir / "runs.csv");
+    auto id0 = db::run_id("toolchain", kConfig, 0);
+    CHECK_THAT(text, Catch::StartsWith(
+                         "id,experiment,kind,repeat,status,message,host,started_at,wall_seconds,"
+                         "config,params.failed_stage,params.seed,metrics.fmax_mhz,"
+                         "metrics.not_a_number,metrics.test_loss\r\n"));
+    // The final value of test_loss is the one at the highest step (0.5), not the first (2).
+    CHECK_THAT(text, Catch::Contains(id0 + ",unit,toolchain,0,done,,testhost,1700000000,1.5,"
+                                           "\"{\"\"seed\"\":1}\",,1,100,,0.5\r\n"));
+    CHECK_THAT(text, Catch::Contains(",failed,\"ERROR: \"\"top\"\", line 3\nsecond line\","));
+
+    auto json_result = run_detlab({"export", "--db", path.string(), "--format", "json"});
+    REQUIRE(json_result.exit_code == 0);
+    auto records = nlohmann::json::parse(json_result.out);
+    REQUIRE(records.size() == 3);
+    CHECK(records[0]["id"] == id0);
+    CHECK(records[0]["params"]["seed"] == "1");
+    CHECK(records[0]["metrics"]["test_loss"] == 0.5);
+    CHECK(records[0]["metrics"]["fmax_mhz"] == 100.0);
+    CHECK(records[1]["metrics"]["not_a_number"].is_null());
+    CHECK(records[2]["status"] == "failed");
+    CHECK(records[2]["params"]["failed_stage"] == "nextpnr");
+    auto filtered =
+        run_detlab({"export", "--db", path.string(), "--format", "json", "--status", "failed"});
+    CHECK(nlohmann::json::parse(filtered.out).size() == 1);
+}

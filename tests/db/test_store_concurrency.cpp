@@ -1,0 +1,87 @@
+// Several processes writing one store at once: WAL, the busy timeout and BEGIN IMMEDIATE must
+// make every transaction succeed, including the racing creation of a brand-new file.
+#include "db/store.h"
+#include "tests/db/helpers.h"
+
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace detlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kWriters = 8;
+constexpr int kRunsPerWriter = 25;
+const std::string kShared = std::string(3000, 's'); // one blob every run refers to
+
+// The child's exit status is its number of failed transactions (0..25).
+[[noreturn]] void writer(const fs::path& path, int writer_index, int start_pipe) {
+    char go = 0;
+    [[maybe_unused]] auto ignored =
+        ::read(start_pipe, &go, 1); // returns at EOF: all start together
+    int failures = 0;
+    try {
+        db::Store store(path);
+        for (int i = 0; i < kRunsPerWriter; ++i) {
+            try {
+                auto config = R"({"writer":)" + std::to_string(writer_index) + "}";
+                auto run = test::sample_run(config, i, kShared);
+                run.add_artifact("own.txt", config + " run " + std::to_string(i));
+                run.provenance = db::capture_provenance();
+                store.record_run(run);
+            } catch (const std::exception&) {
+                ++failures;
+            }
+        }
+    } catch (const std::exception&) {
+        failures = kRunsPerWriter;
+    }
+    ::_exit(failures);
+}
+
+} // namespace
+
+TEST_CASE("8 processes write 25 runs each with no failed transaction") {
+    auto dir = test::fresh_dir("concurrency");
+    auto path = dir / "shared.db"; // does not exist yet: the writers race to create it
+    int start[2];
+    REQUIRE(::pipe(start) == 0);
+    std::vector<pid_t> children;
+    for (int w = 0; w < kWriters; ++w) {
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::close(start[1]);
+            writer(path, w, start[0]);
+        }
+        children.push_back(pid);
+    }
+    ::close(start[0]);
+    ::close(start[1]);
+    int failed_transactions = 0;
+    for (pid_t pid : children) {
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFEXITED(status));
+        failed_transactions += WEXITSTATUS(status);
+    }
+    CHECK(failed_transactions == 0);
+
+    db::Store store(path);
+    auto info = store.info();
+    CHECK(info.row_counts.at("runs") == kWriters * kRunsPerWriter);
+    CHECK(info.row_counts.at("artifacts") == 2 * kWriters * kRunsPerWriter);
+    CHECK(info.row_counts.at("metrics") == 3 * kWriters * kRunsPerWriter);
+    CHECK(info.blob_count == kWriters * kRunsPerWriter + 1); // the shared blob stored once
+    for (int w = 0; w < kWriters; ++w)
+        for (int i = 0; i < kRunsPerWriter; ++i) {
+            auto id = db::run_id("toolchain", R"({"writer":)" + std::to_string(w) + "}", i);
+            auto own = store.artifact_bytes(id, "own.txt");
+            REQUIRE(own);
+            CHECK(std::string(own->begin(), own->end()) ==
+                  R"({"writer":)" + std::to_string(w) + "} run " + std::to_string(i));
+        }
+    CHECK(store.check().ok);
+}
