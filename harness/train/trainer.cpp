@@ -197,13 +197,7 @@ bool cancelled(const db::RunContext& context) {
     return context.cancel && context.cancel->load();
 }
 
-// The training itself; fills metrics and artifacts of `run`.
-void train(const nlohmann::json& config, const db::RunContext& context,
-           const EpochCallback& on_epoch, db::RunResult& run) {
-    double start = monotonic_seconds();
-    Split split = load_split(config);
-    if (split.train.size() == 0 || split.test.size() == 0)
-        throw std::runtime_error("empty training or test set");
+MatmulOptions matmul_options(const nlohmann::json& config) {
     MatmulOptions options;
     options.backend = config.at("backend").get<std::string>();
     options.array_size = config.at("array").get<int>();
@@ -211,50 +205,98 @@ void train(const nlohmann::json& config, const db::RunContext& context,
     options.rounding =
         config.at("rounding") == "stochastic" ? Rounding::stochastic : Rounding::nearest;
     options.rounding_seed = seed_or_derived(config, "rounding_seed", "rounding");
-    auto matmul = make_matmul(options);
+    return options;
+}
 
-    int hidden = config.at("hidden").get<int>();
-    Mlp model({split.train.features, hidden, split.train.classes},
-              seed_or_derived(config, "init_seed", "init"));
-    if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
-        model.flip_weight_bit(static_cast<std::size_t>(flip));
+// The state of one training: data, backend, model, data order and the latest test results.
+class Session {
+public:
+    explicit Session(const nlohmann::json& config)
+        : split_(load_split(config)), options_(matmul_options(config)),
+          matmul_(make_matmul(options_)),
+          model_({split_.train.features, config.at("hidden").get<int>(), split_.train.classes},
+                 seed_or_derived(config, "init_seed", "init")),
+          shuffle_rng_(seed_or_derived(config, "shuffle_seed", "shuffle")),
+          order_(split_.train.size()), epochs_(config.at("epochs").get<int>()),
+          batch_size_(config.at("batch_size").get<std::size_t>()),
+          learning_rate_(config.at("learning_rate").get<float>()),
+          momentum_(config.at("momentum").get<float>()) {
+        if (split_.train.size() == 0 || split_.test.size() == 0)
+            throw std::runtime_error("empty training or test set");
+        if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
+            model_.flip_weight_bit(static_cast<std::size_t>(flip));
+        std::iota(order_.begin(), order_.end(), std::size_t{0});
+    }
 
-    Rng shuffle_rng(seed_or_derived(config, "shuffle_seed", "shuffle"));
-    std::vector<std::size_t> order(split.train.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    int epochs = config.at("epochs").get<int>();
-    int batch_size = config.at("batch_size").get<int>();
-    auto learning_rate = config.at("learning_rate").get<float>();
-    auto momentum = config.at("momentum").get<float>();
-    std::vector<float> batch_inputs, logits;
-    std::vector<int> batch_labels;
-    EpochTotals test;
-    double epochs_wall = 0;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-        double epoch_start = monotonic_seconds();
-        shuffle(order, shuffle_rng);
+    int epochs() const { return epochs_; }
+
+    // One pass over the shuffled training set, then the test set.
+    EpochReport run_epoch(int epoch, const db::RunContext& context) {
+        double start = monotonic_seconds();
+        shuffle(order_, shuffle_rng_);
         EpochTotals seen;
-        for (std::size_t first = 0; first < order.size();
-             first += static_cast<std::size_t>(batch_size)) {
+        for (std::size_t first = 0; first < order_.size(); first += batch_size_) {
             if (cancelled(context))
                 throw std::runtime_error("cancelled");
-            int count = static_cast<int>(
-                std::min<std::size_t>(static_cast<std::size_t>(batch_size), order.size() - first));
-            gather_batch(split.train, order, first, count, batch_inputs, batch_labels);
-            model.forward(batch_inputs.data(), count, *matmul);
-            auto score = model.train_step(batch_labels.data(), *matmul, learning_rate, momentum);
+            int count = static_cast<int>(std::min(batch_size_, order_.size() - first));
+            gather_batch(split_.train, order_, first, count, batch_inputs_, batch_labels_);
+            model_.forward(batch_inputs_.data(), count, *matmul_);
+            auto score =
+                model_.train_step(batch_labels_.data(), *matmul_, learning_rate_, momentum_);
             seen.loss_sum += score.loss_sum;
             seen.correct += score.correct;
             seen.samples += count;
         }
-        test = evaluate(model, split.test, *matmul, logits);
-        EpochReport report{epoch,
-                           epochs,
-                           seen.loss_sum / seen.samples,
-                           double(seen.correct) / seen.samples,
-                           test.loss_sum / test.samples,
-                           double(test.correct) / test.samples,
-                           monotonic_seconds() - epoch_start};
+        test_ = evaluate(model_, split_.test, *matmul_, logits_);
+        return {epoch,
+                epochs_,
+                seen.loss_sum / seen.samples,
+                double(seen.correct) / seen.samples,
+                test_.loss_sum / test_.samples,
+                double(test_.correct) / test_.samples,
+                monotonic_seconds() - start};
+    }
+
+    // Final metrics (step 0) and the weights and test logits as tensor files.
+    void record_results(db::RunResult& run) const {
+        auto stats = matmul_->stats();
+        run.add_metric("final_test_accuracy", double(test_.correct) / test_.samples);
+        run.add_metric("final_test_loss", test_.loss_sum / test_.samples);
+        run.add_metric("accel_cycles", static_cast<double>(stats.cycles));
+        run.add_metric("accel_macs", static_cast<double>(stats.macs));
+        run.add_metric("accel_utilisation",
+                       stats.cycles ? stats.utilisation(options_.array_size) : 0.0);
+        run.add_artifact("weights.bin", encode_tensors(model_.tensors()));
+        std::vector<float> labels(split_.test.labels.begin(), split_.test.labels.end());
+        auto classes = static_cast<std::uint32_t>(split_.test.classes);
+        auto count = static_cast<std::uint32_t>(split_.test.size());
+        run.add_artifact("test_logits.bin", encode_tensors({{"logits", {count, classes}, logits_},
+                                                            {"labels", {count}, labels}}));
+    }
+
+private:
+    Split split_;
+    MatmulOptions options_;
+    std::unique_ptr<MatmulBackend> matmul_;
+    Mlp model_;
+    Rng shuffle_rng_;
+    std::vector<std::size_t> order_;
+    int epochs_;
+    std::size_t batch_size_;
+    float learning_rate_, momentum_;
+    std::vector<float> batch_inputs_, logits_;
+    std::vector<int> batch_labels_;
+    EpochTotals test_;
+};
+
+// The training itself; fills metrics and artifacts of `run`.
+void train(const nlohmann::json& config, const db::RunContext& context,
+           const EpochCallback& on_epoch, db::RunResult& run) {
+    double start = monotonic_seconds();
+    Session session(config);
+    double epochs_wall = 0;
+    for (int epoch = 1; epoch <= session.epochs(); ++epoch) {
+        EpochReport report = session.run_epoch(epoch, context);
         epochs_wall += report.wall_s;
         run.add_metric("train_loss", report.train_loss, epoch);
         run.add_metric("train_accuracy", report.train_accuracy, epoch);
@@ -263,22 +305,9 @@ void train(const nlohmann::json& config, const db::RunContext& context,
         if (on_epoch)
             on_epoch(report);
     }
-
-    auto stats = matmul->stats();
-    run.add_metric("final_test_accuracy", double(test.correct) / test.samples);
-    run.add_metric("final_test_loss", test.loss_sum / test.samples);
-    run.add_metric("accel_cycles", static_cast<double>(stats.cycles));
-    run.add_metric("accel_macs", static_cast<double>(stats.macs));
-    run.add_metric("accel_utilisation", stats.cycles ? stats.utilisation(options.array_size) : 0.0);
-    run.add_metric("epoch_wall_s", epochs_wall / epochs);
+    session.record_results(run);
+    run.add_metric("epoch_wall_s", epochs_wall / session.epochs());
     run.add_metric("wall_s", monotonic_seconds() - start);
-
-    run.add_artifact("weights.bin", encode_tensors(model.tensors()));
-    std::vector<float> labels(split.test.labels.begin(), split.test.labels.end());
-    auto classes = static_cast<std::uint32_t>(split.test.classes);
-    auto test_count = static_cast<std::uint32_t>(split.test.size());
-    run.add_artifact("test_logits.bin", encode_tensors({{"logits", {test_count, classes}, logits},
-                                                        {"labels", {test_count}, labels}}));
 }
 
 } // namespace
