@@ -70,7 +70,7 @@ void fmax_plot(const std::vector<GroupSummary>& summaries, const fs::path& dir,
         "set xrange [0.4:" +
         std::to_string(x) +
         ".6]\nset grid ytics\n"
-        "set xtics rotate by -20\nset key outside bottom center horizontal\n"
+        "set xtics rotate by -20\nset key outside right top vertical\n"
         "plot 'fmax_points.dat' using 1:2 with points pt 7 ps 0.6 lc rgb '#4477aa' "
         "title 'one build', 'fmax_means.dat' using 1:2:3:xtic(4) with yerrorbars "
         "pt 5 ps 1.2 lc rgb '#cc3311' title 'mean +/- std'\n";
@@ -99,20 +99,27 @@ void heatmap_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         data << "\n";
     }
     write_file(dir / "heatmap.dat", data.str());
-    std::string script =
-        "set title " +
-        quoted("Pairwise bitstream distance, " + short_label(best->group) + " (" +
-               best->toolchain->distance_over + " bits)") +
-        "\nset xlabel 'build (index in group)'\nset ylabel 'build (index in group)'\n"
-        "set cblabel 'Hamming distance (% of configuration bits)'\n"
-        "set palette defined (0 '#ffffff', 1 '#fdae61', 2 '#d7191c')\n"
-        "set size ratio -1\nset xrange [-0.5:" +
-        std::to_string(n) +
-        "-0.5]\n"
-        "set yrange [-0.5:" +
-        std::to_string(n) +
-        "-0.5] reverse\n"
-        "plot 'heatmap.dat' matrix with image notitle\n";
+    // Tic labels name each build by its factor value; large groups label every k-th build.
+    std::string tics = "(";
+    std::size_t step = std::max<std::size_t>(1, n / 20);
+    for (std::size_t i = 0; i < n; i += step)
+        tics += (i ? ", " : "") +
+                quoted(best->group.runs[i].param("factor_value",
+                                                 std::to_string(best->group.runs[i].row.repeat))) +
+                " " + std::to_string(i);
+    tics += ")";
+    std::string last = std::to_string(n) + "-0.5";
+    std::string script = "set title " +
+                         quoted("Pairwise bitstream distance, " + short_label(best->group) + " (" +
+                                best->toolchain->distance_over + " bits)") +
+                         "\nset xlabel " + quoted("build (" + best->group.factor + ")") +
+                         "\nset ylabel " + quoted("build (" + best->group.factor + ")") +
+                         "\nset cblabel 'Hamming distance (% of configuration bits)'\n"
+                         "set palette defined (0 '#ffffff', 1 '#fdae61', 2 '#d7191c')\n"
+                         "set size ratio -1\nset xrange [-0.5:" +
+                         last + "]\nset yrange [" + last + ":-0.5]\nset xtics " + tics +
+                         " rotate by -45\nset ytics " + tics +
+                         "\nplot 'heatmap.dat' matrix with image notitle\n";
     render(dir, "heatmap", "Heat map of pairwise bitstream distances", script, plots, 700, 560);
 }
 
@@ -125,20 +132,22 @@ void curves_plots(const std::vector<GroupSummary>& summaries, const fs::path& di
         std::ostringstream data;
         std::string series;
         int blocks = 0;
+        std::int64_t last_epoch = 1;
         for (const auto& run : s.group.runs) {
             auto it = run.curves.find("test_accuracy");
             if (it == run.curves.end())
                 continue;
-            for (const auto& [epoch, value] : it->second)
+            for (const auto& [epoch, value] : it->second) {
                 data << epoch << " " << value * 100 << "\n";
+                last_epoch = std::max(last_epoch, epoch);
+            }
             data << "\n\n";
             std::string name = s.group.factor + "=" + run.param("factor_value", "?") + " r" +
                                std::to_string(run.row.repeat);
             series += std::string(blocks ? ", ''" : "'curves_" + std::to_string(index) + ".dat'") +
                       " index " + std::to_string(blocks) +
-                      " using 1:2 with linespoints pt 7 ps "
-                      "0.5 title " +
-                      quoted(name);
+                      " using 1:2 with linespoints pt 7 ps 0.5 " +
+                      (blocks < 12 ? "title " + quoted(name) : std::string("notitle"));
             ++blocks;
         }
         if (blocks == 0)
@@ -147,7 +156,9 @@ void curves_plots(const std::vector<GroupSummary>& summaries, const fs::path& di
         write_file(dir / (name + ".dat"), data.str());
         std::string script =
             "set title " + quoted("Test accuracy per epoch, every run of " + short_label(s.group)) +
-            "\nset xlabel 'epoch'\nset ylabel 'test accuracy (%)'\nset grid\n"
+            "\nset xlabel 'epoch'\nset ylabel 'test accuracy (%)'\nset grid\nset xtics " +
+            std::to_string(std::max<std::int64_t>(1, last_epoch / 10)) +
+            "\n"
             "set key outside right top\nplot " +
             series + "\n";
         render(dir, name, "Training curves: " + s.group.label(), script, plots);
@@ -205,16 +216,17 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
                ":1/0) with boxes lc rgb '#ee7733' title 'training "
                "(weights)'\n";
     };
-    std::string script = "set multiplot layout 1,2 title 'Both domains side by side, per factor'\n"
-                         "set style fill solid 0.8\nset boxwidth 0.6\nset grid ytics\n"
-                         "set xtics rotate by -35 font ',8'\nset key top right\n" +
-                         range +
-                         "set title 'Bit-identical output pairs'\nset ylabel 'identical pairs "
-                         "(%)'\nset yrange [0:105]\n" +
-                         bars("3") +
-                         "set title 'Representational distance'\nset ylabel 'differing bits, mean "
-                         "over pairs (%)'\nset yrange [0:*]\n" +
-                         bars("4") + "unset multiplot\n";
+    std::string script =
+        "set multiplot layout 1,2\n"
+        "set style fill solid 0.8\nset boxwidth 0.6\nset grid ytics\n"
+        "set xtics rotate by -35 font ',8'\nset key outside top center horizontal\n" +
+        range +
+        "set title 'Bit-identical output pairs'\nset ylabel 'identical pairs "
+        "(%)'\nset yrange [0:105]\n" +
+        bars("3") +
+        "set title 'Representational distance'\nset ylabel 'differing bits, mean "
+        "over pairs (%)'\nset yrange [0:*]\n" +
+        bars("4") + "unset multiplot\n";
     render(dir, "domains", "Both domains side by side", script, plots, 1200, 560);
 }
 
