@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,5 +50,69 @@ std::vector<int> rtl_array_sizes();
 
 // Wraps a value to AW bits and sign-extends it (the accumulator's two's-complement behaviour).
 std::int32_t wrap_to_width(std::int64_t value, int acc_width);
+
+// Clock cycles the array needs for an m x k x n GEMM: ceil(m/N)*ceil(n/N) tiles issued back to
+// back, each taking max(k, 2N-1) cycles, plus 2N-2 cycles until the last tile's result is
+// complete. The rtl backend counts exactly this many; golden reports the same number.
+std::uint64_t gemm_cycles(const ArrayConfig& config, int m, int k, int n);
+
+// ---- The board top's serial protocol (rtl/detlab_top.v, docs/accelerator.md) ----
+// SPI mode 0, MSB first. Every frame (cs_n low .. high) starts with an opcode byte; the byte
+// the target sends back during the opcode is the status byte.
+namespace serial {
+
+inline constexpr std::uint8_t op_write_a = 0x01; // then K*N bytes: A[0][k]..A[N-1][k] per k
+inline constexpr std::uint8_t op_write_b = 0x02; // then K*N bytes: B[k][0]..B[k][N-1] per k
+inline constexpr std::uint8_t op_run = 0x03;     // then one byte: K-1
+inline constexpr std::uint8_t op_read_c = 0x04;  // then N*N*bytes_per_result dummy bytes
+inline constexpr int max_k = 256;
+inline constexpr std::uint8_t status_busy = 0x80;
+inline constexpr std::uint8_t status_done = 0x40; // a run finished; C is readable
+// Status bits 5..0 hold N, so a host can check which board top it talks to.
+
+// Bytes per result on the wire: AW bits sign-extended to whole bytes, sent MSB first.
+int result_bytes(const ArrayConfig& config);
+
+using Frame = std::vector<std::uint8_t>;
+// A is N x K and B is K x N, row-major; 1 <= K <= max_k.
+Frame write_a_frame(const ArrayConfig& config, int k, const std::int8_t* a);
+Frame write_b_frame(const ArrayConfig& config, int k, const std::int8_t* b);
+Frame run_frame(int k);
+Frame read_c_frame(const ArrayConfig& config);
+
+// Clock cycles after the RUN frame ends by which C is certainly ready (with margin).
+int run_wait_cycles(const ArrayConfig& config, int k);
+
+// A stimulus for rtl/tb/serial_tb.v: one 16-bit word per line (see the testbench header).
+class Script {
+public:
+    void frame(const Frame& bytes);
+    void wait(int clk_cycles);
+    // Appends the frames of one tile job: write A, write B, run, wait, read C.
+    void tile_job(const ArrayConfig& config, int k, const std::int8_t* a, const std::int8_t* b);
+    std::string text() const; // the file contents, ending with the FFFF end marker
+    const std::vector<Frame>& frames() const { return frames_; }
+
+private:
+    std::vector<std::uint16_t> words_;
+    std::vector<Frame> frames_;
+};
+
+// Parses the testbench's output file (two hex digits per line).
+std::vector<std::uint8_t> parse_miso_text(std::string_view text);
+
+// Splits the bytes read back during a script into one response per frame (same lengths as
+// the frames sent); throws std::runtime_error when the byte count does not match.
+std::vector<Frame> split_responses(const Script& script, std::span<const std::uint8_t> miso);
+
+// Decodes the response to a READ_C frame into N*N row-major values (sign-extended AW bits).
+// Throws std::runtime_error when the status byte says busy, not done, or another N.
+std::vector<std::int32_t> decode_read_c(const ArrayConfig& config, const Frame& response);
+
+// Every C the script read, in order, each N*N values.
+std::vector<std::vector<std::int32_t>>
+decode_results(const ArrayConfig& config, const Script& script, std::span<const std::uint8_t> miso);
+
+} // namespace serial
 
 } // namespace detlab::accel

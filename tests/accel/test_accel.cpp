@@ -1,0 +1,150 @@
+#include "harness/accel/accel.h"
+
+#include <catch2/catch.hpp>
+#include <random>
+
+using namespace detlab::accel;
+
+namespace {
+
+struct Gemm {
+    int m, k, n;
+    std::vector<std::int8_t> a, b;
+};
+
+// Values drawn mostly from the extremes so products and sums stress the wrap-around.
+Gemm random_gemm(std::mt19937& rng, int m, int k, int n) {
+    std::uniform_int_distribution<int> value(-128, 127), pick(0, 3);
+    auto draw = [&] {
+        switch (pick(rng)) {
+        case 0:
+            return std::int8_t{-128};
+        case 1:
+            return std::int8_t{127};
+        default:
+            return static_cast<std::int8_t>(value(rng));
+        }
+    };
+    Gemm g{m, k, n, std::vector<std::int8_t>(static_cast<std::size_t>(m * k)),
+           std::vector<std::int8_t>(static_cast<std::size_t>(k * n))};
+    for (auto& x : g.a)
+        x = draw();
+    for (auto& x : g.b)
+        x = draw();
+    return g;
+}
+
+std::vector<std::int32_t> run(GemmBackend& backend, const Gemm& g) {
+    std::vector<std::int32_t> c(static_cast<std::size_t>(g.m * g.n), 0x5A5A5A5A);
+    backend.gemm(g.m, g.k, g.n, g.a.data(), g.b.data(), c.data());
+    return c;
+}
+
+} // namespace
+
+TEST_CASE("wrap_to_width wraps and sign-extends like an AW-bit register") {
+    CHECK(wrap_to_width(0, 24) == 0);
+    CHECK(wrap_to_width((1 << 23) - 1, 24) == (1 << 23) - 1);
+    CHECK(wrap_to_width(1 << 23, 24) == -(1 << 23));
+    CHECK(wrap_to_width(-(1 << 23) - 1, 24) == (1 << 23) - 1);
+    CHECK(wrap_to_width(0x1234567, 24) == 0x234567);
+    CHECK(wrap_to_width(-1, 24) == -1);
+    CHECK(wrap_to_width(5, 3) == -3);
+}
+
+TEST_CASE("rtl, golden and reference agree bit for bit on random GEMMs") {
+    for (int size : rtl_array_sizes()) {
+        ArrayConfig config{size, 8, 24};
+        auto rtl = make_backend("rtl", config);
+        auto golden = make_backend("golden", config);
+        auto reference = make_backend("reference", config);
+        std::mt19937 rng(1234u + static_cast<unsigned>(size));
+        std::uniform_int_distribution<int> extent(1, 13), depth(1, 40);
+        for (int trial = 0; trial < 60; ++trial) {
+            int m = extent(rng), n = extent(rng);
+            int k = trial % 5 == 0 ? 1 : depth(rng);
+            auto g = random_gemm(rng, m, k, n);
+            INFO("N=" << size << " m=" << m << " k=" << k << " n=" << n);
+            auto expected = run(*reference, g);
+            REQUIRE(run(*golden, g) == expected);
+            REQUIRE(run(*rtl, g) == expected);
+        }
+        CHECK(rtl->stats().macs == golden->stats().macs);
+        CHECK(rtl->stats().cycles == golden->stats().cycles);
+    }
+}
+
+TEST_CASE("sums beyond 24 bits wrap the same way in every backend") {
+    // 600 * (-128 * -128) = 9830400 > 2^23 - 1, so every entry wraps to 9830400 - 2^24.
+    const int k = 600;
+    const std::int32_t wrapped = 600 * 16384 - (1 << 24);
+    for (int size : rtl_array_sizes()) {
+        ArrayConfig config{size, 8, 24};
+        Gemm g{3, k, 5, std::vector<std::int8_t>(3 * k, -128),
+               std::vector<std::int8_t>(k * 5, -128)};
+        g.a[1] = 127; // C[0][*] = 599 * 16384 - 127 * 128
+        for (const char* name : {"rtl", "golden", "reference"}) {
+            auto backend = make_backend(name, config);
+            auto c = run(*backend, g);
+            INFO(name << " N=" << size);
+            CHECK(c[0] == wrap_to_width(599 * 16384 - 127 * 128, 24));
+            CHECK(c[5] == wrapped);
+            CHECK(c[14] == wrapped);
+        }
+    }
+}
+
+TEST_CASE("the rtl backend counts the cycles the schedule predicts") {
+    for (int size : rtl_array_sizes()) {
+        auto rtl = make_backend("rtl", {size, 8, 24});
+        std::mt19937 rng(7);
+        for (auto [m, k, n] : {std::tuple{1, 1, 1},
+                               {size, 2 * size - 1, size},
+                               {5, 3, 9},
+                               {2 * size, 50, 3 * size}}) {
+            rtl->reset_stats();
+            run(*rtl, random_gemm(rng, m, k, n));
+            INFO("N=" << size << " m=" << m << " k=" << k << " n=" << n);
+            CHECK(rtl->stats().cycles == gemm_cycles({size, 8, 24}, m, k, n));
+        }
+    }
+    CHECK(gemm_cycles({4, 8, 24}, 64, 64, 64) == 255u * 64 + 64 + 6);
+    CHECK(gemm_cycles({4, 8, 24}, 4, 1, 4) == 1 + 6);
+    CHECK(gemm_cycles({4, 8, 24}, 8, 1, 4) == 7 + 1 + 6);
+}
+
+TEST_CASE("the 4x4 array stays at least 90% busy on a 64x64x64 GEMM") {
+    auto rtl = make_backend("rtl", {4, 8, 24});
+    std::mt19937 rng(3);
+    auto g = random_gemm(rng, 64, 64, 64);
+    auto c = run(*rtl, g);
+    auto stats = rtl->stats();
+    CHECK(stats.macs == 64u * 64 * 64);
+    CHECK(stats.utilisation(4) >= 0.9);
+    auto reference = make_backend("reference", {4, 8, 24});
+    CHECK(c == run(*reference, g));
+}
+
+TEST_CASE("empty shapes leave nothing to compute") {
+    auto rtl = make_backend("rtl", {2, 8, 24});
+    std::vector<std::int8_t> a(6, 1), b(6, 1);
+    std::vector<std::int32_t> c(4, 99);
+    rtl->gemm(2, 0, 2, a.data(), b.data(), c.data());
+    CHECK(c == std::vector<std::int32_t>(4, 0));
+    rtl->gemm(0, 3, 2, a.data(), b.data(), c.data());
+    CHECK(rtl->stats().cycles == 0);
+    CHECK(rtl->stats().utilisation(2) == 0.0);
+}
+
+TEST_CASE("unknown backends and array sizes without a model are rejected") {
+    CHECK_THROWS_AS(make_backend("fpga"), std::invalid_argument);
+    CHECK_THROWS_WITH(make_backend("fpga"), Catch::Contains("valid: rtl, golden, reference"));
+    CHECK_THROWS_WITH(make_backend("rtl", {3, 8, 24}), Catch::Contains("no Verilated model"));
+    CHECK_THROWS_AS(make_backend("rtl", {4, 8, 16}), std::invalid_argument);
+    CHECK_THROWS_AS(make_backend("golden", {4, 8, 33}), std::invalid_argument);
+    CHECK(make_backend("golden", {3, 8, 24})->config().size == 3);
+    auto narrow = make_backend("golden", {2, 4, 12});
+    std::vector<std::int8_t> a{8}, b{1};
+    std::vector<std::int32_t> c(1);
+    CHECK_THROWS_AS(narrow->gemm(1, 1, 1, a.data(), b.data(), c.data()), std::invalid_argument);
+}

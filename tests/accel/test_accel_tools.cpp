@@ -1,0 +1,109 @@
+// The board top with the real tools: iverilog runs rtl/tb/serial_tb.v against detlab_top,
+// yosys + nextpnr check that the small configuration fits its part.
+#include "harness/accel/accel.h"
+#include "harness/common/common.h"
+#include "harness/process/process.h"
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <regex>
+#include <sstream>
+
+using namespace detlab;
+using namespace detlab::accel;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> rtl_sources() {
+    std::vector<std::string> paths;
+    std::istringstream list(read_file_text(source_root() / "rtl" / "sources.txt"));
+    for (std::string line; std::getline(list, line);)
+        if (!line.empty())
+            paths.push_back((source_root() / "rtl" / line).string());
+    return paths;
+}
+
+process::Result run_tool(std::vector<std::string> argv, const fs::path& cwd, int timeout_s) {
+    process::Spec spec;
+    spec.argv = std::move(argv);
+    spec.cwd = cwd;
+    spec.timeout = std::chrono::seconds(timeout_s);
+    auto result = process::run(spec);
+    INFO(spec.argv[0] << ": " << result.describe() << "\n" << result.out << result.err);
+    REQUIRE(result.ok());
+    return result;
+}
+
+fs::path scratch(const std::string& name) {
+    fs::path dir = fs::path(DETLAB_TEST_TMP) / "accel" / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+std::vector<std::int8_t> random_values(std::mt19937& rng, int count) {
+    std::uniform_int_distribution<int> value(-128, 127);
+    std::vector<std::int8_t> values(static_cast<std::size_t>(count));
+    for (auto& v : values)
+        v = static_cast<std::int8_t>(value(rng));
+    return values;
+}
+
+} // namespace
+
+TEST_CASE("the board top computes tiles through its SPI protocol (iverilog, serial_tb.v)") {
+    for (int size : {2, 4}) {
+        ArrayConfig config{size, 8, 24};
+        fs::path dir = scratch("serial-n" + std::to_string(size));
+        std::mt19937 rng(static_cast<unsigned>(size));
+        serial::Script script;
+        auto golden = make_backend("golden", config);
+        std::vector<std::vector<std::int32_t>> expected;
+        for (int k : {1, 23, size == 2 ? 256 : 40}) {
+            auto a = random_values(rng, size * k), b = random_values(rng, k * size);
+            if (k == 23) { // the extremes
+                std::fill(a.begin(), a.begin() + k, std::int8_t{-128});
+                std::fill(b.begin(), b.end(), std::int8_t{-128});
+                a[static_cast<std::size_t>(k)] = 127;
+            }
+            script.tile_job(config, k, a.data(), b.data());
+            expected.emplace_back(static_cast<std::size_t>(size * size));
+            golden->gemm(size, k, size, a.data(), b.data(), expected.back().data());
+        }
+        write_file(dir / "job.hex", script.text());
+
+        std::vector<std::string> compile{"iverilog", "-DDETLAB_N=" + std::to_string(size), "-o",
+                                         "tb", (source_root() / "rtl/tb/serial_tb.v").string()};
+        for (auto& source : rtl_sources())
+            compile.push_back(source);
+        run_tool(compile, dir, 120);
+        run_tool({"vvp", "-n", "tb", "+script=job.hex", "+out=miso.hex"}, dir, 300);
+
+        auto miso = serial::parse_miso_text(read_file_text(dir / "miso.hex"));
+        auto results = serial::decode_results(config, script, miso);
+        INFO("N=" << size);
+        CHECK(results == expected);
+        // A frame's first byte is the status: N in bits 5..0, nothing run before the first job.
+        CHECK(miso.front() == size);
+    }
+}
+
+TEST_CASE("yosys synth_ice40 and nextpnr fit the 2x2 board top on an HX1K") {
+    fs::path dir = scratch("fit-hx1k");
+    std::string script = "read_verilog";
+    for (auto& source : rtl_sources())
+        script += " " + source;
+    script += "; chparam -set N 2 detlab_top; synth_ice40 -top detlab_top -json top.json";
+    run_tool({"yosys", "-q", "-p", script}, dir, 240);
+    auto pnr = run_tool({"nextpnr-ice40", "--hx1k", "--package", "tq144", "--pcf",
+                         (source_root() / "rtl/pcf/hx1k.pcf").string(), "--json", "top.json",
+                         "--asc", "top.asc", "--seed", "1"},
+                        dir, 240);
+    std::smatch match;
+    std::string log = pnr.err + pnr.out;
+    REQUIRE(std::regex_search(log, match, std::regex(R"(ICESTORM_LC:\s+(\d+)/\s*(\d+))")));
+    CHECK(std::stoi(match[2]) == 1280);
+    CHECK(std::stoi(match[1]) <= 1280);
+    CHECK(fs::file_size(dir / "top.asc") > 0);
+}
