@@ -50,7 +50,23 @@ private:
     SQLite::Database& db_;
 };
 
+// A shard's blob is verified before it enters this store, so a merge never imports damage;
+// a bad blob throws BlobCorrupt and the whole merge rolls back.
+void verify_incoming_blobs(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement incoming(db, "SELECT sha256, size, codec, data FROM src.blobs WHERE sha256 "
+                                   "IN (SELECT sha256 FROM src.artifacts WHERE run_id = ?1) "
+                                   "AND sha256 NOT IN (SELECT sha256 FROM main.blobs)");
+    incoming.bind(1, id);
+    while (incoming.executeStep()) {
+        auto data = incoming.getColumn(3);
+        internal::decode_blob(incoming.getColumn(0).getString(), incoming.getColumn(1).getInt64(),
+                              incoming.getColumn(2).getString(), data.getBlob(),
+                              static_cast<std::size_t>(data.getBytes()));
+    }
+}
+
 std::int64_t copy_run(SQLite::Database& db, const std::string& id) {
+    verify_incoming_blobs(db, id);
     auto copy = [&](const std::string& sql) {
         SQLite::Statement statement(db, sql);
         statement.bind(1, id);
@@ -88,6 +104,9 @@ std::int64_t copy_experiments_and_cache(SQLite::Database& db) {
 } // namespace
 
 Store::MergeReport Store::merge_from(const fs::path& other) {
+    std::error_code error;
+    if (fs::equivalent(other, path_, error))
+        throw InputError(other.string() + ": cannot merge a store into itself");
     check_mergeable(other);
     Attached attached(*db_, other);
     MergeReport report;

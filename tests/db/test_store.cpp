@@ -98,6 +98,8 @@ TEST_CASE("recording a run again replaces the earlier attempt") {
     auto run = sample_run(kConfig, 0, "first");
     run.status = db::kStatusFailed;
     run.message = "nextpnr: ERROR: no placement";
+    run.add_metric("only_in_first_attempt", 1);
+    run.add_param("failed_stage", "nextpnr");
     store.record_run(run);
     CHECK_FALSE(store.run_done(run.id));
     run = sample_run(kConfig, 0, "second");
@@ -106,7 +108,8 @@ TEST_CASE("recording a run again replaces the earlier attempt") {
     CHECK(store.runs().size() == 1);
     auto bytes = store.artifact_bytes(run.id, "bitstream.bin");
     CHECK(std::string(bytes->begin(), bytes->end()) == "second");
-    CHECK(store.metrics(run.id).size() == 3);
+    CHECK(store.metrics(run.id).size() == 3); // the first attempt's rows are gone
+    CHECK(store.params(run.id).size() == 1);
 }
 
 TEST_CASE("a corrupted blob byte is detected on read and by check") {
@@ -196,5 +199,15 @@ TEST_CASE("merging a shard adds new runs, skips equal ones and reports conflicts
     auto again = target.merge_from(dir / "shard.db"); // idempotent
     CHECK(again.runs_added == 0);
     CHECK(again.runs_skipped == 2);
+    CHECK_THROWS_WITH(target.merge_from(dir / "target.db"), Catch::Contains("into itself"));
+
+    // A damaged blob in a shard is refused and nothing of that merge is kept.
+    auto damaged = sample_run(kConfig, 3, "will be damaged");
+    shard.record_run(damaged);
+    shard.database().exec("UPDATE blobs SET data = X'00' WHERE sha256 = '" +
+                          sha256_hex(std::string_view("will be damaged")) + "'");
+    CHECK_THROWS_AS(target.merge_from(dir / "shard.db"), db::BlobCorrupt);
+    CHECK_FALSE(target.run(damaged.id));
+    CHECK(target.runs().size() == 3);
     CHECK_THROWS_AS(target.merge_from(dir / "nothing.db"), InputError);
 }
