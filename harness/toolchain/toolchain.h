@@ -6,6 +6,9 @@
 #include "harness/common/common.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace detlab::toolchain {
 
@@ -17,5 +20,15 @@ const std::vector<KeySpec>& config_keys();
 // status and message (the tool's own text); it throws only for bad configuration (InputError).
 // The result is not yet stored: the caller records it with Store::record_run.
 db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context);
+
+// ---- Non-functional RTL edits (the rtl_rename and rtl_dead_logic factors) ----
+// Renames every reg/wire/integer/genvar that is not a port, in every module of `verilog`, to
+// "n<6 hex of its SHA-256>_<name>". Comments, strings, numbers and ".port(" names are untouched.
+std::string rename_internal_signals(std::string_view verilog);
+// Inserts an 8-bit free-running counter on `clk` that drives nothing before the endmodule of
+// module `top`; with `kept` it carries (* keep *) so synthesis cannot delete it. Empty when
+// `verilog` has no module `top`.
+std::optional<std::string> add_dead_logic(std::string_view verilog, std::string_view top,
+                                          bool kept);
 
 } // namespace detlab::toolchain

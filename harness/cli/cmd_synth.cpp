@@ -1,0 +1,184 @@
+// `detlab synth`: one FPGA build (yosys -> nextpnr-ice40 -> icepack -> icetime) from
+// command-line options, recorded in the results store, with a short summary.
+#include "db/store.h"
+#include "harness/cli/cli.h"
+#include "harness/toolchain/toolchain.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+namespace detlab::cli {
+namespace {
+
+struct SynthOptions {
+    std::map<std::string, std::string> values; // config key -> text, only when given
+    std::vector<std::string> assignments;      // --set key=value
+    int repeat = 0;
+    std::string experiment;
+    std::string work_dir;
+};
+
+std::string option_name(const std::string& key) {
+    std::string name = key;
+    std::replace(name.begin(), name.end(), '_', '-');
+    return "--" + name;
+}
+
+const KeySpec* find_key(const std::string& name) {
+    for (const auto& spec : toolchain::config_keys())
+        if (spec.name == name)
+            return &spec;
+    return nullptr;
+}
+
+std::string valid_keys() {
+    std::string list;
+    for (const auto& spec : toolchain::config_keys())
+        list += (list.empty() ? "" : ", ") + spec.name;
+    return list;
+}
+
+// Turns an option's text into the JSON value its key expects.
+nlohmann::json parse_value(const KeySpec& spec, const std::string& text, const std::string& where) {
+    auto fail = [&](const std::string& problem) -> nlohmann::json {
+        throw InputError(input_error_message("command line", 0, where, problem));
+    };
+    switch (spec.type) {
+    case KeySpec::Type::integer: {
+        long long value = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc() || end != text.data() + text.size())
+            return fail("\"" + text + "\" is not an integer");
+        return value;
+    }
+    case KeySpec::Type::real: {
+        auto value = nlohmann::json::parse(text, nullptr, false);
+        if (!value.is_number())
+            return fail("\"" + text + "\" is not a number");
+        return value;
+    }
+    case KeySpec::Type::boolean:
+        if (text == "true" || text == "false")
+            return text == "true";
+        return fail("\"" + text + "\" is not true or false");
+    case KeySpec::Type::string:
+        return text;
+    }
+    return fail("unsupported key type");
+}
+
+nlohmann::json partial_config(const SynthOptions& options) {
+    nlohmann::json partial = nlohmann::json::object();
+    for (const auto& [key, text] : options.values)
+        partial[key] = parse_value(*find_key(key), text, option_name(key));
+    for (const auto& assignment : options.assignments) {
+        auto equals = assignment.find('=');
+        std::string key = assignment.substr(0, equals);
+        const KeySpec* spec = find_key(key);
+        if (equals == std::string::npos || !spec)
+            throw InputError(input_error_message(
+                "command line", 0, "--set " + assignment,
+                equals == std::string::npos ? "expected key=value"
+                                            : "unknown key (valid keys: " + valid_keys() + ")"));
+        partial[key] = parse_value(*spec, assignment.substr(equals + 1), "--set " + key);
+    }
+    return partial;
+}
+
+std::string artifact_sha(const db::RunResult& run, const std::string& name) {
+    for (const auto& artifact : run.artifacts)
+        if (artifact.name == name)
+            return sha256_hex(artifact.bytes);
+    return "-";
+}
+
+std::string metric_text(const db::RunResult& run, const std::string& key, const char* format) {
+    for (const auto& metric : run.metrics)
+        if (metric.key == key && metric.step == 0) {
+            char text[64];
+            std::snprintf(text, sizeof text, format, metric.value);
+            return text;
+        }
+    return "-";
+}
+
+std::string param_text(const db::RunResult& run, const std::string& key) {
+    for (const auto& [name, value] : run.params)
+        if (name == key)
+            return value;
+    return "-";
+}
+
+void print_summary(const db::RunResult& run, const std::string& db_path) {
+    std::printf("run %s  status %s  wall %.2f s  stored in %s\n", run.id.c_str(),
+                run.status.c_str(), run.wall_seconds, db_path.c_str());
+    for (const char* name : {"netlist.json", "bitstream.asc", "bitstream.bin"})
+        std::printf("%-14s sha256 %s\n", name, artifact_sha(run, name).c_str());
+    std::printf("fmax           %s MHz (nextpnr)  %s MHz (icetime)\n",
+                metric_text(run, "fmax_mhz", "%.2f").c_str(),
+                metric_text(run, "fmax_icetime_mhz", "%.2f").c_str());
+    std::printf("cells          %s LC  %s RAM  %s IO  %s GB\n",
+                metric_text(run, "logic_cells", "%.0f").c_str(),
+                metric_text(run, "ram_blocks", "%.0f").c_str(),
+                metric_text(run, "io_cells", "%.0f").c_str(),
+                metric_text(run, "global_buffers", "%.0f").c_str());
+    std::string times;
+    for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"})
+        times += std::string(stage) + " " +
+                 metric_text(run, std::string(stage) + "_wall_s", "%.2f") + "  ";
+    std::printf("stage wall s   %sharness %s  (synthesis reused: %s)\n", times.c_str(),
+                metric_text(run, "harness_overhead_s", "%.3f").c_str(),
+                param_text(run, "synthesis_reused").c_str());
+}
+
+void run_synth_command(const SynthOptions& options, const GlobalOptions& global) {
+    // Bad options fail here, before the database is opened or created.
+    auto config =
+        complete_config(toolchain::config_keys(), partial_config(options), "command line");
+    db::Store store(global.db_path);
+    db::RunContext context;
+    context.store = &store;
+    context.experiment = options.experiment;
+    context.work_root = options.work_dir;
+    auto result = toolchain::run_build(config, options.repeat, context);
+    store.record_run(result);
+    print_summary(result, global.db_path);
+    if (result.status != db::kStatusDone) {
+        std::cerr << "detlab: build " << result.status << ": " << result.message << "\n";
+        throw CLI::RuntimeError(1);
+    }
+}
+
+const Registration registration(30, [](CLI::App& app, GlobalOptions& global) {
+    auto options = std::make_shared<SynthOptions>();
+    auto* command = app.add_subcommand(
+        "synth", "build the accelerator for an iCE40 (yosys, nextpnr-ice40, icepack, icetime) "
+                 "and record the run");
+    for (const auto& spec : toolchain::config_keys()) {
+        std::string default_text = spec.default_value.is_string()
+                                       ? spec.default_value.get<std::string>()
+                                       : spec.default_value.dump();
+        auto* option = command->add_option_function<std::string>(
+            option_name(spec.name),
+            [options, key = spec.name](const std::string& text) { options->values[key] = text; },
+            spec.doc + " [default: " + default_text + "]");
+        if (spec.type == KeySpec::Type::boolean)
+            option->expected(0, 1)->default_str("true"); // "--aslr false", "--rtl-rename"
+    }
+    command->add_option("--set", options->assignments, "any configuration key as key=value");
+    command->add_option("--repeat", options->repeat, "repeat index (part of the run id)")
+        ->check(CLI::NonNegativeNumber);
+    command->add_option("--experiment", options->experiment,
+                        "experiment name to file the run under (default: adhoc)");
+    command->add_option("--work-dir", options->work_dir,
+                        "scratch directory for the build (default: a fresh temporary directory; "
+                        "DETLAB_KEEP_BUILD=1 keeps it)");
+    add_db_option(*command, global);
+    command->callback([options, &global] { run_synth_command(*options, global); });
+});
+
+} // namespace
+} // namespace detlab::cli

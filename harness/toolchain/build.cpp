@@ -1,0 +1,279 @@
+// One FPGA build: prepare sources -> yosys -> nextpnr-ice40 -> icepack -> icetime, each stage
+// recorded (argv, input hash, log, wall/CPU/peak memory), the first failing stage ending the run.
+#include "harness/toolchain/internal.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <mutex>
+
+namespace detlab::toolchain {
+namespace {
+
+using detail::Settings;
+
+std::string number_text(double value) {
+    char text[32];
+    auto end = std::to_chars(text, text + sizeof text, value).ptr;
+    return std::string(text, end);
+}
+
+// `yosys -V`, probed once per process: part of the synthesis cache key.
+std::string yosys_version() {
+    static std::once_flag once;
+    static std::string version;
+    std::call_once(once, [] {
+        process::Spec spec;
+        spec.argv = {"yosys", "-V"};
+        spec.timeout = std::chrono::seconds(60);
+        auto result = process::run(spec);
+        version = result.ok() ? result.out : "unknown (" + result.describe() + ")";
+    });
+    return version;
+}
+
+class Build {
+public:
+    Build(const nlohmann::json& config, int repeat, const db::RunContext& context)
+        : config_(config), settings_(detail::settings_from(config)), context_(context) {
+        run_.kind = "toolchain";
+        run_.config_json = config.dump();
+        run_.repeat = repeat;
+        run_.id = db::run_id(run_.kind, run_.config_json, repeat);
+        run_.experiment = context.experiment;
+        run_.started_at = unix_time_now();
+        for (const auto& [key, value] : config.items())
+            run_.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
+    }
+
+    db::RunResult run() {
+        double start = monotonic_seconds();
+        auto sources = detail::prepare_sources(settings_); // bad RTL setup is an InputError
+        run_.provenance = db::capture_provenance();
+        make_directories();
+        try {
+            write_inputs(sources);
+            bool ok = synthesize(sources) && place_and_route() && pack() && analyse_timing();
+            if (ok)
+                record_outputs();
+        } catch (const std::exception& e) {
+            fail(db::kStatusFailed, "harness", std::string("harness error: ") + e.what());
+        }
+        run_.wall_seconds = monotonic_seconds() - start;
+        run_.add_metric("tools_wall_s", tools_wall_s_);
+        run_.add_metric("total_wall_s", run_.wall_seconds);
+        run_.add_metric("harness_overhead_s", run_.wall_seconds - tools_wall_s_);
+        cleanup();
+        return std::move(run_);
+    }
+
+private:
+    void make_directories() {
+        if (context_.work_root.empty()) {
+            run_dir_ = make_temp_dir("detlab-build-" + run_.id);
+        } else {
+            run_dir_ = std::filesystem::absolute(context_.work_root) / run_.id;
+            std::filesystem::remove_all(run_dir_); // an interrupted earlier attempt
+        }
+        build_dir_ = run_dir_ / settings_.build_path;
+        std::filesystem::create_directories(build_dir_ / "src");
+        run_.provenance["build_dir"] = build_dir_.string();
+    }
+
+    void cleanup() {
+        const char* keep = std::getenv("DETLAB_KEEP_BUILD");
+        std::error_code ignored;
+        if (!keep || std::string(keep) != "1")
+            std::filesystem::remove_all(run_dir_, ignored);
+    }
+
+    // File names as the tools see them: relative to the build directory, or absolute.
+    std::string path(const std::string& name) const {
+        return settings_.path_style == "absolute" ? (build_dir_ / name).string() : name;
+    }
+
+    void write_inputs(const std::vector<detail::PreparedSource>& sources) {
+        for (const auto& source : sources)
+            write_file(build_dir_ / "src" / source.name, source.text);
+        auto pcf = settings_.rtl_dir / "pcf" / (settings_.device + ".pcf");
+        if (!std::filesystem::exists(pcf))
+            throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
+        write_file(build_dir_ / "pins.pcf", read_file_bytes(pcf));
+    }
+
+    std::string inputs_hash(const std::vector<std::string>& names) const {
+        std::string joined;
+        for (const auto& name : names)
+            joined += name + ":" + sha256_hex(read_file_bytes(build_dir_ / name)) + "\n";
+        return sha256_hex(std::string_view(joined));
+    }
+
+    // Runs one tool and records it; false when the run must stop here.
+    bool run_stage(const std::string& stage, std::vector<std::string> argv,
+                   const std::vector<std::string>& inputs) {
+        if (context_.cancel && context_.cancel->load())
+            return fail(db::kStatusFailed, stage, "cancelled before " + stage);
+        auto env = detail::environment_preset(settings_.environment);
+        process::Spec spec;
+        spec.argv = std::move(argv);
+        spec.cwd = build_dir_;
+        spec.set_env = env.variables;
+        spec.umask = env.umask;
+        spec.disable_aslr = !settings_.aslr;
+        spec.timeout =
+            std::chrono::milliseconds(static_cast<long>(settings_.stage_timeout_s * 1e3));
+        spec.cancel = context_.cancel;
+        run_.provenance["argv." + stage] = nlohmann::json(spec.argv).dump();
+        run_.provenance["inputs." + stage] = inputs_hash(inputs);
+        auto result = process::run(spec);
+        last_output_ = result.out + result.err;
+        run_.add_artifact(stage + ".log", last_output_);
+        run_.add_metric(stage + "_wall_s", result.wall_seconds);
+        run_.add_metric(stage + "_cpu_s", result.user_seconds + result.system_seconds);
+        run_.add_metric(stage + "_max_rss_kib", static_cast<double>(result.max_rss_kib));
+        tools_wall_s_ += result.wall_seconds;
+        if (result.ok())
+            return true;
+        return fail_stage(stage, result);
+    }
+
+    bool fail_stage(const std::string& stage, const process::Result& result) {
+        if (result.outcome == process::Result::Outcome::spawn_failed)
+            return fail(db::kStatusFailed, stage, stage + ": " + result.error);
+        std::string tool_text = detail::tool_error_text(result.out, result.err);
+        std::string head =
+            result.cancelled ? stage + " cancelled" : stage + " " + result.describe();
+        std::string status = result.outcome == process::Result::Outcome::timed_out
+                                 ? db::kStatusTimeout
+                                 : db::kStatusFailed;
+        return fail(status, stage, head + (tool_text.empty() ? "" : ":\n" + tool_text));
+    }
+
+    bool fail(const std::string& status, const std::string& stage, const std::string& message) {
+        run_.status = status;
+        run_.message = message;
+        run_.add_param("failed_stage", stage);
+        return false;
+    }
+
+    std::string yosys_script(const std::vector<detail::PreparedSource>& sources) const {
+        std::string script;
+        for (const auto& source : sources)
+            script += "read_verilog " + path("src/" + source.name) + "\n";
+        script += "chparam -set N " + std::to_string(settings_.array) + " detlab_top\n";
+        script += "synth_ice40 -top detlab_top -json " + path("netlist.json") + "\n";
+        return script;
+    }
+
+    std::string synthesis_key(const std::string& script,
+                              const std::vector<detail::PreparedSource>& sources) const {
+        std::string material = "yosys " + yosys_version() + "\nscript\n" + script;
+        for (const auto& source : sources)
+            material += "source " + source.name + " " + sha256_hex(source.text) + "\n";
+        return "synth_ice40:" + sha256_hex(std::string_view(material));
+    }
+
+    bool synthesize(const std::vector<detail::PreparedSource>& sources) {
+        std::string script = yosys_script(sources);
+        write_file(build_dir_ / "synth.ys", script);
+        std::string key = synthesis_key(script, sources);
+        run_.provenance["yosys_script"] = script;
+        run_.provenance["synthesis_key"] = key;
+        if (settings_.reuse_synthesis && context_.store)
+            if (auto sha = context_.store->cache_lookup(key)) {
+                write_file(build_dir_ / "netlist.json", context_.store->get_blob(*sha));
+                run_.add_param("synthesis_reused", "true");
+                return true;
+            }
+        run_.add_param("synthesis_reused", "false");
+        std::vector<std::string> inputs{"synth.ys"};
+        for (const auto& source : sources)
+            inputs.push_back("src/" + source.name);
+        if (!run_stage("yosys", {"yosys", "-s", path("synth.ys")}, inputs))
+            return false;
+        if (!std::filesystem::exists(build_dir_ / "netlist.json"))
+            return fail(db::kStatusFailed, "yosys", "yosys wrote no netlist.json");
+        if (context_.store)
+            context_.store->cache_store(
+                key, context_.store->put_blob(read_file_bytes(build_dir_ / "netlist.json")));
+        return true;
+    }
+
+    bool place_and_route() {
+        std::vector<std::string> argv{"nextpnr-ice40", "--" + settings_.device,
+                                      "--package",     settings_.package,
+                                      "--pcf",         path("pins.pcf"),
+                                      "--freq",        number_text(settings_.freq_mhz),
+                                      "--seed",        std::to_string(settings_.seed),
+                                      "--threads",     std::to_string(settings_.threads)};
+        if (settings_.parallel_refine)
+            argv.push_back("--parallel-refine");
+        for (std::string arg : {"--placer", settings_.placer.c_str(), "--router",
+                                settings_.router.c_str(), "--timing-allow-fail", "--json"})
+            argv.push_back(arg);
+        argv.push_back(path("netlist.json"));
+        argv.insert(argv.end(),
+                    {"--asc", path("bitstream.asc"), "--report", path("nextpnr-report.json")});
+        if (!run_stage("nextpnr", argv, {"netlist.json", "pins.pcf"}))
+            return false;
+        return expect_output("nextpnr", "bitstream.asc");
+    }
+
+    bool pack() {
+        if (!run_stage("icepack", {"icepack", path("bitstream.asc"), path("bitstream.bin")},
+                       {"bitstream.asc"}))
+            return false;
+        return expect_output("icepack", "bitstream.bin");
+    }
+
+    bool analyse_timing() {
+        std::vector<std::string> argv{
+            "icetime",        "-d", settings_.device,     "-P", settings_.package, "-p",
+            path("pins.pcf"), "-t", path("bitstream.asc")};
+        if (!run_stage("icetime", argv, {"bitstream.asc", "pins.pcf"}))
+            return false;
+        if (auto mhz = detail::parse_icetime_mhz(last_output_))
+            run_.add_metric("fmax_icetime_mhz", *mhz);
+        return true;
+    }
+
+    bool expect_output(const std::string& stage, const std::string& name) {
+        if (std::filesystem::exists(build_dir_ / name))
+            return true;
+        return fail(db::kStatusFailed, stage, stage + " exited 0 but wrote no " + name);
+    }
+
+    void record_outputs() {
+        for (const char* name :
+             {"netlist.json", "bitstream.asc", "bitstream.bin", "nextpnr-report.json"})
+            run_.add_artifact(name, read_file_bytes(build_dir_ / name));
+        auto report =
+            detail::parse_nextpnr_report(read_file_text(build_dir_ / "nextpnr-report.json"));
+        if (report.fmax_mhz)
+            run_.add_metric("fmax_mhz", *report.fmax_mhz);
+        static const std::vector<std::pair<std::string, std::string>> cells{
+            {"ICESTORM_LC", "logic_cells"},
+            {"ICESTORM_RAM", "ram_blocks"},
+            {"SB_IO", "io_cells"},
+            {"SB_GB", "global_buffers"}};
+        for (const auto& [cell, metric] : cells)
+            if (auto it = report.used.find(cell); it != report.used.end())
+                run_.add_metric(metric, static_cast<double>(it->second));
+    }
+
+    nlohmann::json config_;
+    Settings settings_;
+    const db::RunContext& context_;
+    db::RunResult run_;
+    std::filesystem::path run_dir_, build_dir_;
+    double tools_wall_s_ = 0;
+    std::string last_output_; // stdout then stderr of the latest stage
+};
+
+} // namespace
+
+db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context) {
+    auto completed = complete_config(config_keys(), config, "config");
+    return Build(completed, repeat, context).run();
+}
+
+} // namespace detlab::toolchain

@@ -1,0 +1,142 @@
+// The configuration keys of a build and their typed form. Defaults are the deterministic
+// baseline: HeAP placer, router1, one thread, fixed seed, the small 2x2 array on an HX1K.
+#include "harness/toolchain/internal.h"
+
+namespace detlab::toolchain {
+
+using Type = KeySpec::Type;
+
+namespace {
+KeySpec key(std::string name, Type type, nlohmann::json default_value, std::string doc,
+            double min = 0, double max = 0, std::vector<std::string> choices = {},
+            bool factor = true) {
+    KeySpec spec;
+    spec.name = std::move(name);
+    spec.type = type;
+    spec.default_value = std::move(default_value);
+    spec.doc = std::move(doc);
+    spec.min = min;
+    spec.max = max;
+    spec.choices = std::move(choices);
+    spec.factor = factor;
+    return spec;
+}
+} // namespace
+
+const std::vector<KeySpec>& config_keys() {
+    static const std::vector<KeySpec> keys{
+        key("array", Type::integer, 2, "systolic array size N (N x N processing elements)", 1, 8),
+        key("device", Type::string, "hx1k", "iCE40 device", 0, 0, {"hx1k", "hx8k"}),
+        key("package", Type::string, "",
+            "device package (empty: tq144 for hx1k, ct256 for hx8k: the iCEstick and the HX8K "
+            "breakout board)"),
+        key("freq_mhz", Type::real, 12.0, "target clock frequency given to nextpnr (MHz)", 1, 1000),
+        key("seed", Type::integer, 1, "nextpnr placement seed", 0, 2147483647),
+        key("threads", Type::integer, 1, "nextpnr --threads", 1, 256),
+        key("parallel_refine", Type::boolean, false, "nextpnr --parallel-refine (HeAP placer)"),
+        key("placer", Type::string, "heap", "nextpnr placer", 0, 0, {"heap", "sa"}),
+        key("router", Type::string, "router1", "nextpnr router", 0, 0, {"router1", "router2"}),
+        key("build_path", Type::string, "build",
+            "name of the directory the run builds in (relative, may have several components)"),
+        key("path_style", Type::string, "relative",
+            "how the tools are given file names: relative to the build directory, or absolute "
+            "(absolute paths end up in the netlist's src attributes)",
+            0, 0, {"relative", "absolute"}),
+        key("environment", Type::string, "baseline",
+            "environment preset of the tools: baseline (LC_ALL=C, TZ=UTC, umask 022), locale "
+            "(LC_ALL=C.UTF-8), timezone (TZ=Pacific/Chatham), umask (077), inherit (the "
+            "harness's own environment and umask)",
+            0, 0, {"baseline", "locale", "timezone", "umask", "inherit"}),
+        key("file_order", Type::string, "listed",
+            "order of the RTL files given to yosys: as in sources.txt, reversed, or shuffled "
+            "by shuffle_seed",
+            0, 0, {"listed", "reversed", "shuffled"}),
+        key("shuffle_seed", Type::integer, 1, "seed of file_order=shuffled", 0, 2147483647),
+        key("aslr", Type::boolean, true,
+            "address space randomisation of the tools (false: personality ADDR_NO_RANDOMIZE, "
+            "like setarch -R)"),
+        key("rtl_rename", Type::boolean, false,
+            "rename every internal signal of the RTL (a textual rewrite with no functional "
+            "effect)"),
+        key("rtl_dead_logic", Type::string, "none",
+            "add a free-running counter that drives nothing: removable (synthesis may delete "
+            "it) or kept (marked keep, so it is placed and routed)",
+            0, 0, {"none", "removable", "kept"}),
+        key("reuse_synthesis", Type::boolean, true,
+            "reuse a cached netlist when the yosys version, script and sources are identical", 0, 0,
+            {}, false),
+        key("stage_timeout_s", Type::real, 600.0, "time limit of each tool (seconds)", 0.01, 86400,
+            {}, false),
+        key("rtl_dir", Type::string, "",
+            "directory with sources.txt, the RTL files and pcf/<device>.pcf (empty: the "
+            "project's rtl/)",
+            0, 0, {}, false),
+    };
+    return keys;
+}
+
+namespace detail {
+
+namespace {
+
+void check_build_path(const std::string& build_path) {
+    std::filesystem::path path(build_path);
+    bool bad = build_path.empty() || path.is_absolute();
+    for (const auto& part : path)
+        bad = bad || part == ".." || part == ".";
+    if (bad)
+        throw InputError(input_error_message(
+            "config", 0, "build_path",
+            "'" + build_path + "' must be a relative path without '.' or '..' components"));
+}
+
+} // namespace
+
+Settings settings_from(const nlohmann::json& config) {
+    Settings s;
+    s.array = config.at("array").get<int>();
+    s.device = config.at("device").get<std::string>();
+    s.package = config.at("package").get<std::string>();
+    if (s.package.empty())
+        s.package = s.device == "hx1k" ? "tq144" : "ct256";
+    s.freq_mhz = config.at("freq_mhz").get<double>();
+    s.seed = config.at("seed").get<long long>();
+    s.threads = config.at("threads").get<int>();
+    s.parallel_refine = config.at("parallel_refine").get<bool>();
+    s.placer = config.at("placer").get<std::string>();
+    s.router = config.at("router").get<std::string>();
+    s.build_path = config.at("build_path").get<std::string>();
+    check_build_path(s.build_path);
+    s.path_style = config.at("path_style").get<std::string>();
+    s.environment = config.at("environment").get<std::string>();
+    s.file_order = config.at("file_order").get<std::string>();
+    s.shuffle_seed = config.at("shuffle_seed").get<long long>();
+    s.aslr = config.at("aslr").get<bool>();
+    s.rtl_rename = config.at("rtl_rename").get<bool>();
+    s.rtl_dead_logic = config.at("rtl_dead_logic").get<std::string>();
+    s.reuse_synthesis = config.at("reuse_synthesis").get<bool>();
+    s.stage_timeout_s = config.at("stage_timeout_s").get<double>();
+    std::string rtl_dir = config.at("rtl_dir").get<std::string>();
+    s.rtl_dir = std::filesystem::absolute(rtl_dir.empty() ? source_root() / "rtl"
+                                                          : std::filesystem::path(rtl_dir));
+    return s;
+}
+
+ToolEnvironment environment_preset(const std::string& name) {
+    ToolEnvironment env;
+    env.variables = {{"LC_ALL", "C"}, {"TZ", "UTC"}};
+    if (name == "locale")
+        env.variables["LC_ALL"] = "C.UTF-8";
+    else if (name == "timezone")
+        env.variables["TZ"] = "Pacific/Chatham";
+    else if (name == "umask")
+        env.umask = 077;
+    else if (name == "inherit") {
+        env.variables.clear();
+        env.umask.reset();
+    }
+    return env;
+}
+
+} // namespace detail
+} // namespace detlab::toolchain

@@ -1,0 +1,66 @@
+// Private pieces of the toolchain module, shared by its .cpp files.
+#pragma once
+
+#include "harness/process/process.h"
+#include "harness/toolchain/toolchain.h"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace detlab::toolchain::detail {
+
+// The completed configuration in typed form, with derived values (package, paths) filled in.
+struct Settings {
+    int array = 2;
+    std::string device, package;
+    double freq_mhz = 12;
+    long long seed = 1;
+    int threads = 1;
+    bool parallel_refine = false;
+    std::string placer, router;
+    std::string build_path;
+    std::string path_style;
+    std::string environment;
+    std::string file_order;
+    long long shuffle_seed = 1;
+    bool aslr = true;
+    bool rtl_rename = false;
+    std::string rtl_dead_logic;
+    bool reuse_synthesis = true;
+    double stage_timeout_s = 600;
+    std::filesystem::path rtl_dir; // absolute
+};
+
+Settings settings_from(const nlohmann::json& config);
+
+// LC_ALL, TZ and umask of one environment preset.
+struct ToolEnvironment {
+    std::map<std::string, std::string> variables;
+    std::optional<mode_t> umask = 022; // none: the harness's own
+};
+ToolEnvironment environment_preset(const std::string& name);
+
+// One RTL file after the variation transforms, named as the build will see it.
+struct PreparedSource {
+    std::string name; // file name inside the build's src/ directory
+    std::string text;
+};
+// Reads rtl_dir/sources.txt and the files it lists, applies rename/dead logic and the order.
+std::vector<PreparedSource> prepare_sources(const Settings& settings);
+
+// ---- Parsing tool output ----
+struct NextpnrReport {
+    std::optional<double> fmax_mhz;   // lowest achieved over the clocks
+    std::map<std::string, long> used; // cell type -> used count (ICESTORM_LC, SB_IO, ...)
+};
+NextpnrReport parse_nextpnr_report(const std::string& json_text);
+std::optional<double> parse_icetime_mhz(const std::string& output);
+
+// The tool's own error text from its output: the ERROR lines, else the last lines.
+std::string tool_error_text(const std::string& out, const std::string& err);
+
+} // namespace detlab::toolchain::detail
