@@ -86,6 +86,16 @@ TEST_CASE("golden reaches 90% test accuracy on the digits with the default model
     CHECK(accuracy >= 0.90);
 }
 
+TEST_CASE("rtl passes 90% within 20 epochs and float 95% at 20 epochs") {
+    // rtl gives golden's weights bit for bit, so a few epochs suffice to show its accuracy.
+    auto rtl = train_ok({{"backend", "rtl"}, {"epochs", 5}});
+    INFO("rtl, hidden 32, 5 epochs: " << final_metric(rtl, "final_test_accuracy"));
+    CHECK(final_metric(rtl, "final_test_accuracy") >= 0.90);
+    auto fp32 = train_ok({{"backend", "float"}});
+    INFO("float, hidden 32, 20 epochs: " << final_metric(fp32, "final_test_accuracy"));
+    CHECK(final_metric(fp32, "final_test_accuracy") >= 0.95);
+}
+
 TEST_CASE("a run records curves, weights and logits in the documented formats") {
     auto run = train_ok(short_config("golden"));
     auto config = complete_config(config_keys(), short_config("golden"), "test");
