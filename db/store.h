@@ -100,6 +100,8 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// One Store is one SQLite connection: give each thread its own (SQLite serialises the
+// writers of one file across connections and processes, not the transactions of one connection).
 class Store {
 public:
     // Opens or creates the database and migrates it to the current schema.
@@ -168,6 +170,21 @@ int current_schema_version();
 enum class ExportFormat { csv, json };
 void export_runs(const Store& store, ExportFormat format, std::ostream& out,
                  const RunFilter& filter = {});
+
+// `detlab bench store`: how fast runs shaped like toolchain runs (a shared netlist, a unique
+// bitstream and .asc per run, logs) are recorded by one writer (the baseline) and by `writers`
+// threads with a connection each into a fresh store under `dir`, and how fast every artifact
+// is read back and verified.
+struct StoreBenchResult {
+    int runs = 0, writers = 0;
+    double baseline_seconds = 0, baseline_runs_per_s = 0;
+    double parallel_seconds = 0, parallel_runs_per_s = 0;
+    double parallel_speedup = 0; // parallel_runs_per_s / baseline_runs_per_s
+    double verify_seconds = 0, verify_mib_per_s = 0;
+    std::int64_t verified_bytes = 0;
+    StoreInfo info; // of the parallel store
+};
+StoreBenchResult bench_store(const std::filesystem::path& dir, int runs, int writers);
 
 // What a domain's run function gets besides its configuration.
 struct RunContext {

@@ -2,6 +2,7 @@
 #include "db/store.h"
 #include "harness/cli/cli.h"
 
+#include <cstdio>
 #include <ctime>
 #include <iomanip>
 #include <iostream>
@@ -153,6 +154,52 @@ void export_runs(const GlobalOptions& global, const ListOptions& options) {
     db::export_runs(*store, format, text, options.filter());
     write_file(options.out, text.str());
 }
+
+struct BenchOptions {
+    int runs = 200, writers = 2;
+    std::string dir;
+};
+
+void run_bench(const BenchOptions& options) {
+    auto dir = make_temp_dir("detlab-bench-store", options.dir);
+    db::StoreBenchResult r;
+    try {
+        r = db::bench_store(dir, options.runs, options.writers);
+    } catch (...) {
+        std::filesystem::remove_all(dir);
+        throw;
+    }
+    std::filesystem::remove_all(dir);
+    std::printf(
+        "store: %d toolchain-shaped runs (shared netlist.json + own bitstream.bin, .asc, log)\n",
+        r.runs);
+    std::printf("  1 writer (baseline): %.3f s, %.1f runs/s\n", r.baseline_seconds,
+                r.baseline_runs_per_s);
+    std::printf("  %d writers:          %.3f s, %.1f runs/s, %.2fx the baseline\n", r.writers,
+                r.parallel_seconds, r.parallel_runs_per_s, r.parallel_speedup);
+    std::printf("  verified reads:      %.3f s, %.1f MiB/s (%s)\n", r.verify_seconds,
+                r.verify_mib_per_s, human_bytes(r.verified_bytes).c_str());
+    std::printf("  store: %s on disk, %lld blobs, dedup ratio %.2f, zstd %.2fx\n",
+                human_bytes(r.info.file_bytes).c_str(), static_cast<long long>(r.info.blob_count),
+                r.info.dedup_ratio(),
+                static_cast<double>(r.info.blob_raw_bytes) /
+                    static_cast<double>(std::max<std::int64_t>(r.info.blob_stored_bytes, 1)));
+}
+
+const Registration bench_registration(91, [](CLI::App& app, GlobalOptions&) {
+    auto options = std::make_shared<BenchOptions>();
+    auto* cmd = bench_group(app).add_subcommand(
+        "store", "recording throughput of one writer against several (one connection each), "
+                 "then verified blob reads");
+    cmd->add_option("--runs", options->runs, "runs to record per phase")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--writers", options->writers, "writer threads in the parallel phase")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    cmd->add_option("--dir", options->dir, "scratch directory (default: the system temp dir)");
+    cmd->callback([options] { run_bench(*options); });
+});
 
 const Registration registration(50, [](CLI::App& app, GlobalOptions& global) {
     auto* group = app.add_subcommand("db", "inspect and verify the results database");
