@@ -43,7 +43,9 @@ Domain toolchain_domain() {
     Domain domain;
     domain.kind = "toolchain";
     domain.keys = toolchain::config_keys();
-    domain.run = toolchain::run_build;
+    domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
+        return toolchain::run_build(config, repeat, context);
+    };
     if (has_key(domain.keys, "reuse_synthesis"))
         domain.repeat_overrides["reuse_synthesis"] = false;
     domain.setup_group = synthesis_group;
@@ -61,7 +63,9 @@ Domain train_domain() {
     Domain domain;
     domain.kind = "train";
     domain.keys = train::config_keys();
-    domain.run = train::run_training;
+    domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
+        return train::run_training(config, repeat, context);
+    };
     return domain;
 }
 

@@ -1,0 +1,177 @@
+// `detlab run`, `merge` and `slurm` end to end with the real tools (small 2x2 / HX1K builds).
+#include "cli_helpers.h"
+#include "db/store.h"
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <set>
+#include <thread>
+
+using namespace detlab;
+using namespace detlab::sweep::testing;
+
+namespace {
+
+// Four seeds of the small build: one synthesis, four place-and-routes.
+const char* kSweep = R"([experiment]
+name = "cli"
+domains = ["toolchain"]
+
+[toolchain]
+array = 2
+device = "hx1k"
+
+[[toolchain.vary]]
+factor = "seed"
+values = [1, 2, 3, 4]
+)";
+constexpr std::size_t kSweepRuns = 4;
+
+std::int64_t count_runs(const std::filesystem::path& db_path, const std::string& status = "") {
+    if (!std::filesystem::exists(db_path))
+        return 0;
+    db::Store store(db_path);
+    db::RunFilter filter;
+    if (!status.empty())
+        filter.status = status;
+    return static_cast<std::int64_t>(store.runs(filter).size());
+}
+
+// Every planned run present exactly once, done, and the database consistent.
+void check_complete(const std::filesystem::path& dir, const std::string& db_name) {
+    auto listed = detlab({"run", "exp.toml", "--list"}, dir);
+    REQUIRE(listed.code == 0);
+    db::Store store(dir / db_name);
+    auto rows = store.runs();
+    CHECK(rows.size() == kSweepRuns);
+    std::set<std::string> ids;
+    for (const auto& row : rows) {
+        ids.insert(row.id);
+        CHECK(row.status == "done");
+        CHECK(listed.out.find(row.id) != std::string::npos);
+    }
+    CHECK(ids.size() == kSweepRuns);
+    auto check = detlab({"db", "check", "--db", db_name}, dir);
+    CHECK(check.code == 0);
+    INFO(check.out + check.err);
+}
+
+void wait_for_runs(const std::filesystem::path& db_path, std::int64_t count, pid_t pid) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (count_runs(db_path) < count) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0); // still running
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+}
+
+} // namespace
+
+TEST_CASE("bad experiment files exit 2 with file:line: key before anything runs") {
+    auto dir = fresh_test_dir("bad-input");
+    struct Case {
+        std::string text, message;
+    };
+    std::vector<Case> cases{
+        {"[toolchain]\narray = 2\n[[toolchain.vary]\n", "bad.toml:3: invalid TOML: "},
+        {"[experiment]\nname = \"x\"\n[toolchain]\nsed = 4\n",
+         "bad.toml:4: toolchain.sed: unknown key (valid keys: array, device, "},
+        {"[toolchain]\nthreads = \"two\"\n",
+         "bad.toml:2: toolchain.threads: expected an integer, got \"two\""},
+        {"[toolchain]\n\narray = 99\n", "bad.toml:3: toolchain.array: value 99 is out of range"},
+        {"[train]\nbackend = \"gpu\"\n", "bad.toml:2: train.backend: \"gpu\" is not one of: "},
+        {"[toolchain]\n[[toolchain.vary]]\nfactor = \"colour\"\nvalues = [1]\n",
+         "bad.toml:3: toolchain.vary[1].factor: unknown factor \"colour\" (valid factors: "
+         "repeat, "},
+        {"[train]\n[[train.vary]]\nfactor = \"init_seed\"\nvalues = [1, \"2\"]\n",
+         "bad.toml:4: train.vary[1].values: expected an integer, got \"2\""},
+    };
+    for (const auto& c : cases) {
+        write_file(dir / "bad.toml", c.text);
+        auto outcome = detlab({"run", "bad.toml", "--db", "never.db"}, dir);
+        INFO(c.text);
+        CHECK(outcome.code == 2);
+        CHECK(outcome.err.rfind("detlab: " + c.message, 0) == 0);
+        INFO(outcome.err);
+        CHECK_FALSE(std::filesystem::exists(dir / "never.db"));
+    }
+    write_file(dir / "good.toml", kSweep);
+    auto shard = detlab({"run", "good.toml", "--shard", "4/4", "--db", "never.db"}, dir);
+    CHECK(shard.code == 2);
+    CHECK(shard.err.find("--shard: \"4/4\" is not I/N") != std::string::npos);
+    auto missing = detlab({"run", "nothere.toml"}, dir);
+    CHECK(missing.code == 2);
+    CHECK(missing.err == "detlab: nothere.toml: no such experiment file\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "never.db"));
+}
+
+TEST_CASE("kill -9 in the middle of a sweep, then the same command completes it") {
+    auto dir = fresh_test_dir("kill9");
+    write_file(dir / "exp.toml", kSweep);
+    std::vector<std::string> args{"run", "exp.toml", "--db", "sweep.db", "-j", "2"};
+    pid_t pid = spawn_detlab(args, dir);
+    REQUIRE(pid > 0);
+    wait_for_runs(dir / "sweep.db", 1, pid);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    auto recorded = count_runs(dir / "sweep.db");
+    CHECK(recorded >= 1);
+    CHECK(recorded < static_cast<std::int64_t>(kSweepRuns)); // it really was mid-sweep
+
+    auto again = detlab(args, dir);
+    INFO(again.out + again.err);
+    REQUIRE(again.code == 0);
+    CHECK(again.out.find("already done " + std::to_string(recorded)) != std::string::npos);
+    check_complete(dir, "sweep.db");
+    CHECK_FALSE(std::filesystem::exists(dir / "sweep.db.work"));
+}
+
+TEST_CASE("Ctrl-C stops a sweep cleanly and the next run resumes it") {
+    auto dir = fresh_test_dir("sigint");
+    write_file(dir / "exp.toml", kSweep);
+    std::vector<std::string> args{"run", "exp.toml", "--db", "sweep.db"};
+    pid_t pid = spawn_detlab(args, dir);
+    REQUIRE(pid > 0);
+    wait_for_runs(dir / "sweep.db", 1, pid);
+    ::kill(pid, SIGINT);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+    auto log = read_file_text(dir / "background.log");
+    CHECK(log.find("interrupted: ") != std::string::npos);
+    CHECK(count_runs(dir / "sweep.db", "failed") == 0); // nothing half-done recorded
+    CHECK(count_runs(dir / "sweep.db") < static_cast<std::int64_t>(kSweepRuns));
+    REQUIRE(detlab(args, dir).code == 0);
+    check_complete(dir, "sweep.db");
+}
+
+TEST_CASE("shards run disjoint shares that merge into the whole sweep") {
+    auto dir = fresh_test_dir("shards");
+    write_file(dir / "exp.toml", kSweep);
+    std::multiset<std::string> listed_ids;
+    for (const char* shard : {"0/2", "1/2"}) {
+        auto list = detlab({"run", "exp.toml", "--list", "--shard", shard}, dir);
+        REQUIRE(list.code == 0);
+        for (std::size_t at = list.out.find('\n'); at + 1 < list.out.size();
+             at = list.out.find('\n', at + 1))
+            listed_ids.insert(list.out.substr(at + 1, 16));
+        auto run =
+            detlab({"run", "exp.toml", "--shard", shard, "--db", "detlab.db", "-j", "2"}, dir);
+        INFO(run.err);
+        REQUIRE(run.code == 0);
+    }
+    CHECK(listed_ids.size() == kSweepRuns);
+    CHECK(std::set<std::string>(listed_ids.begin(), listed_ids.end()).size() == kSweepRuns);
+    auto merge = detlab({"merge", "detlab.db", "detlab.shard-0.db", "detlab.shard-1.db"}, dir);
+    INFO(merge.out + merge.err);
+    REQUIRE(merge.code == 0);
+    CHECK(merge.out.find("detlab.db: added 4 runs, skipped 0") != std::string::npos);
+    check_complete(dir, "detlab.db");
+    // Merging again adds nothing and finds no conflicts.
+    auto again = detlab({"merge", "detlab.db", "detlab.shard-1.db"}, dir);
+    CHECK(again.code == 0);
+    CHECK(again.out.find("added 0 runs, skipped 2") != std::string::npos);
+}
