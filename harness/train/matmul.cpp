@@ -82,10 +82,9 @@ private:
 // small gradients keep their resolution), multiplied on the integer array, dequantised.
 class QuantisedMatmul : public MatmulBackend {
 public:
-    QuantisedMatmul(const MatmulOptions& options)
-        : gemm_(
-              accel::make_backend(options.backend, accel::ArrayConfig{options.array_size, 8, 24})),
-          rounding_(options.rounding), rng_(options.rounding_seed) {
+    QuantisedMatmul(std::unique_ptr<accel::GemmBackend> gemm, Rounding rounding,
+                    std::uint64_t rounding_seed)
+        : gemm_(std::move(gemm)), rounding_(rounding), rng_(rounding_seed) {
         auto config = gemm_->config();
         qmax_ = (1 << (config.width - 1)) - 1;
         // Longest K whose sum cannot wrap the accumulator, so the result never depends on
@@ -168,6 +167,12 @@ std::vector<std::string> matmul_backend_names() {
     return {"rtl", "golden", "float", "float-atomic"};
 }
 
+std::unique_ptr<MatmulBackend> make_quantised_matmul(std::unique_ptr<accel::GemmBackend> gemm,
+                                                     Rounding rounding,
+                                                     std::uint64_t rounding_seed) {
+    return std::make_unique<QuantisedMatmul>(std::move(gemm), rounding, rounding_seed);
+}
+
 std::unique_ptr<MatmulBackend> make_matmul(const MatmulOptions& options) {
     if (options.backend == "float")
         return std::make_unique<FloatMatmul>();
@@ -177,7 +182,9 @@ std::unique_ptr<MatmulBackend> make_matmul(const MatmulOptions& options) {
         return std::make_unique<AtomicFloatMatmul>(options.threads);
     }
     if (options.backend == "rtl" || options.backend == "golden")
-        return std::make_unique<QuantisedMatmul>(options);
+        return make_quantised_matmul(
+            accel::make_backend(options.backend, accel::ArrayConfig{options.array_size, 8, 24}),
+            options.rounding, options.rounding_seed);
     throw std::invalid_argument("unknown matmul backend \"" + options.backend +
                                 "\" (valid: rtl, golden, float, float-atomic)");
 }

@@ -104,4 +104,17 @@ public:
 std::unique_ptr<MatmulBackend> make_matmul(const MatmulOptions& options);
 std::vector<std::string> matmul_backend_names();
 
+// The quantised backend of "rtl" and "golden" over any integer GEMM (e.g. a bitstream's
+// simulated netlist, harness/equiv).
+std::unique_ptr<MatmulBackend> make_quantised_matmul(std::unique_ptr<accel::GemmBackend> gemm,
+                                                     Rounding rounding = Rounding::nearest,
+                                                     std::uint64_t rounding_seed = 1);
+
+// ---- Inference with a stored model (infer.cpp) ----
+// Logits [count x classes] of the MLP stored as tensors w1, b1, w2, b2, ... (weights.bin) for
+// `count` rows of `inputs`, as one batch through the same forward pass as training (product,
+// bias, ReLU between layers). Throws std::runtime_error when the tensors do not form an MLP.
+std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float* inputs, int count,
+                                MatmulBackend& matmul);
+
 } // namespace detlab::train

@@ -1,0 +1,144 @@
+// The fixed vector set, the check of one bitstream against the golden model, and how the
+// result is stored with a run.
+#include "harness/equiv/equiv.h"
+
+#include <random>
+#include <sstream>
+
+namespace detlab::equiv {
+namespace {
+
+// mt19937_64's output sequence is fixed by the standard (the distributions are not), so the
+// vector set is the same with every compiler and library.
+class VectorRng {
+public:
+    explicit VectorRng(std::uint64_t seed) : engine_(seed) {}
+    int below(int bound) { return static_cast<int>(engine_() % static_cast<std::uint64_t>(bound)); }
+    std::int8_t value() { return static_cast<std::int8_t>(below(256) - 128); }
+    std::int8_t edge_value() {
+        static constexpr std::int8_t edges[] = {-128, 127, 0, -1, 1};
+        return edges[below(5)];
+    }
+
+private:
+    std::mt19937_64 engine_;
+};
+
+TileJob filled(const accel::ArrayConfig& config, int k, std::int8_t a, std::int8_t b) {
+    auto count = static_cast<std::size_t>(config.size) * static_cast<std::size_t>(k);
+    return {k, std::vector<std::int8_t>(count, a), std::vector<std::int8_t>(count, b)};
+}
+
+template <typename Draw>
+TileJob drawn(const accel::ArrayConfig& config, int k, Draw draw) {
+    TileJob job = filled(config, k, 0, 0);
+    for (auto& v : job.a)
+        v = draw();
+    for (auto& v : job.b)
+        v = draw();
+    return job;
+}
+
+} // namespace
+
+std::vector<TileJob> make_vectors(const accel::ArrayConfig& config, int count, std::uint64_t seed) {
+    constexpr int kmax = accel::serial::max_k;
+    VectorRng rng(seed);
+    std::vector<TileJob> jobs;
+    auto add = [&](TileJob job) {
+        if (static_cast<int>(jobs.size()) < count)
+            jobs.push_back(std::move(job));
+    };
+    add(filled(config, 1, 0, 0));
+    add(drawn(config, 1, [&] { return rng.edge_value(); }));
+    add(drawn(config, config.size, [&] { return rng.edge_value(); }));
+    add(filled(config, kmax, -128, -128)); // the largest sum: K * 2^14
+    add(filled(config, kmax, 127, -128));  // the most negative sum
+    while (static_cast<int>(jobs.size()) < count) {
+        bool long_k = jobs.size() % 4 == 0;
+        int k = 1 + rng.below(long_k ? kmax : 32);
+        bool edges = jobs.size() % 3 == 0;
+        add(drawn(config, k, [&] { return edges ? rng.edge_value() : rng.value(); }));
+    }
+    return jobs;
+}
+
+CheckResult check_bitstream(std::string_view asc_text, const Board& board,
+                            const CheckOptions& options) {
+    double start = monotonic_seconds();
+    CheckResult result;
+    auto jobs = make_vectors(board.array, options.vectors, options.seed);
+    result.vectors = static_cast<int>(jobs.size());
+    result.simulator = choose_simulator(options.simulator, script_cycles(board.array, jobs));
+
+    std::filesystem::path dir = options.work_dir;
+    bool temporary = dir.empty();
+    if (temporary)
+        dir = make_temp_dir("detlab-equiv-");
+    try {
+        NetlistSim sim(asc_text, board, result.simulator, dir);
+        auto outputs = sim.run(jobs);
+        auto golden = accel::make_backend("golden", board.array);
+        const int n = board.array.size;
+        std::vector<std::int32_t> expected(static_cast<std::size_t>(n * n));
+        for (std::size_t v = 0; v < jobs.size(); ++v) {
+            golden->gemm(n, jobs[v].k, n, jobs[v].a.data(), jobs[v].b.data(), expected.data());
+            const auto& got = outputs.at(v);
+            if (!got.status_ok || got.c != expected) {
+                result.mismatches += 1;
+                result.mismatched.push_back(static_cast<int>(v));
+            }
+            result.outputs.insert(result.outputs.end(), got.c.begin(), got.c.end());
+        }
+        result.timing = sim.timing();
+    } catch (...) {
+        if (temporary)
+            std::filesystem::remove_all(dir);
+        throw;
+    }
+    if (temporary)
+        std::filesystem::remove_all(dir);
+    result.wall_s = monotonic_seconds() - start;
+    return result;
+}
+
+Bytes encode_outputs(const std::vector<std::int32_t>& outputs) {
+    Bytes bytes;
+    bytes.reserve(outputs.size() * 4);
+    for (std::int32_t value : outputs) {
+        auto bits = static_cast<std::uint32_t>(value);
+        for (int shift = 0; shift < 32; shift += 8)
+            bytes.push_back(static_cast<std::uint8_t>(bits >> shift));
+    }
+    return bytes;
+}
+
+std::vector<std::int32_t> decode_outputs(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() % 4 != 0)
+        throw std::runtime_error("equiv_outputs.bin: " + std::to_string(bytes.size()) +
+                                 " bytes is not a whole number of int32 values");
+    std::vector<std::int32_t> outputs(bytes.size() / 4);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        std::uint32_t bits = 0;
+        for (int b = 3; b >= 0; --b)
+            bits = (bits << 8) | bytes[i * 4 + static_cast<std::size_t>(b)];
+        outputs[i] = static_cast<std::int32_t>(bits);
+    }
+    return outputs;
+}
+
+void add_to_run(db::RunResult& run, const CheckResult& result) {
+    run.add_metric("equiv_vectors", result.vectors);
+    run.add_metric("equiv_mismatches", result.mismatches);
+    run.add_metric("equiv_wall_s", result.wall_s);
+    run.add_artifact("equiv_outputs.bin", encode_outputs(result.outputs));
+    if (result.mismatches > 0) {
+        std::ostringstream text;
+        text << "EQUIVALENCE CHECK FAILED: " << result.mismatches << " of " << result.vectors
+             << " vectors differ from the golden model (first: vector " << result.mismatched[0]
+             << ")";
+        run.message = run.message.empty() ? text.str() : run.message + "; " + text.str();
+    }
+}
+
+} // namespace detlab::equiv

@@ -1,0 +1,188 @@
+// Functional equivalence of bitstreams: a stored .asc is turned back into a gate-level netlist
+// (icebox_vlog), simulated with rtl/tb/serial_tb.v driving the board top's serial protocol, and
+// its matrix products are compared with the golden model. The same simulation can serve as a
+// GemmBackend, so a trained model can run its inference on a bitstream.
+#pragma once
+
+#include "db/store.h"
+#include "harness/accel/accel.h"
+#include "harness/common/common.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace detlab::equiv {
+
+// The board a bitstream was built for.
+struct Board {
+    accel::ArrayConfig array{2, 8, 24};
+    std::string device = "hx1k";
+    std::filesystem::path pcf; // the pin file whose names become the netlist's ports
+};
+
+// From a toolchain run's (completed) configuration: "array", "device" and "rtl_dir".
+Board board_from_config(const nlohmann::json& toolchain_config);
+
+// iverilog compiles in a fraction of a second but simulates the netlist slowly; Verilator needs
+// ~20 s of compiling per bitstream and then runs ~60x faster. `automatic` picks by workload.
+enum class Simulator { automatic, iverilog, verilator };
+Simulator parse_simulator(std::string_view name); // throws InputError for an unknown name
+std::string simulator_name(Simulator simulator);
+// The simulator `automatic` resolves to for a workload of `cycles` clock cycles.
+Simulator choose_simulator(Simulator requested, std::uint64_t cycles);
+
+// One tile product as the board top computes it: C[N x N] = A[N x K] * B[K x N], row-major.
+struct TileJob {
+    int k = 1;
+    std::vector<std::int8_t> a, b;
+};
+
+struct TileOutput {
+    std::vector<std::int32_t> c; // N*N values as read back (sign-extended AW bits)
+    bool status_ok = true;       // the READ_C status byte said "done, N"
+};
+
+// Clock cycles serial_tb.v needs for these jobs (used to choose a simulator).
+std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<TileJob>& jobs);
+
+struct SimTiming {
+    double netlist_s = 0, compile_s = 0, simulate_s = 0; // wall seconds
+    std::uint64_t cycles = 0, runs = 0, jobs = 0;        // simulated clock cycles, runs, tile jobs
+};
+
+// One bitstream's gate-level simulation, made and compiled once, run for any number of batches.
+// Tool failures throw std::runtime_error with the tool's own output.
+class NetlistSim {
+public:
+    // Writes the .asc to `work_dir` (created), makes chip.v with icebox_vlog and compiles the
+    // testbench around it. `simulator` must not be `automatic`.
+    NetlistSim(std::string_view asc_text, const Board& board, Simulator simulator,
+               const std::filesystem::path& work_dir);
+    // Runs every job in one simulation, in order.
+    std::vector<TileOutput> run(const std::vector<TileJob>& jobs);
+
+    Simulator simulator() const { return simulator_; }
+    const Board& board() const { return board_; }
+    const SimTiming& timing() const { return timing_; }
+    const std::filesystem::path& netlist_path() const { return netlist_; }
+
+private:
+    void make_netlist(std::string_view asc_text);
+    void compile();
+
+    Board board_;
+    Simulator simulator_;
+    std::filesystem::path dir_, netlist_, executable_;
+    SimTiming timing_;
+};
+
+// ---- The equivalence check ----
+inline constexpr int kDefaultVectors = 32;
+inline constexpr std::uint64_t kDefaultVectorSeed = 1;
+
+// The fixed vector set: zeros and edge values (-128/127) at K = 1, K = N, two products at the
+// largest K the board top accepts (the biggest positive and negative sums), then seeded random
+// products, mostly short K with every fourth at a random K up to the maximum. The first vectors
+// are cheap, so a small `count` still covers zero, the edges and K = 1.
+std::vector<TileJob> make_vectors(const accel::ArrayConfig& config, int count, std::uint64_t seed);
+
+struct CheckOptions {
+    int vectors = kDefaultVectors;
+    std::uint64_t seed = kDefaultVectorSeed;
+    Simulator simulator = Simulator::automatic;
+    std::filesystem::path work_dir; // empty: a temporary directory, removed afterwards
+};
+
+struct CheckResult {
+    int vectors = 0, mismatches = 0;
+    std::vector<int> mismatched;       // indices of the vectors that differ from golden
+    std::vector<std::int32_t> outputs; // N*N values per vector, in vector order
+    Simulator simulator = Simulator::iverilog;
+    SimTiming timing;
+    double wall_s = 0;
+};
+
+CheckResult check_bitstream(std::string_view asc_text, const Board& board,
+                            const CheckOptions& options = {});
+
+// outputs as int32 little-endian (the equiv_outputs.bin artifact) and back.
+Bytes encode_outputs(const std::vector<std::int32_t>& outputs);
+std::vector<std::int32_t> decode_outputs(std::span<const std::uint8_t> bytes);
+
+// Adds metrics equiv_vectors, equiv_mismatches, equiv_wall_s and the artifact
+// equiv_outputs.bin; a mismatch is also written into the run's message so it cannot be missed.
+void add_to_run(db::RunResult& run, const CheckResult& result);
+
+// ---- Wiring into builds ----
+// Vectors per check requested by $DETLAB_EQUIV_VECTORS (0 or unset: no check), so sweeps,
+// shards and Slurm tasks inherit the choice without it entering the runs' configurations.
+int vectors_from_environment();
+
+// Checks a finished toolchain run that holds bitstream.asc and adds the result. A run without a
+// bitstream is left alone; a failing simulation sets status "failed" with the tool's message.
+void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
+                         const CheckOptions& options);
+
+// Loads a stored toolchain run, checks its bitstream and records the run again with the result
+// (same id, every other field unchanged). Throws InputError for an unknown or non-toolchain run.
+CheckResult check_stored_run(db::Store& store, const std::string& run_id,
+                             const CheckOptions& options);
+
+// ---- Mutation: a deliberately wrong bitstream ----
+struct LutSite {
+    int x = 0, y = 0, index = 0; // logic tile and LUT 0..7 in it
+};
+// LUTs the netlist computes a non-constant function with, sorted by tile and index.
+std::vector<LutSite> used_luts(std::string_view netlist_verilog);
+// Flips truth-table bit `bit` (0..15; bit = in3*8 + in2*4 + in1*2 + in0) of one LUT in the .asc.
+// Throws std::invalid_argument when the tile is not in the file.
+std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit);
+
+// ---- A bitstream as a GemmBackend ----
+// Every gemm() becomes tile jobs (K split into chunks the board top accepts, wrapped sums
+// combined exactly as the accumulator would) run in one simulation of the netlist.
+std::unique_ptr<accel::GemmBackend> make_netlist_backend(std::shared_ptr<NetlistSim> sim);
+
+// ---- Trained models on bitstreams ----
+struct ModelOptions {
+    int samples = 20;                           // first samples of each model's test split
+    Simulator simulator = Simulator::verilator; // inference needs millions of cycles
+    std::filesystem::path work_dir;             // empty: temporary
+};
+
+// One stored model (weights.bin of a train run) on one bitstream (a toolchain run).
+struct ModelResult {
+    std::string train_run, toolchain_run;
+    std::vector<int> labels, golden_predictions, netlist_predictions;
+    int prediction_mismatches = 0; // samples whose netlist prediction differs from golden
+    int logit_mismatches = 0;      // logits not bit-identical to the golden model's
+    int correct = 0;               // netlist predictions equal to the label
+};
+
+struct ModelReport {
+    int samples = 0;
+    std::vector<ModelResult> results; // every model on every bitstream, model-major
+    // Per pair of models (i < j, in the order given): samples whose golden predictions differ.
+    std::vector<std::tuple<std::string, std::string, int>> model_disagreements;
+    // Per model: whether its predictions are identical on every bitstream.
+    std::vector<std::pair<std::string, bool>> identical_across_bitstreams;
+    SimTiming timing; // summed over the bitstreams' simulations
+    double wall_s = 0;
+};
+
+// Runs every model on the first samples of its own test split, once with the golden model and
+// once on each bitstream (one compiled simulation per bitstream, one simulator run per layer).
+// Unknown runs or runs of the wrong kind throw InputError.
+ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::string>& train_runs,
+                                     const std::vector<std::string>& toolchain_runs,
+                                     const ModelOptions& options);
+nlohmann::json to_json(const ModelReport& report);
+
+} // namespace detlab::equiv

@@ -1,0 +1,201 @@
+// Trained models run on bitstreams: inference of stored weights with every integer product
+// computed by a bitstream's simulated netlist, compared with the golden model.
+#include "harness/equiv/equiv.h"
+#include "harness/train/train.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace detlab::equiv {
+namespace {
+
+struct Model {
+    std::string id;
+    std::vector<Tensor> weights;
+    train::Dataset sample; // the first samples of the run's own test split
+};
+
+db::RunRow stored_run(const db::Store& store, const std::string& id, const std::string& kind) {
+    auto row = store.run(id);
+    if (!row)
+        throw InputError(input_error_message("argument", 0, "run",
+                                             "no run \"" + id + "\" in " + store.path().string()));
+    if (row->kind != kind)
+        throw InputError(input_error_message("argument", 0, "run",
+                                             "run " + id + " is a " + row->kind + " run, not a " +
+                                                 kind + " run"));
+    return *row;
+}
+
+Bytes stored_artifact(const db::Store& store, const std::string& id, const std::string& name) {
+    auto bytes = store.artifact_bytes(id, name);
+    if (!bytes)
+        throw InputError(
+            input_error_message("argument", 0, "run", "run " + id + " has no " + name));
+    return *bytes;
+}
+
+Model load_model(const db::Store& store, const std::string& id, int samples) {
+    auto row = stored_run(store, id, "train");
+    Model model;
+    model.id = id;
+    model.weights = decode_tensors(stored_artifact(store, id, "weights.bin"), id + "/weights.bin");
+    auto split = train::load_split(nlohmann::json::parse(row.config_json));
+    auto& test = split.test;
+    std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(samples), test.size());
+    model.sample.features = test.features;
+    model.sample.classes = test.classes;
+    model.sample.labels.assign(test.labels.begin(),
+                               test.labels.begin() + static_cast<std::ptrdiff_t>(count));
+    model.sample.inputs.assign(
+        test.inputs.begin(),
+        test.inputs.begin() +
+            static_cast<std::ptrdiff_t>(count * static_cast<std::size_t>(test.features)));
+    return model;
+}
+
+std::vector<float> logits_on(const Model& model, std::unique_ptr<accel::GemmBackend> gemm) {
+    auto matmul = train::make_quantised_matmul(std::move(gemm));
+    return train::infer_logits(model.weights, model.sample.inputs.data(),
+                               static_cast<int>(model.sample.size()), *matmul);
+}
+
+std::vector<int> predictions(const std::vector<float>& logits, int classes) {
+    std::vector<int> out;
+    for (std::size_t row = 0; row + static_cast<std::size_t>(classes) <= logits.size();
+         row += static_cast<std::size_t>(classes)) {
+        auto first = logits.begin() + static_cast<std::ptrdiff_t>(row);
+        out.push_back(static_cast<int>(std::max_element(first, first + classes) - first));
+    }
+    return out;
+}
+
+ModelResult compare(const Model& model, const std::string& toolchain_run,
+                    const std::vector<float>& golden, const std::vector<float>& netlist) {
+    ModelResult r;
+    r.train_run = model.id;
+    r.toolchain_run = toolchain_run;
+    r.labels = model.sample.labels;
+    r.golden_predictions = predictions(golden, model.sample.classes);
+    r.netlist_predictions = predictions(netlist, model.sample.classes);
+    for (std::size_t i = 0; i < golden.size(); ++i)
+        r.logit_mismatches +=
+            i >= netlist.size() || std::memcmp(&golden[i], &netlist[i], sizeof(float)) != 0;
+    for (std::size_t i = 0; i < r.labels.size(); ++i) {
+        r.prediction_mismatches += r.golden_predictions[i] != r.netlist_predictions.at(i);
+        r.correct += r.netlist_predictions.at(i) == r.labels[i];
+    }
+    return r;
+}
+
+void add_timing(SimTiming& total, const SimTiming& t) {
+    total.netlist_s += t.netlist_s;
+    total.compile_s += t.compile_s;
+    total.simulate_s += t.simulate_s;
+    total.cycles += t.cycles;
+    total.runs += t.runs;
+    total.jobs += t.jobs;
+}
+
+void summarise(ModelReport& report, const std::vector<Model>& models,
+               const std::vector<std::vector<int>>& golden_predictions, std::size_t bitstreams) {
+    for (std::size_t i = 0; i < models.size(); ++i)
+        for (std::size_t j = i + 1; j < models.size(); ++j) {
+            int differ = 0;
+            for (std::size_t s = 0; s < golden_predictions[i].size(); ++s)
+                differ += s >= golden_predictions[j].size() ||
+                          golden_predictions[i][s] != golden_predictions[j][s];
+            report.model_disagreements.emplace_back(models[i].id, models[j].id, differ);
+        }
+    for (std::size_t i = 0; i < models.size(); ++i) {
+        bool identical = true;
+        for (std::size_t b = 1; b < bitstreams; ++b)
+            identical = identical && report.results[i * bitstreams + b].netlist_predictions ==
+                                         report.results[i * bitstreams].netlist_predictions;
+        report.identical_across_bitstreams.emplace_back(models[i].id, identical);
+    }
+}
+
+} // namespace
+
+ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::string>& train_runs,
+                                     const std::vector<std::string>& toolchain_runs,
+                                     const ModelOptions& options) {
+    double start = monotonic_seconds();
+    if (train_runs.empty() || toolchain_runs.empty())
+        throw InputError(input_error_message("argument", 0, "run",
+                                             "need at least one train run and one toolchain run"));
+    if (options.simulator == Simulator::automatic)
+        throw std::invalid_argument("run_models_on_bitstreams needs a concrete simulator");
+    ModelReport report;
+    report.samples = options.samples;
+    std::vector<Model> models;
+    for (const auto& id : train_runs)
+        models.push_back(load_model(store, id, options.samples));
+
+    std::vector<std::vector<float>> golden(models.size());
+    std::vector<std::vector<int>> golden_predictions(models.size());
+    std::vector<std::vector<std::vector<float>>> netlist(models.size());
+    std::filesystem::path root = options.work_dir;
+    bool temporary = root.empty();
+    if (temporary)
+        root = make_temp_dir("detlab-equiv-model-");
+    try {
+        for (const auto& id : toolchain_runs) {
+            auto row = stored_run(store, id, "toolchain");
+            auto asc = stored_artifact(store, id, "bitstream.asc");
+            auto board = board_from_config(nlohmann::json::parse(row.config_json));
+            auto sim = std::make_shared<NetlistSim>(
+                std::string_view(reinterpret_cast<const char*>(asc.data()), asc.size()), board,
+                options.simulator, root / id);
+            for (std::size_t m = 0; m < models.size(); ++m) {
+                if (golden[m].empty()) {
+                    golden[m] = logits_on(models[m], accel::make_backend("golden", board.array));
+                    golden_predictions[m] = predictions(golden[m], models[m].sample.classes);
+                }
+                netlist[m].push_back(logits_on(models[m], make_netlist_backend(sim)));
+            }
+            add_timing(report.timing, sim->timing());
+        }
+    } catch (...) {
+        if (temporary)
+            std::filesystem::remove_all(root);
+        throw;
+    }
+    if (temporary)
+        std::filesystem::remove_all(root);
+    for (std::size_t m = 0; m < models.size(); ++m)
+        for (std::size_t b = 0; b < toolchain_runs.size(); ++b)
+            report.results.push_back(
+                compare(models[m], toolchain_runs[b], golden[m], netlist[m][b]));
+    summarise(report, models, golden_predictions, toolchain_runs.size());
+    report.wall_s = monotonic_seconds() - start;
+    return report;
+}
+
+nlohmann::json to_json(const ModelReport& report) {
+    nlohmann::json out;
+    out["samples"] = report.samples;
+    out["results"] = nlohmann::json::array();
+    for (const auto& r : report.results)
+        out["results"].push_back({{"train_run", r.train_run},
+                                  {"toolchain_run", r.toolchain_run},
+                                  {"labels", r.labels},
+                                  {"golden_predictions", r.golden_predictions},
+                                  {"netlist_predictions", r.netlist_predictions},
+                                  {"prediction_mismatches", r.prediction_mismatches},
+                                  {"logit_mismatches", r.logit_mismatches},
+                                  {"correct", r.correct}});
+    out["model_disagreements"] = nlohmann::json::array();
+    for (const auto& [a, b, differ] : report.model_disagreements)
+        out["model_disagreements"].push_back({{"a", a}, {"b", b}, {"differ", differ}});
+    for (const auto& [id, identical] : report.identical_across_bitstreams)
+        out["identical_across_bitstreams"][id] = identical;
+    out["timing"] = {
+        {"netlist_s", report.timing.netlist_s},   {"compile_s", report.timing.compile_s},
+        {"simulate_s", report.timing.simulate_s}, {"cycles", report.timing.cycles},
+        {"tile_jobs", report.timing.jobs},        {"wall_s", report.wall_s}};
+    return out;
+}
+
+} // namespace detlab::equiv

@@ -1,0 +1,59 @@
+// Deliberately wrong bitstreams, to show that the check catches one: flips one bit of a LUT's
+// truth table in the .asc text.
+#include "harness/equiv/equiv.h"
+
+#include <algorithm>
+#include <regex>
+#include <stdexcept>
+#include <tuple>
+
+namespace detlab::equiv {
+
+std::vector<LutSite> used_luts(std::string_view netlist_verilog) {
+    // icebox_vlog writes each LUT as "assign nX = /* LUT  x  y  i */ <expression>;" and keeps
+    // these comments even with -s.
+    static const std::regex lut(R"(/\*\s*LUT\s+(\d+)\s+(\d+)\s+(\d+)\s*\*/\s*([^;]*);)");
+    std::vector<LutSite> sites;
+    std::string text(netlist_verilog);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), lut);
+         it != std::sregex_iterator(); ++it) {
+        std::string expression = (*it)[4].str();
+        if (expression == "1'b0" || expression == "1'b1")
+            continue;
+        sites.push_back(
+            {std::stoi((*it)[1].str()), std::stoi((*it)[2].str()), std::stoi((*it)[3].str())});
+    }
+    std::sort(sites.begin(), sites.end(), [](const LutSite& a, const LutSite& b) {
+        return std::tie(a.x, a.y, a.index) < std::tie(b.x, b.y, b.index);
+    });
+    return sites;
+}
+
+std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit) {
+    if (site.index < 0 || site.index > 7 || bit < 0 || bit > 15)
+        throw std::invalid_argument("flip_lut_bit: LUT 0..7 and bit 0..15 expected");
+    // A logic tile's block is 16 rows of 54 bits; LUT i keeps its 20 configuration bits in
+    // rows 2i and 2i+1, columns 36..45, the truth table in this order (icestorm's
+    // documentation of the logic tile).
+    static constexpr int order[16] = {4, 14, 15, 5, 6, 16, 17, 7, 3, 13, 12, 2, 1, 11, 10, 0};
+    int config_bit = order[bit];
+    int row = 2 * site.index + config_bit / 10, column = 36 + config_bit % 10;
+
+    std::string asc(asc_text);
+    std::string header =
+        ".logic_tile " + std::to_string(site.x) + " " + std::to_string(site.y) + "\n";
+    std::size_t pos = asc.find(header);
+    if (pos == std::string::npos)
+        throw std::invalid_argument("flip_lut_bit: no logic tile " + std::to_string(site.x) + " " +
+                                    std::to_string(site.y) + " in the .asc");
+    pos += header.size();
+    for (int r = 0; r < row; ++r)
+        pos = asc.find('\n', pos) + 1;
+    std::size_t cell = pos + static_cast<std::size_t>(column);
+    if (cell >= asc.size() || (asc[cell] != '0' && asc[cell] != '1'))
+        throw std::invalid_argument("flip_lut_bit: malformed logic tile block");
+    asc[cell] = asc[cell] == '0' ? '1' : '0';
+    return asc;
+}
+
+} // namespace detlab::equiv
