@@ -139,11 +139,10 @@ module detlab_top #(
 
     // ---- Run engine: K reads, one slice per cycle, then wait for the array's result ----
     reg  issuing;
-    reg  slice_valid, slice_first, slice_last; // registered with the memory read data
+    reg  slice_first, slice_last; // registered with the memory read data
     wire result_valid;
 
     always @(posedge clk) begin
-        slice_valid <= 1'b0;
         slice_first <= 1'b0;
         slice_last  <= 1'b0;
         if (rst) begin
@@ -156,7 +155,6 @@ module detlab_top #(
             issuing   <= 1'b1;
             read_addr <= {ADDR_W{1'b0}};
         end else if (issuing) begin
-            slice_valid <= 1'b1;
             slice_first <= read_addr == {ADDR_W{1'b0}};
             slice_last  <= read_addr == run_last;
             read_addr   <= read_addr + 1'b1;
@@ -168,8 +166,8 @@ module detlab_top #(
         end
     end
 
-    systolic_array #(.N(N), .W(W), .AW(AW)) array (
-        .clk(clk), .rst(rst), .in_valid(slice_valid), .in_first(slice_first), .in_last(slice_last),
+    systolic_array #(.N(N), .W(W), .AW(AW), .REGISTER_INPUTS(0)) array (
+        .clk(clk), .rst(rst), .in_first(slice_first), .in_last(slice_last),
         .a_in(a_word), .b_in(b_word), .result_valid(result_valid), .result(result)
     );
 endmodule

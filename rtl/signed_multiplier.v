@@ -5,6 +5,10 @@
 // finished low bit per row, so every adder stays W+1 bits wide (about 127 LUTs for 8 x 8, which
 // is what lets the 2 x 2 board top fit an HX1K). The top row subtracts: b is two's complement.
 // W+1 bits suffice: each partial sum is less than 2|a| <= 2^W in magnitude.
+//
+// Simulators run this much slower than a native multiply, so the Verilated model defines
+// DETLAB_BEHAVIOURAL_MULTIPLIER and gets `a * b` instead; tests/accel proves both forms equal
+// for all 2^(2W) operand pairs, and the board-top tests simulate this structural form.
 `default_nettype none
 
 module signed_multiplier #(
@@ -14,6 +18,9 @@ module signed_multiplier #(
     input  wire [W-1:0]   b,
     output wire [2*W-1:0] product
 );
+`ifdef DETLAB_BEHAVIOURAL_MULTIPLIER
+    assign product = $signed(a) * $signed(b);
+`else
     wire [W:0] a_ext = {a[W-1], a};
 
     // row[i].partial = (sum over rows 0..i of b[r] * a * 2^r) >> i; its bit 0 is final.
@@ -37,6 +44,7 @@ module signed_multiplier #(
         end
     endgenerate
     assign product[2*W-1:W-1] = row[W-1].partial[W:0];
+`endif
 endmodule
 
 `default_nettype wire

@@ -33,7 +33,7 @@ std::uint64_t gemm_cycles(const ArrayConfig& config, int m, int k, int n) {
     auto tiles = static_cast<std::uint64_t>(detail::tiles_along(m, config.size)) *
                  static_cast<std::uint64_t>(detail::tiles_along(n, config.size));
     auto slot = std::max<std::uint64_t>(static_cast<std::uint64_t>(k), 2 * size - 1);
-    return (tiles - 1) * slot + static_cast<std::uint64_t>(k) + 2 * size - 2;
+    return (tiles - 1) * slot + static_cast<std::uint64_t>(k) + 2 * size - 1;
 }
 
 std::vector<std::string> backend_names() {

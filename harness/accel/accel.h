@@ -52,9 +52,30 @@ std::vector<int> rtl_array_sizes();
 std::int32_t wrap_to_width(std::int64_t value, int acc_width);
 
 // Clock cycles the array needs for an m x k x n GEMM: ceil(m/N)*ceil(n/N) tiles issued back to
-// back, each taking max(k, 2N-1) cycles, plus 2N-2 cycles until the last tile's result is
-// complete. The rtl backend counts exactly this many; golden reports the same number.
+// back, each taking max(k, 2N-1) cycles, plus 2N-1 cycles (input register and the skew through
+// the array) until the last tile's result is complete. The rtl backend counts exactly this
+// many; golden reports the same number.
 std::uint64_t gemm_cycles(const ArrayConfig& config, int m, int k, int n);
+
+// ---- Throughput measurement (`detlab bench accel`) ----
+struct BenchResult {
+    std::string backend;
+    ArrayConfig config;
+    int m = 0, k = 0, n = 0;
+    int repeats = 0;         // GEMMs run
+    double wall_seconds = 0; // wall time of those GEMMs (monotonic clock)
+    double cpu_seconds = 0;  // CPU time of this thread: the rates are per second on one core
+    GemmStats stats;         // summed over the repeats
+    double cycles_per_second() const { return per_cpu_second(stats.cycles); }
+    double macs_per_second() const { return per_cpu_second(stats.macs); }
+    double per_cpu_second(std::uint64_t count) const {
+        return cpu_seconds > 0 ? static_cast<double>(count) / cpu_seconds : 0;
+    }
+};
+
+// Runs random m x k x n GEMMs (fixed seed) on `backend` until at least `min_seconds` of CPU
+// time passed.
+BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds);
 
 // ---- The board top's serial protocol (rtl/detlab_top.v, docs/accelerator.md) ----
 // SPI mode 0, MSB first. Every frame (cs_n low .. high) starts with an opcode byte; the byte

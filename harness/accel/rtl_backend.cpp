@@ -65,7 +65,6 @@ private:
     void reset() {
         model_->clk = 0;
         model_->rst = 1;
-        model_->in_valid = 0;
         model_->in_first = 0;
         model_->in_last = 0;
         model_->a_in = 0;
@@ -109,9 +108,8 @@ private:
             const std::uint32_t* b_band = &b_words_[static_cast<std::size_t>((t % bands_b) * k)];
             for (int kk = 0; kk < slot; ++kk) {
                 bool issue = kk < k;
-                model_->in_valid = issue;
-                model_->in_first = kk == 0;
-                model_->in_last = kk == k - 1;
+                model_->in_first = issue && kk == 0;
+                model_->in_last = issue && kk == k - 1;
                 model_->a_in = issue ? static_cast<OperandWord>(a_band[kk]) : OperandWord{0};
                 model_->b_in = issue ? static_cast<OperandWord>(b_band[kk]) : OperandWord{0};
                 tick();
@@ -120,7 +118,6 @@ private:
                     collect(collected++, m, n, c);
             }
         }
-        model_->in_valid = 0;
         model_->in_first = 0;
         model_->in_last = 0;
         for (int guard = 0; collected < tiles; ++guard) {

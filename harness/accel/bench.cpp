@@ -1,0 +1,53 @@
+// Throughput of a backend on repeated GEMMs, for `detlab bench accel`.
+#include "harness/accel/accel.h"
+#include "harness/common/common.h"
+
+#include <ctime>
+#include <random>
+
+namespace detlab::accel {
+namespace {
+
+// CPU time rather than wall time: on a shared machine the simulator's speed per core is what
+// the targets are about, and it does not depend on how many other jobs run.
+double thread_cpu_seconds() {
+    timespec now{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9;
+}
+
+} // namespace
+
+BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds) {
+    std::mt19937 rng(12345);
+    std::uniform_int_distribution<int> value(-128, 127);
+    auto draw = [&](std::size_t count) {
+        std::vector<std::int8_t> values(count);
+        for (auto& v : values)
+            v = static_cast<std::int8_t>(value(rng));
+        return values;
+    };
+    auto a = draw(static_cast<std::size_t>(m) * static_cast<std::size_t>(k));
+    auto b = draw(static_cast<std::size_t>(k) * static_cast<std::size_t>(n));
+    std::vector<std::int32_t> c(static_cast<std::size_t>(m) * static_cast<std::size_t>(n));
+
+    BenchResult result;
+    result.backend = backend.name();
+    result.config = backend.config();
+    result.m = m;
+    result.k = k;
+    result.n = n;
+    backend.gemm(m, k, n, a.data(), b.data(), c.data()); // warm-up, not timed
+    backend.reset_stats();
+    double wall_start = monotonic_seconds(), cpu_start = thread_cpu_seconds();
+    do {
+        backend.gemm(m, k, n, a.data(), b.data(), c.data());
+        ++result.repeats;
+        result.cpu_seconds = thread_cpu_seconds() - cpu_start;
+    } while (result.cpu_seconds < min_seconds);
+    result.wall_seconds = monotonic_seconds() - wall_start;
+    result.stats = backend.stats();
+    return result;
+}
+
+} // namespace detlab::accel
