@@ -171,7 +171,7 @@ struct ComparisonRow {
     std::optional<double> representational; // mean fraction of differing bits
     std::optional<double> functional;       // mean disagreement; nullopt: "not measured"
     std::optional<double> quality_spread;   // Fmax CV in % (toolchain), accuracy std in pp
-    std::string quality_label;              // "Fmax CV %" or "acc std pp"
+    std::string quality_label;              // "fmax_cv_pct" or "test_accuracy_std_pp"
     std::vector<std::string> warnings;      // e.g. equivalence-check mismatches
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);

@@ -107,7 +107,15 @@ std::vector<Group> group_runs(std::vector<RunData> runs) {
         std::sort(group.runs.begin(), group.runs.end(), factor_less);
         out.push_back(std::move(group));
     }
-    // Ad-hoc groups of the same experiment and kind get numbered labels.
+    // Ad-hoc groups of the same experiment and kind get numbered labels, largest group first.
+    std::stable_sort(out.begin(), out.end(), [](const Group& a, const Group& b) {
+        auto rank = [](const Group& g) {
+            bool adhoc = g.study == "adhoc";
+            return std::make_tuple(g.experiment, g.kind, adhoc,
+                                   adhoc ? -static_cast<long>(g.runs.size()) : 0L);
+        };
+        return rank(a) < rank(b);
+    });
     std::map<std::pair<std::string, std::string>, int> adhoc_count;
     for (auto& group : out)
         if (group.study == "adhoc") {

@@ -50,7 +50,7 @@ void fmax_plot(const std::vector<GroupSummary>& summaries, const fs::path& dir,
     std::ostringstream points, means;
     int x = 0;
     for (const auto& s : summaries) {
-        if (!s.toolchain || s.toolchain->fmax_mhz.n == 0)
+        if (!s.toolchain || s.toolchain->fmax_mhz.n < 2)
             continue;
         ++x;
         int i = 0;
@@ -119,7 +119,7 @@ void heatmap_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
                          "set size ratio -1\nset xrange [-0.5:" +
                          last + "]\nset yrange [" + last + ":-0.5]\nset xtics " + tics +
                          " rotate by -45\nset ytics " + tics +
-                         "\nplot 'heatmap.dat' matrix with image notitle\n";
+                         "\nplot 'heatmap.dat' matrix with image pixels notitle\n";
     render(dir, "heatmap", "Heat map of pairwise bitstream distances", script, plots, 700, 560);
 }
 

@@ -29,7 +29,9 @@ std::string percent(std::optional<double> fraction) {
 std::string spread(const ComparisonRow& row) {
     if (!row.quality_spread)
         return "-";
-    return printf_string("%.3g", *row.quality_spread) + " " + row.quality_label;
+    if (row.domain == "toolchain")
+        return "Fmax CV " + printf_string("%.3g", *row.quality_spread) + "%";
+    return "acc std " + printf_string("%.3g", *row.quality_spread) + " pp";
 }
 
 std::vector<std::string> cells(const ComparisonRow& row) {
@@ -159,7 +161,11 @@ ComparisonRow base_row(const Group& group) {
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries) {
     std::vector<ComparisonRow> rows;
     for (const auto& summary : summaries) {
-        ComparisonRow row = base_row(summary.group);
+        const Group& g = summary.group;
+        // A lone ad-hoc run (e.g. one `detlab synth`) has nothing to be compared with.
+        if (g.study.rfind("adhoc", 0) == 0 && g.runs.size() < 2 && g.failed.empty())
+            continue;
+        ComparisonRow row = base_row(g);
         if (const auto& t = summary.toolchain) {
             if (t->identical_bin && t->pairs)
                 row.identical_pct = *t->identical_bin * 100;
@@ -168,7 +174,7 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
             row.functional = t->functional;
             if (t->fmax_mhz.n)
                 row.quality_spread = t->fmax_mhz.cv * 100;
-            row.quality_label = "Fmax CV %";
+            row.quality_label = "fmax_cv_pct";
             for (const auto& id : t->equiv_mismatch_runs)
                 row.warnings.push_back("run " + id + " failed the equivalence check");
         } else if (const auto& tr = summary.training) {
@@ -180,7 +186,7 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
                 row.functional = tr->disagreement.mean;
             if (tr->accuracy.n)
                 row.quality_spread = tr->accuracy.std * 100;
-            row.quality_label = "acc std pp";
+            row.quality_label = "test_accuracy_std_pp";
         }
         if (row.runs < 2)
             row.warnings.push_back("fewer than 2 completed runs: nothing to compare");

@@ -96,6 +96,9 @@ fs::path filled_store(const std::string& name) {
     store.record_run(toolchain_run("repeat", "repeat", 1, 0x00, 100, false));
     store.record_run(toolchain_run("", "seed", 7, 0x00, 90, false)); // ad-hoc
     store.record_run(toolchain_run("", "seed", 8, 0x01, 91, false));
+    auto lone = toolchain_run("", "seed", 9, 0x01, 80, false); // ad-hoc, nothing to compare
+    lone.add_param("device", "hx8k");
+    store.record_run(lone);
     store.record_run(training_run(1, 2.0f, {2, 0, 0, 2, 0, 3, 0, 1}, 0.75));
     store.record_run(training_run(2, -2.0f, {2, 0, 0, 2, 1, 0, 3, 0}, 0.75));
     auto failed = training_run(3, 0, {0, 0, 0, 0, 0, 0, 0, 0}, 0);
@@ -119,7 +122,7 @@ TEST_CASE("runs are grouped by study, ad-hoc runs by params except seeds") {
     fs::path dir = filled_store("grouping");
     db::Store store(dir / "detlab.db");
     auto groups = group_runs(load_runs(store, std::nullopt));
-    REQUIRE(groups.size() == 4);
+    REQUIRE(groups.size() == 5);
     std::map<std::string, const Group*> by_study;
     for (const auto& g : groups)
         by_study[g.study] = &g;
@@ -131,6 +134,7 @@ TEST_CASE("runs are grouped by study, ad-hoc runs by params except seeds") {
     REQUIRE(by_study.count("adhoc"));
     CHECK(by_study["adhoc"]->factor == "seed");
     CHECK(by_study["adhoc"]->runs.size() == 2);
+    CHECK(by_study["adhoc-2"]->runs.size() == 1);
     CHECK(by_study["init"]->runs.size() == 2);
     CHECK(by_study["init"]->failed.size() == 1);
     CHECK(by_study["init"]->runs[0].curves.at("test_accuracy").size() == 3);
