@@ -1,7 +1,9 @@
 #include "harness/train/train.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <sys/wait.h>
 
@@ -73,9 +75,9 @@ TEST_CASE("float-atomic with 2 threads differs between repeats") {
     auto config = short_config("float-atomic");
     config["threads"] = 2;
     config["hidden"] = 32;
-    std::set<Bytes> distinct;
+    std::set<std::string> distinct; // weight hashes
     for (int repeat = 0; repeat < 6 && distinct.size() < 2; ++repeat)
-        distinct.insert(artifact(train_ok(config, repeat), "weights.bin"));
+        distinct.insert(sha256_hex(artifact(train_ok(config, repeat), "weights.bin")));
     CHECK(distinct.size() >= 2);
 }
 
@@ -147,6 +149,45 @@ TEST_CASE("seeds and the bit flip are separate sources of variation") {
     config = short_config("float");
     config["init_seed"] = std::stoull(base.provenance.at("train.init_seed"));
     CHECK(weights(train_ok(config)) == weights(base));
+}
+
+TEST_CASE("the bit flip changes exactly the lowest bit of one initial weight") {
+    // With learning rate 0 the stored weights are the initial ones.
+    auto config = short_config("float");
+    config["learning_rate"] = 0;
+    config["epochs"] = 1;
+    auto base = decode_tensors(artifact(train_ok(config), "weights.bin"));
+    config["bit_flip"] = 64 * 16 + 3; // w2[0][3]: indices run through w1, then w2
+    auto flipped = decode_tensors(artifact(train_ok(config), "weights.bin"));
+    REQUIRE(base.size() == flipped.size());
+    int differing = 0;
+    for (std::size_t t = 0; t < base.size(); ++t)
+        for (std::size_t i = 0; i < base[t].values.size(); ++i) {
+            std::uint32_t a, b;
+            std::memcpy(&a, &base[t].values[i], 4);
+            std::memcpy(&b, &flipped[t].values[i], 4);
+            if (a != b) {
+                ++differing;
+                CHECK(base[t].name == "w2");
+                CHECK(i == 3);
+                CHECK((a ^ b) == 1u);
+            }
+        }
+    CHECK(differing == 1);
+    // He-uniform initialisation: |w1| <= sqrt(6 / 64).
+    for (float w : base[0].values)
+        CHECK(std::fabs(w) <= std::sqrt(6.0f / 64));
+}
+
+TEST_CASE("a cancelled run is reported failed with nothing half-recorded") {
+    std::atomic<bool> cancel{true};
+    db::RunContext context;
+    context.cancel = &cancel;
+    auto run = run_training(short_config("golden"), 0, context);
+    CHECK(run.status == "failed");
+    CHECK(run.message == "cancelled");
+    CHECK(run.metrics.empty());
+    CHECK(run.artifacts.empty());
 }
 
 TEST_CASE("bad configurations are input errors") {
