@@ -2,6 +2,7 @@
 #include "harness/cli/cli.h"
 #include "harness/sweep/sweep.h"
 
+#include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -18,6 +19,7 @@ struct RunArgs {
     std::string work_dir;
     bool list = false;
     bool no_progress = false;
+    int equiv_vectors = -1;
 };
 
 sweep::Shard chosen_shard(const RunArgs& args) {
@@ -57,6 +59,8 @@ void run_command(const RunArgs& args, const GlobalOptions& global) {
         list_runs(sweep::shard_runs(experiment.runs, shard));
         return;
     }
+    if (args.equiv_vectors >= 0) // read by the toolchain domain's equivalence check
+        ::setenv("DETLAB_EQUIV_VECTORS", std::to_string(args.equiv_vectors).c_str(), 1);
     sweep::RunOptions options;
     options.db_path = sweep::shard_db_path(global.db_path, shard);
     options.work_root = args.work_dir;
@@ -93,6 +97,10 @@ const Registration registration(20, [](CLI::App& app, GlobalOptions& global) {
                     "I/N: run only shard I (0-based) of N into <db>.shard-I.db "
                     "(default: from SLURM_ARRAY_TASK_ID/COUNT when set)");
     cmd->add_option("--work-dir", args->work_dir, "scratch directory (default: <db>.work)");
+    cmd->add_option("--equiv", args->equiv_vectors,
+                    "check every finished build's bitstream on N vectors against the golden "
+                    "model (default: $DETLAB_EQUIV_VECTORS, unset: no check)")
+        ->check(CLI::Range(0, 100000));
     cmd->add_flag("--list", args->list, "print the runs of the experiment (or shard) and exit");
     cmd->add_flag("--no-progress", args->no_progress,
                   "plain log lines even on a terminal (no progress bar)");

@@ -1,4 +1,5 @@
 // The two domains detlab ships, wired to the sweep.
+#include "harness/equiv/equiv.h"
 #include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
@@ -50,11 +51,18 @@ Domain toolchain_domain() {
         domain.repeat_overrides["reuse_synthesis"] = false;
     domain.setup_group = synthesis_group;
     domain.setup_stored = synthesis_stored;
-    // The equivalence check (issue: equiv) goes here once harness/equiv lands: simulate the
-    // fixed vector set on the bitstream and add equiv_vectors, equiv_mismatches and the
-    // equiv_outputs.bin artifact to `result` before it is recorded.
-    domain.after_run = [](db::RunResult& /*result*/, const nlohmann::json& /*config*/,
-                          const db::RunContext& /*context*/) {
+    // The equivalence check of a finished build: simulate the fixed vector set on the
+    // bitstream (equiv_vectors, equiv_mismatches, equiv_outputs.bin). Opt-in through
+    // $DETLAB_EQUIV_VECTORS (or detlab run --equiv N), so it never enters the configuration.
+    domain.after_run = [](db::RunResult& result, const nlohmann::json& config,
+                          const db::RunContext& context) {
+        int vectors = equiv::vectors_from_environment();
+        if (vectors <= 0)
+            return;
+        equiv::CheckOptions options;
+        options.vectors = vectors;
+        options.work_dir = context.work_root / "equiv";
+        equiv::check_toolchain_run(result, config, options);
     };
     return domain;
 }

@@ -4,6 +4,7 @@
 #include "harness/common/common.h"
 
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <spawn.h>
 #include <string>
@@ -39,7 +40,7 @@ inline Outcome run_shell(const std::string& command, const std::filesystem::path
     return outcome;
 }
 
-inline Outcome detlab(const std::vector<std::string>& args, const std::filesystem::path& dir) {
+inline Outcome run_detlab(const std::vector<std::string>& args, const std::filesystem::path& dir) {
     std::string command = quoted(DETLAB_BINARY);
     for (const auto& arg : args)
         command += " " + quoted(arg);

@@ -39,7 +39,7 @@ std::int64_t count_runs(const std::filesystem::path& db_path, const std::string&
 
 // Every planned run present exactly once, done, and the database consistent.
 void check_complete(const std::filesystem::path& dir, const std::string& db_name) {
-    auto listed = detlab({"run", "exp.toml", "--list"}, dir);
+    auto listed = run_detlab({"run", "exp.toml", "--list"}, dir);
     REQUIRE(listed.code == 0);
     db::Store store(dir / db_name);
     auto rows = store.runs();
@@ -51,7 +51,7 @@ void check_complete(const std::filesystem::path& dir, const std::string& db_name
         CHECK(listed.out.find(row.id) != std::string::npos);
     }
     CHECK(ids.size() == kSweepRuns);
-    auto check = detlab({"db", "check", "--db", db_name}, dir);
+    auto check = run_detlab({"db", "check", "--db", db_name}, dir);
     CHECK(check.code == 0);
     INFO(check.out + check.err);
 }
@@ -88,7 +88,7 @@ TEST_CASE("bad experiment files exit 2 with file:line: key before anything runs"
     };
     for (const auto& c : cases) {
         write_file(dir / "bad.toml", c.text);
-        auto outcome = detlab({"run", "bad.toml", "--db", "never.db"}, dir);
+        auto outcome = run_detlab({"run", "bad.toml", "--db", "never.db"}, dir);
         INFO(c.text);
         CHECK(outcome.code == 2);
         CHECK(outcome.err.rfind("detlab: " + c.message, 0) == 0);
@@ -96,10 +96,10 @@ TEST_CASE("bad experiment files exit 2 with file:line: key before anything runs"
         CHECK_FALSE(std::filesystem::exists(dir / "never.db"));
     }
     write_file(dir / "good.toml", kSweep);
-    auto shard = detlab({"run", "good.toml", "--shard", "4/4", "--db", "never.db"}, dir);
+    auto shard = run_detlab({"run", "good.toml", "--shard", "4/4", "--db", "never.db"}, dir);
     CHECK(shard.code == 2);
     CHECK(shard.err.find("--shard: \"4/4\" is not I/N") != std::string::npos);
-    auto missing = detlab({"run", "nothere.toml"}, dir);
+    auto missing = run_detlab({"run", "nothere.toml"}, dir);
     CHECK(missing.code == 2);
     CHECK(missing.err == "detlab: nothere.toml: no such experiment file\n");
     CHECK_FALSE(std::filesystem::exists(dir / "never.db"));
@@ -120,7 +120,7 @@ TEST_CASE("kill -9 in the middle of a sweep, then the same command completes it"
     CHECK(recorded >= 1);
     CHECK(recorded < static_cast<std::int64_t>(kSweepRuns)); // it really was mid-sweep
 
-    auto again = detlab(args, dir);
+    auto again = run_detlab(args, dir);
     INFO(again.out + again.err);
     REQUIRE(again.code == 0);
     CHECK(again.out.find("already done " + std::to_string(recorded)) != std::string::npos);
@@ -144,7 +144,7 @@ TEST_CASE("Ctrl-C stops a sweep cleanly and the next run resumes it") {
     CHECK(log.find("interrupted: ") != std::string::npos);
     CHECK(count_runs(dir / "sweep.db", "failed") == 0); // nothing half-done recorded
     CHECK(count_runs(dir / "sweep.db") < static_cast<std::int64_t>(kSweepRuns));
-    REQUIRE(detlab(args, dir).code == 0);
+    REQUIRE(run_detlab(args, dir).code == 0);
     check_complete(dir, "sweep.db");
 }
 
@@ -153,25 +153,25 @@ TEST_CASE("shards run disjoint shares that merge into the whole sweep") {
     write_file(dir / "exp.toml", kSweep);
     std::multiset<std::string> listed_ids;
     for (const char* shard : {"0/2", "1/2"}) {
-        auto list = detlab({"run", "exp.toml", "--list", "--shard", shard}, dir);
+        auto list = run_detlab({"run", "exp.toml", "--list", "--shard", shard}, dir);
         REQUIRE(list.code == 0);
         for (std::size_t at = list.out.find('\n'); at + 1 < list.out.size();
              at = list.out.find('\n', at + 1))
             listed_ids.insert(list.out.substr(at + 1, 16));
         auto run =
-            detlab({"run", "exp.toml", "--shard", shard, "--db", "detlab.db", "-j", "2"}, dir);
+            run_detlab({"run", "exp.toml", "--shard", shard, "--db", "detlab.db", "-j", "2"}, dir);
         INFO(run.err);
         REQUIRE(run.code == 0);
     }
     CHECK(listed_ids.size() == kSweepRuns);
     CHECK(std::set<std::string>(listed_ids.begin(), listed_ids.end()).size() == kSweepRuns);
-    auto merge = detlab({"merge", "detlab.db", "detlab.shard-0.db", "detlab.shard-1.db"}, dir);
+    auto merge = run_detlab({"merge", "detlab.db", "detlab.shard-0.db", "detlab.shard-1.db"}, dir);
     INFO(merge.out + merge.err);
     REQUIRE(merge.code == 0);
     CHECK(merge.out.find("detlab.db: added 4 runs, skipped 0") != std::string::npos);
     check_complete(dir, "detlab.db");
     // Merging again adds nothing and finds no conflicts.
-    auto again = detlab({"merge", "detlab.db", "detlab.shard-1.db"}, dir);
+    auto again = run_detlab({"merge", "detlab.db", "detlab.shard-1.db"}, dir);
     CHECK(again.code == 0);
     CHECK(again.out.find("added 0 runs, skipped 2") != std::string::npos);
 }

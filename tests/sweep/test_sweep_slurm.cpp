@@ -61,9 +61,9 @@ TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
     INFO(start.out + start.err);
     REQUIRE(start.code == 0);
 
-    auto script = detlab({"slurm", "exp.toml", "--shards", "2", "--cpus", "1", "--db",
-                          (dir / "out.db").string(), "--out", "exp.sbatch"},
-                         dir);
+    auto script = run_detlab({"slurm", "exp.toml", "--shards", "2", "--cpus", "1", "--db",
+                              (dir / "out.db").string(), "--out", "exp.sbatch"},
+                             dir);
     INFO(script.out + script.err);
     REQUIRE(script.code == 0);
     auto submit = slurm.run("sbatch --parsable exp.sbatch", dir);
@@ -83,7 +83,7 @@ TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
         INFO(shard);
         REQUIRE(std::filesystem::exists(dir / shard));
     }
-    auto merge = detlab({"merge", "out.db", "out.shard-0.db", "out.shard-1.db"}, dir);
+    auto merge = run_detlab({"merge", "out.db", "out.shard-0.db", "out.shard-1.db"}, dir);
     INFO(merge.out + merge.err);
     REQUIRE(merge.code == 0);
 
@@ -96,8 +96,8 @@ TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
     }
     CHECK(rows.size() == kRuns);
     CHECK(ids.size() == kRuns);
-    auto listed = detlab({"run", "exp.toml", "--list"}, dir);
+    auto listed = run_detlab({"run", "exp.toml", "--list"}, dir);
     for (const auto& id : ids)
         CHECK(listed.out.find(id) != std::string::npos);
-    CHECK(detlab({"db", "check", "--db", "out.db"}, dir).code == 0);
+    CHECK(run_detlab({"db", "check", "--db", "out.db"}, dir).code == 0);
 }
