@@ -235,6 +235,7 @@ TEST_CASE("report.html is self-contained with the table, inline plots and proven
                          Catch::Contains("Yosys 0.23") &&
                          Catch::Contains("verilator: out of memory"));
     CHECK(html.find("src=\"http") == std::string::npos); // nothing fetched from the network
+    CHECK(html.find("<script") == std::string::npos);
     CHECK(files.plots.size() == 5);
     CHECK_THAT(read_file_text(files.csv), Catch::Contains("toolchain,handmade,seed,seed,3"));
 }
