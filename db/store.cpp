@@ -242,6 +242,9 @@ void Store::put_experiment(const std::string& name, const std::string& source_te
 void Store::record_run(const RunResult& run) {
     if (run.id.empty() || run.kind.empty())
         throw std::invalid_argument("record_run: a run needs an id and a kind");
+    if (run.status != kStatusDone && run.status != kStatusFailed && run.status != kStatusTimeout)
+        throw std::invalid_argument("record_run: run " + run.id + " has unknown status '" +
+                                    run.status + "'");
     std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
     blobs.reserve(run.artifacts.size());
     for (const auto& artifact : run.artifacts)

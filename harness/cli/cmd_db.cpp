@@ -152,7 +152,11 @@ void export_runs(const GlobalOptions& global, const ListOptions& options) {
     }
     std::ostringstream text;
     db::export_runs(*store, format, text, options.filter());
-    write_file(options.out, text.str());
+    try {
+        write_file(options.out, text.str());
+    } catch (const std::exception& e) { // a bad --out is bad input: exit 2
+        throw InputError(std::string("--out: ") + e.what());
+    }
 }
 
 struct BenchOptions {

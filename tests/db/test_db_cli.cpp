@@ -139,4 +139,8 @@ TEST_CASE("export writes runs with params and final metrics as CSV and JSON") {
     auto filtered =
         run_detlab({"export", "--db", path.string(), "--format", "json", "--status", "failed"});
     CHECK(nlohmann::json::parse(filtered.out).size() == 1);
+    auto bad_out = run_detlab(
+        {"export", "--db", path.string(), "--out", (dir / "no" / "such" / "dir.csv").string()});
+    CHECK(bad_out.exit_code == 2);
+    CHECK_THAT(bad_out.err, Catch::Contains("--out: "));
 }
