@@ -70,8 +70,8 @@ TEST_CASE("malformed digits lines name the file and line") {
     CHECK_THROWS_WITH(load_digits_csv(path),
                       Catch::Contains(path.string() + ":3: expected 65 fields"));
 
-    std::string bad_pixel = good;
-    bad_pixel.replace(0, 1, "x");
+    std::string bad_pixel = good; // starts with "0,"
+    bad_pixel[0] = 'x';
     write_file(path, good + bad_pixel);
     CHECK_THROWS_WITH(load_digits_csv(path),
                       Catch::Contains(path.string() + ":2: field 1: \"x\" is not an integer"));
@@ -157,7 +157,7 @@ TEST_CASE("IDX files load, and truncated or damaged ones name the offset") {
 
     write_file(image_path, images);
     Bytes bad_label = labels;
-    bad_label.back() = 12;
+    bad_label[10] = 12; // the third label, after the 8-byte header
     write_file(label_path, bad_label);
     CHECK_THROWS_WITH(load_idx(image_path, label_path),
                       Catch::Contains(label_path.string() + ": byte 10: label 12"));
