@@ -15,13 +15,21 @@ const Tensor& find_tensor(const std::vector<Tensor>& tensors, const std::string&
     throw std::runtime_error("model has no tensor \"" + name + "\"");
 }
 
+// "w3", "b3": built by appending, which also keeps GCC 12 from a false -Wrestrict warning on
+// `"w" + std::to_string(n)`.
+std::string layer_tensor(char kind, std::size_t layer) {
+    std::string name(1, kind);
+    name += std::to_string(layer);
+    return name;
+}
+
 } // namespace
 
 std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float* inputs, int count,
                                 MatmulBackend& matmul) {
     std::size_t layers = 0;
     while (std::any_of(weights.begin(), weights.end(),
-                       [&](const Tensor& t) { return t.name == "w" + std::to_string(layers + 1); }))
+                       [&](const Tensor& t) { return t.name == layer_tensor('w', layers + 1); }))
         ++layers;
     if (layers == 0)
         throw std::runtime_error("model has no tensor \"w1\"");
@@ -29,8 +37,8 @@ std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float*
                                                        find_tensor(weights, "w1").shape.at(0));
     std::vector<float> out;
     for (std::size_t l = 1; l <= layers; ++l) {
-        const Tensor& w = find_tensor(weights, "w" + std::to_string(l));
-        const Tensor& b = find_tensor(weights, "b" + std::to_string(l));
+        const Tensor& w = find_tensor(weights, layer_tensor('w', l));
+        const Tensor& b = find_tensor(weights, layer_tensor('b', l));
         if (w.shape.size() != 2 || b.shape.size() != 1 || b.shape[0] != w.shape[1] ||
             activation.size() != static_cast<std::size_t>(count) * w.shape[0])
             throw std::runtime_error("model layer " + std::to_string(l) +
