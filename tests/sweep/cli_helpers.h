@@ -30,7 +30,7 @@ inline std::string quoted(const std::string& text) {
 // Runs a shell command line (the arguments are quoted by the caller) in `dir`.
 inline Outcome run_shell(const std::string& command, const std::filesystem::path& dir) {
     auto out = dir / "cmd.out", err = dir / "cmd.err";
-    std::string line = "cd " + quoted(dir.string()) + " && " + command + " >" +
+    std::string line = "cd " + quoted(dir.string()) + " && { " + command + "; } >" +
                        quoted(out.string()) + " 2>" + quoted(err.string());
     int status = std::system(line.c_str());
     Outcome outcome;
@@ -47,7 +47,7 @@ inline Outcome run_detlab(const std::vector<std::string>& args, const std::files
     return run_shell(command, dir);
 }
 
-// Starts detlab in the background (output to files in `dir`); returns its pid.
+// Starts detlab in the background in `dir` (output to dir/background.log); returns its pid.
 inline pid_t spawn_detlab(const std::vector<std::string>& args, const std::filesystem::path& dir) {
     std::vector<std::string> argv{DETLAB_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -60,6 +60,7 @@ inline pid_t spawn_detlab(const std::vector<std::string>& args, const std::files
     auto log = (dir / "background.log").string();
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
     pid_t pid = -1;
     int error = posix_spawn(&pid, DETLAB_BINARY, &actions, nullptr, pointers.data(), environ);
     posix_spawn_file_actions_destroy(&actions);

@@ -49,11 +49,11 @@ struct LocalSlurm {
 } // namespace
 
 TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
-    if (run_shell("command -v slurmctld || test -x /usr/sbin/slurmctld", ".").code != 0) {
+    auto dir = fresh_test_dir("slurm");
+    if (run_shell("command -v slurmctld || test -x /usr/sbin/slurmctld", dir).code != 0) {
         WARN("skipped: slurm-wlm is not installed (apt-get install slurm-wlm munge)");
         return;
     }
-    auto dir = fresh_test_dir("slurm");
     write_file(dir / "exp.toml", kSweep);
     LocalSlurm slurm(dir);
     auto start =
