@@ -12,15 +12,17 @@
 `default_nettype none
 
 module signed_multiplier #(
-    parameter W = 8
+    parameter W  = 8,
+    parameter PW = 2 * W // product width: the 2W-bit product sign-extended to PW >= 2W bits
 ) (
-    input  wire [W-1:0]   a,
-    input  wire [W-1:0]   b,
-    output wire [2*W-1:0] product
+    input  wire [W-1:0]  a,
+    input  wire [W-1:0]  b,
+    output wire [PW-1:0] product
 );
 `ifdef DETLAB_BEHAVIOURAL_MULTIPLIER
-    assign product = $signed(a) * $signed(b);
+    assign product = $signed(a) * $signed(b); // operands sign-extended to PW bits first
 `else
+    wire [2*W-1:0] full;
     wire [W:0] a_ext = {a[W-1], a};
 
     // row[i].partial = (sum over rows 0..i of b[r] * a * 2^r) >> i; its bit 0 is final.
@@ -39,11 +41,16 @@ module signed_multiplier #(
                 end else begin : plain_row
                     assign partial = carried + addend;
                 end
-                assign product[i-1] = row[i-1].partial[0];
+                assign full[i-1] = row[i-1].partial[0];
             end
         end
     endgenerate
-    assign product[2*W-1:W-1] = row[W-1].partial[W:0];
+    assign full[2*W-1:W-1] = row[W-1].partial[W:0];
+    if (PW > 2 * W) begin : extend
+        assign product = {{(PW-2*W){full[2*W-1]}}, full};
+    end else begin : exact
+        assign product = full;
+    end
 `endif
 endmodule
 

@@ -22,10 +22,9 @@ module systolic_pe #(
     output reg  [W-1:0]  b_out,
     output reg  [AW-1:0] result
 );
-    wire [2*W-1:0] product;
-    signed_multiplier #(.W(W)) multiplier (.a(a_in), .b(b_in), .product(product));
-    // Sign-extends the full-precision product to the accumulator width (needs AW > 2W).
-    wire [AW-1:0]  product_ext = {{(AW-2*W){product[2*W-1]}}, product};
+    // The full-precision product, sign-extended to the accumulator width (needs AW >= 2W).
+    wire [AW-1:0]  product_ext;
+    signed_multiplier #(.W(W), .PW(AW)) multiplier (.a(a_in), .b(b_in), .product(product_ext));
     reg  [AW-1:0]  acc;
     wire [AW-1:0]  sum = first_in ? product_ext : acc + product_ext;
 

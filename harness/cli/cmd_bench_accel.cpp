@@ -17,9 +17,10 @@ struct BenchOptions {
 
 void print_row(const accel::BenchResult& r, double baseline_macs_per_s) {
     int size = r.config.size;
-    std::printf("%-9s %dx%d   %5d %9.2f M %9.2f M %10.1f%% %10.2f\n", r.backend.c_str(), size, size,
-                r.repeats, r.cycles_per_second() / 1e6, r.macs_per_second() / 1e6,
-                100.0 * r.stats.utilisation(size), r.macs_per_second() / baseline_macs_per_s);
+    std::printf("%-9s %dx%d   %5d %9.2f M %9.2f M %10.2f%% %10.2f %6.2f\n", r.backend.c_str(), size,
+                size, r.repeats, r.cycles_per_second() / 1e6, r.macs_per_second() / 1e6,
+                100.0 * r.stats.utilisation(size), r.macs_per_second() / baseline_macs_per_s,
+                r.wall_seconds > 0 ? r.cpu_seconds / r.wall_seconds : 0.0);
 }
 
 void run_bench(const BenchOptions& o) {
