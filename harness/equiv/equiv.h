@@ -125,7 +125,8 @@ void add_to_run(db::RunResult& run, const CheckResult& result);
 // shards and Slurm tasks inherit the choice without it entering the runs' configurations.
 int vectors_from_environment();
 
-// Checks a finished toolchain run that holds bitstream.asc and adds the result. A run without a
+// Checks a finished toolchain run that holds bitstream.asc and adds the result (simulating in
+// work_dir/<run id>, removed afterwards, when work_dir is set). A run without a
 // bitstream is left alone; a failing simulation sets status "failed" with the tool's message.
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options);

@@ -65,11 +65,20 @@ void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
     const db::Artifact* asc = find_artifact(run, "bitstream.asc");
     if (!asc || options.vectors <= 0)
         return;
+    // Concurrent sweep workers may pass the same work_dir: each run simulates in its own
+    // directory, removed afterwards (a Verilator build is tens of megabytes).
+    CheckOptions own = options;
+    if (!own.work_dir.empty())
+        own.work_dir /= run.id.empty() ? "run" : run.id;
     try {
         std::string_view text(reinterpret_cast<const char*>(asc->bytes.data()), asc->bytes.size());
-        auto result = check_bitstream(text, board_from_config(config), options);
+        auto result = check_bitstream(text, board_from_config(config), own);
+        if (!own.work_dir.empty())
+            std::filesystem::remove_all(own.work_dir);
         add_to_run(run, result);
     } catch (const std::exception& error) {
+        if (!own.work_dir.empty())
+            std::filesystem::remove_all(own.work_dir);
         run.status = db::kStatusFailed;
         run.message = std::string("equivalence check: ") + error.what();
         run.add_param("failed_stage", "equiv");
