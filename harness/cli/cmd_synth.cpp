@@ -2,6 +2,7 @@
 // command-line options, recorded in the results store, with a short summary.
 #include "db/store.h"
 #include "harness/cli/cli.h"
+#include "harness/equiv/equiv.h"
 #include "harness/toolchain/toolchain.h"
 
 #include <algorithm>
@@ -19,6 +20,7 @@ struct SynthOptions {
     int repeat = 0;
     std::string experiment;
     std::string work_dir;
+    int equiv_vectors = -1; // -1: $DETLAB_EQUIV_VECTORS
 };
 
 std::string option_name(const std::string& key) {
@@ -125,6 +127,9 @@ void print_summary(const db::RunResult& run, const std::string& db_path) {
                 metric_text(run, "ram_blocks", "%.0f").c_str(),
                 metric_text(run, "io_cells", "%.0f").c_str(),
                 metric_text(run, "global_buffers", "%.0f").c_str());
+    if (auto vectors = metric_text(run, "equiv_vectors", "%.0f"); vectors != "-")
+        std::printf("equivalence    %s mismatches in %s vectors\n",
+                    metric_text(run, "equiv_mismatches", "%.0f").c_str(), vectors.c_str());
     std::string times;
     for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"})
         times += std::string(stage) + " " +
@@ -144,6 +149,13 @@ void run_synth_command(const SynthOptions& options, const GlobalOptions& global)
     context.experiment = options.experiment;
     context.work_root = options.work_dir;
     auto result = toolchain::run_build(config, options.repeat, context);
+    int vectors =
+        options.equiv_vectors >= 0 ? options.equiv_vectors : equiv::vectors_from_environment();
+    if (vectors > 0 && result.status == db::kStatusDone) {
+        equiv::CheckOptions check;
+        check.vectors = vectors;
+        equiv::check_toolchain_run(result, config, check);
+    }
     store.record_run(result);
     print_summary(result, global.db_path);
     if (result.status != db::kStatusDone) {
@@ -176,6 +188,11 @@ const Registration registration(30, [](CLI::App& app, GlobalOptions& global) {
     command->add_option("--work-dir", options->work_dir,
                         "scratch directory for the build (default: a fresh temporary directory; "
                         "DETLAB_KEEP_BUILD=1 keeps it)");
+    command
+        ->add_option("--equiv-vectors", options->equiv_vectors,
+                     "simulate the bitstream on this many fixed test vectors and compare with "
+                     "the golden model (default: $DETLAB_EQUIV_VECTORS, else no check)")
+        ->check(CLI::NonNegativeNumber);
     add_db_option(*command, global);
     command->callback([options, &global] { run_synth_command(*options, global); });
 });

@@ -1,0 +1,184 @@
+// Builds with the real tools on the small configuration (2x2 array on an HX1K).
+#include "db/store.h"
+#include "harness/process/process.h"
+#include "harness/toolchain/toolchain.h"
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+using namespace detlab;
+
+namespace {
+
+struct Scratch {
+    std::filesystem::path dir = make_temp_dir("toolchain", DETLAB_TEST_TMP);
+    ~Scratch() {
+        std::error_code ignored;
+        std::filesystem::remove_all(dir, ignored);
+    }
+};
+
+const db::Artifact* find_artifact(const db::RunResult& run, const std::string& name) {
+    for (const auto& artifact : run.artifacts)
+        if (artifact.name == name)
+            return &artifact;
+    return nullptr;
+}
+
+std::optional<double> find_metric(const db::RunResult& run, const std::string& key) {
+    for (const auto& metric : run.metrics)
+        if (metric.key == key)
+            return metric.value;
+    return std::nullopt;
+}
+
+std::string find_param(const db::RunResult& run, const std::string& key) {
+    for (const auto& [name, value] : run.params)
+        if (name == key)
+            return value;
+    return "";
+}
+
+// SHA-256 of an artifact (comparing hashes keeps a failure message short).
+std::string sha_of(const db::RunResult& run, const std::string& name) {
+    auto* artifact = find_artifact(run, name);
+    return artifact ? sha256_hex(artifact->bytes) : "missing " + name;
+}
+
+// A copy of the test fixture with a syntax error in its top module.
+std::filesystem::path broken_rtl(const std::filesystem::path& under) {
+    auto fixture = source_root() / "tests/toolchain/fixtures/mac";
+    auto dir = under / "broken-rtl";
+    std::filesystem::copy(fixture, dir, std::filesystem::copy_options::recursive);
+    write_file(dir / "detlab_top.v", read_file_text(fixture / "detlab_top.v") +
+                                         "\nmodule oops (input wire a\n    wire b;\nendmodule\n");
+    return dir;
+}
+
+// Processes whose working directory lies under `marker` (their cwd link names it even after
+// the directory is deleted).
+std::vector<std::string> processes_in(const std::string& marker) {
+    std::vector<std::string> found;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+        std::error_code ec;
+        auto cwd = std::filesystem::read_symlink(entry.path() / "cwd", ec);
+        if (!ec && cwd.string().find(marker) != std::string::npos)
+            found.push_back(entry.path().filename().string());
+    }
+    return found;
+}
+
+} // namespace
+
+TEST_CASE("same seed twice is bit-identical, another seed differs with the same cells") {
+    Scratch scratch;
+    db::Store store(scratch.dir / "runs.db");
+    db::RunContext context{&store, scratch.dir / "work", "test", nullptr};
+
+    auto first = toolchain::run_build({{"seed", 1}}, 0, context);
+    INFO(first.message);
+    REQUIRE(first.status == db::kStatusDone);
+    store.record_run(first);
+    // A repeat re-runs every stage, yosys included.
+    auto again = toolchain::run_build({{"seed", 1}, {"reuse_synthesis", false}}, 1, context);
+    REQUIRE(again.status == db::kStatusDone);
+    // Another seed reuses the cached netlist and only places and routes anew.
+    auto other = toolchain::run_build({{"seed", 2}}, 0, context);
+    REQUIRE(other.status == db::kStatusDone);
+
+    CHECK(find_param(first, "synthesis_reused") == "false");
+    CHECK(find_param(again, "synthesis_reused") == "false");
+    CHECK(find_param(other, "synthesis_reused") == "true");
+    CHECK(sha_of(first, "bitstream.bin") == sha_of(again, "bitstream.bin"));
+    CHECK(sha_of(first, "netlist.json") == sha_of(again, "netlist.json"));
+    CHECK(sha_of(first, "bitstream.bin") != sha_of(other, "bitstream.bin"));
+    CHECK(sha_of(other, "netlist.json") == sha_of(first, "netlist.json"));
+    CHECK(find_metric(first, "logic_cells") == find_metric(other, "logic_cells"));
+    CHECK(first.id != again.id);
+
+    // Every stage is recorded, and QoR is read from both timing tools.
+    for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"}) {
+        CHECK(find_metric(first, std::string(stage) + "_wall_s"));
+        CHECK(find_metric(first, std::string(stage) + "_max_rss_kib") > 0);
+        CHECK(first.provenance.count(std::string("argv.") + stage));
+        CHECK(find_artifact(first, std::string(stage) + ".log"));
+    }
+    CHECK(find_metric(other, "yosys_wall_s") == std::nullopt);
+    CHECK(find_metric(first, "fmax_mhz") > 12.0);
+    CHECK(find_metric(first, "fmax_icetime_mhz") > 0);
+    CHECK(find_metric(first, "logic_cells") > 100);
+    CHECK(find_metric(first, "io_cells") == 5);
+    CHECK(find_metric(first, "harness_overhead_s") > 0);
+    CHECK(find_param(first, "seed") == "1");
+    CHECK(find_param(first, "device") == "hx1k");
+    auto stored = store.artifact_bytes(first.id, "bitstream.bin");
+    REQUIRE(stored);
+    CHECK(sha256_hex(*stored) == sha_of(first, "bitstream.bin"));
+    CHECK_FALSE(std::filesystem::exists(scratch.dir / "work" / first.id)); // cleaned up
+}
+
+TEST_CASE("invalid RTL fails the run with yosys's own error, stored and shown") {
+    Scratch scratch;
+    auto rtl = broken_rtl(scratch.dir);
+    db::RunContext context;
+    context.work_root = scratch.dir / "work";
+    auto run = toolchain::run_build({{"rtl_dir", rtl.string()}}, 0, context);
+    CHECK(run.status == db::kStatusFailed);
+    CHECK(find_param(run, "failed_stage") == "yosys");
+    CHECK_THAT(run.message, Catch::Contains("ERROR:") && Catch::Contains("syntax error"));
+    CHECK(find_artifact(run, "yosys.log"));
+    CHECK_FALSE(find_artifact(run, "bitstream.bin"));
+
+    // The CLI stores the failed run and shows the message.
+    auto db_path = scratch.dir / "cli.db";
+    process::Spec cli;
+    cli.argv = {DETLAB_BINARY, "synth",         "--rtl-dir",
+                rtl.string(),  "--work-dir",    (scratch.dir / "cli-work").string(),
+                "--db",        db_path.string()};
+    auto shown = process::run(cli);
+    CHECK(shown.exit_code == 1);
+    CHECK_THAT(shown.err, Catch::Contains("build failed") && Catch::Contains("syntax error"));
+    CHECK_THAT(shown.out, Catch::Contains("status failed"));
+    db::Store store(db_path);
+    auto runs = store.runs();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].status == db::kStatusFailed);
+    CHECK_THAT(runs[0].message, Catch::Contains("syntax error"));
+}
+
+TEST_CASE("a stage timeout marks the run timeout and leaves no process behind") {
+    Scratch scratch;
+    db::RunContext context;
+    context.work_root = scratch.dir / "work";
+    std::string marker = "timeout-probe-" + std::to_string(::getpid());
+    auto run = toolchain::run_build(
+        {{"rtl_dir", (source_root() / "tests/toolchain/fixtures/mac").string()},
+         {"stage_timeout_s", 0.05},
+         {"build_path", marker}},
+        0, context);
+    CHECK(run.status == db::kStatusTimeout);
+    CHECK(find_param(run, "failed_stage") == "yosys");
+    CHECK_THAT(run.message, Catch::StartsWith("yosys timed out after"));
+    bool none_left = false;
+    for (int attempt = 0; attempt < 50 && !none_left; ++attempt) {
+        none_left = processes_in(marker).empty();
+        if (!none_left)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(none_left);
+}
+
+TEST_CASE("the synth command rejects bad keys and values with exit code 2") {
+    Scratch scratch;
+    auto db_path = (scratch.dir / "bad.db").string();
+    process::Spec spec;
+    spec.argv = {DETLAB_BINARY, "synth", "--set", "sed=3", "--db", db_path};
+    auto unknown = process::run(spec);
+    CHECK(unknown.exit_code == 2);
+    CHECK_THAT(unknown.err, Catch::Contains("sed") && Catch::Contains("valid keys: array"));
+    spec.argv = {DETLAB_BINARY, "synth", "--placer", "annealing", "--db", db_path};
+    auto bad_value = process::run(spec);
+    CHECK(bad_value.exit_code == 2);
+    CHECK_THAT(bad_value.err, Catch::Contains("heap, sa"));
+    CHECK_FALSE(std::filesystem::exists(db_path));
+}

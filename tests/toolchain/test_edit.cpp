@@ -1,0 +1,112 @@
+#include "harness/process/process.h"
+#include "harness/toolchain/toolchain.h"
+
+#include <catch2/catch.hpp>
+#include <sstream>
+
+using namespace detlab;
+
+namespace {
+
+const char* kModule = R"(// reg hidden_in_comment;
+module child (input wire clk, input wire [7:0] data, output reg [7:0] count);
+    reg [7:0] state = 8'hab;
+    wire enable, other = 1'b1;
+    integer i;
+    initial $display("state");
+    always @(posedge clk) begin
+        state <= data + 8'd1;
+        count <= state;
+    end
+endmodule
+
+module parent (input wire clk, output wire [7:0] out);
+    wire [7:0] state;
+    child link (.clk(clk), .data(state), .count(out));
+endmodule
+)";
+
+std::string renamed(const std::string& name) {
+    std::string text = "n";
+    text.append(sha256_hex(std::string_view(name)), 0, 6);
+    return text.append("_").append(name);
+}
+
+} // namespace
+
+TEST_CASE("rtl_rename renames internal signals only") {
+    std::string out = toolchain::rename_internal_signals(kModule);
+    std::string state = renamed("state");
+    CHECK(out.find("reg [7:0] " + state + " = 8'hab;") != std::string::npos);
+    CHECK(out.find(state + " <= data + 8'd1;") != std::string::npos);
+    CHECK(out.find("count <= " + state + ";") != std::string::npos);
+    CHECK(out.find("wire " + renamed("enable") + ", " + renamed("other") + " = 1'b1;") !=
+          std::string::npos);
+    CHECK(out.find("integer " + renamed("i") + ";") != std::string::npos);
+    // Ports, comments, strings, numbers and named port connections stay as they were.
+    CHECK(out.find("// reg hidden_in_comment;") != std::string::npos);
+    CHECK(out.find("$display(\"state\")") != std::string::npos);
+    CHECK(out.find("output reg [7:0] count);") != std::string::npos);
+    CHECK(out.find("child link (.clk(clk), .data(" + state + "), .count(out));") !=
+          std::string::npos);
+    // The same text always gives the same result, and the edit is not a no-op.
+    CHECK(out == toolchain::rename_internal_signals(kModule));
+    CHECK(out != kModule);
+}
+
+TEST_CASE("rtl_dead_logic goes into the top module only") {
+    auto kept = toolchain::add_dead_logic(kModule, "parent", true);
+    REQUIRE(kept);
+    auto at = kept->find("(* keep *) reg [7:0] detlab_dead_count");
+    REQUIRE(at != std::string::npos);
+    CHECK(at > kept->find("module parent"));
+    CHECK(kept->find("endmodule", at) != std::string::npos);
+    auto removable = toolchain::add_dead_logic(kModule, "parent", false);
+    REQUIRE(removable);
+    CHECK(removable->find("(* keep *)") == std::string::npos);
+    CHECK(removable->find("detlab_dead_count") != std::string::npos);
+    CHECK_FALSE(toolchain::add_dead_logic(kModule, "detlab_top", true));
+}
+
+TEST_CASE("configuration keys have a valid baseline and reject bad values") {
+    auto config = default_config(toolchain::config_keys());
+    CHECK(config["array"] == 2);
+    CHECK(config["device"] == "hx1k");
+    CHECK(config["placer"] == "heap");
+    CHECK(config["router"] == "router1");
+    CHECK(config["threads"] == 1);
+    CHECK(config["reuse_synthesis"] == true);
+    for (const auto& spec : toolchain::config_keys())
+        CHECK(check_value(spec, spec.default_value).empty());
+    CHECK_THROWS_AS(complete_config(toolchain::config_keys(), {{"placer", "annealing"}}, "x"),
+                    InputError);
+    CHECK_THROWS_WITH(toolchain::run_build({{"sed", 1}}, 0, {}),
+                      Catch::Contains("sed: unknown key"));
+    CHECK_THROWS_WITH(toolchain::run_build({{"build_path", "../escape"}}, 0, {}),
+                      Catch::Contains("build_path"));
+    CHECK_THROWS_WITH(toolchain::run_build({{"rtl_dir", "/nonexistent"}}, 0, {}),
+                      Catch::Contains("sources.txt"));
+}
+
+TEST_CASE("edited copies of the real RTL still elaborate in yosys") {
+    auto rtl = source_root() / "rtl";
+    std::istringstream list(read_file_text(rtl / "sources.txt"));
+    auto dir = make_temp_dir("rtl-edit", DETLAB_TEST_TMP);
+    std::string script;
+    std::string line;
+    while (std::getline(list, line)) {
+        if (line.empty() || line[0] == '#')
+            continue;
+        std::string text = toolchain::rename_internal_signals(read_file_text(rtl / line));
+        if (auto with_dead = toolchain::add_dead_logic(text, "detlab_top", true))
+            text = *with_dead;
+        write_file(dir / line, text);
+        script += "read_verilog " + (dir / line).string() + "; ";
+    }
+    process::Spec spec;
+    spec.argv = {"yosys", "-q", "-p", script + "hierarchy -check -top detlab_top"};
+    auto result = process::run(spec);
+    INFO(result.out + result.err);
+    CHECK(result.ok());
+    std::filesystem::remove_all(dir);
+}
