@@ -72,7 +72,11 @@ void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
         own.work_dir /= run.id.empty() ? "run" : run.id;
     try {
         std::string_view text(reinterpret_cast<const char*>(asc->bytes.data()), asc->bytes.size());
-        auto result = check_bitstream(text, board_from_config(config), own);
+        // A partial configuration (defaults left out) falls back to the run's completed one.
+        auto board = board_from_config(config.contains("array") && config.contains("device")
+                                           ? config
+                                           : nlohmann::json::parse(run.config_json));
+        auto result = check_bitstream(text, board, own);
         if (!own.work_dir.empty())
             std::filesystem::remove_all(own.work_dir);
         add_to_run(run, result);
