@@ -47,11 +47,15 @@ public:
 
     db::RunResult run() {
         double start = monotonic_seconds();
-        auto sources = detail::prepare_sources(settings_); // bad RTL setup is an InputError
+        // A bad RTL directory is bad configuration (InputError), found before anything runs.
+        auto sources = detail::prepare_sources(settings_);
+        auto pcf = settings_.rtl_dir / "pcf" / (settings_.device + ".pcf");
+        if (!std::filesystem::exists(pcf))
+            throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
         run_.provenance = db::capture_provenance();
         make_directories();
         try {
-            write_inputs(sources);
+            write_inputs(sources, pcf);
             bool ok = synthesize(sources) && place_and_route() && pack() && analyse_timing();
             if (ok)
                 record_outputs();
@@ -91,12 +95,10 @@ private:
         return settings_.path_style == "absolute" ? (build_dir_ / name).string() : name;
     }
 
-    void write_inputs(const std::vector<detail::PreparedSource>& sources) {
+    void write_inputs(const std::vector<detail::PreparedSource>& sources,
+                      const std::filesystem::path& pcf) {
         for (const auto& source : sources)
             write_file(build_dir_ / "src" / source.name, source.text);
-        auto pcf = settings_.rtl_dir / "pcf" / (settings_.device + ".pcf");
-        if (!std::filesystem::exists(pcf))
-            throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
         write_file(build_dir_ / "pins.pcf", read_file_bytes(pcf));
     }
 

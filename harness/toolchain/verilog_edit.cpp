@@ -180,9 +180,13 @@ std::string rename_internal_signals(std::string_view verilog) {
         for (std::size_t i = first; i < last; ++i) {
             const Token& t = tokens[i];
             std::string w(verilog.substr(t.begin, t.end - t.begin));
-            // ".name(" connects a port of another module: that name is not ours to change.
-            bool after_dot = i > 0 && verilog.substr(tokens[i - 1].begin, 1) == ".";
-            if (t.kind == Token::Kind::identifier && !after_dot && names.count(w))
+            // "(.name(" and ", .name(" connect a port of another module: not ours to change.
+            // After an identifier or "]" the dot is a hierarchical reference ("row[1].partial"
+            // into a generate block of this module), which must follow the rename.
+            bool port_connection = i > 1 && verilog.substr(tokens[i - 1].begin, 1) == "." &&
+                                   (verilog.substr(tokens[i - 2].begin, 1) == "(" ||
+                                    verilog.substr(tokens[i - 2].begin, 1) == ",");
+            if (t.kind == Token::Kind::identifier && !port_connection && names.count(w))
                 edits.emplace_back(i, new_name(w));
         }
     });

@@ -23,6 +23,10 @@ endmodule
 module parent (input wire clk, output wire [7:0] out);
     wire [7:0] state;
     child link (.clk(clk), .data(state), .count(out));
+    generate if (1) begin : g
+        wire inner;
+    end endgenerate
+    assign state = {7'd0, g.inner};
 endmodule
 )";
 
@@ -43,6 +47,7 @@ TEST_CASE("rtl_rename renames internal signals only") {
     CHECK(out.find("wire " + renamed("enable") + ", " + renamed("other") + " = 1'b1;") !=
           std::string::npos);
     CHECK(out.find("integer " + renamed("i") + ";") != std::string::npos);
+    CHECK(out.find("g." + renamed("inner") + "}") != std::string::npos);
     // Ports, comments, strings, numbers and named port connections stay as they were.
     CHECK(out.find("// reg hidden_in_comment;") != std::string::npos);
     CHECK(out.find("$display(\"state\")") != std::string::npos);
@@ -88,25 +93,52 @@ TEST_CASE("configuration keys have a valid baseline and reject bad values") {
                       Catch::Contains("sources.txt"));
 }
 
-TEST_CASE("edited copies of the real RTL still elaborate in yosys") {
+namespace {
+// Elaborates `files` (name -> text) in yosys and returns its log.
+process::Result elaborate(const std::vector<std::pair<std::string, std::string>>& files,
+                          const std::filesystem::path& dir) {
+    std::string script;
+    for (const auto& [name, text] : files) {
+        write_file(dir / name, text);
+        script += "read_verilog " + (dir / name).string() + "; ";
+    }
+    process::Spec spec;
+    spec.argv = {"yosys", "-p", script + "hierarchy -check -top detlab_top; proc"};
+    return process::run(spec);
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+        ++n;
+    return n;
+}
+} // namespace
+
+TEST_CASE("edited copies of the real RTL elaborate with no new implicit wires") {
     auto rtl = source_root() / "rtl";
     std::istringstream list(read_file_text(rtl / "sources.txt"));
-    auto dir = make_temp_dir("rtl-edit", DETLAB_TEST_TMP);
-    std::string script;
+    std::vector<std::pair<std::string, std::string>> original, edited;
     std::string line;
     while (std::getline(list, line)) {
         if (line.empty() || line[0] == '#')
             continue;
-        std::string text = toolchain::rename_internal_signals(read_file_text(rtl / line));
-        if (auto with_dead = toolchain::add_dead_logic(text, "detlab_top", true))
-            text = *with_dead;
-        write_file(dir / line, text);
-        script += "read_verilog " + (dir / line).string() + "; ";
+        std::string text = read_file_text(rtl / line);
+        original.emplace_back(line, text);
+        std::string renamed = toolchain::rename_internal_signals(text);
+        if (auto with_dead = toolchain::add_dead_logic(renamed, "detlab_top", true))
+            renamed = *with_dead;
+        edited.emplace_back(line, renamed);
     }
-    process::Spec spec;
-    spec.argv = {"yosys", "-q", "-p", script + "hierarchy -check -top detlab_top"};
-    auto result = process::run(spec);
-    INFO(result.out + result.err);
-    CHECK(result.ok());
+    auto dir = make_temp_dir("rtl-edit", DETLAB_TEST_TMP);
+    std::filesystem::create_directories(dir / "a");
+    std::filesystem::create_directories(dir / "b");
+    auto before = elaborate(original, dir / "a");
+    auto after = elaborate(edited, dir / "b");
+    INFO(after.out + after.err);
+    REQUIRE(after.ok());
+    // A missed use of a renamed signal would become an implicitly declared wire.
+    CHECK(count(after.out, "implicitly declared") == count(before.out, "implicitly declared"));
+    CHECK(count(after.out, "out of bounds") == count(before.out, "out of bounds"));
     std::filesystem::remove_all(dir);
 }
