@@ -15,7 +15,6 @@ using internal::write_transaction;
 namespace {
 
 constexpr int kBusyTimeoutMs = 60'000;
-constexpr std::string_view kSqliteMagic{"SQLite format 3\0", 16};
 
 std::string input_error(const fs::path& path, const std::string& problem) {
     return path.string() + ": " + problem;
@@ -45,12 +44,10 @@ void check_path_usable(const fs::path& path) {
         throw InputError(input_error(path, "file is read-only"));
     if (info.st_size == 0)
         return; // an empty file becomes a new database
-    std::array<char, 16> header{};
-    std::ifstream in(path, std::ios::binary);
-    in.read(header.data(), header.size());
-    if (in.gcount() != static_cast<std::streamsize>(header.size()) ||
-        std::string_view(header.data(), header.size()) != kSqliteMagic)
-        throw InputError(input_error(path, "not a SQLite database (wrong file header)"));
+    // No header check here: opening and closing the file in this process would drop the POSIX
+    // locks of every other connection the process has on it (fcntl locks are per process and
+    // inode), and another process could then delete the live WAL. SQLite itself reports a
+    // wrong header as SQLITE_NOTADB on the first read (see Store::Store).
 }
 
 int user_version(SQLite::Database& db) {
@@ -211,8 +208,8 @@ Store::Store(const fs::path& path) : path_(path) {
         migrate(*db_, path);
     } catch (const SQLite::Exception& e) {
         if (e.getErrorCode() == SQLITE_NOTADB || e.getErrorCode() == SQLITE_CORRUPT)
-            throw InputError(
-                input_error(path, std::string("not a usable SQLite database: ") + e.what()));
+            throw InputError(input_error(
+                path, std::string("not a SQLite database (wrong file header): ") + e.what()));
         throw std::runtime_error(input_error(path, e.what()));
     }
 }
