@@ -69,7 +69,8 @@ CheckResult check_bitstream(std::string_view asc_text, const Board& board,
     CheckResult result;
     auto jobs = make_vectors(board.array, options.vectors, options.seed);
     result.vectors = static_cast<int>(jobs.size());
-    result.simulator = choose_simulator(options.simulator, script_cycles(board.array, jobs));
+    result.simulator =
+        choose_simulator(options.simulator, script_cycles(board.array, jobs), board.array.size);
 
     std::filesystem::path dir = options.work_dir;
     bool temporary = dir.empty();

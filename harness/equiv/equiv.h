@@ -35,8 +35,9 @@ Board board_from_config(const nlohmann::json& toolchain_config);
 enum class Simulator { automatic, iverilog, verilator };
 Simulator parse_simulator(std::string_view name); // throws InputError for an unknown name
 std::string simulator_name(Simulator simulator);
-// The simulator `automatic` resolves to for a workload of `cycles` clock cycles.
-Simulator choose_simulator(Simulator requested, std::uint64_t cycles);
+// The simulator `automatic` resolves to for a workload of `cycles` clock cycles on an array of
+// `array_size` (the netlist's size sets both simulators' costs).
+Simulator choose_simulator(Simulator requested, std::uint64_t cycles, int array_size);
 
 // One tile product as the board top computes it: C[N x N] = A[N x K] * B[K x N], row-major.
 struct TileJob {

@@ -123,13 +123,14 @@ std::string simulator_name(Simulator simulator) {
     }
 }
 
-Simulator choose_simulator(Simulator requested, std::uint64_t cycles) {
+Simulator choose_simulator(Simulator requested, std::uint64_t cycles, int array_size) {
     if (requested != Simulator::automatic)
         return requested;
-    // Measured on the 2x2 HX1K netlist (docs/equivalence.md): iverilog ~100 us per cycle,
-    // Verilator ~20 s to compile and ~2 us per cycle, so Verilator pays off from ~200k cycles.
-    constexpr std::uint64_t kBreakEvenCycles = 200'000;
-    return cycles < kBreakEvenCycles ? Simulator::iverilog : Simulator::verilator;
+    // Measured with `detlab bench equiv` (docs/equivalence.md): on the 2x2 HX1K netlist
+    // Verilator pays off from ~190k cycles, on the 4x4 HX8K netlist (iverilog ~1.3 ms per
+    // cycle and 15 s to compile) from ~20k cycles.
+    const std::uint64_t break_even = array_size <= 2 ? 200'000 : 20'000;
+    return cycles < break_even ? Simulator::iverilog : Simulator::verilator;
 }
 
 std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<TileJob>& jobs) {

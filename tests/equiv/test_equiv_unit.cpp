@@ -86,9 +86,15 @@ TEST_CASE("simulator names and the automatic choice") {
     CHECK(equiv::parse_simulator("iverilog") == equiv::Simulator::iverilog);
     CHECK(equiv::parse_simulator("auto") == equiv::Simulator::automatic);
     CHECK_THROWS_AS(equiv::parse_simulator("modelsim"), InputError);
-    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 1000) == equiv::Simulator::iverilog);
-    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 10'000'000) ==
-          equiv::Simulator::verilator);
-    CHECK(equiv::choose_simulator(equiv::Simulator::iverilog, 10'000'000) ==
+    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 1000, 2) ==
           equiv::Simulator::iverilog);
+    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 10'000'000, 2) ==
+          equiv::Simulator::verilator);
+    CHECK(equiv::choose_simulator(equiv::Simulator::iverilog, 10'000'000, 4) ==
+          equiv::Simulator::iverilog);
+    // The 4x4 netlist is slow enough in iverilog that Verilator wins much earlier.
+    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 100'000, 2) ==
+          equiv::Simulator::iverilog);
+    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 100'000, 4) ==
+          equiv::Simulator::verilator);
 }
