@@ -263,11 +263,15 @@ Result run(const Spec& spec) {
                           [&in_pipe](boost::system::error_code, std::size_t) { in_pipe.close(); });
     }
 
+    // A timer whose expiry was already queued when the child exited still runs its handler
+    // (cancel() cannot recall it), so every handler checks this flag: otherwise the cancel poll
+    // would re-arm itself forever and io.run() would never return.
+    bool child_exited = false;
     asio::steady_timer timer(io);
     if (spec.timeout.count() > 0) {
         timer.expires_after(spec.timeout);
         timer.async_wait([&](boost::system::error_code timer_ec) {
-            if (timer_ec)
+            if (timer_ec || child_exited)
                 return;
             result.outcome = Result::Outcome::timed_out;
             ::kill(-result.pid, SIGKILL);
@@ -277,7 +281,7 @@ Result run(const Spec& spec) {
     asio::steady_timer cancel_poll(io);
     std::function<void(boost::system::error_code)> poll_cancel;
     poll_cancel = [&](boost::system::error_code poll_ec) {
-        if (poll_ec)
+        if (poll_ec || child_exited)
             return;
         if (spec.cancel->load()) {
             result.cancelled = true;
@@ -291,6 +295,7 @@ Result run(const Spec& spec) {
         poll_cancel({});
 
     exit_watch.async_wait(asio::posix::descriptor_base::wait_read, [&](boost::system::error_code) {
+        child_exited = true;
         result.wall_seconds = monotonic_seconds() - start;
         // The child is a zombie, so its pid and group id cannot have been reused yet.
         ::kill(-result.pid, SIGKILL);

@@ -165,3 +165,19 @@ TEST_CASE("a cancel flag stops the child and its group") {
     CHECK(result.signal == SIGKILL);
     CHECK(group_gone(result.pid));
 }
+
+TEST_CASE("a child exiting as the cancel poll fires does not leave the run waiting") {
+    // The cancel flag is polled every 100 ms; children that exit around that moment make the
+    // poll's expiry and the exit arrive together. A hang here shows up as the ctest timeout.
+    std::atomic<bool> cancel{false};
+    for (int step = 0; step < 100; ++step) {
+        Spec spec;
+        double seconds = 0.090 + 0.0002 * step;
+        spec.argv = {"sleep", std::to_string(seconds)};
+        spec.cancel = &cancel;
+        spec.timeout = std::chrono::milliseconds(5000);
+        auto result = process::run(spec);
+        REQUIRE(result.ok());
+        CHECK_FALSE(result.cancelled);
+    }
+}
