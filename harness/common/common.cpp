@@ -224,6 +224,15 @@ const char* type_name(KeySpec::Type type) {
 }
 } // namespace
 
+namespace {
+// Integer keys show integer bounds ("[1, 64]", not "[1.0, 64.0]").
+std::string bound_text(const KeySpec& spec, double bound) {
+    if (spec.type == KeySpec::Type::integer)
+        return std::to_string(static_cast<long long>(bound));
+    return nlohmann::json(bound).dump();
+}
+} // namespace
+
 std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
     bool type_ok = false;
     switch (spec.type) {
@@ -245,8 +254,8 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
     if (value.is_number() && spec.min < spec.max) {
         double number = value.get<double>();
         if (number < spec.min || number > spec.max)
-            return "value " + value.dump() + " is out of range [" +
-                   nlohmann::json(spec.min).dump() + ", " + nlohmann::json(spec.max).dump() + "]";
+            return "value " + value.dump() + " is out of range [" + bound_text(spec, spec.min) +
+                   ", " + bound_text(spec, spec.max) + "]";
     }
     if (value.is_string() && !spec.choices.empty()) {
         auto text = value.get<std::string>();
