@@ -113,7 +113,8 @@ struct RunData {
     std::string param(const std::string& key, const std::string& fallback = "") const;
 };
 
-// Runs of one experiment and kind that share every setting but `factor`. Runs with a `study`
+// Runs of one experiment and kind ("toolchain" or "train"; other kinds are skipped) that share
+// every setting but `factor`. Runs with a `study`
 // param are grouped by it; ad-hoc runs without one are grouped by identical params except
 // seed-like keys (names containing "seed"), with factor "seed" when seeds vary, else "repeat".
 struct Group {
@@ -181,6 +182,21 @@ Format parse_format(const std::string& name); // throws InputError on an unknown
 std::string format_table(const std::vector<ComparisonRow>& rows, Format format);
 // One line per toolchain run whose equivalence check found mismatches (empty when none).
 std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& rows);
+
+// ---------------------------------------------------------------- trained models on bitstreams
+// A stored `detlab equiv model` result (a run of kind "model_on_bitstream"), read from its
+// metrics. Such runs are not grouped or put in the comparison table: they compare across both
+// domains at once.
+struct ModelOnBitstream {
+    std::string id, experiment, status;
+    int models = 0, bitstreams = 0, samples = 0;
+    int prediction_mismatches = 0, logit_mismatches = 0; // vs the golden model, summed
+    bool identical_across_bitstreams = false;
+    std::optional<double> model_disagreement; // fraction; nullopt with a single model
+    std::string reading() const;              // one sentence saying what the numbers mean
+};
+std::vector<ModelOnBitstream> model_on_bitstream_runs(const db::Store& store,
+                                                      const std::optional<std::string>& experiment);
 
 // ---------------------------------------------------------------- plots and report
 struct PlotFile {

@@ -82,6 +82,10 @@ std::vector<Group> group_runs(std::vector<RunData> runs) {
     std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
     std::map<std::tuple<std::string, std::string, std::string>, std::string> adhoc_first_seed;
     for (auto& run : runs) {
+        // Only these two kinds have a per-group summary; e.g. model_on_bitstream runs are
+        // shown in their own report section and would otherwise become empty groups.
+        if (run.row.kind != "toolchain" && run.row.kind != "train")
+            continue;
         std::string study = run.param("study");
         bool adhoc = study.empty();
         std::string key = adhoc ? "adhoc:" + adhoc_key(run) : study;

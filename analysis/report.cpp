@@ -193,6 +193,39 @@ void table_section(std::ostringstream& out, const std::vector<ComparisonRow>& ro
     out << "</table>\n";
 }
 
+void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>& runs) {
+    out << "<h2>Trained models on bitstreams</h2>\n";
+    if (runs.empty()) {
+        out << "<p>None recorded. Run trained models' inference on built bitstreams with "
+               "<code>detlab equiv model --train-run ID --train-run ID --toolchain-run ID "
+               "--toolchain-run ID</code> (bitstreams of different placer seeds, models of "
+               "different training seeds) to record one.</p>\n";
+        return;
+    }
+    out << "<p>Each row is one <code>detlab equiv model</code> run: every model's inference on "
+           "the first test samples, with every matrix product computed by the gate-level "
+           "simulation of each bitstream, compared with the golden model. Typically the "
+           "bitstreams differ in placer seed and the models in training seed.</p>\n"
+           "<table class=cmp><tr><th>run</th><th>experiment</th><th>models &times; "
+           "bitstreams</th><th>samples</th><th>mismatches vs golden (predictions / logits)</th>"
+           "<th>identical across bitstreams</th><th>disagreement between models</th>"
+           "<th>reading</th></tr>\n";
+    for (const auto& m : runs) {
+        bool bad = m.prediction_mismatches > 0 || m.logit_mismatches > 0 ||
+                   !m.identical_across_bitstreams || m.status != db::kStatusDone;
+        out << "<tr><td><code>" << escape(m.id) << "</code></td><td>" << escape(m.experiment)
+            << "</td><td>" << m.models << " &times; " << m.bitstreams << "</td><td>" << m.samples
+            << "</td><td" << (m.prediction_mismatches || m.logit_mismatches ? " class=bad" : "")
+            << ">" << m.prediction_mismatches << " / " << m.logit_mismatches << "</td><td"
+            << (m.identical_across_bitstreams ? "" : " class=bad") << ">"
+            << (m.identical_across_bitstreams ? "yes" : "no") << "</td><td>"
+            << (m.model_disagreement ? fmt(*m.model_disagreement * 100, "%.1f") + "%" : "-")
+            << "</td><td" << (bad ? " class=bad" : "") << ">" << escape(m.reading())
+            << "</td></tr>\n";
+    }
+    out << "</table>\n";
+}
+
 const char* kStyle = R"(<style>
 body{font-family:sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 7px;
@@ -242,6 +275,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "the equivalence check); <i>quality spread</i>: coefficient of variation of Fmax, or "
            "standard deviation of test accuracy in percentage points.</p>\n";
     table_section(out, rows);
+    models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
     for (const auto& plot : files.plots)
         out << "<figure><img alt=\"" << escape(plot.title) << "\" src=\"data:image/svg+xml;base64,"

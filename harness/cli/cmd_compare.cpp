@@ -26,6 +26,11 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         throw InputError(global.db_path + ": experiment: no runs" +
                          (experiment ? " for '" + *experiment + "'" : std::string()));
     std::cout << analysis::format_table(rows, format);
+    // Only under the human-readable table: csv/json/markdown output stays machine-parseable.
+    if (format == analysis::Format::text)
+        for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
+            std::cout << "models on bitstreams " << m.id << " (" << m.models << " x "
+                      << m.bitstreams << ", " << m.samples << " samples): " << m.reading() << "\n";
     for (const auto& alarm : analysis::equivalence_alarms(rows))
         std::cerr << "detlab: EQUIVALENCE CHECK FAILED: " << alarm << "\n";
 }

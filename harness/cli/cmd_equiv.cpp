@@ -100,6 +100,9 @@ void run_model(const GlobalOptions& global, const EquivOptions& options) {
                 report.timing.simulate_s, report.wall_s);
     if (!options.json_path.empty())
         write_file(options.json_path, equiv::to_json(report).dump(2) + "\n");
+    // Recorded even when pairs differ from golden: the report must show the failure too.
+    auto run = equiv::record_model_report(store, report);
+    std::printf("recorded as run %s (kind %s)\n", run.id.c_str(), run.kind.c_str());
     if (bad) {
         std::cerr << "detlab: EQUIVALENCE CHECK FAILED: " << bad
                   << " model/bitstream pair(s) differ from the golden model\n";

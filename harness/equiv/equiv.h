@@ -187,4 +187,18 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
                                      const ModelOptions& options);
 nlohmann::json to_json(const ModelReport& report);
 
+// The report as one stored run of kind "model_on_bitstream", so `detlab report` can show it.
+// Its configuration is the sorted train runs, toolchain runs and samples, so the same check
+// always gets the same id (and a re-run replaces it). Metrics: prediction_mismatches and
+// logit_mismatches (summed over every pair, vs golden), models, bitstreams, samples,
+// identical_across_bitstreams (1 when every model predicts the same on every bitstream) and,
+// with two or more models, model_disagreement (mean over model pairs of the fraction of samples
+// whose golden predictions differ); to_json(report) is the artifact model_on_bitstream.json.
+// Pure: host, start time and provenance are left to the caller.
+inline constexpr const char* kModelOnBitstreamKind = "model_on_bitstream";
+db::RunResult model_report_run(const ModelReport& report, const std::string& experiment);
+// model_report_run with the experiment of the first train run, host, times and provenance,
+// recorded in one transaction. Returns the recorded run.
+db::RunResult record_model_report(db::Store& store, const ModelReport& report);
+
 } // namespace detlab::equiv

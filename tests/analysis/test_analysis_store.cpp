@@ -262,3 +262,75 @@ TEST_CASE("detlab compare and report on the command line") {
     CHECK(result.exit_code == 0);
     CHECK(fs::file_size(dir / "rep" / "report.html") > 10000);
 }
+
+namespace {
+
+// Shaped like equiv::model_report_run's output (the analysis does not link the equiv module).
+db::RunResult model_on_bitstream_run(int models, int prediction_mismatches, bool identical,
+                                     std::optional<double> disagreement) {
+    db::RunResult r;
+    r.kind = "model_on_bitstream";
+    r.config_json = nlohmann::json{{"train_runs", models}, {"samples", 20}}.dump();
+    r.id = db::run_id(r.kind, r.config_json, 0);
+    r.experiment = "handmade";
+    r.add_param("samples", "20");
+    r.add_metric("models", models);
+    r.add_metric("bitstreams", 3);
+    r.add_metric("samples", 20);
+    r.add_metric("prediction_mismatches", prediction_mismatches);
+    r.add_metric("logit_mismatches", prediction_mismatches * 10);
+    r.add_metric("identical_across_bitstreams", identical ? 1 : 0);
+    if (disagreement)
+        r.add_metric("model_disagreement", *disagreement);
+    r.add_artifact("model_on_bitstream.json", std::string_view("{}"));
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("model_on_bitstream runs get their own report section and stay out of the table") {
+    fs::path dir = filled_store("models");
+    db::Store store(dir / "detlab.db");
+    std::string before = read_file_text(write_report(store, {std::nullopt, dir / "before"}).html);
+    CHECK_THAT(before, Catch::Contains("Trained models on bitstreams") &&
+                           Catch::Contains("None recorded") &&
+                           Catch::Contains("detlab equiv model"));
+
+    store.record_run(model_on_bitstream_run(2, 0, true, 0.15));
+    store.record_run(model_on_bitstream_run(1, 2, false, std::nullopt));
+    CHECK(group_runs(load_runs(store, std::nullopt)).size() == 5);
+    CHECK(comparison_rows(analyse(store, std::string("handmade"))).size() == 4);
+
+    auto runs = model_on_bitstream_runs(store, std::nullopt);
+    REQUIRE(runs.size() == 2);
+    CHECK(model_on_bitstream_runs(store, std::string("other")).empty());
+    const ModelOnBitstream& good = runs[0].models == 2 ? runs[0] : runs[1];
+    const ModelOnBitstream& bad = runs[0].models == 2 ? runs[1] : runs[0];
+    CHECK(good.bitstreams == 3);
+    CHECK(good.samples == 20);
+    CHECK(good.identical_across_bitstreams);
+    REQUIRE(good.model_disagreement);
+    CHECK(*good.model_disagreement == Approx(0.15));
+    CHECK(good.reading() == "each model's predictions are identical on all 3 bitstreams and "
+                            "equal the golden model's; the 2 models disagree with each other on "
+                            "15.0% of samples.");
+    CHECK(bad.prediction_mismatches == 2);
+    CHECK(bad.logit_mismatches == 20);
+    CHECK_FALSE(bad.model_disagreement);
+    CHECK_THAT(bad.reading(), Catch::Contains("DIFFER") && Catch::Contains("equivalence failure"));
+
+    std::string html = read_file_text(write_report(store, {std::nullopt, dir / "after"}).html);
+    CHECK(html.find("None recorded") == std::string::npos);
+    CHECK_THAT(html, Catch::Contains("<td>2 &times; 3</td><td>20</td>") &&
+                         Catch::Contains("<td>15.0%</td>") && Catch::Contains(">yes<") &&
+                         Catch::Contains(">2 / 20<") && Catch::Contains(good.id) &&
+                         Catch::Contains("disagree with each other on 15.0% of samples"));
+
+    process::Spec spec;
+    spec.argv = {DETLAB_BINARY, "compare", "--db", (dir / "detlab.db").string()};
+    auto result = process::run(spec);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("models on bitstreams " + good.id + " (2 x 3"));
+    spec.argv.insert(spec.argv.end(), {"--format", "csv"});
+    CHECK(process::run(spec).out.find("models on bitstreams") == std::string::npos);
+}

@@ -1,0 +1,82 @@
+// A trained-models-on-bitstreams report stored as a run, so the analysis and the HTML report
+// can show it next to the toolchain and training groups.
+#include "harness/equiv/equiv.h"
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+namespace detlab::equiv {
+namespace {
+
+std::vector<std::string> sorted_unique(std::set<std::string> values) {
+    return {values.begin(), values.end()};
+}
+
+} // namespace
+
+db::RunResult model_report_run(const ModelReport& report, const std::string& experiment) {
+    std::set<std::string> train, toolchain;
+    int prediction_mismatches = 0, logit_mismatches = 0;
+    for (const auto& r : report.results) {
+        train.insert(r.train_run);
+        toolchain.insert(r.toolchain_run);
+        prediction_mismatches += r.prediction_mismatches;
+        logit_mismatches += r.logit_mismatches;
+    }
+    // Sorted lists: the order the runs were given in must not change the run's id.
+    nlohmann::json config{{"train_runs", sorted_unique(train)},
+                          {"toolchain_runs", sorted_unique(toolchain)},
+                          {"samples", report.samples}};
+    db::RunResult run;
+    run.kind = kModelOnBitstreamKind;
+    run.config_json = config.dump();
+    run.id = db::run_id(run.kind, run.config_json, 0);
+    run.experiment = experiment;
+    run.wall_seconds = report.wall_s;
+    run.add_param("train_runs", config["train_runs"].dump());
+    run.add_param("toolchain_runs", config["toolchain_runs"].dump());
+    run.add_param("samples", std::to_string(report.samples));
+
+    // A short test split gives fewer samples than asked for; fractions use what was run.
+    std::size_t samples = report.results.empty() ? static_cast<std::size_t>(report.samples)
+                                                 : report.results.front().labels.size();
+    bool identical = std::all_of(report.identical_across_bitstreams.begin(),
+                                 report.identical_across_bitstreams.end(),
+                                 [](const auto& entry) { return entry.second; });
+    run.add_metric("prediction_mismatches", prediction_mismatches);
+    run.add_metric("logit_mismatches", logit_mismatches);
+    run.add_metric("models", static_cast<double>(train.size()));
+    run.add_metric("bitstreams", static_cast<double>(toolchain.size()));
+    run.add_metric("samples", static_cast<double>(samples));
+    run.add_metric("identical_across_bitstreams", identical ? 1 : 0);
+    // With one model there is no pair: a 0 would claim agreement that was never measured.
+    if (!report.model_disagreements.empty() && samples > 0) {
+        double sum = 0;
+        for (const auto& [a, b, differ] : report.model_disagreements)
+            sum += static_cast<double>(differ) / static_cast<double>(samples);
+        run.add_metric("model_disagreement",
+                       sum / static_cast<double>(report.model_disagreements.size()));
+    }
+    run.add_artifact("model_on_bitstream.json", to_json(report).dump(2) + "\n");
+    if (prediction_mismatches > 0 || logit_mismatches > 0)
+        run.message = "EQUIVALENCE CHECK FAILED: " + std::to_string(logit_mismatches) +
+                      " logits differ from the golden model";
+    return run;
+}
+
+db::RunResult record_model_report(db::Store& store, const ModelReport& report) {
+    std::string experiment;
+    if (!report.results.empty())
+        if (auto row = store.run(report.results.front().train_run))
+            experiment = row->experiment;
+    db::RunResult run = model_report_run(report, experiment);
+    run.started_at = unix_time_now() - report.wall_s;
+    run.provenance = db::capture_provenance();
+    if (auto host = run.provenance.find("host"); host != run.provenance.end())
+        run.host = host->second;
+    store.record_run(run);
+    return run;
+}
+
+} // namespace detlab::equiv
