@@ -6,7 +6,6 @@
 #include "harness/toolchain/toolchain.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -43,39 +42,10 @@ std::string valid_keys() {
     return list;
 }
 
-// Turns an option's text into the JSON value its key expects.
-nlohmann::json parse_value(const KeySpec& spec, const std::string& text, const std::string& where) {
-    auto fail = [&](const std::string& problem) -> nlohmann::json {
-        throw InputError(input_error_message("command line", 0, where, problem));
-    };
-    switch (spec.type) {
-    case KeySpec::Type::integer: {
-        long long value = 0;
-        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (error != std::errc() || end != text.data() + text.size())
-            return fail("\"" + text + "\" is not an integer");
-        return value;
-    }
-    case KeySpec::Type::real: {
-        auto value = nlohmann::json::parse(text, nullptr, false);
-        if (!value.is_number())
-            return fail("\"" + text + "\" is not a number");
-        return value;
-    }
-    case KeySpec::Type::boolean:
-        if (text == "true" || text == "false")
-            return text == "true";
-        return fail("\"" + text + "\" is not true or false");
-    case KeySpec::Type::string:
-        return text;
-    }
-    return fail("unsupported key type");
-}
-
 nlohmann::json partial_config(const SynthOptions& options) {
     nlohmann::json partial = nlohmann::json::object();
     for (const auto& [key, text] : options.values)
-        partial[key] = parse_value(*find_key(key), text, option_name(key));
+        partial[key] = parse_key_value(*find_key(key), text, option_name(key));
     for (const auto& assignment : options.assignments) {
         auto equals = assignment.find('=');
         std::string key = assignment.substr(0, equals);
@@ -85,7 +55,7 @@ nlohmann::json partial_config(const SynthOptions& options) {
                 "command line", 0, "--set " + assignment,
                 equals == std::string::npos ? "expected key=value"
                                             : "unknown key (valid keys: " + valid_keys() + ")"));
-        partial[key] = parse_value(*spec, assignment.substr(equals + 1), "--set " + key);
+        partial[key] = parse_key_value(*spec, assignment.substr(equals + 1), "--set " + key);
     }
     return partial;
 }

@@ -4,7 +4,6 @@
 #include "harness/train/train.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -23,35 +22,6 @@ std::string option_name(const std::string& key) {
     std::string name = key;
     std::replace(name.begin(), name.end(), '_', '-');
     return "--" + name;
-}
-
-// Turns an option's text into the JSON value its key expects.
-nlohmann::json parse_value(const KeySpec& spec, const std::string& text) {
-    auto fail = [&](const std::string& problem) -> nlohmann::json {
-        throw InputError(input_error_message("command line", 0, option_name(spec.name), problem));
-    };
-    switch (spec.type) {
-    case KeySpec::Type::integer: {
-        long long value = 0;
-        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (error != std::errc() || end != text.data() + text.size())
-            return fail("\"" + text + "\" is not an integer");
-        return value;
-    }
-    case KeySpec::Type::real: {
-        auto value = nlohmann::json::parse(text, nullptr, false);
-        if (!value.is_number())
-            return fail("\"" + text + "\" is not a number");
-        return value;
-    }
-    case KeySpec::Type::boolean:
-        if (text == "true" || text == "false")
-            return text == "true";
-        return fail("\"" + text + "\" is not true or false");
-    case KeySpec::Type::string:
-        return text;
-    }
-    return fail("unsupported key type");
 }
 
 std::string value_type_name(const KeySpec& spec) {
@@ -89,7 +59,7 @@ void run_train_command(const TrainOptions& options, const GlobalOptions& global)
     nlohmann::json partial = nlohmann::json::object();
     for (const auto& spec : train::config_keys())
         if (auto found = options.values.find(spec.name); found != options.values.end())
-            partial[spec.name] = parse_value(spec, found->second);
+            partial[spec.name] = parse_key_value(spec, found->second, option_name(spec.name));
     // Bad options fail here, before the database is opened or created.
     auto config = complete_config(train::config_keys(), partial, "command line");
     db::Store store(global.db_path);

@@ -1,5 +1,6 @@
 #include "harness/common/common.h"
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -270,6 +271,35 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
         }
     }
     return {};
+}
+
+nlohmann::json parse_key_value(const KeySpec& spec, const std::string& text,
+                               const std::string& where) {
+    auto fail = [&](const std::string& problem) -> nlohmann::json {
+        throw InputError(input_error_message("command line", 0, where, problem));
+    };
+    switch (spec.type) {
+    case KeySpec::Type::integer: {
+        long long value = 0;
+        auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (error != std::errc() || end != text.data() + text.size())
+            return fail("\"" + text + "\" is not an integer");
+        return value;
+    }
+    case KeySpec::Type::real: {
+        auto value = nlohmann::json::parse(text, nullptr, false);
+        if (!value.is_number())
+            return fail("\"" + text + "\" is not a number");
+        return value;
+    }
+    case KeySpec::Type::boolean:
+        if (text == "true" || text == "false")
+            return text == "true";
+        return fail("\"" + text + "\" is not true or false");
+    case KeySpec::Type::string:
+        return text;
+    }
+    return fail("unsupported key type");
 }
 
 nlohmann::json default_config(const std::vector<KeySpec>& keys) {

@@ -83,6 +83,11 @@ struct KeySpec {
 // Why `value` is not acceptable for `spec`, or empty when it is.
 std::string check_value(const KeySpec& spec, const nlohmann::json& value);
 
+// Parses a command-line option's text into the JSON value `spec` expects (no range check: that
+// is check_value's job); throws InputError naming `where` (e.g. "--seed") when it does not parse.
+nlohmann::json parse_key_value(const KeySpec& spec, const std::string& text,
+                               const std::string& where);
+
 // A baseline configuration with every key at its default.
 nlohmann::json default_config(const std::vector<KeySpec>& keys);
 
