@@ -23,7 +23,7 @@ std::string ModelOnBitstream::reading() const {
                 std::to_string(logit_mismatches) +
                 " logits differ from the golden model (equivalence failure)";
     else
-        text += " and equal the golden model's";
+        text += "; every prediction and logit equals the golden model's";
     if (model_disagreement) {
         char percent[32];
         std::snprintf(percent, sizeof percent, "%.1f%%", *model_disagreement * 100);

@@ -218,7 +218,10 @@ void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>
             << "</td><td" << (m.prediction_mismatches || m.logit_mismatches ? " class=bad" : "")
             << ">" << m.prediction_mismatches << " / " << m.logit_mismatches << "</td><td"
             << (m.identical_across_bitstreams ? "" : " class=bad") << ">"
-            << (m.identical_across_bitstreams ? "yes" : "no") << "</td><td>"
+            << (m.bitstreams < 2                ? "- (one bitstream)"
+                : m.identical_across_bitstreams ? "yes"
+                                                : "no")
+            << "</td><td>"
             << (m.model_disagreement ? fmt(*m.model_disagreement * 100, "%.1f") + "%" : "-")
             << "</td><td" << (bad ? " class=bad" : "") << ">" << escape(m.reading())
             << "</td></tr>\n";

@@ -3,7 +3,6 @@
 #include "harness/equiv/equiv.h"
 
 #include <algorithm>
-#include <ctime>
 #include <set>
 
 namespace detlab::equiv {

@@ -311,9 +311,9 @@ TEST_CASE("model_on_bitstream runs get their own report section and stay out of 
     CHECK(good.identical_across_bitstreams);
     REQUIRE(good.model_disagreement);
     CHECK(*good.model_disagreement == Approx(0.15));
-    CHECK(good.reading() == "each model's predictions are identical on all 3 bitstreams and "
-                            "equal the golden model's; the 2 models disagree with each other on "
-                            "15.0% of samples.");
+    CHECK(good.reading() == "each model's predictions are identical on all 3 bitstreams; every "
+                            "prediction and logit equals the golden model's; the 2 models "
+                            "disagree with each other on 15.0% of samples.");
     CHECK(bad.prediction_mismatches == 2);
     CHECK(bad.logit_mismatches == 20);
     CHECK_FALSE(bad.model_disagreement);
