@@ -42,8 +42,11 @@ inline Outcome run_shell(const std::string& command, const std::filesystem::path
 
 inline Outcome run_detlab(const std::vector<std::string>& args, const std::filesystem::path& dir) {
     std::string command = quoted(DETLAB_BINARY);
-    for (const auto& arg : args)
-        command += " " + quoted(arg);
+    for (const auto& arg : args) {
+        // Two appends: GCC 12 warns falsely (-Wrestrict) about `" " + std::string` here.
+        command += ' ';
+        command += quoted(arg);
+    }
     return run_shell(command, dir);
 }
 
