@@ -29,4 +29,24 @@ inline void count_gemm(GemmStats& stats, int m, int k, int n) {
     stats.macs += macs;
 }
 
+// What every backend shares: its configuration, the statistics it counts, and the checks and
+// counting at the start of each GEMM.
+class CountingBackend : public GemmBackend {
+public:
+    explicit CountingBackend(const ArrayConfig& config) : config_(config) {}
+    ArrayConfig config() const override { return config_; }
+    GemmStats stats() const override { return stats_; }
+    void reset_stats() override { stats_ = {}; }
+
+protected:
+    // Validates the operands and counts the GEMM's useful work.
+    void begin_gemm(int m, int k, int n, const std::int8_t* a, const std::int8_t* b) {
+        check_gemm(config_, m, k, n, a, b);
+        count_gemm(stats_, m, k, n);
+    }
+
+    ArrayConfig config_;
+    GemmStats stats_;
+};
+
 } // namespace detlab::accel::detail

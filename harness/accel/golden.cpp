@@ -10,18 +10,14 @@ namespace {
 // Mirrors the hardware: output-stationary N x N tiles, one accumulator per PE that adds the
 // sign-extended W x W product every slice and wraps at AW bits. Padding PEs of edge tiles
 // only ever add 0 * x, so they are skipped.
-class GoldenBackend final : public GemmBackend {
+class GoldenBackend final : public CountingBackend {
 public:
-    explicit GoldenBackend(const ArrayConfig& config) : config_(config) {}
+    explicit GoldenBackend(const ArrayConfig& config) : CountingBackend(config) {}
     std::string name() const override { return "golden"; }
-    ArrayConfig config() const override { return config_; }
-    GemmStats stats() const override { return stats_; }
-    void reset_stats() override { stats_ = {}; }
 
     void gemm(int m, int k, int n, const std::int8_t* a, const std::int8_t* b,
               std::int32_t* c) override {
-        check_gemm(config_, m, k, n, a, b);
-        count_gemm(stats_, m, k, n);
+        begin_gemm(m, k, n, a, b);
         stats_.busy_mac_cycles = stats_.macs;
         stats_.cycles += gemm_cycles(config_, m, k, n);
         const int size = config_.size;
@@ -53,24 +49,17 @@ private:
                 acc_row[j] += static_cast<std::uint32_t>(a_value * std::int32_t{b_row[j]});
         }
     }
-
-    ArrayConfig config_;
-    GemmStats stats_;
 };
 
 // C[i][j] = wrap(sum_k A[i][k] * B[k][j]) with a 64-bit sum; no tiles, no cycle model.
-class ReferenceBackend final : public GemmBackend {
+class ReferenceBackend final : public CountingBackend {
 public:
-    explicit ReferenceBackend(const ArrayConfig& config) : config_(config) {}
+    explicit ReferenceBackend(const ArrayConfig& config) : CountingBackend(config) {}
     std::string name() const override { return "reference"; }
-    ArrayConfig config() const override { return config_; }
-    GemmStats stats() const override { return stats_; }
-    void reset_stats() override { stats_ = {}; }
 
     void gemm(int m, int k, int n, const std::int8_t* a, const std::int8_t* b,
               std::int32_t* c) override {
-        check_gemm(config_, m, k, n, a, b);
-        count_gemm(stats_, m, k, n);
+        begin_gemm(m, k, n, a, b);
         for (int i = 0; i < m; ++i) {
             for (int j = 0; j < n; ++j) {
                 std::int64_t sum = 0;
@@ -83,8 +72,6 @@ public:
     }
 
 private:
-    ArrayConfig config_;
-    GemmStats stats_;
 };
 
 } // namespace

@@ -19,24 +19,20 @@ namespace detlab::accel::detail {
 namespace {
 
 template <class Model, int Size>
-class RtlBackend final : public GemmBackend {
+class RtlBackend final : public CountingBackend {
 public:
     explicit RtlBackend(const ArrayConfig& config)
-        : config_(config), context_(std::make_unique<VerilatedContext>()),
+        : CountingBackend(config), context_(std::make_unique<VerilatedContext>()),
           model_(std::make_unique<Model>(context_.get(), "array")) {
         reset();
     }
     ~RtlBackend() override { model_->final(); }
 
     std::string name() const override { return "rtl"; }
-    ArrayConfig config() const override { return config_; }
-    GemmStats stats() const override { return stats_; }
-    void reset_stats() override { stats_ = {}; }
 
     void gemm(int m, int k, int n, const std::int8_t* a, const std::int8_t* b,
               std::int32_t* c) override {
-        check_gemm(config_, m, k, n, a, b);
-        count_gemm(stats_, m, k, n);
+        begin_gemm(m, k, n, a, b);
         stats_.busy_mac_cycles = stats_.macs; // each useful MAC is one PE-cycle
         if (m == 0 || n == 0)
             return;
@@ -151,11 +147,9 @@ private:
         }
     }
 
-    ArrayConfig config_;
     std::unique_ptr<VerilatedContext> context_;
     std::unique_ptr<Model> model_;
     std::vector<std::uint32_t> a_words_, b_words_;
-    GemmStats stats_;
 };
 
 } // namespace
