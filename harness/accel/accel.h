@@ -73,9 +73,11 @@ struct BenchResult {
     }
 };
 
-// Runs random m x k x n GEMMs (fixed seed) on `backend` until at least `min_seconds` of CPU
-// time passed.
-BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds);
+// Runs random m x k x n GEMMs (fixed seed) on `backend` after one untimed warm-up GEMM: exactly
+// `fixed_gemms` of them if that is positive (a repeatable amount of work, e.g. for callgrind),
+// otherwise until at least `min_seconds` of CPU time passed.
+BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds,
+                      int fixed_gemms = 0);
 
 // ---- The board top's serial protocol (rtl/detlab_top.v, docs/accelerator.md) ----
 // SPI mode 0, MSB first. Every frame (cs_n low .. high) starts with an opcode byte; the byte

@@ -18,7 +18,8 @@ double thread_cpu_seconds() {
 
 } // namespace
 
-BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds) {
+BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds,
+                      int fixed_gemms) {
     std::mt19937 rng(12345);
     std::uniform_int_distribution<int> value(-128, 127);
     auto draw = [&](std::size_t count) {
@@ -44,7 +45,7 @@ BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seco
         backend.gemm(m, k, n, a.data(), b.data(), c.data());
         ++result.repeats;
         result.cpu_seconds = thread_cpu_seconds() - cpu_start;
-    } while (result.cpu_seconds < min_seconds);
+    } while (fixed_gemms > 0 ? result.repeats < fixed_gemms : result.cpu_seconds < min_seconds);
     result.wall_seconds = monotonic_seconds() - wall_start;
     result.stats = backend.stats();
     return result;

@@ -148,3 +148,13 @@ TEST_CASE("unknown backends and array sizes without a model are rejected") {
     std::vector<std::int32_t> c(1);
     CHECK_THROWS_AS(narrow->gemm(1, 1, 1, a.data(), b.data(), c.data()), std::invalid_argument);
 }
+
+TEST_CASE("a benchmark with a fixed GEMM count does exactly that much timed work") {
+    auto rtl = make_backend("rtl", {2, 8, 24});
+    auto result = benchmark(*rtl, 20, 9, 7, 1e9, 3); // the count wins over the CPU-time limit
+    CHECK(result.repeats == 3);
+    CHECK(result.stats.gemms == 3);
+    CHECK(result.stats.cycles == 3 * gemm_cycles({2, 8, 24}, 20, 9, 7));
+    CHECK(result.stats.macs == 3u * 20 * 9 * 7);
+    CHECK(result.cycles_per_second() > 0);
+}
