@@ -108,6 +108,39 @@ TEST_CASE("yosys synth_ice40 and nextpnr fit the 2x2 board top on an HX1K") {
     CHECK(fs::file_size(dir / "top.asc") > 0);
 }
 
+TEST_CASE("yosys synth_ice40 fits the 4x4 board top on an HX8K even without packing") {
+    // Placing the 4x4 top takes nextpnr over a minute, so this checks yosys's cell counts
+    // against the HX8K's 7680 logic cells and 32 block RAMs, counting every LUT, flip-flop and
+    // carry as if each needed its own logic cell (nextpnr packs them to about 4100).
+    fs::path dir = scratch("fit-hx8k");
+    std::string script = "read_verilog";
+    for (auto& source : rtl_sources())
+        script += " " + source;
+    script += "; chparam -set N 4 detlab_top; synth_ice40 -top detlab_top; tee -q -o stat.txt stat";
+    run_tool({"yosys", "-q", "-p", script}, dir, 240);
+    std::istringstream stat(detlab::read_file_text(dir / "stat.txt"));
+    long logic = 0, luts = 0, rams = 0;
+    std::regex cell_row(R"(^\s+(SB_\w+)\s+(\d+)\s*$)");
+    for (std::string line; std::getline(stat, line);) {
+        std::smatch match;
+        if (!std::regex_match(line, match, cell_row))
+            continue;
+        std::string type = match[1];
+        long count = std::stol(match[2]);
+        if (type == "SB_LUT4")
+            luts = count;
+        if (type == "SB_RAM40_4K")
+            rams = count;
+        if (type == "SB_LUT4" || type == "SB_CARRY" || type.rfind("SB_DFF", 0) == 0)
+            logic += count;
+    }
+    INFO(detlab::read_file_text(dir / "stat.txt"));
+    CHECK(luts > 1000); // the 16 multipliers alone need more: the parse found the table
+    CHECK(logic <= 7680);
+    CHECK(rams >= 2);
+    CHECK(rams <= 32);
+}
+
 TEST_CASE("the structural multiplier equals a signed multiply for all 8-bit operand pairs") {
     // The Verilated model uses the behavioural form (DETLAB_BEHAVIOURAL_MULTIPLIER); this is
     // what makes it stand for the structural form that yosys synthesises.
