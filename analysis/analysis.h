@@ -193,7 +193,10 @@ struct ModelOnBitstream {
     int prediction_mismatches = 0, logit_mismatches = 0; // vs the golden model, summed
     bool identical_across_bitstreams = false;
     std::optional<double> model_disagreement; // fraction; nullopt with a single model
-    std::string reading() const;              // one sentence saying what the numbers mean
+    // "first" (the split's first samples) or "disagreement" (samples where the models differ
+    // first, so model_disagreement is not a rate for the whole split).
+    std::string pick = "first";
+    std::string reading() const; // one sentence saying what the numbers mean
 };
 std::vector<ModelOnBitstream> model_on_bitstream_runs(const db::Store& store,
                                                       const std::optional<std::string>& experiment);

@@ -29,6 +29,8 @@ std::string ModelOnBitstream::reading() const {
         std::snprintf(percent, sizeof percent, "%.1f%%", *model_disagreement * 100);
         text += "; the " + std::to_string(models) + " models disagree with each other on " +
                 percent + " of samples";
+        if (pick == "disagreement")
+            text += " (picked where they disagree, not a rate for the whole test split)";
     } else {
         text += "; a single model, so no disagreement between models is measured";
     }
@@ -62,6 +64,9 @@ model_on_bitstream_runs(const db::Store& store, const std::optional<std::string>
         m.identical_across_bitstreams = count("identical_across_bitstreams") == 1;
         if (auto it = metrics.find("model_disagreement"); it != metrics.end())
             m.model_disagreement = it->second;
+        for (const auto& [key, value] : store.params(row.id))
+            if (key == "pick") // absent in runs from before the option: those took the first
+                m.pick = value;
         out.push_back(std::move(m));
     }
     return out;

@@ -203,9 +203,11 @@ void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>
         return;
     }
     out << "<p>Each row is one <code>detlab equiv model</code> run: every model's inference on "
-           "the first test samples, with every matrix product computed by the gate-level "
-           "simulation of each bitstream, compared with the golden model. Typically the "
-           "bitstreams differ in placer seed and the models in training seed.</p>\n"
+           "test samples (the split's first ones, or, with <code>--pick disagreement</code>, "
+           "those where the models' predictions differ first), with every matrix product "
+           "computed by the gate-level simulation of each bitstream, compared with the golden "
+           "model. Typically the bitstreams differ in placer seed and the models in training "
+           "seed.</p>\n"
            "<table class=cmp><tr><th>run</th><th>experiment</th><th>models &times; "
            "bitstreams</th><th>samples</th><th>mismatches vs golden (predictions / logits)</th>"
            "<th>identical across bitstreams</th><th>disagreement between models</th>"
@@ -215,8 +217,9 @@ void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>
                    !m.identical_across_bitstreams || m.status != db::kStatusDone;
         out << "<tr><td><code>" << escape(m.id) << "</code></td><td>" << escape(m.experiment)
             << "</td><td>" << m.models << " &times; " << m.bitstreams << "</td><td>" << m.samples
-            << "</td><td" << (m.prediction_mismatches || m.logit_mismatches ? " class=bad" : "")
-            << ">" << m.prediction_mismatches << " / " << m.logit_mismatches << "</td><td"
+            << (m.pick == "first" ? "" : " (" + escape(m.pick) + " first)") << "</td><td"
+            << (m.prediction_mismatches || m.logit_mismatches ? " class=bad" : "") << ">"
+            << m.prediction_mismatches << " / " << m.logit_mismatches << "</td><td"
             << (m.identical_across_bitstreams ? "" : " class=bad") << ">"
             << (m.bitstreams < 2                ? "- (one bitstream)"
                 : m.identical_across_bitstreams ? "yes"

@@ -4,6 +4,7 @@
 #include "harness/equiv/equiv.h"
 #include "harness/toolchain/toolchain.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -19,6 +20,7 @@ struct EquivOptions {
     // model
     std::vector<std::string> train_runs, toolchain_runs;
     int samples = 20;
+    std::string pick = "first";
     std::string json_path;
     // bench
     std::string bench_run, bench_asc;
@@ -70,11 +72,17 @@ void run_model(const GlobalOptions& global, const EquivOptions& options) {
     auto store = open_store(global);
     equiv::ModelOptions model;
     model.samples = options.samples;
+    model.pick = equiv::parse_sample_pick(options.pick);
     model.simulator = equiv::parse_simulator(options.simulator);
     if (model.simulator == equiv::Simulator::automatic)
         model.simulator = equiv::Simulator::verilator;
     auto report =
         equiv::run_models_on_bitstreams(store, options.train_runs, options.toolchain_runs, model);
+    if (report.pick == equiv::SamplePick::disagreement)
+        std::printf("samples: %zu of the test split, led by the %zu where the models' golden "
+                    "predictions over the whole split differ\n",
+                    report.sample_indices.size(),
+                    std::min(report.split_disagreements.size(), report.sample_indices.size()));
     std::printf("%-16s  %-16s  %-*s  %s\n", "train run", "toolchain run",
                 static_cast<int>(report.results.empty() ? 0 : report.results[0].labels.size()),
                 "predictions", "vs golden");
@@ -193,8 +201,14 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
         ->required();
     model->add_option("--toolchain-run", options->toolchain_runs, "toolchain run ids (bitstream)")
         ->required();
-    model->add_option("--samples", options->samples, "first samples of the test split")
+    model->add_option("--samples", options->samples, "samples of the test split to run")
         ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    model
+        ->add_option("--pick", options->pick,
+                     "first: the split's first samples; disagreement: first those where two "
+                     "models' golden predictions differ")
+        ->check(CLI::IsMember({"first", "disagreement"}))
         ->capture_default_str();
     model->add_option("--simulator", options->simulator, "iverilog or verilator (auto: verilator)");
     model->add_option("--json", options->json_path, "also write the full result as JSON");

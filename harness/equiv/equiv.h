@@ -153,8 +153,17 @@ std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit
 std::unique_ptr<accel::GemmBackend> make_netlist_backend(std::shared_ptr<NetlistSim> sim);
 
 // ---- Trained models on bitstreams ----
+// Which test samples the models run on.
+enum class SamplePick {
+    first,       // the first `samples` of the test split
+    disagreement // first the samples whose golden predictions differ between two models
+};
+SamplePick parse_sample_pick(const std::string& name); // "first" | "disagreement"
+std::string sample_pick_name(SamplePick pick);
+
 struct ModelOptions {
-    int samples = 20;                           // first samples of each model's test split
+    int samples = 20; // how many samples of the models' test split
+    SamplePick pick = SamplePick::first;
     Simulator simulator = Simulator::verilator; // inference needs millions of cycles
     std::filesystem::path work_dir;             // empty: temporary
 };
@@ -170,6 +179,12 @@ struct ModelResult {
 
 struct ModelReport {
     int samples = 0;
+    SamplePick pick = SamplePick::first;
+    std::vector<int> sample_indices; // positions in the test split, ascending
+    // With `disagreement`: the positions where two models' golden predictions differ when the
+    // whole split is one batch. Activations are quantised with one scale per product, so in the
+    // smaller batch of picked samples a few of them can come out alike.
+    std::vector<int> split_disagreements;
     std::vector<ModelResult> results; // every model on every bitstream, model-major
     // Per pair of models (i < j, in the order given): samples whose golden predictions differ.
     std::vector<std::tuple<std::string, std::string, int>> model_disagreements;
@@ -179,22 +194,26 @@ struct ModelReport {
     double wall_s = 0;
 };
 
-// Runs every model on the first samples of its own test split, once with the golden model and
-// once on each bitstream (one compiled simulation per bitstream, one simulator run per layer).
-// Unknown runs or runs of the wrong kind throw InputError.
+// Runs every model on samples of its test split, once with the golden model and once on each
+// bitstream (one compiled simulation per bitstream, one simulator run per layer). With
+// SamplePick::disagreement the golden model first runs the whole split, and the samples where
+// two models' predictions differ come first (then the split's first others, up to `samples`):
+// seed-to-seed disagreement is a few percent, so the first samples rarely show it. That needs
+// one test split for every model. Unknown runs, runs of the wrong kind, or models with
+// different test splits under `disagreement` throw InputError.
 ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::string>& train_runs,
                                      const std::vector<std::string>& toolchain_runs,
                                      const ModelOptions& options);
 nlohmann::json to_json(const ModelReport& report);
 
 // The report as one stored run of kind "model_on_bitstream", so `detlab report` can show it.
-// Its configuration is the sorted train runs, toolchain runs and samples, so the same check
-// always gets the same id (and a re-run replaces it). Metrics: prediction_mismatches and
-// logit_mismatches (summed over every pair, vs golden), models, bitstreams, samples,
-// identical_across_bitstreams (1 when every model predicts the same on every bitstream) and,
-// with two or more models, model_disagreement (mean over model pairs of the fraction of samples
-// whose golden predictions differ); to_json(report) is the artifact model_on_bitstream.json.
-// Pure: host, start time and provenance are left to the caller.
+// Its configuration is the sorted train runs, toolchain runs and samples (and the pick, when it
+// is not `first`), so the same check always gets the same id (and a re-run replaces it). Metrics:
+// prediction_mismatches and logit_mismatches (summed over every pair, vs golden), models,
+// bitstreams, samples, identical_across_bitstreams (1 when every model predicts the same on every
+// bitstream) and, with two or more models, model_disagreement (mean over model pairs of the
+// fraction of samples whose golden predictions differ); to_json(report) is the artifact
+// model_on_bitstream.json. Pure: host, start time and provenance are left to the caller.
 inline constexpr const char* kModelOnBitstreamKind = "model_on_bitstream";
 db::RunResult model_report_run(const ModelReport& report, const std::string& experiment);
 // model_report_run with the experiment of the first train run, host, times and provenance,

@@ -12,7 +12,8 @@ namespace {
 struct Model {
     std::string id;
     std::vector<Tensor> weights;
-    train::Dataset sample; // the first samples of the run's own test split
+    train::Dataset test;   // the run's own test split
+    train::Dataset sample; // the samples of it the check runs on
 };
 
 db::RunRow stored_run(const db::Store& store, const std::string& id, const std::string& kind) {
@@ -35,29 +36,35 @@ Bytes stored_artifact(const db::Store& store, const std::string& id, const std::
     return *bytes;
 }
 
-Model load_model(const db::Store& store, const std::string& id, int samples) {
+Model load_model(const db::Store& store, const std::string& id) {
     auto row = stored_run(store, id, "train");
     Model model;
     model.id = id;
     model.weights = decode_tensors(stored_artifact(store, id, "weights.bin"), id + "/weights.bin");
-    auto split = train::load_split(nlohmann::json::parse(row.config_json));
-    auto& test = split.test;
-    std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(samples), test.size());
-    model.sample.features = test.features;
-    model.sample.classes = test.classes;
-    model.sample.labels.assign(test.labels.begin(),
-                               test.labels.begin() + static_cast<std::ptrdiff_t>(count));
-    model.sample.inputs.assign(
-        test.inputs.begin(),
-        test.inputs.begin() +
-            static_cast<std::ptrdiff_t>(count * static_cast<std::size_t>(test.features)));
+    model.test = train::load_split(nlohmann::json::parse(row.config_json)).test;
     return model;
 }
 
-std::vector<float> logits_on(const Model& model, std::unique_ptr<accel::GemmBackend> gemm) {
+train::Dataset subset(const train::Dataset& data, const std::vector<int>& indices) {
+    train::Dataset out;
+    out.features = data.features;
+    out.classes = data.classes;
+    auto width = static_cast<std::size_t>(data.features);
+    for (int index : indices) {
+        auto i = static_cast<std::size_t>(index);
+        out.labels.push_back(data.labels[i]);
+        out.inputs.insert(out.inputs.end(),
+                          data.inputs.begin() + static_cast<std::ptrdiff_t>(i * width),
+                          data.inputs.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
+    }
+    return out;
+}
+
+std::vector<float> logits_on(const Model& model, const train::Dataset& data,
+                             std::unique_ptr<accel::GemmBackend> gemm) {
     auto matmul = train::make_quantised_matmul(std::move(gemm));
-    return train::infer_logits(model.weights, model.sample.inputs.data(),
-                               static_cast<int>(model.sample.size()), *matmul);
+    return train::infer_logits(model.weights, data.inputs.data(), static_cast<int>(data.size()),
+                               *matmul);
 }
 
 std::vector<int> predictions(const std::vector<float>& logits, int classes) {
@@ -86,6 +93,48 @@ ModelResult compare(const Model& model, const std::string& toolchain_run,
         r.correct += r.netlist_predictions.at(i) == r.labels[i];
     }
     return r;
+}
+
+// The test-split positions to run (see run_models_on_bitstreams); fills report.sample_indices
+// and, for `disagreement`, report.split_disagreements.
+void pick_samples(const std::vector<Model>& models, const ModelOptions& options,
+                  const accel::ArrayConfig& array, ModelReport& report) {
+    std::size_t available = models.front().test.size();
+    for (const auto& model : models)
+        available = std::min(available, model.test.size());
+    auto wanted = std::min(available, static_cast<std::size_t>(std::max(options.samples, 0)));
+    std::vector<int> chosen;
+    if (options.pick == SamplePick::first) {
+        for (std::size_t i = 0; i < wanted; ++i)
+            chosen.push_back(static_cast<int>(i));
+        report.sample_indices = chosen;
+        return;
+    }
+    const auto& split = models.front().test;
+    for (const auto& model : models)
+        if (model.test.labels != split.labels || model.test.inputs != split.inputs)
+            throw InputError(input_error_message(
+                "argument", 0, "train-run",
+                "runs " + models.front().id + " and " + model.id +
+                    " have different test splits; --pick disagreement compares models sample "
+                    "by sample, so their data and split seed must match"));
+    std::vector<std::vector<int>> split_predictions;
+    for (const auto& model : models)
+        split_predictions.push_back(predictions(
+            logits_on(model, split, accel::make_backend("golden", array)), split.classes));
+    std::vector<int> agreeing;
+    for (std::size_t i = 0; i < available; ++i) {
+        bool differ = false;
+        for (const auto& p : split_predictions)
+            differ = differ || p[i] != split_predictions.front()[i];
+        (differ ? chosen : agreeing).push_back(static_cast<int>(i));
+    }
+    report.split_disagreements = chosen;
+    chosen.resize(std::min(chosen.size(), wanted));
+    for (std::size_t i = 0; chosen.size() < wanted; ++i)
+        chosen.push_back(agreeing[i]);
+    std::sort(chosen.begin(), chosen.end());
+    report.sample_indices = chosen;
 }
 
 void add_timing(SimTiming& total, const SimTiming& t) {
@@ -118,6 +167,20 @@ void summarise(ModelReport& report, const std::vector<Model>& models,
 
 } // namespace
 
+SamplePick parse_sample_pick(const std::string& name) {
+    if (name == "first")
+        return SamplePick::first;
+    if (name == "disagreement")
+        return SamplePick::disagreement;
+    throw InputError(
+        input_error_message("argument", 0, "pick",
+                            "unknown sample pick \"" + name + "\" (choose first or disagreement)"));
+}
+
+std::string sample_pick_name(SamplePick pick) {
+    return pick == SamplePick::first ? "first" : "disagreement";
+}
+
 ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::string>& train_runs,
                                      const std::vector<std::string>& toolchain_runs,
                                      const ModelOptions& options) {
@@ -129,9 +192,17 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
         throw std::invalid_argument("run_models_on_bitstreams needs a concrete simulator");
     ModelReport report;
     report.samples = options.samples;
+    report.pick = options.pick;
     std::vector<Model> models;
     for (const auto& id : train_runs)
-        models.push_back(load_model(store, id, options.samples));
+        models.push_back(load_model(store, id));
+    std::vector<db::RunRow> bitstreams;
+    for (const auto& id : toolchain_runs)
+        bitstreams.push_back(stored_run(store, id, "toolchain"));
+    auto first_board = board_from_config(nlohmann::json::parse(bitstreams.front().config_json));
+    pick_samples(models, options, first_board.array, report);
+    for (auto& model : models)
+        model.sample = subset(model.test, report.sample_indices);
 
     std::vector<std::vector<float>> golden(models.size());
     std::vector<std::vector<int>> golden_predictions(models.size());
@@ -141,8 +212,8 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     if (temporary)
         root = make_temp_dir("detlab-equiv-model-");
     try {
-        for (const auto& id : toolchain_runs) {
-            auto row = stored_run(store, id, "toolchain");
+        for (const auto& row : bitstreams) {
+            const std::string& id = row.id;
             auto asc = stored_artifact(store, id, "bitstream.asc");
             auto board = board_from_config(nlohmann::json::parse(row.config_json));
             auto sim = std::make_shared<NetlistSim>(
@@ -150,10 +221,12 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
                 options.simulator, root / id);
             for (std::size_t m = 0; m < models.size(); ++m) {
                 if (golden[m].empty()) {
-                    golden[m] = logits_on(models[m], accel::make_backend("golden", board.array));
+                    golden[m] = logits_on(models[m], models[m].sample,
+                                          accel::make_backend("golden", board.array));
                     golden_predictions[m] = predictions(golden[m], models[m].sample.classes);
                 }
-                netlist[m].push_back(logits_on(models[m], make_netlist_backend(sim)));
+                netlist[m].push_back(
+                    logits_on(models[m], models[m].sample, make_netlist_backend(sim)));
             }
             add_timing(report.timing, sim->timing());
         }
@@ -176,6 +249,10 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
 nlohmann::json to_json(const ModelReport& report) {
     nlohmann::json out;
     out["samples"] = report.samples;
+    out["pick"] = sample_pick_name(report.pick);
+    out["sample_indices"] = report.sample_indices;
+    if (report.pick == SamplePick::disagreement)
+        out["split_disagreements"] = report.split_disagreements;
     out["results"] = nlohmann::json::array();
     for (const auto& r : report.results)
         out["results"].push_back({{"train_run", r.train_run},

@@ -27,6 +27,9 @@ db::RunResult model_report_run(const ModelReport& report, const std::string& exp
     nlohmann::json config{{"train_runs", sorted_unique(train)},
                           {"toolchain_runs", sorted_unique(toolchain)},
                           {"samples", report.samples}};
+    // Only a non-default pick joins the configuration, so earlier runs keep their ids.
+    if (report.pick != SamplePick::first)
+        config["pick"] = sample_pick_name(report.pick);
     db::RunResult run;
     run.kind = kModelOnBitstreamKind;
     run.config_json = config.dump();
@@ -36,6 +39,7 @@ db::RunResult model_report_run(const ModelReport& report, const std::string& exp
     run.add_param("train_runs", config["train_runs"].dump());
     run.add_param("toolchain_runs", config["toolchain_runs"].dump());
     run.add_param("samples", std::to_string(report.samples));
+    run.add_param("pick", sample_pick_name(report.pick));
 
     // A short test split gives fewer samples than asked for; fractions use what was run.
     std::size_t samples = report.results.empty() ? static_cast<std::size_t>(report.samples)

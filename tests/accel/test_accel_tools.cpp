@@ -89,13 +89,23 @@ TEST_CASE("the board top computes tiles through its SPI protocol (iverilog, seri
     }
 }
 
-TEST_CASE("yosys synth_ice40 and nextpnr fit the 2x2 board top on an HX1K") {
-    fs::path dir = scratch("fit-hx1k");
+namespace {
+
+// yosys synth_ice40 of the N x N board top in `dir`; `then` follows the synth_ice40 command.
+void synthesise_top(int size, const std::string& then, const fs::path& dir) {
     std::string script = "read_verilog";
     for (auto& source : rtl_sources())
         script += " " + source;
-    script += "; chparam -set N 2 detlab_top; synth_ice40 -top detlab_top -json top.json";
+    script += "; chparam -set N " + std::to_string(size) +
+              " detlab_top; synth_ice40 -top detlab_top " + then;
     run_tool({"yosys", "-q", "-p", script}, dir, 240);
+}
+
+} // namespace
+
+TEST_CASE("yosys synth_ice40 and nextpnr fit the 2x2 board top on an HX1K") {
+    fs::path dir = scratch("fit-hx1k");
+    synthesise_top(2, "-json top.json", dir);
     auto pnr = run_tool({"nextpnr-ice40", "--hx1k", "--package", "tq144", "--pcf",
                          (source_root() / "rtl/pcf/hx1k.pcf").string(), "--json", "top.json",
                          "--asc", "top.asc", "--seed", "1"},
@@ -113,11 +123,7 @@ TEST_CASE("yosys synth_ice40 fits the 4x4 board top on an HX8K even without pack
     // against the HX8K's 7680 logic cells and 32 block RAMs, counting every LUT, flip-flop and
     // carry as if each needed its own logic cell (nextpnr packs them to about 4100).
     fs::path dir = scratch("fit-hx8k");
-    std::string script = "read_verilog";
-    for (auto& source : rtl_sources())
-        script += " " + source;
-    script += "; chparam -set N 4 detlab_top; synth_ice40 -top detlab_top; tee -q -o stat.txt stat";
-    run_tool({"yosys", "-q", "-p", script}, dir, 240);
+    synthesise_top(4, "; tee -q -o stat.txt stat", dir);
     std::istringstream stat(detlab::read_file_text(dir / "stat.txt"));
     long logic = 0, luts = 0, rams = 0;
     std::regex cell_row(R"(^\s+(SB_\w+)\s+(\d+)\s*$)");

@@ -267,13 +267,19 @@ namespace {
 
 // Shaped like equiv::model_report_run's output (the analysis does not link the equiv module).
 db::RunResult model_on_bitstream_run(int models, int prediction_mismatches, bool identical,
-                                     std::optional<double> disagreement) {
+                                     std::optional<double> disagreement,
+                                     const std::string& pick = "") {
     db::RunResult r;
     r.kind = "model_on_bitstream";
-    r.config_json = nlohmann::json{{"train_runs", models}, {"samples", 20}}.dump();
+    nlohmann::json config{{"train_runs", models}, {"samples", 20}};
+    if (!pick.empty())
+        config["pick"] = pick;
+    r.config_json = config.dump();
     r.id = db::run_id(r.kind, r.config_json, 0);
     r.experiment = "handmade";
     r.add_param("samples", "20");
+    if (!pick.empty()) // runs from before the option have no such parameter
+        r.add_param("pick", pick);
     r.add_metric("models", models);
     r.add_metric("bitstreams", 3);
     r.add_metric("samples", 20);
@@ -333,4 +339,24 @@ TEST_CASE("model_on_bitstream runs get their own report section and stay out of 
     CHECK_THAT(result.out, Catch::Contains("models on bitstreams " + good.id + " (2 x 3"));
     spec.argv.insert(spec.argv.end(), {"--format", "csv"});
     CHECK(process::run(spec).out.find("models on bitstreams") == std::string::npos);
+}
+
+TEST_CASE("a disagreement rate of samples picked for disagreement is not read as the split's") {
+    fs::path dir = filled_store("models-picked");
+    db::Store store(dir / "detlab.db");
+    store.record_run(model_on_bitstream_run(2, 0, true, 0.4, "disagreement"));
+    store.record_run(model_on_bitstream_run(3, 0, true, 0.05, "first"));
+    auto runs = model_on_bitstream_runs(store, std::nullopt);
+    REQUIRE(runs.size() == 2);
+    const ModelOnBitstream& picked = runs[0].models == 2 ? runs[0] : runs[1];
+    const ModelOnBitstream& first = runs[0].models == 2 ? runs[1] : runs[0];
+    CHECK(picked.pick == "disagreement");
+    CHECK(first.pick == "first");
+    CHECK_THAT(picked.reading(), Catch::EndsWith("disagree with each other on 40.0% of samples "
+                                                 "(picked where they disagree, not a rate for "
+                                                 "the whole test split)."));
+    CHECK_THAT(first.reading(), Catch::EndsWith("on 5.0% of samples."));
+    std::string html = read_file_text(write_report(store, {std::nullopt, dir / "report"}).html);
+    CHECK_THAT(html, Catch::Contains("<td>2 &times; 3</td><td>20 (disagreement first)</td>") &&
+                         Catch::Contains("<td>3 &times; 3</td><td>20</td>"));
 }
