@@ -101,6 +101,28 @@ std::int64_t copy_experiments_and_cache(SQLite::Database& db) {
     return blobs_added;
 }
 
+// Artifacts both stores hold for run `id` whose contents differ: the same configuration gave
+// another result there (a nondeterministic tool, another machine). Logs are left out: they
+// carry wall times and paths even when the results are bit-identical.
+std::vector<std::string> differing_results(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement differing(db, "SELECT a.name FROM main.artifacts a JOIN src.artifacts b "
+                                    "ON b.run_id = a.run_id AND b.name = a.name "
+                                    "WHERE a.run_id = ?1 AND a.sha256 != b.sha256 "
+                                    "AND a.name NOT LIKE '%.log' ORDER BY a.name");
+    differing.bind(1, id);
+    std::vector<std::string> names;
+    while (differing.executeStep())
+        names.push_back(differing.getColumn(0).getString());
+    return names;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names)
+        text += (text.empty() ? "" : ", ") + name;
+    return text;
+}
+
 } // namespace
 
 Store::MergeReport Store::merge_from(const fs::path& other) {
@@ -124,7 +146,11 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
             ++report.runs_added;
         } else if (ours.getColumn(0).getString() == config &&
                    ours.getColumn(1).getString() == status) {
-            ++report.runs_skipped;
+            if (auto differing = differing_results(*db_, id); !differing.empty())
+                report.conflicts.push_back("run " + id + ": same configuration, different " +
+                                           joined(differing) + "; kept this store's run");
+            else
+                ++report.runs_skipped;
         } else {
             report.conflicts.push_back("run " + id + ": " +
                                        (ours.getColumn(0).getString() != config

@@ -211,3 +211,32 @@ TEST_CASE("merging a shard adds new runs, skips equal ones and reports conflicts
     CHECK(target.runs().size() == 3);
     CHECK_THROWS_AS(target.merge_from(dir / "nothing.db"), InputError);
 }
+
+TEST_CASE("a merged run with the same configuration but another result is a conflict") {
+    auto dir = fresh_dir("merge-results");
+    db::Store target(dir / "target.db");
+    db::Store other(dir / "other.db");
+    // Same id, config and status; a nondeterministic tool gave another bitstream there.
+    auto here = sample_run(kConfig, 0, "bits here");
+    auto there = sample_run(kConfig, 0, "bits there");
+    // Logs differ between identical builds (times, paths): not a different result.
+    auto logged_here = sample_run(kConfig, 1, "same bits");
+    auto logged_there = logged_here;
+    logged_here.add_artifact("nextpnr.log", std::string_view("Info: 0.51 s"));
+    logged_there.add_artifact("nextpnr.log", std::string_view("Info: 0.73 s"));
+    target.record_run(here);
+    target.record_run(logged_here);
+    other.record_run(there);
+    other.record_run(logged_there);
+
+    auto report = target.merge_from(dir / "other.db");
+    CHECK(report.runs_added == 0);
+    CHECK(report.runs_skipped == 1);
+    REQUIRE(report.conflicts.size() == 1);
+    CHECK(report.conflicts[0] ==
+          "run " + here.id +
+              ": same configuration, different bitstream.bin; kept this store's run");
+    auto kept = target.artifact_bytes(here.id, "bitstream.bin");
+    REQUIRE(kept);
+    CHECK(std::string(kept->begin(), kept->end()) == "bits here");
+}
