@@ -116,13 +116,6 @@ std::vector<std::string> differing_results(SQLite::Database& db, const std::stri
     return names;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& name : names)
-        text += (text.empty() ? "" : ", ") + name;
-    return text;
-}
-
 } // namespace
 
 Store::MergeReport Store::merge_from(const fs::path& other) {
@@ -148,7 +141,7 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
                    ours.getColumn(1).getString() == status) {
             if (auto differing = differing_results(*db_, id); !differing.empty())
                 report.conflicts.push_back("run " + id + ": same configuration, different " +
-                                           joined(differing) + "; kept this store's run");
+                                           join(differing) + "; kept this store's run");
             else
                 ++report.runs_skipped;
         } else {

@@ -20,6 +20,13 @@ std::string input_error_message(const std::string& file, long line, const std::s
     return message + ": " + problem;
 }
 
+std::string join(const std::vector<std::string>& items) {
+    std::string text;
+    for (const auto& item : items)
+        text += (text.empty() ? "" : ", ") + item;
+    return text;
+}
+
 std::string sha256_hex(std::span<const std::uint8_t> bytes) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;

@@ -26,6 +26,9 @@ public:
 std::string input_error_message(const std::string& file, long line, const std::string& key,
                                 const std::string& problem);
 
+// "a, b, c": the items joined for messages.
+std::string join(const std::vector<std::string>& items);
+
 // SHA-256 of raw bytes as 64 lowercase hex digits.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
 std::string sha256_hex(std::string_view text);

@@ -14,13 +14,6 @@ const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",     
                                           "count",  "with",   "name", "repeats"};
 constexpr std::int64_t kMaxValues = 100000;
 
-std::string join(const std::vector<std::string>& items) {
-    std::string text;
-    for (const auto& item : items)
-        text += (text.empty() ? "" : ", ") + item;
-    return text;
-}
-
 long line_of(const toml::node& node) {
     return static_cast<long>(node.source().begin.line);
 }
