@@ -121,7 +121,11 @@ struct Group {
     std::string experiment, kind, study, factor;
     std::vector<RunData> runs;   // status done, sorted by factor value then repeat
     std::vector<RunData> failed; // failed or timed-out runs (counted, not compared)
-    std::string label() const;   // "<study> (<factor>)"
+    // Further observations of a slot (the same configuration and repeat index in one study:
+    // another machine's, merged in, or a retry) beyond the one the group uses. They are kept
+    // in the store and compared in the cross-machine view (compare_machines), not here.
+    std::size_t further_observations = 0;
+    std::string label() const; // "<study> (<factor>)"
 };
 
 // Loads every run (optionally of one experiment) with params, metrics and artifact names.
@@ -182,6 +186,32 @@ Format parse_format(const std::string& name); // throws InputError on an unknown
 std::string format_table(const std::vector<ComparisonRow>& rows, Format format);
 // One line per toolchain run whose equivalence check found mismatches (empty when none).
 std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& rows);
+
+// ---------------------------------------------------------------- across machines
+// A machine, as far as a run's output can depend on it: the host name, the CPU model and the
+// versions of the tools and compiler the run used (from its provenance).
+struct Machine {
+    std::string host, cpu, tools; // tools: "yosys 0.23; nextpnr-ice40 0.4; ..." (one line)
+    bool operator<(const Machine& other) const;
+    bool operator==(const Machine& other) const = default;
+};
+
+// Every configuration (config_id) with done observations from two or more machines: how often
+// two observations from different machines give identical outputs (bitstream.bin, weights.bin)
+// and how far apart they are, beside the same figures for pairs from one machine (repeats).
+struct MachineComparison {
+    std::string kind, config_id;
+    std::string label; // "<experiment>/<study> <factor>=<value>" of its first observation
+    std::vector<Machine> machines;
+    std::size_t observations = 0;
+    std::size_t cross_pairs = 0, cross_identical = 0;   // pairs from different machines
+    std::size_t within_pairs = 0, within_identical = 0; // pairs from one machine
+    Summary cross_distance;    // fraction of differing bits over cross-machine pairs
+    bool tools_differ = false; // the machines ran different tool versions
+};
+std::vector<MachineComparison> compare_machines(const db::Store& store,
+                                                const std::optional<std::string>& experiment);
+std::string format_machines(const std::vector<MachineComparison>& rows, Format format);
 
 // ---------------------------------------------------------------- trained models on bitstreams
 // A stored `detlab equiv model` result (a run of kind "model_on_bitstream"), read from its

@@ -43,6 +43,21 @@ bool factor_less(const RunData& a, const RunData& b) {
     return std::tie(va, a.row.repeat, a.row.id) < std::tie(vb, b.row.repeat, b.row.id);
 }
 
+// A sweep's slot: one configuration at one repeat index in one study of one experiment.
+std::string slot_of(const RunData& run) {
+    return run.row.experiment + "\n" + run.row.kind + "\n" + run.param("study") + "\n" +
+           run.row.config_json + "\n" + std::to_string(run.row.repeat);
+}
+
+// Which observation of a slot the group uses: a done one before a failed one, then the most
+// recent (after an edited input is built again, its new observation speaks for the slot).
+bool preferred(const RunData& a, const RunData& b) {
+    bool a_done = a.row.status == db::kStatusDone, b_done = b.row.status == db::kStatusDone;
+    if (a_done != b_done)
+        return a_done;
+    return std::tie(a.row.started_at, a.row.id) > std::tie(b.row.started_at, b.row.id);
+}
+
 } // namespace
 
 std::string RunData::param(const std::string& key, const std::string& fallback) const {
@@ -78,7 +93,26 @@ std::vector<RunData> load_runs(const db::Store& store,
     return out;
 }
 
-std::vector<Group> group_runs(std::vector<RunData> runs) {
+std::vector<Group> group_runs(std::vector<RunData> all_runs) {
+    // One observation per slot of a study; the rest are counted (and compared elsewhere).
+    std::map<std::string, std::size_t> best;
+    std::map<std::string, std::size_t> further;
+    for (std::size_t i = 0; i < all_runs.size(); ++i) {
+        if (all_runs[i].param("study").empty())
+            continue; // ad hoc runs: every observation has its own repeat index
+        auto slot = slot_of(all_runs[i]);
+        auto [it, inserted] = best.emplace(slot, i);
+        if (!inserted) {
+            ++further[all_runs[i].row.experiment + "\n" + all_runs[i].row.kind + "\n" +
+                      all_runs[i].param("study")];
+            if (preferred(all_runs[i], all_runs[it->second]))
+                it->second = i;
+        }
+    }
+    std::vector<RunData> runs;
+    for (std::size_t i = 0; i < all_runs.size(); ++i)
+        if (all_runs[i].param("study").empty() || best.at(slot_of(all_runs[i])) == i)
+            runs.push_back(std::move(all_runs[i]));
     std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
     std::map<std::tuple<std::string, std::string, std::string>, std::string> adhoc_first_seed;
     for (auto& run : runs) {
@@ -98,6 +132,9 @@ std::vector<Group> group_runs(std::vector<RunData> runs) {
             group.factor = adhoc ? "repeat" : run.param("factor", "repeat");
             if (adhoc)
                 adhoc_first_seed[id] = seed_values(run);
+            else
+                group.further_observations =
+                    further[run.row.experiment + "\n" + run.row.kind + "\n" + study];
         } else if (adhoc && seed_values(run) != adhoc_first_seed[id]) {
             group.factor = "seed";
         }

@@ -56,15 +56,6 @@ const std::vector<std::string>& headers() {
     return h;
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos)
-        return s;
-    std::string out = "\"";
-    for (char c : s)
-        out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-}
-
 std::string number(std::optional<double> v) {
     return v ? printf_string("%.9g", *v) : std::string();
 }
@@ -114,11 +105,11 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         std::string warnings;
         for (const auto& w : r.warnings)
             warnings += (warnings.empty() ? "" : "; ") + w;
-        out << csv_field(r.domain) << "," << csv_field(r.experiment) << "," << csv_field(r.study)
-            << "," << csv_field(r.factor) << "," << r.runs << "," << r.failed << ","
+        out << csv_cell(r.domain) << "," << csv_cell(r.experiment) << "," << csv_cell(r.study)
+            << "," << csv_cell(r.factor) << "," << r.runs << "," << r.failed << ","
             << number(r.identical_pct) << "," << number(r.representational) << ","
             << number(r.functional) << "," << number(r.quality_spread) << ","
-            << csv_field(r.quality_label) << "," << csv_field(warnings) << "\n";
+            << csv_cell(r.quality_label) << "," << csv_cell(warnings) << "\n";
     }
     return out.str();
 }
@@ -153,6 +144,10 @@ ComparisonRow base_row(const Group& group) {
     row.factor = group.factor;
     row.runs = group.runs.size();
     row.failed = group.failed.size();
+    if (group.further_observations > 0)
+        row.warnings.push_back(std::to_string(group.further_observations) +
+                               " further observations of these runs (other machines or retries) "
+                               "not in these figures: see detlab compare --machines");
     return row;
 }
 

@@ -23,7 +23,7 @@ RunResult bench_run(int index, const std::string& netlist) {
     RunResult run;
     run.kind = "toolchain";
     run.config_json = R"({"bench":true,"seed":)" + std::to_string(index) + "}";
-    run.id = run_id(run.kind, run.config_json, 0);
+    run.id = new_observation_id();
     run.experiment = "bench-store";
     run.started_at = unix_time_now();
     run.host = "bench";

@@ -38,22 +38,13 @@ std::string number_text(double value) {
     return error == std::errc() ? std::string(buffer, end) : std::string("nan");
 }
 
-// RFC 4180: quote a cell holding a separator, quote or line break; double inner quotes.
-std::string csv_cell(const std::string& text) {
-    if (text.find_first_of(",\"\r\n") == std::string::npos)
-        return text;
-    std::string quoted = "\"";
-    for (char c : text)
-        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return quoted + "\"";
-}
-
-const std::vector<std::string> kRunFields = {"id",           "experiment", "kind", "repeat",
-                                             "status",       "message",    "host", "started_at",
-                                             "wall_seconds", "config"};
+const std::vector<std::string> kRunFields = {"id",         "config_id",    "experiment", "kind",
+                                             "repeat",     "status",       "message",    "host",
+                                             "started_at", "wall_seconds", "config"};
 
 std::vector<std::string> run_cells(const RunRow& run) {
     return {run.id,
+            run.config_id,
             run.experiment,
             run.kind,
             std::to_string(run.repeat),

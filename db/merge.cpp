@@ -9,8 +9,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kRunColumns = "id, experiment, kind, config, repeat, status, message, "
-                                    "started_at, wall_seconds, host, recorded_at";
+// Every column but the id, which an incoming observation may have to change.
+constexpr const char* kRunColumns = "experiment, kind, config, repeat, status, message, "
+                                    "started_at, wall_seconds, host, recorded_at, config_id";
+// What makes two rows one observation: everything it observed (when it was written into a
+// store is not part of it, so one result recorded into two stores is still one observation).
+constexpr const char* kObservedColumns = "experiment, kind, config, repeat, status, message, "
+                                         "started_at, wall_seconds, host, config_id";
 
 void check_mergeable(const fs::path& other) {
     std::array<char, 16> header{};
@@ -65,27 +70,32 @@ void verify_incoming_blobs(SQLite::Database& db, const std::string& id) {
     }
 }
 
-std::int64_t copy_run(SQLite::Database& db, const std::string& id) {
+// Copies observation `id` of the source as observation `new_id` here (usually the same id).
+std::int64_t copy_run(SQLite::Database& db, const std::string& id, const std::string& new_id) {
     verify_incoming_blobs(db, id);
     auto copy = [&](const std::string& sql) {
         SQLite::Statement statement(db, sql);
         statement.bind(1, id);
+        statement.bind(2, new_id);
         return statement.exec();
     };
-    copy(std::string("INSERT INTO main.runs (") + kRunColumns + ") SELECT " + kRunColumns +
+    copy(std::string("INSERT INTO main.runs (id, ") + kRunColumns + ") SELECT ?2, " + kRunColumns +
          " FROM src.runs WHERE id = ?1");
     std::int64_t blobs_added =
         copy("INSERT OR IGNORE INTO main.blobs (sha256, size, codec, data) "
              "SELECT sha256, size, codec, data FROM src.blobs "
-             "WHERE sha256 IN (SELECT sha256 FROM src.artifacts WHERE run_id = ?1)");
+             "WHERE sha256 IN (SELECT sha256 FROM src.artifacts WHERE run_id = ?1 AND ?2 = ?2)");
     copy("INSERT INTO main.params (run_id, key, value) "
-         "SELECT run_id, key, value FROM src.params WHERE run_id = ?1");
+         "SELECT ?2, key, value FROM src.params WHERE run_id = ?1");
     copy("INSERT INTO main.metrics (run_id, key, step, value) "
-         "SELECT run_id, key, step, value FROM src.metrics WHERE run_id = ?1");
+         "SELECT ?2, key, step, value FROM src.metrics WHERE run_id = ?1");
     copy("INSERT INTO main.artifacts (run_id, name, sha256) "
-         "SELECT run_id, name, sha256 FROM src.artifacts WHERE run_id = ?1");
+         "SELECT ?2, name, sha256 FROM src.artifacts WHERE run_id = ?1");
     copy("INSERT INTO main.provenance (run_id, key, value) "
-         "SELECT run_id, key, value FROM src.provenance WHERE run_id = ?1");
+         "SELECT ?2, key, value FROM src.provenance WHERE run_id = ?1");
+    if (new_id != id)
+        copy("INSERT OR REPLACE INTO main.provenance (run_id, key, value) "
+             "SELECT ?2, 'merged_from_id', ?1");
     return blobs_added;
 }
 
@@ -101,19 +111,49 @@ std::int64_t copy_experiments_and_cache(SQLite::Database& db) {
     return blobs_added;
 }
 
-// Artifacts both stores hold for run `id` whose contents differ: the same configuration gave
-// another result there (a nondeterministic tool, another machine). Logs are left out: they
-// carry wall times and paths even when the results are bit-identical.
-std::vector<std::string> differing_results(SQLite::Database& db, const std::string& id) {
-    SQLite::Statement differing(db, "SELECT a.name FROM main.artifacts a JOIN src.artifacts b "
-                                    "ON b.run_id = a.run_id AND b.name = a.name "
-                                    "WHERE a.run_id = ?1 AND a.sha256 != b.sha256 "
-                                    "AND a.name NOT LIKE '%.log' ORDER BY a.name");
-    differing.bind(1, id);
-    std::vector<std::string> names;
-    while (differing.executeStep())
-        names.push_back(differing.getColumn(0).getString());
-    return names;
+// Whether observation `here` of this store is observation `there` of the source: the same row
+// (but for the id) and the same artifacts. Merging a store twice finds its observations again.
+bool same_observation(SQLite::Database& db, const std::string& there, const std::string& here) {
+    SQLite::Statement row(db, std::string("SELECT count(*) FROM (SELECT ") + kObservedColumns +
+                                  " FROM main.runs WHERE id = ?2 INTERSECT SELECT " +
+                                  kObservedColumns + " FROM src.runs WHERE id = ?1)");
+    row.bind(1, there);
+    row.bind(2, here);
+    row.executeStep();
+    if (row.getColumn(0).getInt() != 1)
+        return false;
+    SQLite::Statement differing(
+        db,
+        "SELECT (SELECT count(*) FROM (SELECT name, sha256 FROM main.artifacts WHERE run_id = ?2 "
+        "EXCEPT SELECT name, sha256 FROM src.artifacts WHERE run_id = ?1)) + "
+        "(SELECT count(*) FROM (SELECT name, sha256 FROM src.artifacts WHERE run_id = ?1 "
+        "EXCEPT SELECT name, sha256 FROM main.artifacts WHERE run_id = ?2))");
+    differing.bind(1, there);
+    differing.bind(2, here);
+    differing.executeStep();
+    return differing.getColumn(0).getInt() == 0;
+}
+
+bool id_taken(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement query(db, "SELECT 1 FROM main.runs WHERE id = ?");
+    query.bind(1, id);
+    return query.executeStep();
+}
+
+// A stable new id for an incoming observation whose id is taken here: derived from its id and
+// its row, so merging the same store twice renames it the same way (and then skips it).
+std::string derived_id(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement row(db, "SELECT host, started_at, recorded_at FROM src.runs WHERE id = ?");
+    row.bind(1, id);
+    row.executeStep();
+    std::string material = id + "\n" + row.getColumn(0).getString() + "\n" +
+                           row.getColumn(1).getString() + "\n" + row.getColumn(2).getString();
+    for (int salt = 0;; ++salt) {
+        auto candidate =
+            sha256_hex(std::string_view(material + "\n" + std::to_string(salt))).substr(0, 16);
+        if (!id_taken(db, candidate) || same_observation(db, id, candidate))
+            return candidate;
+    }
 }
 
 } // namespace
@@ -126,31 +166,23 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
     Attached attached(*db_, other);
     MergeReport report;
     auto transaction = internal::write_transaction(*db_);
-    SQLite::Statement theirs(*db_, "SELECT id, config, status FROM src.runs ORDER BY id");
-    SQLite::Statement ours(*db_, "SELECT config, status FROM main.runs WHERE id = ?");
+    SQLite::Statement theirs(*db_, "SELECT id FROM src.runs ORDER BY id");
     while (theirs.executeStep()) {
         auto id = theirs.getColumn(0).getString();
-        auto config = theirs.getColumn(1).getString();
-        auto status = theirs.getColumn(2).getString();
-        ours.reset();
-        ours.bind(1, id);
-        if (!ours.executeStep()) {
-            report.blobs_added += copy_run(*db_, id);
+        if (!id_taken(*db_, id)) {
+            report.blobs_added += copy_run(*db_, id, id);
             ++report.runs_added;
-        } else if (ours.getColumn(0).getString() == config &&
-                   ours.getColumn(1).getString() == status) {
-            if (auto differing = differing_results(*db_, id); !differing.empty())
-                report.conflicts.push_back("run " + id + ": same configuration, different " +
-                                           join(differing) + "; kept this store's run");
-            else
-                ++report.runs_skipped;
+        } else if (same_observation(*db_, id, id)) {
+            ++report.runs_skipped;
         } else {
-            report.conflicts.push_back("run " + id + ": " +
-                                       (ours.getColumn(0).getString() != config
-                                            ? std::string("configuration differs")
-                                            : "status here '" + ours.getColumn(1).getString() +
-                                                  "', there '" + status + "'") +
-                                       "; kept this store's run");
+            auto new_id = derived_id(*db_, id);
+            if (id_taken(*db_, new_id)) {
+                ++report.runs_skipped; // renamed by an earlier merge of the same store
+            } else {
+                report.blobs_added += copy_run(*db_, id, new_id);
+                ++report.runs_added;
+                ++report.runs_renamed;
+            }
         }
     }
     report.blobs_added += copy_experiments_and_cache(*db_);

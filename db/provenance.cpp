@@ -127,13 +127,6 @@ std::string os_description() {
     return text;
 }
 
-std::string host_name() {
-    char buffer[256] = {};
-    if (::gethostname(buffer, sizeof buffer - 1) != 0)
-        return "unknown";
-    return buffer;
-}
-
 } // namespace
 
 std::map<std::string, std::string> capture_provenance() {

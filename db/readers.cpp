@@ -7,7 +7,7 @@ namespace detlab::db {
 namespace {
 
 constexpr const char* kRunColumns = "id, experiment, kind, config, repeat, status, message, "
-                                    "started_at, wall_seconds, host";
+                                    "started_at, wall_seconds, host, config_id";
 
 RunRow read_run_row(SQLite::Statement& query) {
     RunRow row;
@@ -21,6 +21,7 @@ RunRow read_run_row(SQLite::Statement& query) {
     row.started_at = query.getColumn(7).getDouble();
     row.wall_seconds = query.getColumn(8).getDouble();
     row.host = query.getColumn(9).getString();
+    row.config_id = query.getColumn(10).getString();
     return row;
 }
 
@@ -49,6 +50,35 @@ bool Store::run_done(const std::string& id) const {
     query.bind(1, id);
     query.bind(2, kStatusDone);
     return query.executeStep();
+}
+
+std::vector<std::string> Store::slot_statuses(const std::string& experiment,
+                                              const std::string& config_id, int repeat) const {
+    SQLite::Statement query(*db_, "SELECT status FROM runs WHERE experiment = ? AND config_id = ? "
+                                  "AND repeat = ? ORDER BY recorded_at, id");
+    query.bind(1, experiment);
+    query.bind(2, config_id);
+    query.bind(3, repeat);
+    std::vector<std::string> statuses;
+    while (query.executeStep())
+        statuses.push_back(query.getColumn(0).getString());
+    return statuses;
+}
+
+std::int64_t Store::observation_count(const std::string& config_id) const {
+    SQLite::Statement query(*db_, "SELECT count(*) FROM runs WHERE config_id = ?");
+    query.bind(1, config_id);
+    query.executeStep();
+    return query.getColumn(0).getInt64();
+}
+
+int Store::next_repeat(const std::string& experiment, const std::string& config_id) const {
+    SQLite::Statement query(*db_, "SELECT coalesce(max(repeat) + 1, 0) FROM runs "
+                                  "WHERE experiment = ? AND config_id = ?");
+    query.bind(1, experiment);
+    query.bind(2, config_id);
+    query.executeStep();
+    return query.getColumn(0).getInt();
 }
 
 std::optional<RunRow> Store::run(const std::string& id) const {

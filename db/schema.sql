@@ -72,3 +72,14 @@ CREATE TABLE cache (
 
 CREATE INDEX runs_by_experiment ON runs (experiment, kind, status);
 CREATE INDEX artifacts_by_sha256 ON artifacts (sha256);
+
+-- step 3
+-- Observations and configurations. A row of `runs` is one observation: one execution of a
+-- configuration on one machine at one time, with an id of its own that nothing reuses.
+-- `config_id` is the configuration's identity: a hash of the canonical configuration and of the
+-- bytes of every input it points at (RTL sources, pin file, data set). A sweep resumes by
+-- (experiment, config_id, repeat); the analysis groups observations by it. Runs stored before
+-- this step get a "legacy-" identity from their configuration text alone (their input bytes
+-- were never recorded), filled in by the migration code (db/store.cpp).
+ALTER TABLE runs ADD COLUMN config_id TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_config ON runs (config_id, experiment, repeat, status);

@@ -2,8 +2,11 @@
 #include "db/internal.h"
 #include "db/schema_sql.h"
 
+#include <algorithm>
 #include <array>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +90,21 @@ void refuse_foreign_database(SQLite::Database& db, const fs::path& path) {
             path, "a SQLite database but not a detlab store (it has tables: " + names + ")"));
 }
 
+// Runs from before step 3 recorded no input digests, so their identity can only come from their
+// configuration text: equal configurations share it, but it never equals a new-style identity,
+// so a resume runs them again rather than trusting inputs that may have changed since.
+void fill_legacy_config_ids(SQLite::Database& db) {
+    SQLite::Statement legacy(db, "SELECT id, kind, config FROM runs WHERE config_id = ''");
+    SQLite::Statement update(db, "UPDATE runs SET config_id = ? WHERE id = ?");
+    while (legacy.executeStep()) {
+        std::string text = legacy.getColumn(1).getString() + "\n" + legacy.getColumn(2).getString();
+        update.bind(1, "legacy-" + sha256_hex(std::string_view(text)).substr(0, 16));
+        update.bind(2, legacy.getColumn(0).getString());
+        update.exec();
+        update.reset();
+    }
+}
+
 void migrate(SQLite::Database& db, const fs::path& path) {
     auto steps = schema_steps();
     int target = static_cast<int>(steps.size());
@@ -103,14 +121,16 @@ void migrate(SQLite::Database& db, const fs::path& path) {
         refuse_foreign_database(db, path);
     for (int step = found; step < target; ++step)
         db.exec(steps[static_cast<std::size_t>(step)]);
+    if (found > 0 && found < 3)
+        fill_legacy_config_ids(db);
     db.exec("PRAGMA user_version = " + std::to_string(target));
     transaction.commit();
 }
 
 void insert_run_row(SQLite::Database& db, const RunResult& run) {
     SQLite::Statement insert(db, "INSERT INTO runs (id, experiment, kind, config, repeat, status, "
-                                 "message, started_at, wall_seconds, host, recorded_at) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                 "message, started_at, wall_seconds, host, recorded_at, config_id) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run.id);
     insert.bind(2, run.experiment.empty() ? std::string("adhoc") : run.experiment);
     insert.bind(3, run.kind);
@@ -122,6 +142,8 @@ void insert_run_row(SQLite::Database& db, const RunResult& run) {
     insert.bind(9, run.wall_seconds);
     insert.bind(10, run.host);
     insert.bind(11, unix_time_now());
+    insert.bind(12, run.config_id.empty() ? configuration_id(run.kind, run.config_json)
+                                          : run.config_id);
     insert.exec();
 }
 
@@ -189,6 +211,32 @@ std::string run_id(const std::string& kind, const std::string& canonical_config_
     return sha256_hex(std::string_view(text)).substr(0, 16);
 }
 
+std::string new_observation_id() {
+    static std::mutex mutex;
+    static std::random_device entropy;
+    static std::uint64_t counter = 0;
+    std::string material;
+    {
+        std::lock_guard lock(mutex);
+        for (int i = 0; i < 4; ++i)
+            material += std::to_string(entropy()) + ":";
+        material += std::to_string(++counter);
+    }
+    material += ":" + std::to_string(::getpid()) + ":" + std::to_string(monotonic_seconds()) + ":" +
+                std::to_string(unix_time_now());
+    return sha256_hex(std::string_view(material)).substr(0, 16);
+}
+
+std::string configuration_id(const std::string& kind, const std::string& identity_json,
+                             const InputDigests& inputs) {
+    std::string text = "detlab configuration v1\n" + kind + "\n" + identity_json + "\n";
+    auto sorted = inputs;
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& [name, sha] : sorted)
+        text += name + " " + sha + "\n";
+    return "c" + sha256_hex(std::string_view(text)).substr(0, 16);
+}
+
 double StoreInfo::dedup_ratio() const {
     return blob_raw_bytes > 0
                ? static_cast<double>(artifact_raw_bytes) / static_cast<double>(blob_raw_bytes)
@@ -248,9 +296,11 @@ void Store::record_run(const RunResult& run) {
         blobs.emplace_back(artifact.name, internal::encode_blob(artifact.bytes));
 
     auto transaction = write_transaction(*db_);
-    SQLite::Statement erase(*db_, "DELETE FROM runs WHERE id = ?"); // cascades to its rows
-    erase.bind(1, run.id);
-    erase.exec();
+    SQLite::Statement existing(*db_, "SELECT 1 FROM runs WHERE id = ?");
+    existing.bind(1, run.id);
+    if (existing.executeStep())
+        throw std::logic_error("record_run: observation " + run.id +
+                               " is already stored; an observation is never replaced");
     insert_run_row(*db_, run);
     insert_pairs(*db_, "params", run.id, run.params);
     insert_metrics(*db_, run);

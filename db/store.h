@@ -40,7 +40,8 @@ struct Artifact {
 // Everything one run produced. A run is written in a single transaction by Store::record_run,
 // so a run is either wholly present or absent: a killed sweep never leaves half a run behind.
 struct RunResult {
-    std::string id;         // run_id(kind, config_json, repeat)
+    std::string id;         // the observation's own id: new_observation_id()
+    std::string config_id;  // configuration_id(...); empty: from kind and config_json alone
     std::string experiment; // experiment name ("" for ad-hoc CLI runs: stored as "adhoc")
     std::string kind;       // "toolchain" or "train"
     std::string config_json;
@@ -61,12 +62,29 @@ struct RunResult {
     void add_artifact(std::string name, std::string_view text);
 };
 
-// A run id is the first 16 hex digits of SHA-256 over kind, canonical config and repeat index,
-// so the same configuration always maps to the same id on any machine (resume, shards, merge).
+// A planned run's slot: the first 16 hex digits of SHA-256 over kind, canonical config and
+// repeat index. The same on every machine, so shards split an experiment without coordination.
 std::string run_id(const std::string& kind, const std::string& canonical_config_json, int repeat);
 
+// A fresh observation id (16 hex digits from the system's entropy source, not a seed): every
+// execution of a configuration is stored as its own observation and never replaces another.
+std::string new_observation_id();
+
+// What a configuration's output depends on beyond its keys: input name -> SHA-256 of its bytes
+// (e.g. "rtl/systolic_array.v", "pcf/hx1k.pcf", "dataset/digits.csv.gz").
+using InputDigests = std::vector<std::pair<std::string, std::string>>;
+
+// A configuration's identity: "c" + 16 hex digits of SHA-256 over kind, the identity JSON
+// (identity_config: keys added later are left out at their default) and the input digests.
+// Change a key or one byte of an input and the configuration is a new one.
+std::string configuration_id(const std::string& kind, const std::string& identity_json,
+                             const InputDigests& inputs = {});
+
+// Prefix of the provenance keys that record a run's input digests.
+inline constexpr const char* kInputProvenancePrefix = "input:";
+
 struct RunRow {
-    std::string id, experiment, kind, config_json, status, message, host;
+    std::string id, config_id, experiment, kind, config_json, status, message, host;
     int repeat = 0;
     double started_at = 0, wall_seconds = 0;
 };
@@ -118,9 +136,19 @@ public:
     std::optional<std::string> experiment_source(const std::string& name) const;
 
     // Writes the whole run (row, params, metrics, blobs, artifacts, provenance) in one
-    // BEGIN IMMEDIATE transaction, replacing any earlier attempt with the same id.
+    // BEGIN IMMEDIATE transaction as a new observation. It never replaces a stored run: an id
+    // that is already stored is a logic error (std::logic_error) and nothing is written.
     void record_run(const RunResult& run);
     bool run_done(const std::string& id) const;
+
+    // The statuses of every observation of one slot (experiment, configuration, repeat index),
+    // oldest first: what a resuming sweep looks at.
+    std::vector<std::string> slot_statuses(const std::string& experiment,
+                                           const std::string& config_id, int repeat) const;
+    // How many observations of `config_id` are stored (in every experiment), and the next free
+    // repeat index within `experiment` (0 when it has none).
+    std::int64_t observation_count(const std::string& config_id) const;
+    int next_repeat(const std::string& experiment, const std::string& config_id) const;
     std::optional<RunRow> run(const std::string& id) const;
     std::vector<RunRow> runs(const RunFilter& filter = {}) const;
     std::vector<std::pair<std::string, std::string>> params(const std::string& run_id) const;
@@ -141,11 +169,13 @@ public:
     StoreInfo info() const;
     CheckReport check() const;
 
-    // Copies every run and blob of `other` into this store (shard merge). Runs already present
-    // with identical content are skipped; runs whose content differs are returned as conflicts.
+    // Copies every observation and blob of `other` into this store (shards, other machines).
+    // Nothing stored here changes. An observation already present (same id, same row) is
+    // skipped; a different observation that happens to carry an id stored here (stores made
+    // before observation ids, or copied files) is added under a new id derived from it, with
+    // "merged_from_id" in its provenance. Nothing is dropped.
     struct MergeReport {
-        std::int64_t runs_added = 0, runs_skipped = 0, blobs_added = 0;
-        std::vector<std::string> conflicts;
+        std::int64_t runs_added = 0, runs_skipped = 0, runs_renamed = 0, blobs_added = 0;
     };
     MergeReport merge_from(const std::filesystem::path& other);
 

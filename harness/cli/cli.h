@@ -24,6 +24,13 @@ struct Registration {
 // Adds the standard --db option to a subcommand.
 void add_db_option(CLI::App& command, GlobalOptions& global);
 
+// The repeat index an ad hoc run (detlab synth / train) is stored under: `requested` when given
+// (>= 0), else the next free index of its configuration in `experiment`. Prints one line saying
+// how many observations of the configuration the store already holds, so a user sees that this
+// run adds one and replaces none.
+int announce_observation(const std::string& db_path, const std::string& experiment,
+                         const std::string& config_id, int requested);
+
 // The shared `detlab bench` group: each benchmark file adds its own subcommand to it.
 CLI::App& bench_group(CLI::App& app);
 

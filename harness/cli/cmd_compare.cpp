@@ -11,6 +11,7 @@ namespace {
 struct CompareOptions {
     std::string experiment;
     std::string format = "text";
+    bool machines = false;
 };
 
 void run_compare(const GlobalOptions& global, const CompareOptions& options) {
@@ -21,16 +22,29 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
     std::optional<std::string> experiment;
     if (!options.experiment.empty())
         experiment = options.experiment;
+    if (options.machines) {
+        auto machines = analysis::compare_machines(store, experiment);
+        if (machines.empty() && format == analysis::Format::text)
+            std::cout << "No configuration in " << global.db_path
+                      << " has done observations from two or more machines (merge databases "
+                         "from other machines with 'detlab merge').\n";
+        else
+            std::cout << analysis::format_machines(machines, format);
+        return;
+    }
     auto rows = analysis::comparison_rows(analysis::analyse(store, experiment));
     if (rows.empty())
         throw InputError(global.db_path + ": experiment: no runs" +
                          (experiment ? " for '" + *experiment + "'" : std::string()));
     std::cout << analysis::format_table(rows, format);
     // Only under the human-readable table: csv/json/markdown output stays machine-parseable.
-    if (format == analysis::Format::text)
+    if (format == analysis::Format::text) {
         for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
             std::cout << "models on bitstreams " << m.id << " (" << m.models << " x "
                       << m.bitstreams << ", " << m.samples << " samples): " << m.reading() << "\n";
+        if (auto machines = analysis::compare_machines(store, experiment); !machines.empty())
+            std::cout << "\n" << analysis::format_machines(machines, format);
+    }
     for (const auto& alarm : analysis::equivalence_alarms(rows))
         std::cerr << "detlab: EQUIVALENCE CHECK FAILED: " << alarm << "\n";
 }
@@ -44,6 +58,9 @@ const Registration registration(60, [](CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--experiment", options->experiment, "only runs of this experiment");
     cmd->add_option("--format", options->format, "text, csv, json or markdown")
         ->capture_default_str();
+    cmd->add_flag("--machines", options->machines,
+                  "only the cross-machine view: configurations observed on two or more machines "
+                  "(host, CPU, tool versions), identical fraction and bit distance between them");
     cmd->callback([&global, options] { run_compare(global, *options); });
 });
 

@@ -23,30 +23,27 @@ void merge_command(const MergeArgs& args) {
             throw InputError(input + ": is the output database itself");
     }
     db::Store out(args.out);
-    std::int64_t added = 0, skipped = 0, blobs = 0, conflicts = 0;
+    std::int64_t added = 0, skipped = 0, renamed = 0, blobs = 0;
     for (const auto& input : args.inputs) {
         auto report = out.merge_from(input);
-        std::cout << input << ": added " << report.runs_added << ", skipped " << report.runs_skipped
-                  << " (already present), " << report.blobs_added << " new blobs, "
-                  << report.conflicts.size() << " conflicts\n";
-        for (const auto& conflict : report.conflicts)
-            std::cout << "  conflict: " << conflict << "\n";
+        std::cout << input << ": added " << report.runs_added << " observations ("
+                  << report.runs_renamed << " under a new id: their id was taken here), skipped "
+                  << report.runs_skipped << " (already present), " << report.blobs_added
+                  << " new blobs\n";
         added += report.runs_added;
         skipped += report.runs_skipped;
+        renamed += report.runs_renamed;
         blobs += report.blobs_added;
-        conflicts += static_cast<std::int64_t>(report.conflicts.size());
     }
-    std::cout << args.out << ": added " << added << " runs, skipped " << skipped << ", " << blobs
-              << " new blobs, " << conflicts << " conflicts\n";
-    if (conflicts > 0)
-        throw CLI::RuntimeError(1); // the output holds the first version of each conflicting run
+    std::cout << args.out << ": added " << added << " observations (" << renamed
+              << " renamed), skipped " << skipped << ", " << blobs << " new blobs\n";
 }
 
 const Registration registration(22, [](CLI::App& app, GlobalOptions&) {
     auto args = std::make_shared<MergeArgs>();
     auto* cmd = app.add_subcommand(
-        "merge", "merge databases (e.g. the shards of a Slurm array) into OUT; prints runs added, "
-                 "skipped and conflicting (exit 1 when any run conflicts)");
+        "merge", "merge databases (shards of a Slurm array, other machines) into OUT: every "
+                 "observation is kept; prints observations added and skipped (already present)");
     cmd->add_option("out", args->out, "output database (created if missing)")->required();
     cmd->add_option("inputs", args->inputs, "databases to merge into OUT")->required();
     cmd->callback([args] { merge_command(*args); });

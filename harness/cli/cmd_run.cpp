@@ -28,14 +28,21 @@ sweep::Shard chosen_shard(const RunArgs& args) {
     return sweep::shard_from_environment().value_or(sweep::Shard{});
 }
 
+// One line per planned run: its slot (what shards split), its configuration's identity (what
+// a resume and the analysis match stored observations by), study, repeat index and point.
 void list_runs(const std::vector<sweep::PlannedRun>& runs) {
-    std::cout << std::left << std::setw(18) << "id" << std::setw(11) << "kind" << std::setw(20)
-              << "study" << std::setw(8) << "repeat"
+    std::cout << std::left << std::setw(18) << "slot" << std::setw(19) << "configuration"
+              << std::setw(11) << "kind" << std::setw(20) << "study" << std::setw(8) << "repeat"
               << "point\n";
-    for (const auto& run : runs)
-        std::cout << std::setw(18) << run.id << std::setw(11) << run.kind << std::setw(20)
-                  << run.study << std::setw(8) << run.repeat << run.factor << "="
-                  << run.factor_value.dump() << "\n";
+    for (const auto& run : runs) {
+        std::string config_id;
+        for (const auto& domain : sweep::builtin_domains())
+            if (domain.kind == run.kind && domain.identity)
+                config_id = domain.identity(run.config);
+        std::cout << std::setw(18) << run.id << std::setw(19) << config_id << std::setw(11)
+                  << run.kind << std::setw(20) << run.study << std::setw(8) << run.repeat
+                  << run.factor << "=" << run.factor_value.dump() << "\n";
+    }
 }
 
 void print_summary(const sweep::Experiment& experiment, const sweep::SweepSummary& summary,

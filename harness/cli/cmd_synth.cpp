@@ -16,7 +16,7 @@ namespace {
 struct SynthOptions {
     std::map<std::string, std::string> values; // config key -> text, only when given
     std::vector<std::string> assignments;      // --set key=value
-    int repeat = 0;
+    int repeat = -1;                           // -1: the next free index
     std::string experiment;
     std::string work_dir;
     int equiv_vectors = -1; // -1: $DETLAB_EQUIV_VECTORS
@@ -113,12 +113,15 @@ void run_synth_command(const SynthOptions& options, const GlobalOptions& global)
     // Bad options fail here, before the database is opened or created.
     auto config =
         complete_config(toolchain::config_keys(), partial_config(options), "command line");
+    auto config_id = toolchain::configuration_id(config); // a missing RTL file fails here too
+    int repeat =
+        announce_observation(global.db_path, options.experiment, config_id, options.repeat);
     db::Store store(global.db_path);
     db::RunContext context;
     context.store = &store;
     context.experiment = options.experiment;
     context.work_root = options.work_dir;
-    auto result = toolchain::run_build(config, options.repeat, context);
+    auto result = toolchain::run_build(config, repeat, context);
     int vectors =
         options.equiv_vectors >= 0 ? options.equiv_vectors : equiv::vectors_from_environment();
     if (vectors > 0 && result.status == db::kStatusDone) {
@@ -151,7 +154,10 @@ const Registration registration(30, [](CLI::App& app, GlobalOptions& global) {
             option->expected(0, 1)->default_str("true"); // "--aslr false", "--rtl-rename"
     }
     command->add_option("--set", options->assignments, "any configuration key as key=value");
-    command->add_option("--repeat", options->repeat, "repeat index (part of the run id)")
+    command
+        ->add_option("--repeat", options->repeat,
+                     "repeat index to file the observation under (default: the next free one of "
+                     "this configuration)")
         ->check(CLI::NonNegativeNumber);
     command->add_option("--experiment", options->experiment,
                         "experiment name to file the run under (default: adhoc)");

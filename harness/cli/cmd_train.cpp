@@ -13,7 +13,7 @@ namespace {
 
 struct TrainOptions {
     std::map<std::string, std::string> values; // config key -> option text, only when given
-    int repeat = 0;
+    int repeat = -1;                           // -1: the next free index
     std::string experiment;
     bool verbose = false;
 };
@@ -62,13 +62,16 @@ void run_train_command(const TrainOptions& options, const GlobalOptions& global)
             partial[spec.name] = parse_key_value(spec, found->second, option_name(spec.name));
     // Bad options fail here, before the database is opened or created.
     auto config = complete_config(train::config_keys(), partial, "command line");
+    auto config_id = train::configuration_id(config); // a missing data set fails here too
+    int repeat =
+        announce_observation(global.db_path, options.experiment, config_id, options.repeat);
     db::Store store(global.db_path);
     db::RunContext context;
     context.store = &store;
     context.experiment = options.experiment;
     train::EpochReport last;
     auto result =
-        train::run_training(config, options.repeat, context, [&](const train::EpochReport& report) {
+        train::run_training(config, repeat, context, [&](const train::EpochReport& report) {
             last = report;
             if (options.verbose)
                 print_epoch(report);
@@ -105,7 +108,10 @@ const Registration registration(40, [](CLI::App& app, GlobalOptions& global) {
                 spec.doc + " [default: " + default_text + "]")
             ->type_name(value_type_name(spec));
     }
-    command->add_option("--repeat", options->repeat, "repeat index (part of the run id)")
+    command
+        ->add_option("--repeat", options->repeat,
+                     "repeat index to file the observation under (default: the next free one of "
+                     "this configuration)")
         ->check(CLI::NonNegativeNumber);
     command->add_option("--experiment", options->experiment,
                         "experiment name to file the run under (default: adhoc)");

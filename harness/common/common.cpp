@@ -1,12 +1,17 @@
 #include "harness/common/common.h"
 
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <openssl/evp.h>
 #include <random>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace detlab {
 
@@ -25,6 +30,15 @@ std::string join(const std::vector<std::string>& items) {
     for (const auto& item : items)
         text += (text.empty() ? "" : ", ") + item;
     return text;
+}
+
+std::string csv_cell(const std::string& text) {
+    if (text.find_first_of(",\"\r\n") == std::string::npos)
+        return text;
+    std::string quoted = "\"";
+    for (char c : text)
+        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
 }
 
 std::string sha256_hex(std::span<const std::uint8_t> bytes) {
@@ -84,6 +98,39 @@ std::filesystem::path source_root() {
     if (const char* root = std::getenv("DETLAB_ROOT"); root && *root)
         return root;
     return DETLAB_SOURCE_ROOT;
+}
+
+std::string host_name() {
+    char name[256] = {};
+    if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0')
+        return "unknown";
+    return name;
+}
+
+std::string file_sha256(const std::filesystem::path& path) {
+    struct Seen {
+        std::int64_t size = 0, mtime_ns = 0;
+        std::string sha256;
+    };
+    static std::mutex mutex;
+    static std::map<std::string, Seen> seen;
+    struct stat info {};
+    if (::stat(path.c_str(), &info) != 0)
+        throw std::runtime_error(path.string() + ": cannot read (" + std::strerror(errno) + ")");
+    std::int64_t mtime_ns =
+        static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec;
+    std::string key = std::filesystem::absolute(path).string();
+    {
+        std::lock_guard lock(mutex);
+        auto found = seen.find(key);
+        if (found != seen.end() && found->second.size == info.st_size &&
+            found->second.mtime_ns == mtime_ns)
+            return found->second.sha256;
+    }
+    std::string sha = sha256_hex(read_file_bytes(path));
+    std::lock_guard lock(mutex);
+    seen[key] = {static_cast<std::int64_t>(info.st_size), mtime_ns, sha};
+    return sha;
 }
 
 std::filesystem::path make_temp_dir(std::string_view prefix, const std::filesystem::path& parent) {
@@ -335,6 +382,15 @@ nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann:
         config[name] = value;
     }
     return config;
+}
+
+nlohmann::json identity_config(const std::vector<KeySpec>& keys, const nlohmann::json& config) {
+    nlohmann::json identity = config;
+    for (const auto& key : keys)
+        if (key.omit_at_default && identity.contains(key.name) &&
+            identity.at(key.name) == key.default_value)
+            identity.erase(key.name);
+    return identity;
 }
 
 } // namespace detlab

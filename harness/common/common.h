@@ -29,6 +29,9 @@ std::string input_error_message(const std::string& file, long line, const std::s
 // "a, b, c": the items joined for messages.
 std::string join(const std::vector<std::string>& items);
 
+// One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, inner quotes doubled.
+std::string csv_cell(const std::string& text);
+
 // SHA-256 of raw bytes as 64 lowercase hex digits.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
 std::string sha256_hex(std::string_view text);
@@ -46,6 +49,13 @@ double monotonic_seconds();
 // The project's source tree (rtl/, data/, experiments/): $DETLAB_ROOT if set, else the
 // checkout the binary was built from.
 std::filesystem::path source_root();
+
+// This machine's host name ("unknown" when it cannot be read): recorded on every run.
+std::string host_name();
+
+// SHA-256 of a file's bytes, remembered per process for a path whose size and modification time
+// are unchanged (a sweep asks for the same RTL files and data set once per planned run).
+std::string file_sha256(const std::filesystem::path& path);
 
 // A fresh directory under the system temp dir (or `parent`), removed by the caller.
 std::filesystem::path make_temp_dir(std::string_view prefix,
@@ -81,6 +91,9 @@ struct KeySpec {
     double min = 0, max = 0;          // inclusive range for numbers when min < max
     std::vector<std::string> choices; // allowed values for strings (empty: any)
     bool factor = true;               // may be varied in a study
+    // Keys added after the configuration identity was defined set this: at its default the key
+    // is left out of the identity, so adding it keeps every stored configuration's id.
+    bool omit_at_default = false;
 };
 
 // Why `value` is not acceptable for `spec`, or empty when it is.
@@ -98,5 +111,9 @@ nlohmann::json default_config(const std::vector<KeySpec>& keys);
 // key or bad value, listing the valid keys for an unknown one.
 nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann::json& partial,
                                const std::string& origin);
+
+// The part of a completed configuration that its identity hashes: every key, except keys marked
+// omit_at_default that are at their default value.
+nlohmann::json identity_config(const std::vector<KeySpec>& keys, const nlohmann::json& config);
 
 } // namespace detlab

@@ -33,7 +33,8 @@ db::RunResult model_report_run(const ModelReport& report, const std::string& exp
     db::RunResult run;
     run.kind = kModelOnBitstreamKind;
     run.config_json = config.dump();
-    run.id = db::run_id(run.kind, run.config_json, 0);
+    run.id = db::new_observation_id();
+    run.host = host_name();
     run.experiment = experiment;
     run.wall_seconds = report.wall_s;
     run.add_param("train_runs", config["train_runs"].dump());

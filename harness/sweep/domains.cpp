@@ -49,6 +49,9 @@ Domain toolchain_domain() {
     };
     if (has_key(domain.keys, "reuse_synthesis"))
         domain.repeat_overrides["reuse_synthesis"] = false;
+    domain.identity = [](const nlohmann::json& config) {
+        return toolchain::configuration_id(config);
+    };
     domain.setup_group = synthesis_group;
     domain.setup_stored = synthesis_stored;
     // The equivalence check of a finished build: simulate the fixed vector set on the
@@ -73,6 +76,9 @@ Domain train_domain() {
     domain.keys = train::config_keys();
     domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
         return train::run_training(config, repeat, context);
+    };
+    domain.identity = [](const nlohmann::json& config) {
+        return train::configuration_id(config);
     };
     return domain;
 }

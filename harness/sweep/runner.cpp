@@ -3,6 +3,7 @@
 #include "harness/sweep/progress.h"
 #include "harness/sweep/sweep.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <map>
@@ -125,20 +126,16 @@ private:
     std::condition_variable changed_;
 };
 
-std::string host_name() {
-    char name[256] = {};
-    if (gethostname(name, sizeof name - 1) != 0)
-        return "unknown";
-    return name;
-}
-
 std::string param_text(const nlohmann::json& value) {
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
 // Fills in what the sweep owns (identity, study params, provenance) around a domain's result.
-void complete_result(db::RunResult& result, const PlannedRun& run, const std::string& experiment) {
-    result.id = run.id;
+void complete_result(db::RunResult& result, const PlannedRun& run, const std::string& config_id,
+                     const std::string& experiment) {
+    if (result.id.empty()) // a run that threw before the domain gave it an id
+        result.id = db::new_observation_id();
+    result.config_id = config_id;
     result.experiment = experiment;
     result.kind = run.kind;
     result.config_json = run.config.dump();
@@ -165,7 +162,7 @@ public:
         : experiment_(experiment), domains_(domains), options_(options), work_root_(work_root) {}
 
     // Runs one planned run; the result is complete but not yet recorded.
-    db::RunResult execute(const PlannedRun& run, db::Store& store) {
+    db::RunResult execute(const PlannedRun& run, const std::string& config_id, db::Store& store) {
         const Domain& domain = find_domain(domains_, run.kind);
         auto dir = work_root_ / run.id;
         db::RunContext context{&store, dir, experiment_.name, options_.cancel};
@@ -186,7 +183,7 @@ public:
             result.started_at = started_at;
         if (result.wall_seconds == 0)
             result.wall_seconds = monotonic_seconds() - start;
-        complete_result(result, run, experiment_.name);
+        complete_result(result, run, config_id, experiment_.name);
         std::error_code ignored;
         std::filesystem::remove_all(dir, ignored);
         return result;
@@ -222,18 +219,26 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
     summary.planned = static_cast<int>(experiment.runs.size());
     auto mine = shard_runs(experiment.runs, options.shard);
     summary.in_shard = static_cast<int>(mine.size());
+    // Identities first: a missing input (an RTL file, the data set) is an InputError before the
+    // store is opened or anything is written.
+    std::map<const PlannedRun*, std::string> config_ids;
+    for (const auto& run : mine) {
+        const Domain& domain = find_domain(domains, run.kind);
+        config_ids[&run] = domain.identity ? domain.identity(run.config)
+                                           : db::configuration_id(run.kind, run.config.dump());
+    }
 
     db::Store store(options.db_path);
     store.put_experiment(experiment.name, experiment.source);
     std::vector<const PlannedRun*> pending;
     for (const auto& run : mine) {
-        auto row = store.run(run.id);
-        if (row && row->status == db::kStatusDone)
+        auto statuses = store.slot_statuses(experiment.name, config_ids[&run], run.repeat);
+        if (std::find(statuses.begin(), statuses.end(), db::kStatusDone) != statuses.end())
             ++summary.already_done;
-        else if (row && !options.retry_failed)
+        else if (!statuses.empty() && !options.retry_failed)
             ++summary.earlier_failed;
         else
-            pending.push_back(&run);
+            pending.push_back(&run); // a retry is a new observation: the failed one stays
     }
     auto work_root = options.work_root.empty()
                          ? std::filesystem::path(options.db_path.string() + ".work")
@@ -248,7 +253,7 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
         while (const PlannedRun* run = scheduler.next(connection)) {
             progress.started(*run);
             double run_start = monotonic_seconds();
-            db::RunResult result = worker.execute(*run, connection);
+            db::RunResult result = worker.execute(*run, config_ids.at(run), connection);
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
             bool keep = !(cancelled(options) && status != db::kStatusDone);

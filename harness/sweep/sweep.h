@@ -26,6 +26,9 @@ struct Domain {
     std::string kind;
     std::vector<KeySpec> keys;
     RunFunction run;
+    // The configuration's identity (db::configuration_id with the domain's input digests): what
+    // a sweep resumes by. Throws InputError when an input is missing. Unset: keys only.
+    std::function<std::string(const nlohmann::json& config)> identity;
     // Set in every run of a "repeat" study unless the study's `with` sets them: a toolchain
     // repeat must not reuse a cached netlist, or synthesis could never show a difference.
     nlohmann::json repeat_overrides = nlohmann::json::object();
@@ -46,7 +49,7 @@ const std::vector<Domain>& builtin_domains();
 
 // One run of an expanded experiment.
 struct PlannedRun {
-    std::string id; // db::run_id(kind, config.dump(), repeat)
+    std::string id; // the slot: db::run_id(kind, config.dump(), repeat), used to split shards
     std::string kind;
     nlohmann::json config; // completed: every key of the domain
     int repeat = 0;        // occurrence of this exact config in the experiment (0, 1, ...)
@@ -104,7 +107,7 @@ struct RunOptions {
 struct SweepSummary {
     int planned = 0;        // runs in the whole experiment
     int in_shard = 0;       // runs in this shard
-    int already_done = 0;   // skipped: done before this invocation
+    int already_done = 0;   // skipped: a done observation of the slot is stored
     int earlier_failed = 0; // skipped: failed before and retry_failed not set
     int done = 0, failed = 0;
     int not_started = 0; // left for later because of cancellation

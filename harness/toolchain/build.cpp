@@ -38,8 +38,9 @@ public:
         run_.kind = "toolchain";
         run_.config_json = config.dump();
         run_.repeat = repeat;
-        run_.id = db::run_id(run_.kind, run_.config_json, repeat);
+        run_.id = db::new_observation_id();
         run_.experiment = context.experiment;
+        run_.host = host_name();
         run_.started_at = unix_time_now();
         for (const auto& [key, value] : config.items())
             run_.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
@@ -49,10 +50,11 @@ public:
         double start = monotonic_seconds();
         // A bad RTL directory is bad configuration (InputError), found before anything runs.
         auto sources = detail::prepare_sources(settings_);
-        auto pcf = settings_.rtl_dir / "pcf" / (settings_.device + ".pcf");
-        if (!std::filesystem::exists(pcf))
-            throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
+        auto pcf = detail::pin_file(settings_);
+        run_.config_id = configuration_id(config_); // InputError when the pin file is missing
         run_.provenance = db::capture_provenance();
+        for (const auto& [name, sha] : input_digests(config_))
+            run_.provenance[db::kInputProvenancePrefix + name] = sha;
         make_directories();
         try {
             write_inputs(sources, pcf);

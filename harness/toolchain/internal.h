@@ -49,6 +49,10 @@ struct PreparedSource {
     std::string name; // file name inside the build's src/ directory
     std::string text;
 };
+// The file names rtl_dir/sources.txt lists (InputError naming rtl_dir when it is missing).
+std::vector<std::string> source_list(const std::filesystem::path& rtl_dir);
+// The pin file of the configured device.
+std::filesystem::path pin_file(const Settings& settings);
 // Reads rtl_dir/sources.txt and the files it lists, applies rename/dead logic and the order.
 std::vector<PreparedSource> prepare_sources(const Settings& settings);
 

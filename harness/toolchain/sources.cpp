@@ -39,10 +39,14 @@ void shuffle_stable(std::vector<T>& items, std::uint64_t seed) {
 
 } // namespace
 
+std::vector<std::string> source_list(const std::filesystem::path& rtl_dir) {
+    return read_source_list(rtl_dir / "sources.txt");
+}
+
 std::vector<PreparedSource> prepare_sources(const Settings& settings) {
     auto list_path = settings.rtl_dir / "sources.txt";
     std::vector<PreparedSource> sources;
-    for (const auto& name : read_source_list(list_path)) {
+    for (const auto& name : source_list(settings.rtl_dir)) {
         auto path = settings.rtl_dir / name;
         if (!std::filesystem::exists(path))
             throw InputError(input_error_message(list_path.string(), 0, name, "file not found"));

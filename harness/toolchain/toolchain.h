@@ -16,6 +16,14 @@ namespace detlab::toolchain {
 // that form the deterministic baseline (HeAP placer, router1, one thread, fixed seed).
 const std::vector<KeySpec>& config_keys();
 
+// What a build's output depends on besides its keys: the bytes of sources.txt, of every file it
+// lists and of the device's pin file. InputError (naming the file) when one is missing.
+db::InputDigests input_digests(const nlohmann::json& config);
+// The build's configuration identity (db::configuration_id): every key but rtl_dir, whose
+// location does not reach the tools (the sources are copied into the build), plus the digests.
+// So one design built from two checkouts, or on two machines, is one configuration.
+std::string configuration_id(const nlohmann::json& config);
+
 // Runs every stage for one build. Tool failures and timeouts are reported in the result's
 // status and message (the tool's own text); it throws only for bad configuration (InputError).
 // The result is not yet stored: the caller records it with Store::record_run.

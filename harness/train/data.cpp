@@ -229,28 +229,37 @@ Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t s
     return {gather(train_rows), gather(test_rows)};
 }
 
+std::vector<std::pair<std::string, std::filesystem::path>>
+dataset_files(const nlohmann::json& config) {
+    if (config.at("dataset") != "fashion-mnist")
+        return {{"dataset/digits.csv.gz", digits_path()}};
+    auto dir = fashion_mnist_dir();
+    std::vector<std::pair<std::string, std::filesystem::path>> files;
+    for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+        std::filesystem::path found;
+        for (const auto& candidate : {dir / name, dir / (std::string(name) + ".gz")})
+            if (found.empty() && std::filesystem::exists(candidate))
+                found = candidate;
+        if (found.empty())
+            throw std::runtime_error(
+                "Fashion-MNIST file " + (dir / name).string() +
+                "[.gz] not found: install Debian's dataset-fashion-mnist package or set "
+                "DETLAB_FASHION_MNIST to a directory holding the IDX files");
+        files.emplace_back("dataset/fashion-mnist/" + found.filename().string(), found);
+    }
+    return files;
+}
+
 Split load_split(const nlohmann::json& config) {
     auto train_size = config.at("train_size").get<std::size_t>();
     auto test_size = config.at("test_size").get<std::size_t>();
     Split split;
     if (config.at("dataset") == "fashion-mnist") {
-        auto dir = fashion_mnist_dir();
-        auto find = [&](const std::string& name) {
-            for (const auto& candidate : {dir / name, dir / (name + ".gz")})
-                if (std::filesystem::exists(candidate))
-                    return candidate;
-            throw std::runtime_error(
-                "Fashion-MNIST file " + (dir / name).string() +
-                "[.gz] not found: install Debian's dataset-fashion-mnist package or set "
-                "DETLAB_FASHION_MNIST to a directory holding the IDX files");
-        };
         // Fashion-MNIST comes with its own fixed train/test split.
-        auto train_images = find("train-images-idx3-ubyte");
-        auto train_labels = find("train-labels-idx1-ubyte");
-        auto test_images = find("t10k-images-idx3-ubyte");
-        auto test_labels = find("t10k-labels-idx1-ubyte");
-        split.train = load_idx(train_images, train_labels);
-        split.test = load_idx(test_images, test_labels);
+        auto files = dataset_files(config);
+        split.train = load_idx(files[0].second, files[1].second);
+        split.test = load_idx(files[2].second, files[3].second);
     } else {
         split = stratified_split(load_digits_csv(digits_path(), kDigitsSha256), kTestFraction,
                                  kSplitSeed);

@@ -25,6 +25,12 @@ const std::vector<KeySpec>& config_keys();
 // error, cancel) is reported in the result's status and message.
 db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context);
 
+// What a training run depends on besides its keys: the bytes of its data set's files (by
+// SHA-256). InputError when the data set is not installed.
+db::InputDigests input_digests(const nlohmann::json& config);
+// The run's configuration identity (db::configuration_id over the keys and input_digests).
+std::string configuration_id(const nlohmann::json& config);
+
 // One line of the learning curve, reported after every epoch.
 struct EpochReport {
     int epoch = 0, epochs = 0; // 1-based
@@ -72,6 +78,12 @@ std::filesystem::path fashion_mnist_dir();
 // Per class, a fixed fraction of the samples (shuffled with `split_seed`) goes to the test set,
 // so every run, whatever its seeds, is tested on the same samples.
 Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t split_seed);
+
+// The files a configuration's data set is read from, each with the name its digest is recorded
+// under ("dataset/digits.csv.gz", "dataset/fashion-mnist/<file>"); std::runtime_error when
+// Fashion-MNIST's files are missing.
+std::vector<std::pair<std::string, std::filesystem::path>>
+dataset_files(const nlohmann::json& config);
 
 // The train/test split a configuration names ("dataset", "train_size", "test_size").
 Split load_split(const nlohmann::json& config);

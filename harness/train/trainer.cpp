@@ -149,12 +149,6 @@ void check_config(const nlohmann::json& config) {
         throw InputError("train config: array: " + std::to_string(array) + " is not one of: 2, 4");
 }
 
-std::string host_name() {
-    char name[256] = {};
-    gethostname(name, sizeof name - 1);
-    return name;
-}
-
 struct EpochTotals {
     double loss_sum = 0;
     int correct = 0, samples = 0;
@@ -330,13 +324,16 @@ db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::
     db::RunResult run;
     run.kind = "train";
     run.config_json = config.dump();
-    run.id = db::run_id(run.kind, run.config_json, repeat);
+    run.id = db::new_observation_id();
+    run.config_id = configuration_id(config);
     run.experiment = context.experiment;
     run.repeat = repeat;
     run.host = host_name();
     for (const auto& [key, value] : config.items())
         run.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
     run.provenance = db::capture_provenance();
+    for (const auto& [name, sha] : input_digests(config))
+        run.provenance[db::kInputProvenancePrefix + name] = sha;
     for (const char* stream : {"init", "shuffle", "rounding"})
         run.provenance[std::string("train.") + stream + "_seed"] = std::to_string(
             seed_or_derived(config, (std::string(stream) + "_seed").c_str(), stream));

@@ -87,7 +87,7 @@ TEST_CASE("db info and runs print the store's real contents") {
     fill(path);
     auto info = run_detlab({"db", "info", "--db", path.string()});
     REQUIRE(info.exit_code == 0);
-    CHECK_THAT(info.out, Catch::Contains("schema version  2"));
+    CHECK_THAT(info.out, Catch::Contains("schema version  3"));
     CHECK_THAT(info.out, Catch::Matches("(.|\n)*  runs +3\n(.|\n)*"));
     CHECK_THAT(info.out, Catch::Contains("blobs           2 distinct"));
     CHECK_THAT(info.out, Catch::Contains("dedup ratio 1.57")); // 4+4+3 bytes over 4+3
@@ -117,12 +117,15 @@ TEST_CASE("export writes runs with params and final metrics as CSV and JSON") {
     auto text = read_file_text(dir / "runs.csv");
     auto id0 = db::run_id("toolchain", kConfig, 0);
     CHECK_THAT(text, Catch::StartsWith(
-                         "id,experiment,kind,repeat,status,message,host,started_at,wall_seconds,"
+                         "id,config_id,experiment,kind,repeat,status,message,host,started_at,"
+                         "wall_seconds,"
                          "config,params.failed_stage,params.seed,metrics.fmax_mhz,"
                          "metrics.not_a_number,metrics.test_loss\r\n"));
     // The final value of test_loss is the one at the highest step (0.5), not the first (2).
-    CHECK_THAT(text, Catch::Contains(id0 + ",unit,toolchain,0,done,,testhost,1700000000,1.5,"
-                                           "\"{\"\"seed\"\":1}\",,1,100,,0.5\r\n"));
+    auto config_id0 = db::configuration_id("toolchain", kConfig);
+    CHECK_THAT(text, Catch::Contains(id0 + "," + config_id0 +
+                                     ",unit,toolchain,0,done,,testhost,1700000000,1.5,"
+                                     "\"{\"\"seed\"\":1}\",,1,100,,0.5\r\n"));
     CHECK_THAT(text, Catch::Contains(",failed,\"ERROR: \"\"top\"\", line 3\nsecond line\","));
 
     auto json_result = run_detlab({"export", "--db", path.string(), "--format", "json"});

@@ -3,6 +3,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
+#include <set>
 
 using namespace detlab;
 using test::fresh_dir;
@@ -28,7 +29,7 @@ TEST_CASE("an empty file gets the whole schema in WAL mode") {
     write_file(dir / "empty.db", std::string_view{}); // an existing empty file counts as new
     db::Store store(dir / "empty.db");
     CHECK(store.schema_version() == db::current_schema_version());
-    CHECK(db::current_schema_version() == 2);
+    CHECK(db::current_schema_version() == 3);
     auto info = store.info();
     for (const char* table :
          {"experiments", "runs", "params", "metrics", "artifacts", "provenance", "blobs", "cache"})
@@ -47,7 +48,7 @@ TEST_CASE("a version-1 store is migrated and keeps its runs") {
         old.exec("INSERT INTO runs VALUES ('r1', 'e', 'train', '{}', 0, 'done', '', 1, 2, 'h', 3)");
     }
     db::Store store(path);
-    CHECK(store.schema_version() == 2);
+    CHECK(store.schema_version() == 3);
     REQUIRE(store.run("r1"));
     CHECK(store.run("r1")->kind == "train");
     auto sha = store.put_blob(std::span<const std::uint8_t>());
@@ -90,26 +91,6 @@ TEST_CASE("blobs round-trip and two runs share one blob") {
     CHECK(store.provenance(id0).at("tool.yosys") == "Yosys 0.23");
     CHECK(store.run_done(id0));
     CHECK_THROWS_AS(store.get_blob(std::string(64, '0')), std::out_of_range);
-}
-
-TEST_CASE("recording a run again replaces the earlier attempt") {
-    auto dir = fresh_dir("replace");
-    db::Store store(dir / "replace.db");
-    auto run = sample_run(kConfig, 0, "first");
-    run.status = db::kStatusFailed;
-    run.message = "nextpnr: ERROR: no placement";
-    run.add_metric("only_in_first_attempt", 1);
-    run.add_param("failed_stage", "nextpnr");
-    store.record_run(run);
-    CHECK_FALSE(store.run_done(run.id));
-    run = sample_run(kConfig, 0, "second");
-    store.record_run(run);
-    CHECK(store.run_done(run.id));
-    CHECK(store.runs().size() == 1);
-    auto bytes = store.artifact_bytes(run.id, "bitstream.bin");
-    CHECK(std::string(bytes->begin(), bytes->end()) == "second");
-    CHECK(store.metrics(run.id).size() == 3); // the first attempt's rows are gone
-    CHECK(store.params(run.id).size() == 1);
 }
 
 TEST_CASE("a corrupted blob byte is detected on read and by check") {
@@ -165,29 +146,22 @@ TEST_CASE("unusable paths are refused before anything is written") {
     CHECK_THROWS_WITH(db::Store(dir / "other.db"), Catch::Contains("not a detlab store"));
 }
 
-TEST_CASE("merging a shard adds new runs, skips equal ones and reports conflicts") {
+TEST_CASE("merging a shard adds new observations and skips the ones it holds already") {
     auto dir = fresh_dir("merge");
     db::Store target(dir / "target.db");
     db::Store shard(dir / "shard.db");
     auto same = sample_run(kConfig, 0, "same");
-    auto clash_here = sample_run(kConfig, 1, "here");
-    auto clash_there = clash_here;
-    clash_there.status = db::kStatusFailed;
     auto added = sample_run(kConfig, 2, "new blob");
     target.record_run(same);
-    target.record_run(clash_here);
     shard.record_run(same);
-    shard.record_run(clash_there);
     shard.record_run(added);
     shard.put_experiment("unit", "[experiment]\nname = 'unit'\n");
 
     auto report = target.merge_from(dir / "shard.db");
     CHECK(report.runs_added == 1);
     CHECK(report.runs_skipped == 1);
+    CHECK(report.runs_renamed == 0);
     CHECK(report.blobs_added == 1);
-    REQUIRE(report.conflicts.size() == 1);
-    CHECK_THAT(report.conflicts[0], Catch::Contains(clash_here.id));
-    CHECK(target.run(clash_here.id)->status == db::kStatusDone); // left as it was
     auto bytes = target.artifact_bytes(added.id, "bitstream.bin");
     REQUIRE(bytes);
     CHECK(std::string(bytes->begin(), bytes->end()) == "new blob");
@@ -208,35 +182,152 @@ TEST_CASE("merging a shard adds new runs, skips equal ones and reports conflicts
                           sha256_hex(std::string_view("will be damaged")) + "'");
     CHECK_THROWS_AS(target.merge_from(dir / "shard.db"), db::BlobCorrupt);
     CHECK_FALSE(target.run(damaged.id));
-    CHECK(target.runs().size() == 3);
+    CHECK(target.runs().size() == 2);
     CHECK_THROWS_AS(target.merge_from(dir / "nothing.db"), InputError);
 }
 
-TEST_CASE("a merged run with the same configuration but another result is a conflict") {
+TEST_CASE("two observations that share an id (old stores, other machines) are both kept") {
     auto dir = fresh_dir("merge-results");
     db::Store target(dir / "target.db");
     db::Store other(dir / "other.db");
-    // Same id, config and status; a nondeterministic tool gave another bitstream there.
+    // Same id and configuration; a nondeterministic tool (or another machine) gave another
+    // bitstream there. Both are observations: neither may be dropped.
     auto here = sample_run(kConfig, 0, "bits here");
     auto there = sample_run(kConfig, 0, "bits there");
-    // Logs differ between identical builds (times, paths): not a different result.
-    auto logged_here = sample_run(kConfig, 1, "same bits");
-    auto logged_there = logged_here;
-    logged_here.add_artifact("nextpnr.log", std::string_view("Info: 0.51 s"));
-    logged_there.add_artifact("nextpnr.log", std::string_view("Info: 0.73 s"));
+    there.host = "otherhost";
+    auto failed_there = sample_run(kConfig, 1, "");
+    failed_there.status = db::kStatusFailed;
+    failed_there.started_at += 50;
     target.record_run(here);
-    target.record_run(logged_here);
+    target.record_run(sample_run(kConfig, 1, "done here"));
     other.record_run(there);
-    other.record_run(logged_there);
+    other.record_run(failed_there);
 
     auto report = target.merge_from(dir / "other.db");
-    CHECK(report.runs_added == 0);
-    CHECK(report.runs_skipped == 1);
-    REQUIRE(report.conflicts.size() == 1);
-    CHECK(report.conflicts[0] ==
-          "run " + here.id +
-              ": same configuration, different bitstream.bin; kept this store's run");
-    auto kept = target.artifact_bytes(here.id, "bitstream.bin");
+    CHECK(report.runs_added == 2);
+    CHECK(report.runs_renamed == 2);
+    CHECK(report.runs_skipped == 0);
+    auto runs = target.runs();
+    REQUIRE(runs.size() == 4);
+    std::set<std::string> bitstreams;
+    for (const auto& run : runs) {
+        if (auto bytes = target.artifact_bytes(run.id, "bitstream.bin"))
+            bitstreams.insert(std::string(bytes->begin(), bytes->end()));
+        if (run.id != here.id && run.host == "otherhost")
+            CHECK(target.provenance(run.id).at("merged_from_id") == here.id);
+    }
+    CHECK(bitstreams == std::set<std::string>{"bits here", "bits there", "done here", ""});
+    CHECK(target.run(here.id)->host == "testhost"); // what was stored is untouched
+
+    auto again = target.merge_from(dir / "other.db"); // the renamed copies are found again
+    CHECK(again.runs_added == 0);
+    CHECK(again.runs_skipped == 2);
+    CHECK(target.runs().size() == 4);
+    CHECK(target.check().ok);
+}
+
+TEST_CASE("record_run never replaces a stored observation") {
+    auto dir = fresh_dir("no-replace");
+    db::Store store(dir / "store.db");
+    auto first = sample_run(kConfig, 0, "first bits");
+    store.record_run(first);
+    auto second = sample_run(kConfig, 0, "second bits");
+    CHECK_THROWS_AS(store.record_run(second), std::logic_error);
+    auto kept = store.artifact_bytes(first.id, "bitstream.bin");
     REQUIRE(kept);
-    CHECK(std::string(kept->begin(), kept->end()) == "bits here");
+    CHECK(std::string(kept->begin(), kept->end()) == "first bits");
+    CHECK(store.runs().size() == 1);
+
+    // A fresh observation of the same configuration sits beside it, in the same slot.
+    second.id = db::new_observation_id();
+    CHECK(second.id != first.id);
+    store.record_run(second);
+    auto config_id = db::configuration_id("toolchain", kConfig);
+    CHECK(store.run(second.id)->config_id == config_id);
+    CHECK(store.observation_count(config_id) == 2);
+    CHECK(store.slot_statuses("unit", config_id, 0) ==
+          std::vector<std::string>{db::kStatusDone, db::kStatusDone});
+    CHECK(store.next_repeat("unit", config_id) == 1);
+    CHECK(store.next_repeat("adhoc", config_id) == 0);
+}
+
+TEST_CASE("a configuration's identity covers its inputs' bytes, in any order") {
+    db::InputDigests inputs{{"rtl/a.v", sha256_hex(std::string_view("module a;"))},
+                            {"pcf/hx1k.pcf", sha256_hex(std::string_view("set_io clk 21"))}};
+    auto id = db::configuration_id("toolchain", kConfig, inputs);
+    CHECK(id.size() == 17);
+    CHECK(id[0] == 'c');
+    db::InputDigests reordered{inputs[1], inputs[0]};
+    CHECK(db::configuration_id("toolchain", kConfig, reordered) == id);
+    auto edited = inputs;
+    edited[0].second = sha256_hex(std::string_view("module a; // comment"));
+    CHECK(db::configuration_id("toolchain", kConfig, edited) != id);
+    CHECK(db::configuration_id("train", kConfig, inputs) != id);
+    CHECK(db::configuration_id("toolchain", R"({"seed":2})", inputs) != id);
+}
+
+TEST_CASE("a store of schema version 2 migrates with every run, artifact and blob kept") {
+    auto dir = fresh_dir("migrate-v2");
+    auto path = dir / "old.db";
+    auto steps = db::schema_steps();
+    REQUIRE(steps.size() >= 3);
+    std::vector<std::string> shas;
+    {
+        // The database exactly as the detlab before observation ids wrote it: steps 1 and 2,
+        // runs keyed by run_id(kind, config, repeat), no config_id column.
+        SQLite::Database old(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        old.exec(steps[0]);
+        old.exec(steps[1]);
+        old.exec("PRAGMA user_version = 2");
+        for (int repeat = 0; repeat < 3; ++repeat) {
+            auto id = db::run_id("toolchain", kConfig, repeat);
+            SQLite::Statement run(old, "INSERT INTO runs (id, experiment, kind, config, repeat, "
+                                       "status, message, started_at, wall_seconds, host, "
+                                       "recorded_at) VALUES (?, 'quick', 'toolchain', ?, ?, "
+                                       "'done', '', 1, 2, 'oldhost', 3)");
+            run.bind(1, id);
+            run.bind(2, kConfig);
+            run.bind(3, repeat);
+            run.exec();
+            std::string text = "bitstream " + std::to_string(repeat);
+            shas.push_back(sha256_hex(std::string_view(text)));
+            SQLite::Statement artifact(old, "INSERT INTO artifacts (run_id, name, sha256) "
+                                            "VALUES (?, 'bitstream.bin', ?)");
+            artifact.bind(1, id);
+            artifact.bind(2, shas.back());
+            artifact.exec();
+        }
+        // The blob rows, zstd-compressed as every detlab version stores them, from a donor.
+        {
+            db::Store donor(dir / "donor.db");
+            for (int repeat = 0; repeat < 3; ++repeat) {
+                std::string text = "bitstream " + std::to_string(repeat);
+                donor.put_blob(Bytes(text.begin(), text.end()));
+            }
+        }
+        old.exec("ATTACH DATABASE '" + (dir / "donor.db").string() + "' AS donor");
+        old.exec("INSERT INTO blobs SELECT * FROM donor.blobs");
+        old.exec("DETACH DATABASE donor");
+    }
+    db::Store store(path);
+    CHECK(store.schema_version() == db::current_schema_version());
+    auto runs = store.runs();
+    REQUIRE(runs.size() == 3);
+    auto info = store.info();
+    CHECK(info.row_counts.at("artifacts") == 3);
+    CHECK(info.blob_count == 3);
+    for (int repeat = 0; repeat < 3; ++repeat) {
+        auto id = db::run_id("toolchain", kConfig, repeat);
+        auto row = store.run(id);
+        REQUIRE(row);
+        CHECK(row->host == "oldhost");
+        // Equal configurations share one legacy identity, never a new-style one.
+        CHECK(row->config_id.rfind("legacy-", 0) == 0);
+        CHECK(row->config_id == runs.front().config_id);
+        CHECK(store.artifacts(id).at("bitstream.bin") == shas[static_cast<std::size_t>(repeat)]);
+        auto bytes = store.artifact_bytes(id, "bitstream.bin");
+        REQUIRE(bytes);
+        CHECK(std::string(bytes->begin(), bytes->end()) == "bitstream " + std::to_string(repeat));
+    }
+    CHECK(store.check().ok);
 }

@@ -44,13 +44,13 @@ void check_complete(const std::filesystem::path& dir, const std::string& db_name
     db::Store store(dir / db_name);
     auto rows = store.runs();
     CHECK(rows.size() == kSweepRuns);
-    std::set<std::string> ids;
+    std::set<std::string> configurations;
     for (const auto& row : rows) {
-        ids.insert(row.id);
+        configurations.insert(row.config_id);
         CHECK(row.status == "done");
-        CHECK(listed.out.find(row.id) != std::string::npos);
+        CHECK(listed.out.find(row.config_id) != std::string::npos);
     }
-    CHECK(ids.size() == kSweepRuns);
+    CHECK(configurations.size() == kSweepRuns); // one observation of each configuration
     auto check = run_detlab({"db", "check", "--db", db_name}, dir);
     CHECK(check.code == 0);
     INFO(check.out + check.err);
@@ -168,10 +168,11 @@ TEST_CASE("shards run disjoint shares that merge into the whole sweep") {
     auto merge = run_detlab({"merge", "detlab.db", "detlab.shard-0.db", "detlab.shard-1.db"}, dir);
     INFO(merge.out + merge.err);
     REQUIRE(merge.code == 0);
-    CHECK(merge.out.find("detlab.db: added 4 runs, skipped 0") != std::string::npos);
+    CHECK(merge.out.find("detlab.db: added 4 observations (0 renamed), skipped 0") !=
+          std::string::npos);
     check_complete(dir, "detlab.db");
-    // Merging again adds nothing and finds no conflicts.
+    // Merging again adds nothing: the observations are there already.
     auto again = run_detlab({"merge", "detlab.db", "detlab.shard-1.db"}, dir);
     CHECK(again.code == 0);
-    CHECK(again.out.find("added 0 runs, skipped 2") != std::string::npos);
+    CHECK(again.out.find("added 0 observations (0 renamed), skipped 2") != std::string::npos);
 }

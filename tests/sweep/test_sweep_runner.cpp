@@ -61,6 +61,15 @@ std::filesystem::path fresh_dir(const std::string& name) {
     return dir;
 }
 
+// The stored observation id of a planned run's slot (the first one recorded).
+std::string observation_of(const db::Store& store, const PlannedRun& planned) {
+    for (const auto& row : store.runs())
+        if (row.config_json == planned.config.dump() && row.repeat == planned.repeat &&
+            row.kind == planned.kind)
+            return row.id;
+    return "(not stored)";
+}
+
 } // namespace
 
 TEST_CASE("a sweep records every run once and a second invocation resumes") {
@@ -80,7 +89,7 @@ TEST_CASE("a sweep records every run once and a second invocation resumes") {
     {
         db::Store store(options.db_path);
         CHECK(store.runs().size() == 8);
-        auto params = store.params(experiment.runs[1].id);
+        auto params = store.params(observation_of(store, experiment.runs[1]));
         auto has = [&](const std::string& key, const std::string& value) {
             return std::find(params.begin(), params.end(), std::pair{key, value}) != params.end();
         };
@@ -89,12 +98,16 @@ TEST_CASE("a sweep records every run once and a second invocation resumes") {
         CHECK(has("factor_value", "2"));
         CHECK(has("seed", "2"));
         CHECK(has("placer", "heap"));
-        auto failed = store.run(experiment.runs[2].id);
+        auto failed = store.run(observation_of(store, experiment.runs[2]));
         REQUIRE(failed);
         CHECK(failed->status == "failed");
         CHECK(failed->message == "nextpnr: ERROR: seed 3 unlucky");
         CHECK(store.experiment_source("runner") == std::string(kExperiment));
-        CHECK_FALSE(store.provenance(experiment.runs[0].id).empty());
+        CHECK_FALSE(store.provenance(observation_of(store, experiment.runs[0])).empty());
+        auto row = store.run(observation_of(store, experiment.runs[0]));
+        CHECK(row->config_id ==
+              db::configuration_id("toolchain", experiment.runs[0].config.dump()));
+        CHECK(row->id != experiment.runs[0].id); // an observation id, not the slot
     }
 
     auto second = run_sweep(experiment, domains, options);
@@ -111,6 +124,7 @@ TEST_CASE("a sweep records every run once and a second invocation resumes") {
     db::Store store(options.db_path);
     CHECK(store.runs(db::RunFilter{std::nullopt, std::nullopt, std::string("done"), std::nullopt})
               .size() == 8);
+    CHECK(store.runs().size() == 9); // the failed attempt is kept beside its successful retry
     CHECK(store.check().ok);
     CHECK_FALSE(std::filesystem::exists(options.db_path.string() + ".work"));
 }

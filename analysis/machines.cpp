@@ -1,0 +1,213 @@
+// The cross-machine view: observations of one configuration from several machines compared.
+#include "analysis/analysis.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+namespace detlab::analysis {
+namespace {
+
+// The artifact whose bytes say whether two observations gave the same output.
+const char* output_artifact(const std::string& kind) {
+    return kind == "toolchain" ? "bitstream.bin" : "weights.bin";
+}
+
+Machine machine_of(const db::Store& store, const db::RunRow& row) {
+    auto provenance = store.provenance(row.id);
+    Machine machine;
+    machine.host = row.host.empty() ? provenance["host"] : row.host;
+    machine.cpu = provenance["cpu.model"];
+    std::string tools;
+    for (const auto& [key, value] : provenance)
+        if (key.rfind("tool.", 0) == 0)
+            tools += (tools.empty() ? "" : "; ") + key.substr(5) + " " +
+                     value.substr(0, value.find('\n'));
+    machine.tools = tools;
+    return machine;
+}
+
+struct Observation {
+    db::RunRow row;
+    Machine machine;
+    std::string output_sha;
+};
+
+// Fraction of differing bits between two observations' outputs; nullopt when unreadable
+// (a damaged blob is reported by `detlab db check`, not guessed at here).
+std::optional<double> output_distance(const db::Store& store, const std::string& kind,
+                                      const std::string& sha_a, const std::string& sha_b) {
+    if (sha_a == sha_b)
+        return 0.0;
+    try {
+        auto a = store.get_blob(sha_a), b = store.get_blob(sha_b);
+        if (kind == "toolchain")
+            return bitstream_distance(a, b).bits.hamming();
+        return weight_distance(decode_tensors(a, sha_a), decode_tensors(b, sha_b))
+            .differing_bit_fraction();
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string label_of(const db::Store& store, const db::RunRow& row) {
+    std::string study, value;
+    for (const auto& [key, text] : store.params(row.id)) {
+        if (key == "study")
+            study = text;
+        else if (key == "factor_value")
+            value = text;
+    }
+    if (study.empty())
+        return row.experiment + " (" + row.config_id + ")";
+    return row.experiment + "/" + study + " " + value;
+}
+
+MachineComparison compare_one(const db::Store& store, std::vector<Observation>& observations) {
+    MachineComparison out;
+    const auto& first = observations.front().row;
+    out.kind = first.kind;
+    out.config_id = first.config_id;
+    out.label = label_of(store, first);
+    out.observations = observations.size();
+    for (const auto& observation : observations)
+        if (std::find(out.machines.begin(), out.machines.end(), observation.machine) ==
+            out.machines.end())
+            out.machines.push_back(observation.machine);
+    std::sort(out.machines.begin(), out.machines.end());
+    for (const auto& machine : out.machines)
+        out.tools_differ = out.tools_differ || machine.tools != out.machines.front().tools;
+    std::vector<double> distances;
+    for (std::size_t i = 0; i < observations.size(); ++i)
+        for (std::size_t j = i + 1; j < observations.size(); ++j) {
+            const auto& a = observations[i];
+            const auto& b = observations[j];
+            bool identical = a.output_sha == b.output_sha;
+            if (a.machine == b.machine) {
+                ++out.within_pairs;
+                out.within_identical += identical ? 1 : 0;
+                continue;
+            }
+            ++out.cross_pairs;
+            out.cross_identical += identical ? 1 : 0;
+            if (auto distance = output_distance(store, out.kind, a.output_sha, b.output_sha))
+                distances.push_back(*distance);
+        }
+    out.cross_distance = summarize(distances);
+    return out;
+}
+
+std::string machine_text(const Machine& machine) {
+    return machine.host + " [" + machine.cpu + "]";
+}
+
+std::string count_text(std::size_t part, std::size_t whole) {
+    return whole == 0 ? std::string("no pairs")
+                      : std::to_string(part) + "/" + std::to_string(whole);
+}
+
+std::string distance_text(const Summary& distance) {
+    if (distance.n == 0)
+        return "not measured";
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3g%% (n=%zu pairs)", 100 * distance.mean, distance.n);
+    return text;
+}
+
+} // namespace
+
+bool Machine::operator<(const Machine& other) const {
+    return std::tie(host, cpu, tools) < std::tie(other.host, other.cpu, other.tools);
+}
+
+std::vector<MachineComparison> compare_machines(const db::Store& store,
+                                                const std::optional<std::string>& experiment) {
+    db::RunFilter filter;
+    filter.status = db::kStatusDone;
+    std::map<std::pair<std::string, std::string>, std::vector<Observation>> by_config;
+    std::set<std::pair<std::string, std::string>> in_experiment;
+    for (auto& row : store.runs(filter)) {
+        if (row.kind != "toolchain" && row.kind != "train")
+            continue;
+        auto artifacts = store.artifacts(row.id);
+        auto output = artifacts.find(output_artifact(row.kind));
+        if (output == artifacts.end())
+            continue;
+        std::pair key{row.kind, row.config_id};
+        if (!experiment || row.experiment == *experiment)
+            in_experiment.insert(key);
+        Observation observation{row, machine_of(store, row), output->second};
+        by_config[key].push_back(std::move(observation));
+    }
+    std::vector<MachineComparison> rows;
+    for (auto& [key, observations] : by_config) {
+        if (!in_experiment.contains(key))
+            continue;
+        auto comparison = compare_one(store, observations);
+        if (comparison.machines.size() >= 2)
+            rows.push_back(std::move(comparison));
+    }
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.kind, a.label, a.config_id) < std::tie(b.kind, b.label, b.config_id);
+    });
+    return rows;
+}
+
+std::string format_machines(const std::vector<MachineComparison>& rows, Format format) {
+    std::ostringstream out;
+    if (format == Format::json) {
+        nlohmann::json all = nlohmann::json::array();
+        for (const auto& r : rows) {
+            nlohmann::json machines = nlohmann::json::array();
+            for (const auto& m : r.machines)
+                machines.push_back({{"host", m.host}, {"cpu", m.cpu}, {"tools", m.tools}});
+            all.push_back(
+                {{"kind", r.kind},
+                 {"config_id", r.config_id},
+                 {"label", r.label},
+                 {"machines", machines},
+                 {"observations", r.observations},
+                 {"cross_pairs", r.cross_pairs},
+                 {"cross_identical", r.cross_identical},
+                 {"within_pairs", r.within_pairs},
+                 {"within_identical", r.within_identical},
+                 {"cross_distance_mean", r.cross_distance.n ? nlohmann::json(r.cross_distance.mean)
+                                                            : nlohmann::json(nullptr)},
+                 {"tools_differ", r.tools_differ}});
+        }
+        return all.dump(2) + "\n";
+    }
+    if (format == Format::csv) {
+        out << "kind,config_id,label,machines,observations,cross_pairs,cross_identical,"
+               "within_pairs,within_identical,cross_distance_mean,tools_differ\r\n";
+        for (const auto& r : rows) {
+            std::string names;
+            for (const auto& m : r.machines)
+                names += (names.empty() ? "" : "; ") + machine_text(m);
+            out << r.kind << "," << r.config_id << "," << csv_cell(r.label) << ","
+                << csv_cell(names) << "," << r.observations << "," << r.cross_pairs << ","
+                << r.cross_identical << "," << r.within_pairs << "," << r.within_identical << ","
+                << (r.cross_distance.n ? std::to_string(r.cross_distance.mean) : "") << ","
+                << (r.tools_differ ? "true" : "false") << "\r\n";
+        }
+        return out.str();
+    }
+    out << "Across machines: configurations observed on two or more machines\n";
+    for (const auto& r : rows) {
+        out << "  " << r.kind << "  " << r.label << "  (" << r.config_id << ", " << r.observations
+            << " observations on " << r.machines.size() << " machines"
+            << (r.tools_differ ? ", tool versions differ" : "") << ")\n"
+            << "    identical across machines " << count_text(r.cross_identical, r.cross_pairs)
+            << " pairs, bit distance " << distance_text(r.cross_distance)
+            << "; identical within a machine " << count_text(r.within_identical, r.within_pairs)
+            << " pairs\n";
+        for (const auto& m : r.machines)
+            out << "    machine " << machine_text(m) << "\n";
+    }
+    return out.str();
+}
+
+} // namespace detlab::analysis

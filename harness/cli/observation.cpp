@@ -1,0 +1,23 @@
+// What `detlab synth` and `detlab train` say before they add an observation.
+#include "db/store.h"
+#include "harness/cli/cli.h"
+
+#include <cstdio>
+
+namespace detlab::cli {
+
+int announce_observation(const std::string& db_path, const std::string& experiment,
+                         const std::string& config_id, int requested) {
+    db::Store store(db_path);
+    std::string filed_under = experiment.empty() ? std::string("adhoc") : experiment;
+    int repeat = requested >= 0 ? requested : store.next_repeat(filed_under, config_id);
+    auto earlier = store.observation_count(config_id);
+    if (earlier > 0)
+        std::printf("configuration %s: %lld earlier observation%s in %s; adding another "
+                    "(experiment %s, repeat %d)\n",
+                    config_id.c_str(), static_cast<long long>(earlier), earlier == 1 ? "" : "s",
+                    db_path.c_str(), filed_under.c_str(), repeat);
+    return repeat;
+}
+
+} // namespace detlab::cli

@@ -1,0 +1,37 @@
+// A build's configuration identity: its keys and the bytes of every input file it reads.
+#include "harness/toolchain/internal.h"
+
+namespace detlab::toolchain {
+
+namespace detail {
+std::filesystem::path pin_file(const Settings& settings) {
+    return settings.rtl_dir / "pcf" / (settings.device + ".pcf");
+}
+} // namespace detail
+
+db::InputDigests input_digests(const nlohmann::json& config) {
+    auto settings = detail::settings_from(config);
+    auto list_path = settings.rtl_dir / "sources.txt";
+    db::InputDigests digests;
+    auto names = detail::source_list(settings.rtl_dir);
+    digests.emplace_back("sources.txt", file_sha256(list_path));
+    for (const auto& name : names) {
+        auto path = settings.rtl_dir / name;
+        if (!std::filesystem::is_regular_file(path))
+            throw InputError(input_error_message(list_path.string(), 0, name, "file not found"));
+        digests.emplace_back("rtl/" + name, file_sha256(path));
+    }
+    auto pcf = detail::pin_file(settings);
+    if (!std::filesystem::is_regular_file(pcf))
+        throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
+    digests.emplace_back("pcf/" + settings.device + ".pcf", file_sha256(pcf));
+    return digests;
+}
+
+std::string configuration_id(const nlohmann::json& config) {
+    nlohmann::json identity = identity_config(config_keys(), config);
+    identity.erase("rtl_dir");
+    return db::configuration_id("toolchain", identity.dump(), input_digests(config));
+}
+
+} // namespace detlab::toolchain

@@ -1,0 +1,121 @@
+// Configuration identity: which keys and which input bytes make a configuration new.
+#include "harness/toolchain/toolchain.h"
+#include "harness/train/train.h"
+
+#include <catch2/catch.hpp>
+
+using namespace detlab;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+    auto dir = fs::path(DETLAB_TEST_TMP) / "identity" / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+// The key part of a domain's default identity, hashed. Pinned below: a key added without
+// omit_at_default (or a changed default) changes every stored configuration's id, so stores
+// made before would stop resuming. Such a change must be deliberate, and this test says so.
+std::string default_identity_hash(const std::vector<KeySpec>& keys) {
+    auto identity = identity_config(keys, default_config(keys));
+    identity.erase("rtl_dir");
+    return sha256_hex(std::string_view(identity.dump())).substr(0, 16);
+}
+
+} // namespace
+
+TEST_CASE("a key added with omit_at_default keeps every identity") {
+    std::vector<KeySpec> keys{{"seed", KeySpec::Type::integer, 1, "placement seed", 0, 1000}};
+    auto config = complete_config(keys, {{"seed", 7}}, "test");
+    auto before = identity_config(keys, config).dump();
+
+    auto extended = keys;
+    KeySpec added{"new_knob", KeySpec::Type::string, "off", "a later key", 0, 0, {"off", "on"}};
+    added.omit_at_default = true;
+    extended.push_back(added);
+    auto at_default = complete_config(extended, {{"seed", 7}}, "test");
+    CHECK(at_default.contains("new_knob")); // the run still records it
+    CHECK(identity_config(extended, at_default).dump() == before);
+    auto set = complete_config(extended, {{"seed", 7}, {"new_knob", "on"}}, "test");
+    CHECK(identity_config(extended, set).dump() != before);
+}
+
+TEST_CASE("the default identities of both domains are pinned") {
+    CHECK(default_identity_hash(toolchain::config_keys()) == "28745ea8ff082ba8");
+    CHECK(default_identity_hash(train::config_keys()) == "dd0ca823a0b77a74");
+}
+
+TEST_CASE("a build's identity follows the bytes of its RTL, not where the RTL lives") {
+    auto dir = fresh_dir("rtl");
+    auto copy = [&](const std::string& name) {
+        auto to = dir / name;
+        fs::create_directories(to);
+        fs::copy(source_root() / "rtl", to, fs::copy_options::recursive);
+        return to;
+    };
+    auto a = copy("a"), b = copy("b");
+    auto config_for = [](const fs::path& rtl) {
+        return complete_config(toolchain::config_keys(),
+                               {{"rtl_dir", rtl.string()}, {"array", 2}, {"device", "hx1k"}},
+                               "test");
+    };
+    auto id_a = toolchain::configuration_id(config_for(a));
+    CHECK(id_a == toolchain::configuration_id(config_for(b)));
+    auto digests = toolchain::input_digests(config_for(a));
+    CHECK(digests.front().first == "sources.txt");
+    CHECK(digests.back().first == "pcf/hx1k.pcf");
+
+    // One comment byte in one RTL file, then the pin file: each makes a new configuration.
+    auto list = read_file_text(b / "sources.txt");
+    auto first = list.substr(0, list.find('\n'));
+    auto file = b / first.substr(first.find_first_not_of(" \t"));
+    write_file(file, read_file_text(file) + "// edited\n");
+    auto id_edited = toolchain::configuration_id(config_for(b));
+    CHECK(id_edited != id_a);
+    write_file(b / "pcf" / "hx1k.pcf", read_file_text(b / "pcf" / "hx1k.pcf") + "\n");
+    CHECK(toolchain::configuration_id(config_for(b)) != id_edited);
+
+    fs::remove(b / "pcf" / "hx1k.pcf");
+    CHECK_THROWS_AS(toolchain::configuration_id(config_for(b)), InputError);
+}
+
+TEST_CASE("a training run's identity follows the bytes of its data set") {
+    auto digits = complete_config(train::config_keys(), nlohmann::json::object(), "test");
+    auto inputs = train::input_digests(digits);
+    REQUIRE(inputs.size() == 1);
+    CHECK(inputs[0].second == train::kDigitsSha256);
+
+    // Fashion-MNIST from a directory of the test's own: change one label byte, a new id.
+    auto dir = fresh_dir("fashion");
+    auto idx = [](std::uint32_t magic, std::vector<std::uint32_t> dims, std::size_t payload) {
+        Bytes bytes;
+        auto put = [&](std::uint32_t v) {
+            for (int shift = 24; shift >= 0; shift -= 8)
+                bytes.push_back(static_cast<std::uint8_t>(v >> shift));
+        };
+        put(magic);
+        for (auto d : dims)
+            put(d);
+        bytes.resize(bytes.size() + payload, 3);
+        return bytes;
+    };
+    write_file(dir / "train-images-idx3-ubyte", idx(0x803, {2, 28, 28}, 2 * 28 * 28));
+    write_file(dir / "train-labels-idx1-ubyte", idx(0x801, {2}, 2));
+    write_file(dir / "t10k-images-idx3-ubyte", idx(0x803, {1, 28, 28}, 28 * 28));
+    write_file(dir / "t10k-labels-idx1-ubyte", idx(0x801, {1}, 1));
+    ::setenv("DETLAB_FASHION_MNIST", dir.c_str(), 1);
+    auto fashion = complete_config(train::config_keys(), {{"dataset", "fashion-mnist"}}, "test");
+    auto before = train::configuration_id(fashion);
+    CHECK(before != train::configuration_id(digits));
+    auto labels = idx(0x801, {2}, 2);
+    labels.back() = 4;
+    write_file(dir / "train-labels-idx1-ubyte", labels);
+    CHECK(train::configuration_id(fashion) != before);
+
+    fs::remove(dir / "t10k-labels-idx1-ubyte");
+    CHECK_THROWS_AS(train::configuration_id(fashion), InputError);
+    ::unsetenv("DETLAB_FASHION_MNIST");
+}
