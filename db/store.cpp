@@ -318,4 +318,50 @@ void Store::record_run(const RunResult& run) {
     transaction.commit();
 }
 
+void Store::annotate_run(const std::string& id, const RunResult& extra) {
+    std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
+    for (const auto& artifact : extra.artifacts)
+        blobs.emplace_back(artifact.name, internal::encode_blob(artifact.bytes));
+    auto transaction = write_transaction(*db_);
+    SQLite::Statement exists(*db_, "SELECT 1 FROM runs WHERE id = ?");
+    exists.bind(1, id);
+    if (!exists.executeStep())
+        throw std::logic_error("annotate_run: no observation " + id);
+    SQLite::Statement metric(*db_, "INSERT INTO metrics (run_id, key, step, value) "
+                                   "VALUES (?, ?, ?, ?)");
+    for (const auto& m : extra.metrics) {
+        metric.bind(1, id);
+        metric.bind(2, m.key);
+        metric.bind(3, m.step);
+        metric.bind(4, m.value);
+        try {
+            metric.exec();
+        } catch (const SQLite::Exception&) {
+            throw std::logic_error("annotate_run: run " + id + " already has metric " + m.key);
+        }
+        metric.reset();
+    }
+    SQLite::Statement link(*db_, "INSERT INTO artifacts (run_id, name, sha256) VALUES (?, ?, ?)");
+    for (const auto& [name, blob] : blobs) {
+        internal::insert_blob(*db_, blob);
+        link.bind(1, id);
+        link.bind(2, name);
+        link.bind(3, blob.sha256);
+        try {
+            link.exec();
+        } catch (const SQLite::Exception&) {
+            throw std::logic_error("annotate_run: run " + id + " already has artifact " + name);
+        }
+        link.reset();
+    }
+    if (!extra.message.empty()) {
+        SQLite::Statement message(*db_, "UPDATE runs SET message = CASE WHEN message = '' THEN ?1 "
+                                        "ELSE message || char(10) || ?1 END WHERE id = ?2");
+        message.bind(1, extra.message);
+        message.bind(2, id);
+        message.exec();
+    }
+    transaction.commit();
+}
+
 } // namespace detlab::db

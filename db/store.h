@@ -140,6 +140,11 @@ public:
     // that is already stored is a logic error (std::logic_error) and nothing is written.
     void record_run(const RunResult& run);
     bool run_done(const std::string& id) const;
+    // Adds a later finding about a stored observation (e.g. its bitstream's equivalence check):
+    // `extra`'s metrics and artifacts, and its message appended to the run's. Nothing the run
+    // holds is changed: a metric or artifact name it already has is a std::logic_error and
+    // nothing is written.
+    void annotate_run(const std::string& id, const RunResult& extra);
 
     // The statuses of every observation of one slot (experiment, configuration, repeat index),
     // oldest first: what a resuming sweep looks at.

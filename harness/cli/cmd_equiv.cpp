@@ -49,6 +49,13 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
         options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}};
     int failed = 0;
     for (const auto& id : options.runs) {
+        if (auto stored = equiv::stored_check(store, id)) {
+            std::printf("%s: already checked: %d vectors, %d mismatches (a stored check is kept, "
+                        "never replaced)\n",
+                        id.c_str(), stored->vectors, stored->mismatches);
+            failed += stored->mismatches > 0;
+            continue;
+        }
         auto result = equiv::check_stored_run(store, id, check);
         std::printf("%s: %d vectors, %d mismatches%s\n", id.c_str(), result.vectors,
                     result.mismatches, result.mismatches ? "  <-- EQUIVALENCE CHECK FAILED" : "");

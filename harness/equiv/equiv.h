@@ -134,6 +134,8 @@ void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
 
 // Loads a stored toolchain run, checks its bitstream and records the run again with the result
 // (same id, every other field unchanged). Throws InputError for an unknown or non-toolchain run.
+// The equivalence check already stored on a run (vectors and mismatches), if any.
+std::optional<CheckResult> stored_check(const db::Store& store, const std::string& run_id);
 CheckResult check_stored_run(db::Store& store, const std::string& run_id,
                              const CheckOptions& options);
 

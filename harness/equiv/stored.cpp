@@ -14,37 +14,6 @@ const db::Artifact* find_artifact(const db::RunResult& run, const std::string& n
     return nullptr;
 }
 
-// A stored run as the RunResult that wrote it, so it can be recorded again with more in it.
-db::RunResult load_run(const db::Store& store, const db::RunRow& row) {
-    db::RunResult run;
-    run.id = row.id;
-    run.experiment = row.experiment;
-    run.kind = row.kind;
-    run.config_json = row.config_json;
-    run.repeat = row.repeat;
-    run.status = row.status;
-    run.message = row.message;
-    run.started_at = row.started_at;
-    run.wall_seconds = row.wall_seconds;
-    run.host = row.host;
-    run.params = store.params(row.id);
-    run.metrics = store.metrics(row.id);
-    for (const auto& [name, sha] : store.artifacts(row.id))
-        run.artifacts.push_back({name, store.get_blob(sha)});
-    run.provenance = store.provenance(row.id);
-    return run;
-}
-
-// Drops an earlier check's results, so checking again replaces rather than duplicates them.
-void remove_previous_check(db::RunResult& run) {
-    std::erase_if(run.metrics, [](const db::Metric& m) { return m.key.starts_with("equiv_"); });
-    std::erase_if(run.artifacts,
-                  [](const db::Artifact& a) { return a.name == "equiv_outputs.bin"; });
-    auto marker = run.message.find("EQUIVALENCE CHECK FAILED");
-    if (marker != std::string::npos)
-        run.message = run.message.substr(0, marker >= 2 ? marker - 2 : 0);
-}
-
 } // namespace
 
 int vectors_from_environment() {
@@ -89,6 +58,20 @@ void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
     }
 }
 
+std::optional<CheckResult> stored_check(const db::Store& store, const std::string& run_id) {
+    std::optional<CheckResult> found;
+    for (const auto& metric : store.metrics(run_id)) {
+        if (metric.key == "equiv_vectors") {
+            found = found.value_or(CheckResult{});
+            found->vectors = static_cast<int>(metric.value);
+        } else if (metric.key == "equiv_mismatches") {
+            found = found.value_or(CheckResult{});
+            found->mismatches = static_cast<int>(metric.value);
+        }
+    }
+    return found;
+}
+
 CheckResult check_stored_run(db::Store& store, const std::string& run_id,
                              const CheckOptions& options) {
     auto row = store.run(run_id);
@@ -106,10 +89,16 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
     auto config = nlohmann::json::parse(row->config_json);
     std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
     auto result = check_bitstream(text, board_from_config(config), options);
-    db::RunResult run = load_run(store, *row);
-    remove_previous_check(run);
-    add_to_run(run, result);
-    store.record_run(run);
+    for (const auto& metric : store.metrics(run_id))
+        if (metric.key == "equiv_vectors")
+            throw InputError(
+                input_error_message("argument", 0, "run",
+                                    "run " + run_id + " already has an equivalence check (" +
+                                        std::to_string(static_cast<long long>(metric.value)) +
+                                        " vectors); a stored result is never replaced"));
+    db::RunResult findings; // only what the check adds: the observation itself stays as it is
+    add_to_run(findings, result);
+    store.annotate_run(run_id, findings);
     return result;
 }
 

@@ -28,7 +28,8 @@ std::string default_identity_hash(const std::vector<KeySpec>& keys) {
 } // namespace
 
 TEST_CASE("a key added with omit_at_default keeps every identity") {
-    std::vector<KeySpec> keys{{"seed", KeySpec::Type::integer, 1, "placement seed", 0, 1000}};
+    KeySpec seed{"seed", KeySpec::Type::integer, 1, "placement seed", 0, 1000, {}};
+    std::vector<KeySpec> keys{seed};
     auto config = complete_config(keys, {{"seed", 7}}, "test");
     auto before = identity_config(keys, config).dump();
 

@@ -91,11 +91,11 @@ TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
     auto rows = store.runs();
     std::set<std::string> ids;
     for (const auto& row : rows) {
-        ids.insert(row.id);
+        ids.insert(row.config_id);
         CHECK(row.status == "done");
     }
     CHECK(rows.size() == kRuns);
-    CHECK(ids.size() == kRuns);
+    CHECK(ids.size() == kRuns); // one observation of every configuration
     auto listed = run_detlab({"run", "exp.toml", "--list"}, dir);
     for (const auto& id : ids)
         CHECK(listed.out.find(id) != std::string::npos);
