@@ -175,3 +175,50 @@ TEST_CASE("shards run disjoint shares that merge into the whole sweep") {
     CHECK(again.code == 0);
     CHECK(again.out.find("added 0 runs, skipped 2") != std::string::npos);
 }
+
+TEST_CASE("two detlab run of one experiment on one database: each run done once, none failed") {
+    auto dir = fresh_test_dir("concurrent");
+    write_file(dir / "exp.toml", kSweep);
+    std::filesystem::create_directories(dir / "a");
+    std::filesystem::create_directories(dir / "b");
+    auto db_path = (dir / "sweep.db").string();
+    auto exp = (dir / "exp.toml").string();
+    pid_t first = spawn_detlab({"run", exp, "--db", db_path, "--no-progress"}, dir / "a");
+    pid_t second = spawn_detlab({"run", exp, "--db", db_path, "--no-progress"}, dir / "b");
+    REQUIRE(first > 0);
+    REQUIRE(second > 0);
+    for (pid_t pid : {first, second}) {
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    auto log_a = read_file_text(dir / "a" / "background.log");
+    auto log_b = read_file_text(dir / "b" / "background.log");
+    INFO(log_a + "\n----\n" + log_b);
+    CHECK(log_a.find("failed  ") == std::string::npos);
+    CHECK(log_b.find("failed  ") == std::string::npos);
+    // Each build ran in exactly one of the two processes.
+    auto starts = [](const std::string& log) {
+        std::size_t count = 0;
+        for (auto at = log.find("detlab run: start"); at != std::string::npos;
+             at = log.find("detlab run: start", at + 1))
+            ++count;
+        return count;
+    };
+    CHECK(starts(log_a) + starts(log_b) == kSweepRuns);
+    check_complete(dir, "sweep.db");
+    CHECK(count_runs(dir / "sweep.db", "failed") == 0);
+    CHECK_FALSE(std::filesystem::exists(dir / "sweep.db.work"));
+}
+
+TEST_CASE("a --work-dir naming a user's file is refused with exit 2 and the file kept") {
+    auto dir = fresh_test_dir("workdir-file");
+    write_file(dir / "exp.toml", kSweep);
+    write_file(dir / "v.txt", std::string_view("x\n"));
+    auto result = run_detlab({"run", "exp.toml", "--db", "t.db", "--work-dir", "v.txt"}, dir);
+    CHECK(result.code == 2);
+    CHECK(result.err.find("is not a directory") != std::string::npos);
+    CHECK(read_file_text(dir / "v.txt") == "x\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "t.db"));
+}
