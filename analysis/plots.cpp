@@ -13,7 +13,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quoted(std::string text) {
+// Names come from experiment files and merged databases, so they are data and must never
+// become gnuplot code. In a script, gnuplot runs `...` inside double quotes through the shell
+// and ends a command at a newline, so script text uses single quotes (no backquote, backslash
+// or macro processing; a quote is written twice) with every control character made a space.
+// Data-file labels are double-quoted fields that end at the next '"' or newline.
+std::string one_line(std::string text) {
+    for (char& c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = ' ';
+    return text;
+}
+
+std::string script_string(const std::string& text) {
+    std::string out = "'";
+    for (char c : one_line(text))
+        out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+std::string data_label(std::string text) {
+    text = one_line(std::move(text));
     std::replace(text.begin(), text.end(), '"', '\'');
     return "\"" + text + "\"";
 }
@@ -58,7 +78,7 @@ void fmax_plot(const std::vector<GroupSummary>& summaries, const fs::path& dir,
             if (auto it = run.final_metrics.find("fmax_mhz"); it != run.final_metrics.end())
                 points << x + 0.04 * ((i++ % 9) - 4) << " " << it->second << "\n";
         means << x << " " << s.toolchain->fmax_mhz.mean << " " << s.toolchain->fmax_mhz.std << " "
-              << quoted(short_label(s.group)) << "\n";
+              << data_label(short_label(s.group)) << "\n";
     }
     if (x == 0)
         return;
@@ -104,16 +124,16 @@ void heatmap_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
     std::size_t step = std::max<std::size_t>(1, n / 20);
     for (std::size_t i = 0; i < n; i += step)
         tics += (i ? ", " : "") +
-                quoted(best->group.runs[i].param("factor_value",
-                                                 std::to_string(best->group.runs[i].row.repeat))) +
+                script_string(best->group.runs[i].param(
+                    "factor_value", std::to_string(best->group.runs[i].row.repeat))) +
                 " " + std::to_string(i);
     tics += ")";
     std::string last = std::to_string(n) + "-0.5";
     std::string script = "set title " +
-                         quoted("Pairwise bitstream distance, " + short_label(best->group) + " (" +
-                                best->toolchain->distance_over + " bits)") +
-                         "\nset xlabel " + quoted("build (" + best->group.factor + ")") +
-                         "\nset ylabel " + quoted("build (" + best->group.factor + ")") +
+                         script_string("Pairwise bitstream distance, " + short_label(best->group) +
+                                       " (" + best->toolchain->distance_over + " bits)") +
+                         "\nset xlabel " + script_string("build (" + best->group.factor + ")") +
+                         "\nset ylabel " + script_string("build (" + best->group.factor + ")") +
                          "\nset cblabel 'Hamming distance (% of configuration bits)'\n"
                          "set palette defined (0 '#ffffff', 1 '#fdae61', 2 '#d7191c')\n"
                          "set size ratio -1\nset xrange [-0.5:" +
@@ -147,7 +167,7 @@ void curves_plots(const std::vector<GroupSummary>& summaries, const fs::path& di
             series += std::string(blocks ? ", ''" : "'curves_" + std::to_string(index) + ".dat'") +
                       " index " + std::to_string(blocks) +
                       " using 1:2 with linespoints pt 7 ps 0.5 " +
-                      (blocks < 12 ? "title " + quoted(name) : std::string("notitle"));
+                      (blocks < 12 ? "title " + script_string(name) : std::string("notitle"));
             ++blocks;
         }
         if (blocks == 0)
@@ -155,7 +175,8 @@ void curves_plots(const std::vector<GroupSummary>& summaries, const fs::path& di
         std::string name = "curves_" + std::to_string(index++);
         write_file(dir / (name + ".dat"), data.str());
         std::string script =
-            "set title " + quoted("Test accuracy per epoch, every run of " + short_label(s.group)) +
+            "set title " +
+            script_string("Test accuracy per epoch, every run of " + short_label(s.group)) +
             "\nset xlabel 'epoch'\nset ylabel 'test accuracy (%)'\nset grid\nset xtics " +
             std::to_string(std::max<std::int64_t>(1, last_epoch / 10)) +
             "\n"
@@ -174,7 +195,7 @@ void disagreement_plot(const std::vector<GroupSummary>& summaries, const fs::pat
             continue;
         const Summary& d = s.training->disagreement;
         data << ++x << " " << d.mean * 100 << " " << d.min * 100 << " " << d.max * 100 << " "
-             << quoted(short_label(s.group)) << "\n";
+             << data_label(short_label(s.group)) << "\n";
     }
     if (x == 0)
         return;
@@ -201,7 +222,7 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         if (!row.identical_pct)
             continue;
         double distance = row.representational.value_or(0) * 100;
-        data << ++x << " " << quoted(row.study + ": " + row.factor) << " " << *row.identical_pct
+        data << ++x << " " << data_label(row.study + ": " + row.factor) << " " << *row.identical_pct
              << " " << distance << " " << (row.domain == "toolchain" ? 0 : 1) << "\n";
     }
     if (x == 0)

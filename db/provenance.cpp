@@ -3,6 +3,7 @@
 #include "db/store.h"
 #include "harness/process/process.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sys/utsname.h>
 #include <thread>
@@ -46,10 +47,10 @@ std::string first_line(const std::string& text) {
 }
 
 // The tool's own first line of output, or "not found" / the failure when it cannot be run.
-std::string probe(std::vector<std::string> argv) {
+std::string probe_once(std::vector<std::string> argv, std::chrono::milliseconds limit) {
     process::Spec spec;
     spec.argv = std::move(argv);
-    spec.timeout = kProbeTimeout;
+    spec.timeout = limit;
     auto result = process::run(spec);
     if (result.outcome == process::Result::Outcome::spawn_failed)
         return kNotFound;
@@ -69,11 +70,11 @@ std::string compiler_version() {
 #endif
 }
 
-void add_git(std::map<std::string, std::string>& out) {
+void add_git(std::map<std::string, std::string>& out, std::chrono::milliseconds limit) {
     auto root = source_root().string();
     process::Spec spec;
     spec.argv = {"git", "-C", root, "rev-parse", "HEAD"};
-    spec.timeout = kProbeTimeout;
+    spec.timeout = limit;
     auto head = process::run(spec);
     if (!head.ok()) {
         out["git.commit"] = "not a git checkout";
@@ -86,7 +87,12 @@ void add_git(std::map<std::string, std::string>& out) {
     out["git.dirty"] = !status.ok() ? "unknown" : trim(status.out).empty() ? "false" : "true";
 }
 
-std::map<std::string, std::string> probe_tools() {
+std::map<std::string, std::string> probe_tools(std::chrono::milliseconds limit) {
+    limit =
+        std::clamp(limit, std::chrono::milliseconds(1), std::chrono::milliseconds(kProbeTimeout));
+    auto probe = [limit](std::vector<std::string> argv) {
+        return probe_once(std::move(argv), limit);
+    };
     std::map<std::string, std::string> tools;
     tools["tool.yosys"] = probe({"yosys", "-V"});
     tools["tool.nextpnr-ice40"] = probe({"nextpnr-ice40", "--version"});
@@ -98,7 +104,7 @@ std::map<std::string, std::string> probe_tools() {
     tools["tool.verilator"] = probe({"verilator", "--version"});
     tools["tool.iverilog"] = probe({"iverilog", "-V"});
     tools["tool.compiler"] = compiler_version();
-    add_git(tools);
+    add_git(tools, limit);
     return tools;
 }
 
@@ -129,9 +135,9 @@ std::string os_description() {
 
 } // namespace
 
-std::map<std::string, std::string> capture_provenance() {
+std::map<std::string, std::string> capture_provenance(std::chrono::milliseconds probe_limit) {
     // Tool versions cost a few process launches: probe once per process (thread-safe static).
-    static const std::map<std::string, std::string> tools = probe_tools();
+    static const std::map<std::string, std::string> tools = probe_tools(probe_limit);
     auto out = tools;
     out["host"] = host_name();
     out["cpu.model"] = cpu_model();

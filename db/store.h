@@ -230,7 +230,10 @@ struct RunContext {
 };
 
 // Captures tool versions, git commit and dirty flag, host, CPU, cores, OS and the
-// environment variables that affect the tools. Tool versions are probed once per process.
-std::map<std::string, std::string> capture_provenance();
+// environment variables that affect the tools. Tool versions are probed once per process, each
+// probe bounded by `probe_limit` (and 20 s); a build passes its stage limit, so a hanging tool
+// costs no more in its version probe than in its stage.
+std::map<std::string, std::string>
+capture_provenance(std::chrono::milliseconds probe_limit = std::chrono::seconds(20));
 
 } // namespace detlab::db

@@ -53,6 +53,9 @@ void print_summary(const sweep::Experiment& experiment, const sweep::SweepSummar
     std::cout << " -> " << db_path << "\n"
               << "  already done " << summary.already_done << ", ran " << summary.done << " done + "
               << summary.failed << " failed";
+    if (summary.done_elsewhere > 0)
+        std::cout << ", " << summary.done_elsewhere
+                  << " recorded meanwhile by another detlab on this database";
     if (summary.earlier_failed > 0)
         std::cout << ", skipped " << summary.earlier_failed
                   << " that failed before (--retry-failed retries them)";

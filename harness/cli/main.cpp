@@ -18,7 +18,12 @@ Registration::Registration(int order, Registrar registrar) {
 }
 
 void add_db_option(CLI::App& command, GlobalOptions& global) {
-    command.add_option("--db", global.db_path, "results database (SQLite)")->capture_default_str();
+    command.add_option("--db", global.db_path, "results database (SQLite)")
+        ->capture_default_str()
+        ->check([](const std::string& value) {
+            return value.empty() ? std::string("an empty path names no database file")
+                                 : std::string();
+        });
 }
 CLI::App& bench_group(CLI::App& app) {
     for (auto* sub : app.get_subcommands([](CLI::App* c) { return c->get_name() == "bench"; }))

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -306,6 +307,12 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
     }
     if (!type_ok)
         return std::string("expected ") + type_name(spec.type) + ", got " + value.dump();
+    if (double number = value.is_number() ? value.get<double>() : 0; !std::isfinite(number))
+        return std::string("value ") +
+               (std::isnan(number) ? "nan"
+                : number > 0       ? "inf"
+                                   : "-inf") +
+               " is not a finite number"; // NaN would pass every bound
     if (value.is_number() && spec.min < spec.max) {
         double number = value.get<double>();
         if (number < spec.min || number > spec.max)

@@ -1,7 +1,11 @@
-// Process runner over Boost.Process v1. Exit is learned from a pidfd (not from Boost's
-// wait_for/on_exit, which can block for the whole timeout or steal SIGCHLD), the child is
-// reaped with wait4() for its rusage, and the whole process group is killed on timeout and
-// after the child exits, so a grandchild that keeps the pipes open cannot hang the caller.
+// Process runner: fork + execve (argv and environment built before the fork, so the child
+// only makes async-signal-safe calls), pipes drained with asio. Exit is learned from a pidfd,
+// the child is reaped with wait4() for its rusage, and the whole process group is killed on
+// timeout and after the child exits, so a grandchild that keeps the pipes open cannot hang the
+// caller. Tools die with detlab: the child has PR_SET_PDEATHSIG(SIGKILL), and a small guard
+// process (a fork, in its own group) kills the tool's whole group when detlab's end of the
+// guard's pipe closes without the "finished" byte, i.e. when detlab dies, however it dies.
+// (Boost.Process 1.74 was used before; its environment handling reads out of bounds under ASan.)
 #include "harness/process/process.h"
 
 #include "harness/common/common.h"
@@ -11,15 +15,6 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/process/args.hpp>
-#include <boost/process/async_pipe.hpp>
-#include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
-#include <boost/process/environment.hpp>
-#include <boost/process/exe.hpp>
-#include <boost/process/extend.hpp>
-#include <boost/process/io.hpp>
-#include <boost/process/search_path.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -28,48 +23,145 @@
 #include <linux/close_range.h>
 #include <mutex>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 namespace detlab::process {
 namespace {
 
 namespace asio = boost::asio;
-namespace bp = boost::process;
+using Pipe = asio::posix::stream_descriptor;
 
-// Runs in the forked child just before execve, so only async-signal-safe calls are allowed.
-struct ChildSetup : bp::extend::handler {
+// What the child does between fork and execve; all of it prepared before the fork.
+struct ChildPlan {
+    const char* exe = nullptr;
+    std::vector<char*> argv, envp;
     const char* cwd = nullptr;
     std::optional<mode_t> umask_value;
     bool disable_aslr = false;
+    pid_t parent = 0;
+    int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1, error_fd = -1;
+};
 
-    template <class Executor>
-    void on_exec_setup(Executor& exec) const {
-        if (cwd && ::chdir(cwd) != 0)
-            fail(exec, "chdir failed");
-        // Own process group: a timeout or cleanup kills the tool and everything it started.
-        if (::setpgid(0, 0) != 0)
-            fail(exec, "setpgid failed");
-        if (umask_value)
-            ::umask(*umask_value);
-        if (disable_aslr) {
-            int current = ::personality(0xffffffff);
-            if (current == -1 ||
-                ::personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE) == -1)
-                fail(exec, "personality(ADDR_NO_RANDOMIZE) failed");
-        }
-        // Pipes and database handles of concurrent runs must not leak into this tool: they
-        // would hold other runs' pipes open. Boost's own error pipe is close-on-exec already.
-        ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+// Reports which step failed and errno through the close-on-exec error pipe, then exits.
+[[noreturn]] void child_fail(int error_fd, int step) {
+    int report[2] = {step, errno};
+    [[maybe_unused]] auto n = ::write(error_fd, report, sizeof report);
+    ::_exit(127);
+}
+
+// Runs in the forked child: only async-signal-safe calls.
+[[noreturn]] void child_main(const ChildPlan& plan) {
+    // Dies with the thread that forked it, which waits for it; so with detlab.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != plan.parent)
+        child_fail(plan.error_fd, 0);
+    // Own process group: a timeout or cleanup kills the tool and everything it started.
+    if (::setpgid(0, 0) != 0)
+        child_fail(plan.error_fd, 1);
+    if (::dup2(plan.stdin_fd, 0) < 0 || ::dup2(plan.stdout_fd, 1) < 0 ||
+        ::dup2(plan.stderr_fd, 2) < 0)
+        child_fail(plan.error_fd, 2);
+    if (plan.cwd && ::chdir(plan.cwd) != 0)
+        child_fail(plan.error_fd, 3);
+    if (plan.umask_value)
+        ::umask(*plan.umask_value);
+    if (plan.disable_aslr) {
+        int current = ::personality(0xffffffff);
+        if (current == -1 ||
+            ::personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE) == -1)
+            child_fail(plan.error_fd, 4);
     }
+    // detlab ignores SIGPIPE and may block signals in its threads; the tool starts clean.
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    ::sigaction(SIGPIPE, &default_action, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Pipes and database handles of concurrent runs must not leak into this tool: they
+    // would hold other runs' pipes open. The error pipe is close-on-exec already.
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    ::execve(plan.exe, plan.argv.data(), plan.envp.data());
+    child_fail(plan.error_fd, 5);
+}
 
-    template <class Executor>
-    [[noreturn]] static void fail(Executor& exec, const char* what) {
-        exec.set_error(std::error_code(errno, std::system_category()), what);
-        ::_exit(127);
+const char* child_step(int step) {
+    static const char* const steps[] = {"PR_SET_PDEATHSIG failed",
+                                        "setpgid failed",
+                                        "dup2 failed",
+                                        "chdir failed",
+                                        "personality(ADDR_NO_RANDOMIZE) failed",
+                                        "execve failed"};
+    return step >= 0 && step < 6 ? steps[step] : "failed";
+}
+
+// The guard: waits on `life_fd`; a byte means the run finished normally, end of file means
+// detlab is gone, and then the tool's group is killed. Runs in a forked child (async-signal-
+// safe calls only), in its own process group so that killing detlab's group spares it.
+[[noreturn]] void guard_main(int life_fd, pid_t tool_group) {
+    ::setpgid(0, 0);
+    int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd >= 0) {
+        ::dup2(null_fd, 0);
+        ::dup2(null_fd, 1);
+        ::dup2(null_fd, 2);
+    }
+    // Hold nothing of detlab's open (pipes of other runs, the database).
+    if (life_fd > 3)
+        ::close_range(3, static_cast<unsigned>(life_fd - 1), 0);
+    ::close_range(static_cast<unsigned>(life_fd + 1), ~0U, 0);
+    char byte = 0;
+    ssize_t n;
+    do {
+        n = ::read(life_fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1)
+        ::kill(-tool_group, SIGKILL);
+    ::_exit(0);
+}
+
+std::vector<std::string> child_environment(const Spec& spec) {
+    std::map<std::string, std::string> env;
+    if (!spec.clear_env)
+        for (char** entry = environ; entry && *entry; ++entry) {
+            std::string text = *entry;
+            auto eq = text.find('=');
+            if (eq != std::string::npos && eq > 0)
+                env.emplace(text.substr(0, eq), text.substr(eq + 1));
+        }
+    for (const auto& name : spec.unset_env)
+        env.erase(name);
+    for (const auto& [name, value] : spec.set_env)
+        env[name] = value;
+    std::vector<std::string> entries;
+    entries.reserve(env.size());
+    for (const auto& [name, value] : env)
+        entries.push_back(name + "=" + value);
+    return entries;
+}
+
+struct Fds {
+    int read = -1, write = -1;
+    bool open() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0)
+            return false;
+        read = fds[0];
+        write = fds[1];
+        return true;
+    }
+    void close_both() {
+        for (int* fd : {&read, &write})
+            if (*fd >= 0) {
+                ::close(*fd);
+                *fd = -1;
+            }
     }
 };
 
@@ -77,7 +169,7 @@ struct ChildSetup : bp::extend::handler {
 // buffered has been read without blocking.
 class Drain {
 public:
-    Drain(bp::async_pipe& pipe, std::string& sink) : pipe_(pipe), sink_(sink) {}
+    Drain(Pipe& pipe, std::string& sink) : pipe_(pipe), sink_(sink) {}
 
     void start() {
         pipe_.async_read_some(asio::buffer(buffer_), [this](boost::system::error_code ec,
@@ -105,7 +197,7 @@ private:
     }
 
     void read_buffered() {
-        int fd = pipe_.native_source();
+        int fd = pipe_.native_handle();
         ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
         for (;;) {
             ssize_t n = ::read(fd, buffer_.data(), buffer_.size());
@@ -118,24 +210,11 @@ private:
         }
     }
 
-    bp::async_pipe& pipe_;
+    Pipe& pipe_;
     std::string& sink_;
     std::array<char, 65536> buffer_{};
     bool child_gone_ = false, done_ = false;
 };
-
-bp::environment child_environment(const Spec& spec) {
-    bp::environment env;
-    if (!spec.clear_env)
-        for (const auto& entry : boost::this_process::environment())
-            env[entry.get_name()] = entry.to_string();
-    for (const auto& name : spec.unset_env)
-        if (env.find(name) != env.end())
-            env.erase(name);
-    for (const auto& [name, value] : spec.set_env)
-        env[name] = value;
-    return env;
-}
 
 double seconds(const timeval& tv) {
     return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
@@ -165,8 +244,102 @@ void reap(pid_t pid, Result& result) {
     }
 }
 
-std::string spawn_error_text(const std::string& exe, const std::error_code& ec) {
-    return "cannot start " + exe + ": " + ec.message();
+// The parent's ends of a started child's pipes, and its guard.
+struct Launched {
+    int out = -1, err = -1, in = -1;
+    pid_t guard = 0;
+    int life = -1; // write end of the guard's pipe
+};
+
+// Forks the child and its guard; on failure fills result.error and returns false.
+bool launch(const Spec& spec, const std::string& exe, const char* cwd, Result& result,
+            Launched& launched) {
+    std::vector<std::string> args = spec.argv, env = child_environment(spec);
+    ChildPlan plan;
+    plan.exe = exe.c_str();
+    for (auto& arg : args)
+        plan.argv.push_back(arg.data());
+    plan.argv.push_back(nullptr);
+    for (auto& entry : env)
+        plan.envp.push_back(entry.data());
+    plan.envp.push_back(nullptr);
+    plan.cwd = cwd;
+    plan.umask_value = spec.umask;
+    plan.disable_aslr = spec.disable_aslr;
+    plan.parent = ::getpid();
+
+    Fds in, out, err, error;
+    auto close_all = [&] {
+        for (Fds* fds : {&in, &out, &err, &error})
+            fds->close_both();
+    };
+    if (!in.open() || !out.open() || !err.open() || !error.open()) {
+        result.error = std::string("cannot make pipes: ") + std::strerror(errno);
+        close_all();
+        return false;
+    }
+    plan.stdin_fd = in.read;
+    plan.stdout_fd = out.write;
+    plan.stderr_fd = err.write;
+    plan.error_fd = error.write;
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        result.error = "cannot start " + spec.argv[0] + ": fork: " + std::strerror(errno);
+        close_all();
+        return false;
+    }
+    if (pid == 0)
+        child_main(plan);
+    ::close(error.write);
+    error.write = -1;
+    int report[2] = {0, 0};
+    ssize_t n;
+    do {
+        n = ::read(error.read, report, sizeof report); // returns 0 once execve succeeded
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        result.error = "cannot start " + spec.argv[0] + ": " + child_step(report[0]) + ": " +
+                       std::strerror(report[1]);
+        close_all();
+        return false;
+    }
+    result.pid = pid;
+    Fds life;
+    if (life.open()) {
+        pid_t guard = ::fork();
+        if (guard == 0)
+            guard_main(life.read, pid);
+        if (guard > 0) {
+            launched.guard = guard;
+            launched.life = life.write;
+            life.write = -1;
+        }
+        life.close_both();
+    }
+    launched.out = out.read;
+    launched.err = err.read;
+    launched.in = in.write;
+    out.read = err.read = in.write = -1;
+    close_all();
+    return true;
+}
+
+// Tells the guard the run ended normally and reaps it.
+void release_guard(Launched& launched) {
+    if (launched.life >= 0) {
+        char byte = 'x';
+        [[maybe_unused]] auto n = ::write(launched.life, &byte, 1);
+        ::close(launched.life);
+        launched.life = -1;
+    }
+    if (launched.guard > 0) {
+        int status = 0;
+        while (::waitpid(launched.guard, &status, 0) < 0 && errno == EINTR) {
+        }
+        launched.guard = 0;
+    }
 }
 
 void ignore_sigpipe_once() {
@@ -180,7 +353,22 @@ void ignore_sigpipe_once() {
 std::filesystem::path find_executable(const std::string& name) {
     if (name.find('/') != std::string::npos)
         return ::access(name.c_str(), X_OK) == 0 ? std::filesystem::path(name) : "";
-    return bp::search_path(name).string();
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t begin = 0;
+    while (begin <= dirs.size()) {
+        std::size_t end = dirs.find(':', begin);
+        if (end == std::string::npos)
+            end = dirs.size();
+        std::filesystem::path dir = end > begin ? dirs.substr(begin, end - begin) : ".";
+        std::filesystem::path candidate = dir / name;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(candidate, ec) &&
+            ::access(candidate.c_str(), X_OK) == 0)
+            return candidate;
+        begin = end + 1;
+    }
+    return {};
 }
 
 std::string Result::describe() const {
@@ -214,12 +402,6 @@ Result run(const Spec& spec) {
     if (!spec.stdin_data.empty())
         ignore_sigpipe_once();
 
-    asio::io_context io;
-    bp::async_pipe out_pipe(io), err_pipe(io), in_pipe(io);
-    ChildSetup setup;
-    setup.umask_value = spec.umask;
-    setup.disable_aslr = spec.disable_aslr;
-    std::vector<std::string> args(spec.argv.begin() + 1, spec.argv.end());
     std::string cwd = spec.cwd.string();
     if (!cwd.empty()) {
         std::error_code dir_ec;
@@ -227,26 +409,21 @@ Result run(const Spec& spec) {
             result.error = "working directory not found: " + cwd;
             return result;
         }
-        setup.cwd = cwd.c_str();
     }
 
     double start = monotonic_seconds();
-    std::error_code ec;
-    bp::child child(bp::exe = exe.string(), bp::args = args, child_environment(spec),
-                    bp::std_out > out_pipe, bp::std_err > err_pipe, bp::std_in < in_pipe, setup,
-                    ec);
-    if (ec || !child.valid()) {
-        result.error = spawn_error_text(spec.argv[0], ec);
+    Launched launched;
+    exe = std::filesystem::absolute(exe); // the child changes directory before execve
+    if (!launch(spec, exe.string(), cwd.empty() ? nullptr : cwd.c_str(), result, launched))
         return result;
-    }
-    // From here on the pid is ours to reap: Boost must neither wait for nor kill it.
-    result.pid = child.id();
-    child.detach();
+    asio::io_context io;
+    Pipe out_pipe(io, launched.out), err_pipe(io, launched.err), in_pipe(io, launched.in);
 
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, result.pid, 0));
     if (pidfd < 0) {
         ::kill(-result.pid, SIGKILL);
         reap(result.pid, result);
+        release_guard(launched);
         result.outcome = Result::Outcome::spawn_failed;
         result.error = std::string("pidfd_open failed: ") + std::strerror(errno);
         return result;
@@ -307,6 +484,7 @@ Result run(const Spec& spec) {
         err_drain.finish();
     });
     io.run();
+    release_guard(launched);
     return result;
 }
 

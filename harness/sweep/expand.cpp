@@ -125,6 +125,16 @@ private:
                 add(domain, base, "grid", "repeat", r);
             return;
         }
+        // Counted before anything is built: a grid of 10^9 points is refused at once, naming
+        // the study that makes it too big, instead of after minutes and gigabytes.
+        double points = replicates;
+        for (const auto* axis : axes) {
+            points *= static_cast<double>(axis->values.size());
+            if (points + static_cast<double>(out_.runs.size()) > kMaxRuns)
+                throw InputError(input_error_message(out_.file, axis->line, domain.kind + ".vary",
+                                                     "the grid has more than " +
+                                                         std::to_string(kMaxRuns) + " runs"));
+        }
         std::vector<std::size_t> position(axes.size(), 0);
         while (true) {
             nlohmann::json config = base;

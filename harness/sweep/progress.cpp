@@ -74,6 +74,17 @@ void Progress::finished(const PlannedRun& run, const std::string& status, double
     *out_ << line.str() << "\n" << std::flush;
 }
 
+void Progress::skipped(const PlannedRun& run, const std::string& why) {
+    std::lock_guard lock(mutex_);
+    --total_;
+    if (!out_)
+        return;
+    if (bar_)
+        return draw();
+    *out_ << "detlab run: skip   " << run.kind << " " << run.id << "  " << why << "\n"
+          << std::flush;
+}
+
 void Progress::note(const std::string& line) {
     std::lock_guard lock(mutex_);
     if (!out_)

@@ -15,6 +15,8 @@ public:
     void started(const PlannedRun& run);
     void finished(const PlannedRun& run, const std::string& status, double seconds,
                   const std::string& message);
+    // A run that was not started after all (another process recorded it meanwhile).
+    void skipped(const PlannedRun& run, const std::string& why);
     void note(const std::string& line);
     void close();
 

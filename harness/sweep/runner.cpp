@@ -2,6 +2,7 @@
 // and a rule that the first run of a setup group finishes before the rest of it start.
 #include "harness/sweep/progress.h"
 #include "harness/sweep/sweep.h"
+#include "harness/sweep/workspace.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -48,6 +49,9 @@ public:
             probes_.push_back(&domain.setup_stored);
         }
         taken_.assign(pending_.size(), false);
+        retry_at_.assign(pending_.size(), 0.0);
+        for (std::size_t i = 0; i < pending_.size(); ++i)
+            index_[pending_[i]] = i;
     }
 
     // The next run to start, or null when nothing is left (or the sweep is cancelled).
@@ -62,6 +66,10 @@ public:
                 if (taken_[i])
                     continue;
                 any_left = true;
+                if (retry_at_[i] > monotonic_seconds()) {
+                    waiting = true;
+                    continue;
+                }
                 const std::string& group = groups_[i];
                 auto state = groups_state_.find(group);
                 if (!group.empty() && state != groups_state_.end() && !state->second.released)
@@ -71,8 +79,10 @@ public:
                     continue;
                 }
                 taken_[i] = true;
-                if (!group.empty() && state == groups_state_.end())
+                if (!group.empty() && state == groups_state_.end()) {
                     groups_state_[group] = {unix_time_now(), false}; // this run leads its group
+                    leaders_[group] = pending_[i];
+                }
                 group_of_[pending_[i]] = group;
                 return pending_[i];
             }
@@ -89,6 +99,21 @@ public:
         auto group = group_of_[run];
         if (!group.empty())
             groups_state_[group].released = true; // any finished run releases its group
+        changed_.notify_all();
+    }
+
+    // Another process holds `run`: hand it out again later (when that process has finished
+    // it, the worker that takes it finds it done). It no longer leads its setup group.
+    void defer(const PlannedRun* run) {
+        std::lock_guard lock(mutex_);
+        std::size_t i = index_.at(run);
+        taken_[i] = false;
+        retry_at_[i] = monotonic_seconds() + 0.5;
+        auto group = group_of_[run];
+        if (!group.empty() && leaders_[group] == run) {
+            groups_state_.erase(group);
+            leaders_.erase(group);
+        }
         changed_.notify_all();
     }
 
@@ -119,6 +144,9 @@ private:
     std::vector<std::string> groups_;
     std::vector<const std::function<bool(db::Store&, double)>*> probes_;
     std::vector<bool> taken_;
+    std::vector<double> retry_at_; // monotonic time before which a deferred run waits
+    std::map<const PlannedRun*, std::size_t> index_;
+    std::map<std::string, const PlannedRun*> leaders_;
     std::map<std::string, GroupState> groups_state_;
     std::map<const PlannedRun*, std::string> group_of_;
     const RunOptions& options_;
@@ -158,19 +186,18 @@ void complete_result(db::RunResult& result, const PlannedRun& run, const std::st
 class Worker {
 public:
     Worker(const Experiment& experiment, const std::vector<Domain>& domains,
-           const RunOptions& options, const std::filesystem::path& work_root)
-        : experiment_(experiment), domains_(domains), options_(options), work_root_(work_root) {}
+           const RunOptions& options, const std::filesystem::path& session)
+        : experiment_(experiment), domains_(domains), options_(options), session_(session) {}
 
     // Runs one planned run; the result is complete but not yet recorded.
     db::RunResult execute(const PlannedRun& run, const std::string& config_id, db::Store& store) {
         const Domain& domain = find_domain(domains_, run.kind);
-        auto dir = work_root_ / run.id;
+        auto dir = session_ / run.id;
         db::RunContext context{&store, dir, experiment_.name, options_.cancel};
         double started_at = unix_time_now();
         double start = monotonic_seconds();
         db::RunResult result;
         try {
-            std::filesystem::remove_all(dir); // left over by a killed sweep
             std::filesystem::create_directories(dir);
             result = domain.run(run.config, run.repeat, context);
             if (result.status == db::kStatusDone && domain.after_run)
@@ -193,7 +220,7 @@ private:
     const Experiment& experiment_;
     const std::vector<Domain>& domains_;
     const RunOptions& options_;
-    std::filesystem::path work_root_;
+    std::filesystem::path session_; // this process's own directory in the work root
 };
 
 } // namespace
@@ -228,9 +255,14 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
                                            : db::configuration_id(run.kind, run.config.dump());
     }
 
+    // The work root first: a bad --work-dir is refused before anything is written.
+    WorkRoot work_root(options.work_root.empty()
+                           ? std::filesystem::path(options.db_path.string() + ".work")
+                           : options.work_root);
     db::Store store(options.db_path);
     store.put_experiment(experiment.name, experiment.source);
     std::vector<const PlannedRun*> pending;
+    std::map<std::string, std::size_t> planned_observations;
     for (const auto& run : mine) {
         auto statuses = store.slot_statuses(experiment.name, config_ids[&run], run.repeat);
         if (std::find(statuses.begin(), statuses.end(), db::kStatusDone) != statuses.end())
@@ -239,18 +271,32 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             ++summary.earlier_failed;
         else
             pending.push_back(&run); // a retry is a new observation: the failed one stays
+        planned_observations[run.id] = statuses.size(); // the slot as seen now
     }
-    auto work_root = options.work_root.empty()
-                         ? std::filesystem::path(options.db_path.string() + ".work")
-                         : options.work_root;
     Progress progress(options.log, options.progress_bar, static_cast<int>(pending.size()));
     Scheduler scheduler(pending, domains, options);
-    Worker worker(experiment, domains, options, work_root);
+    Worker worker(experiment, domains, options, work_root.session());
     std::mutex summary_mutex;
 
     auto work = [&] {
         db::Store connection(options.db_path); // one connection per thread
         while (const PlannedRun* run = scheduler.next(connection)) {
+            // Another detlab on this store and work root may be running the same experiment:
+            // only the holder of a run's claim executes it, and it looks again whether the
+            // run was recorded meanwhile (by that other process).
+            auto claim = work_root.claim(run->id);
+            if (!claim) {
+                scheduler.defer(run);
+                continue;
+            }
+            if (connection.slot_statuses(experiment.name, config_ids.at(run), run->repeat).size() !=
+                planned_observations.at(run->id)) {
+                progress.skipped(*run, "recorded meanwhile by another detlab");
+                std::lock_guard lock(summary_mutex);
+                ++summary.done_elsewhere;
+                scheduler.finished(run);
+                continue;
+            }
             progress.started(*run);
             double run_start = monotonic_seconds();
             db::RunResult result = worker.execute(*run, config_ids.at(run), connection);
@@ -300,8 +346,6 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
     if (first_error)
         std::rethrow_exception(first_error);
     progress.close();
-    std::error_code ignored;
-    std::filesystem::remove(work_root, ignored); // only if empty
     summary.not_started += scheduler.not_started();
     summary.cancelled = cancelled(options);
     summary.wall_seconds = monotonic_seconds() - start;

@@ -110,7 +110,8 @@ struct SweepSummary {
     int already_done = 0;   // skipped: a done observation of the slot is stored
     int earlier_failed = 0; // skipped: failed before and retry_failed not set
     int done = 0, failed = 0;
-    int not_started = 0; // left for later because of cancellation
+    int done_elsewhere = 0; // recorded by a concurrent detlab (same store and work root) meanwhile
+    int not_started = 0;    // left for later because of cancellation
     bool cancelled = false;
     double wall_seconds = 0;
 };

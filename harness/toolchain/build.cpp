@@ -17,14 +17,15 @@ std::string number_text(double value) {
     return std::string(text, end);
 }
 
-// `yosys -V`, probed once per process: part of the synthesis cache key.
-std::string yosys_version() {
+// `yosys -V`, probed once per process: part of the synthesis cache key. Bounded by the stage
+// limit (and 60 s), so a hanging yosys costs no more here than in its stage.
+std::string yosys_version(std::chrono::milliseconds limit) {
     static std::once_flag once;
     static std::string version;
-    std::call_once(once, [] {
+    std::call_once(once, [limit] {
         process::Spec spec;
         spec.argv = {"yosys", "-V"};
-        spec.timeout = std::chrono::seconds(60);
+        spec.timeout = std::min<std::chrono::milliseconds>(limit, std::chrono::seconds(60));
         auto result = process::run(spec);
         version = result.ok() ? result.out : "unknown (" + result.describe() + ")";
     });
@@ -52,7 +53,7 @@ public:
         auto sources = detail::prepare_sources(settings_);
         auto pcf = detail::pin_file(settings_);
         run_.config_id = configuration_id(config_); // InputError when the pin file is missing
-        run_.provenance = db::capture_provenance();
+        run_.provenance = db::capture_provenance(stage_limit());
         for (const auto& [name, sha] : input_digests(config_))
             run_.provenance[db::kInputProvenancePrefix + name] = sha;
         make_directories();
@@ -92,6 +93,10 @@ private:
             std::filesystem::remove_all(run_dir_, ignored);
     }
 
+    std::chrono::milliseconds stage_limit() const {
+        return std::chrono::milliseconds(static_cast<long>(settings_.stage_timeout_s * 1e3));
+    }
+
     // File names as the tools see them: relative to the build directory, or absolute.
     std::string path(const std::string& name) const {
         return settings_.path_style == "absolute" ? (build_dir_ / name).string() : name;
@@ -123,8 +128,7 @@ private:
         spec.set_env = env.variables;
         spec.umask = env.umask;
         spec.disable_aslr = !settings_.aslr;
-        spec.timeout =
-            std::chrono::milliseconds(static_cast<long>(settings_.stage_timeout_s * 1e3));
+        spec.timeout = stage_limit();
         spec.cancel = context_.cancel;
         run_.provenance["argv." + stage] = nlohmann::json(spec.argv).dump();
         run_.provenance["inputs." + stage] = inputs_hash(inputs);
@@ -170,7 +174,7 @@ private:
 
     std::string synthesis_key(const std::string& script,
                               const std::vector<detail::PreparedSource>& sources) const {
-        std::string material = "yosys " + yosys_version() + "\nscript\n" + script;
+        std::string material = "yosys " + yosys_version(stage_limit()) + "\nscript\n" + script;
         for (const auto& source : sources)
             material += "source " + source.name + " " + sha256_hex(source.text) + "\n";
         return "synth_ice40:" + sha256_hex(std::string_view(material));

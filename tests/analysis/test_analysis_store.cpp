@@ -360,3 +360,41 @@ TEST_CASE("a disagreement rate of samples picked for disagreement is not read as
     CHECK_THAT(html, Catch::Contains("<td>2 &times; 3</td><td>20 (disagreement first)</td>") &&
                          Catch::Contains("<td>3 &times; 3</td><td>20</td>"));
 }
+
+TEST_CASE("names from the data never run as gnuplot code") {
+    // Every plot shows study or factor names; these hold what gnuplot would execute (a line
+    // starting with '!', backquotes inside double quotes) or misparse (quotes, backslashes).
+    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis" / "hostile";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::path marker = dir / "pwned";
+    std::string evil = "s\n!touch " + marker.string() + "-bang\n`touch " + marker.string() +
+                       "-tick` \"q\" 'a' \\ \\\" Größe # @x";
+    {
+        db::Store store(dir / "detlab.db");
+        store.put_experiment("handmade", "name = \"handmade\"\n");
+        for (int seed = 1; seed <= 3; ++seed)
+            store.record_run(
+                toolchain_run(evil, "seed", seed, seed == 3 ? 0x01 : 0x00, 100 + seed, false));
+        for (int seed = 1; seed <= 2; ++seed) {
+            auto run = training_run(seed, seed == 1 ? 2.0f : -2.0f,
+                                    {2, 0, 0, 2, 0, 3, 0, static_cast<float>(seed)}, 0.75);
+            for (auto& [key, value] : run.params)
+                if (key == "study" || key == "factor" || key == "factor_value")
+                    value = evil + key;
+            store.record_run(run);
+        }
+    }
+    db::Store store(dir / "detlab.db");
+    auto plots = make_plots(analyse(store, std::nullopt), dir / "plots");
+    CHECK(plots.size() == 5);
+    for (const char* suffix : {"-bang", "-tick"})
+        CHECK_FALSE(fs::exists(marker.string() + suffix));
+    for (const auto& entry : fs::directory_iterator(dir / "plots"))
+        CHECK(entry.path().filename().string().find("pwned") == std::string::npos);
+    // The names are shown (as one line), not dropped.
+    std::string heatmap = read_file_text(dir / "plots" / "heatmap.svg");
+    CHECK_THAT(heatmap, Catch::Contains("Größe"));
+    CHECK_THAT(read_file_text(dir / "plots" / "curves_0.svg"), Catch::Contains("Größe"));
+    CHECK_THAT(read_file_text(dir / "plots" / "fmax.svg"), Catch::Contains("Größe"));
+}

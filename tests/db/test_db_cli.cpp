@@ -81,6 +81,14 @@ TEST_CASE("unusable --db paths exit 2 and leave the file unchanged") {
     CHECK(read_file_bytes(read_only) == before);
 }
 
+TEST_CASE("an empty --db is refused at once with exit 2") {
+    for (const char* command : {"runs", "compare", "report"}) {
+        auto result = run_detlab({command, "--db", ""});
+        CHECK(result.exit_code == 2);
+        CHECK_THAT(result.err, Catch::Contains("--db: an empty path names no database file"));
+    }
+}
+
 TEST_CASE("db info and runs print the store's real contents") {
     auto dir = fresh_dir("cli-runs");
     auto path = dir / "store.db";

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <csignal>
+#include <sstream>
+#include <sys/wait.h>
 #include <thread>
 
 using namespace detlab;
@@ -180,4 +182,46 @@ TEST_CASE("a child exiting as the cancel poll fires does not leave the run waiti
         REQUIRE(result.ok());
         CHECK_FALSE(result.cancelled);
     }
+}
+
+TEST_CASE("a tool and its grandchildren die when the runner is killed with SIGKILL") {
+    // A stand-in for detlab: a forked copy of this test that runs a tool which starts a
+    // grandchild, then is killed with its whole process group (as a shell's kill -9 -PGID).
+    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "process" / "orphans";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto pids = dir / "pids";
+    pid_t runner = ::fork();
+    REQUIRE(runner >= 0);
+    if (runner == 0) {
+        ::setpgid(0, 0);
+        process::run(shell("sleep 300 & echo $! > " + pids.string() + ".tmp; echo $$ >> " +
+                           pids.string() + ".tmp; mv " + pids.string() + ".tmp " + pids.string() +
+                           "; wait"));
+        ::_exit(0);
+    }
+    for (int i = 0; i < 200 && !std::filesystem::exists(pids); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    REQUIRE(std::filesystem::exists(pids));
+    std::istringstream lines(read_file_text(pids));
+    pid_t grandchild = 0, tool = 0;
+    lines >> grandchild >> tool;
+    REQUIRE(grandchild > 0);
+    REQUIRE(tool > 0);
+    CHECK(::kill(tool, 0) == 0);
+    ::kill(-runner, SIGKILL);
+    int status = 0;
+    ::waitpid(runner, &status, 0);
+    CHECK(WIFSIGNALED(status));
+    CHECK(group_gone(tool)); // the tool's group: the tool and the grandchild
+    auto gone = [](pid_t pid) {
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            if (::kill(pid, 0) == -1 && errno == ESRCH)
+                return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    };
+    CHECK(gone(tool));
+    CHECK(gone(grandchild));
 }

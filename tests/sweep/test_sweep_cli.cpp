@@ -176,3 +176,117 @@ TEST_CASE("shards run disjoint shares that merge into the whole sweep") {
     CHECK(again.code == 0);
     CHECK(again.out.find("added 0 observations (0 renamed), skipped 2") != std::string::npos);
 }
+
+TEST_CASE("two detlab run of one experiment on one database: each run done once, none failed") {
+    auto dir = fresh_test_dir("concurrent");
+    write_file(dir / "exp.toml", kSweep);
+    std::filesystem::create_directories(dir / "a");
+    std::filesystem::create_directories(dir / "b");
+    auto db_path = (dir / "sweep.db").string();
+    auto exp = (dir / "exp.toml").string();
+    pid_t first = spawn_detlab({"run", exp, "--db", db_path, "--no-progress"}, dir / "a");
+    pid_t second = spawn_detlab({"run", exp, "--db", db_path, "--no-progress"}, dir / "b");
+    REQUIRE(first > 0);
+    REQUIRE(second > 0);
+    for (pid_t pid : {first, second}) {
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status));
+        CHECK(WEXITSTATUS(status) == 0);
+    }
+    auto log_a = read_file_text(dir / "a" / "background.log");
+    auto log_b = read_file_text(dir / "b" / "background.log");
+    INFO(log_a + "\n----\n" + log_b);
+    CHECK(log_a.find("failed  ") == std::string::npos);
+    CHECK(log_b.find("failed  ") == std::string::npos);
+    // Each build ran in exactly one of the two processes.
+    auto starts = [](const std::string& log) {
+        std::size_t count = 0;
+        for (auto at = log.find("detlab run: start"); at != std::string::npos;
+             at = log.find("detlab run: start", at + 1))
+            ++count;
+        return count;
+    };
+    CHECK(starts(log_a) + starts(log_b) == kSweepRuns);
+    check_complete(dir, "sweep.db");
+    CHECK(count_runs(dir / "sweep.db", "failed") == 0);
+    CHECK_FALSE(std::filesystem::exists(dir / "sweep.db.work"));
+}
+
+TEST_CASE("a --work-dir naming a user's file is refused with exit 2 and the file kept") {
+    auto dir = fresh_test_dir("workdir-file");
+    write_file(dir / "exp.toml", kSweep);
+    write_file(dir / "v.txt", std::string_view("x\n"));
+    auto result = run_detlab({"run", "exp.toml", "--db", "t.db", "--work-dir", "v.txt"}, dir);
+    CHECK(result.code == 2);
+    CHECK(result.err.find("is not a directory") != std::string::npos);
+    CHECK(read_file_text(dir / "v.txt") == "x\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "t.db"));
+}
+
+namespace {
+
+// Pids of the processes whose working directory is inside `dir` (the tools of a build).
+std::vector<pid_t> processes_working_in(const std::filesystem::path& dir) {
+    std::vector<pid_t> found;
+    std::string prefix = std::filesystem::weakly_canonical(dir).string() + "/";
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        auto cwd = std::filesystem::read_symlink(entry.path() / "cwd", ec);
+        if (!ec && (cwd.string() + "/").rfind(prefix, 0) == 0)
+            found.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+    return found;
+}
+
+} // namespace
+
+TEST_CASE("SIGKILL of detlab during a build leaves no tool process behind") {
+    auto dir = fresh_test_dir("orphans");
+    write_file(dir / "exp.toml", kSweep);
+    // A yosys that hangs with a child of its own (so a grandchild of detlab), found first on
+    // PATH: the real tools finish too soon to tell "killed" from "done".
+    std::filesystem::create_directories(dir / "bin");
+    write_file(dir / "bin" / "yosys", std::string_view("#!/bin/sh\n"
+                                                       "[ \"$1\" = -V ] && exec echo 'Yosys 0.0'\n"
+                                                       "sleep 300 &\nsleep 301\n"));
+    std::filesystem::permissions(dir / "bin" / "yosys", std::filesystem::perms::owner_all);
+    std::string path = (dir / "bin").string() + ":" + std::getenv("PATH");
+    ::setenv("PATH", path.c_str(), 1); // this test's own process only
+    pid_t pid = spawn_detlab({"run", "exp.toml", "--db", "sweep.db"}, dir);
+    REQUIRE(pid > 0);
+    auto work = dir / "sweep.db.work";
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    // Wait for a tool that has been working for a while (yosys, then nextpnr), not a
+    // short-lived helper that would be gone anyway.
+    std::vector<pid_t> busy;
+    while (true) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        REQUIRE(::waitpid(pid, nullptr, WNOHANG) == 0);
+        auto now = processes_working_in(work);
+        bool same = !now.empty() && now == busy;
+        busy = now;
+        if (same)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    std::vector<pid_t> left;
+    // SIGKILL is delivered at once; a second is plenty (yosys alone runs longer than that).
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        left = processes_working_in(work);
+        if (left.empty())
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    for (pid_t stray : left) // do not leave them running even when the test fails
+        ::kill(stray, SIGKILL);
+    CHECK(busy.size() >= 2); // the hanging yosys and its child were seen
+    CHECK(left.empty());
+}

@@ -257,3 +257,20 @@ TEST_CASE("the sbatch script runs one shard per array task") {
     options.partition = "a b";
     CHECK_THROWS_AS(sbatch_script(options), InputError);
 }
+
+TEST_CASE("a huge grid is refused before it is built, naming the study's line") {
+    // 1000 x 64 x 2 x 10 = 1.28 million runs: counted, not materialised.
+    CHECK(error_of("[experiment]\ndesign = \"grid\"\n[toolchain]\n"
+                   "[[toolchain.vary]]\nfactor = \"seed\"\nfrom = 1\nto = 1000\n"
+                   "[[toolchain.vary]]\nfactor = \"threads\"\nfrom = 1\nto = 64\n"
+                   "[[toolchain.vary]]\nfactor = \"placer\"\nvalues = [\"heap\", \"sa\"]\n"
+                   "[[toolchain.vary]]\nfactor = \"repeat\"\ncount = 10\n") ==
+          "exp.toml:12: toolchain.vary: the grid has more than 1000000 runs");
+}
+
+TEST_CASE("NaN and infinity pass no range check") {
+    CHECK(error_of("[train]\nlearning_rate = nan\n") ==
+          "exp.toml:2: train.learning_rate: value nan is not a finite number");
+    CHECK(error_of("[train]\nlearning_rate = inf\n") ==
+          "exp.toml:2: train.learning_rate: value inf is not a finite number");
+}

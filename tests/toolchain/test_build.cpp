@@ -182,3 +182,24 @@ TEST_CASE("the synth command rejects bad keys and values with exit code 2") {
     CHECK_THAT(bad_value.err, Catch::Contains("heap, sa"));
     CHECK_FALSE(std::filesystem::exists(db_path));
 }
+
+TEST_CASE("a hanging tool costs no more than the stage limit in its version probe") {
+    Scratch scratch;
+    // A yosys that hangs whatever it is asked, -V included, first on PATH.
+    auto bin = scratch.dir / "bin";
+    std::filesystem::create_directories(bin);
+    write_file(bin / "yosys", std::string_view("#!/bin/sh\nexec sleep 300\n"));
+    std::filesystem::permissions(bin / "yosys", std::filesystem::perms::owner_all);
+    std::string path = bin.string() + ":" + std::getenv("PATH");
+    ::setenv("PATH", path.c_str(), 1); // this test's own process only
+    db::RunContext context;
+    context.work_root = scratch.dir / "work";
+    auto run = toolchain::run_build(
+        {{"rtl_dir", (source_root() / "tests/toolchain/fixtures/mac").string()},
+         {"stage_timeout_s", 0.5}},
+        0, context);
+    CHECK(run.status == db::kStatusTimeout);
+    CHECK(find_param(run, "failed_stage") == "yosys");
+    // The probe was cut at the stage limit (0.5 s), not at its own 20 s.
+    CHECK_THAT(run.provenance.at("tool.yosys"), Catch::Contains("timed out after 0.5"));
+}

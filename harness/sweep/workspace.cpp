@@ -1,0 +1,157 @@
+// Session directories and run claims are flock(2) locks on files in the work root: the kernel
+// releases them when their process dies, however it dies, so a killed sweep's leftovers are
+// recognisable (an unlocked session) and its claims free for the next invocation.
+#include "harness/sweep/workspace.h"
+
+#include "harness/common/common.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <system_error>
+#include <unistd.h>
+
+namespace detlab::sweep {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMarker = ".detlab-work-root"; // this root was made by detlab
+constexpr const char* kSessionPrefix = "session-";
+constexpr const char* kLockName = ".lock";
+
+[[noreturn]] void fail(const std::string& what, const fs::path& path) {
+    throw std::system_error(errno, std::generic_category(), what + " " + path.string());
+}
+
+// A descriptor holding an exclusive flock on `path` (created), or -1 when another holds it.
+int try_lock(const fs::path& path, bool create) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    if (fd < 0) {
+        if (!create && errno == ENOENT)
+            return -1;
+        fail("cannot open", path);
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int error = errno;
+        ::close(fd);
+        if (error == EWOULDBLOCK)
+            return -1;
+        errno = error;
+        fail("cannot lock", path);
+    }
+    return fd;
+}
+
+// Run ids are hex today; anything else is hashed so it stays one safe file name.
+std::string claim_name(const std::string& run_id) {
+    bool plain = !run_id.empty() && run_id.size() <= 128;
+    for (char c : run_id)
+        plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
+    return (plain ? run_id : sha256_hex(std::string_view(run_id))) + ".claim";
+}
+
+} // namespace
+
+RunClaim::RunClaim(RunClaim&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+
+RunClaim::~RunClaim() {
+    if (fd_ < 0)
+        return;
+    ::unlink(path_.c_str()); // while still locked: a waiter then sees a new inode (see claim)
+    ::close(fd_);
+}
+
+WorkRoot::WorkRoot(const fs::path& root) : root_(fs::absolute(root)) {
+    std::error_code ec;
+    auto status = fs::symlink_status(root_, ec);
+    if (fs::exists(status) && !fs::is_directory(fs::status(root_, ec)))
+        throw InputError("work directory " + root_.string() +
+                         " exists and is not a directory; detlab leaves it alone");
+    // Another process may remove a root it made (empty but for the marker) between our
+    // steps, so creating the root and the session is retried.
+    for (int attempt = 0;; ++attempt) {
+        if (fs::create_directories(root_, ec) && !ec)
+            write_file(root_ / kMarker,
+                       std::string_view("made by detlab run; removed when empty\n"));
+        try {
+            make_session();
+            break;
+        } catch (const std::system_error&) {
+            if (attempt >= 5)
+                throw;
+        }
+    }
+    remove_stale_sessions();
+}
+
+void WorkRoot::make_session() {
+    // Made under a name that remove_stale_sessions ignores, locked, then renamed: a session
+    // is never seen unlocked while its process lives.
+    std::string pattern = (root_ / ".new-session-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))
+        fail("cannot create a directory in", root_);
+    fs::path fresh = pattern;
+    int fd = try_lock(fresh / kLockName, true);
+    if (fd < 0)
+        fail("cannot lock", fresh / kLockName);
+    fs::path named = root_ / (kSessionPrefix + fresh.filename().string().substr(13));
+    if (::rename(fresh.c_str(), named.c_str()) != 0) {
+        ::close(fd);
+        fail("cannot rename", fresh);
+    }
+    session_ = named;
+    session_lock_ = fd;
+}
+
+void WorkRoot::remove_stale_sessions() const {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.rfind(kSessionPrefix, 0) != 0 || entry.path() == session_ ||
+            !entry.is_directory(ec) || entry.is_symlink(ec))
+            continue;
+        int fd = try_lock(entry.path() / kLockName, false);
+        if (fd < 0)
+            continue; // alive, or not a detlab session
+        fs::remove_all(entry.path(), ec);
+        ::close(fd);
+    }
+}
+
+WorkRoot::~WorkRoot() {
+    std::error_code ec;
+    fs::remove_all(session_, ec);
+    if (session_lock_ >= 0)
+        ::close(session_lock_);
+    if (!fs::exists(root_ / kMarker, ec))
+        return; // not ours: left as it was found
+    for (const auto& entry : fs::directory_iterator(root_, ec))
+        if (entry.path().filename() != kMarker)
+            return; // still in use (or holds something detlab did not make)
+    fs::remove(root_ / kMarker, ec);
+    if (!fs::remove(root_, ec) || ec) // someone started a session meanwhile: keep it marked
+        write_file(root_ / kMarker, std::string_view("made by detlab run; removed when empty\n"));
+}
+
+std::optional<RunClaim> WorkRoot::claim(const std::string& run_id) const {
+    fs::path path = root_ / claim_name(run_id);
+    for (;;) {
+        int fd = try_lock(path, true);
+        if (fd < 0)
+            return std::nullopt;
+        // The previous holder unlinks the file before unlocking it; a lock on that unlinked
+        // inode is no claim, so check the name still points at the locked file.
+        struct stat held {
+        }, named{};
+        if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+            held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+            return RunClaim(fd, path);
+        ::close(fd);
+    }
+}
+
+} // namespace detlab::sweep
