@@ -50,6 +50,8 @@ struct Dataset {
 
 struct Split {
     Dataset train, test;
+    std::string name;   // the "dataset" key's value
+    std::string sha256; // digits: the file's SHA-256; Fashion-MNIST: of its four files' hashes
 };
 
 // The shipped digits file (data/digits.csv.gz under source_root()) and its SHA-256.
@@ -75,6 +77,14 @@ Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t s
 
 // The train/test split a configuration names ("dataset", "train_size", "test_size").
 Split load_split(const nlohmann::json& config);
+
+// As load_split, but loaded once per process and shared by every run that names the same split
+// (the workers of a sweep); the most recently used split stays loaded for the next run.
+std::shared_ptr<const Split> shared_split(const nlohmann::json& config);
+
+// The four IDX files (train images, train labels, test images, test labels), plain or .gz;
+// throws std::runtime_error naming the package when one is missing.
+std::vector<std::filesystem::path> fashion_mnist_files();
 
 // ---- Matrix products ----
 
