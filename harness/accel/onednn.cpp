@@ -76,9 +76,12 @@ public:
             return;
         }
         onednn_gemm(m, k, n, a, b, c);
-        if (config_.acc_width < 32)
+        // wrap_to_width for every cell, as shifts the compiler vectorises: move the AW-bit
+        // value to the top of a 32-bit word, then shift it back arithmetically (sign-extends).
+        if (int unused = 32 - config_.acc_width; unused > 0)
             for (std::size_t i = 0; i < cells; ++i)
-                c[i] = wrap_to_width(c[i], config_.acc_width);
+                c[i] =
+                    static_cast<std::int32_t>(static_cast<std::uint32_t>(c[i]) << unused) >> unused;
     }
 };
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace detlab::train {
@@ -113,13 +114,16 @@ public:
 private:
     // Rounds values / scale to integers in [-qmax, qmax]; returns the scale (0 for all zeros).
     double quantise(const float* values, std::size_t count, std::vector<std::int8_t>& out) {
+        // Branch-free so that it vectorises: NaN fails every comparison, so `finite` catches it.
         float max_abs = 0;
+        bool finite = true;
         for (std::size_t i = 0; i < count; ++i) {
-            if (!std::isfinite(values[i]))
-                throw std::runtime_error(
-                    "non-finite value in a matrix product (training diverged)");
-            max_abs = std::max(max_abs, std::fabs(values[i]));
+            float magnitude = std::fabs(values[i]);
+            finite &= magnitude <= std::numeric_limits<float>::max();
+            max_abs = magnitude > max_abs ? magnitude : max_abs;
         }
+        if (!finite)
+            throw std::runtime_error("non-finite value in a matrix product (training diverged)");
         out.resize(count);
         if (max_abs == 0) {
             std::fill(out.begin(), out.end(), std::int8_t{0});
