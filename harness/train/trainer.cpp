@@ -41,6 +41,23 @@ std::vector<KeySpec> make_keys() {
          1e7,
          {},
          false},
+        {"model",
+         Type::string,
+         "mlp",
+         "mlp (fully connected), or cnn (two 3x3 conv + pool layers as im2col GEMMs, then the "
+         "fully connected layers)",
+         0,
+         0,
+         {"mlp", "cnn"},
+         false},
+        {"channels",
+         Type::integer,
+         8,
+         "cnn: feature maps of the first convolution (the second has twice as many)",
+         1,
+         256,
+         {},
+         false},
         {"hidden", Type::integer, 32, "hidden layer width", 1, 4096, {}, false},
         {"layers", Type::integer, 1, "hidden layers, each `hidden` wide", 1, 16, {}, false},
         {"epochs", Type::integer, 20, "passes over the training set", 1, 10000, {}, false},
@@ -151,6 +168,10 @@ void check_config(const nlohmann::json& config) {
         long long hidden = config.at("hidden").get<long long>();
         long long layers = config.at("layers").get<long long>();
         long long weights = features * hidden + (layers - 1) * hidden * hidden + hidden * 10;
+        if (config.at("model") == "cnn")
+            weights = static_cast<long long>(cnn_weight_count(
+                features == 64 ? 8 : 28, config.at("channels").get<int>(),
+                std::vector<int>(static_cast<std::size_t>(layers), static_cast<int>(hidden)), 10));
         if (flip >= weights)
             throw InputError("train config: bit_flip: index " + std::to_string(flip) +
                              " is beyond the model's " + std::to_string(weights) + " weights");
@@ -181,7 +202,7 @@ struct EpochTotals {
 };
 
 // Forward pass over a data set in fixed batches; returns the score and all logits.
-EpochTotals evaluate(Mlp& model, const Dataset& data, MatmulBackend& matmul,
+EpochTotals evaluate(Model& model, const Dataset& data, MatmulBackend& matmul,
                      std::vector<float>& logits) {
     EpochTotals totals;
     logits.clear();
@@ -221,6 +242,19 @@ std::vector<int> layer_sizes(const nlohmann::json& config, const Dataset& train)
     return sizes;
 }
 
+std::unique_ptr<Model> make_model(const nlohmann::json& config, const Dataset& train) {
+    auto seed = seed_or_derived(config, "init_seed", "init");
+    if (config.at("model") == "cnn") {
+        auto side = static_cast<int>(std::lround(std::sqrt(double(train.features))));
+        if (side * side != train.features)
+            throw std::runtime_error("cnn: the samples are not square images");
+        auto sizes = layer_sizes(config, train);
+        std::vector<int> hidden(sizes.begin() + 1, sizes.end() - 1);
+        return make_cnn(side, config.at("channels").get<int>(), hidden, train.classes, seed);
+    }
+    return std::make_unique<Mlp>(layer_sizes(config, train), seed);
+}
+
 bool cancelled(const db::RunContext& context) {
     return context.cancel && context.cancel->load();
 }
@@ -241,8 +275,7 @@ class Session {
 public:
     explicit Session(const nlohmann::json& config)
         : split_(shared_split(config)), options_(matmul_options(config)),
-          matmul_(make_matmul(options_)),
-          model_(layer_sizes(config, split_->train), seed_or_derived(config, "init_seed", "init")),
+          matmul_(make_matmul(options_)), model_(make_model(config, split_->train)),
           shuffle_rng_(seed_or_derived(config, "shuffle_seed", "shuffle")),
           order_(split_->train.size()), epochs_(config.at("epochs").get<int>()),
           batch_size_(config.at("batch_size").get<std::size_t>()),
@@ -252,7 +285,7 @@ public:
         if (split_->train.size() == 0 || split_->test.size() == 0)
             throw std::runtime_error("empty training or test set");
         if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
-            model_.flip_weight_bit(static_cast<std::size_t>(flip));
+            model_->flip_weight_bit(static_cast<std::size_t>(flip));
         std::iota(order_.begin(), order_.end(), std::size_t{0});
     }
 
@@ -279,14 +312,14 @@ public:
                 throw std::runtime_error("cancelled");
             int count = static_cast<int>(std::min(batch_size_, order_.size() - first));
             gather_batch(split_->train, order_, first, count, batch_inputs_, batch_labels_);
-            model_.forward(batch_inputs_.data(), count, *matmul_);
+            model_->forward(batch_inputs_.data(), count, *matmul_);
             auto score =
-                model_.train_step(batch_labels_.data(), *matmul_, learning_rate(epoch), momentum_);
+                model_->train_step(batch_labels_.data(), *matmul_, learning_rate(epoch), momentum_);
             seen.loss_sum += score.loss_sum;
             seen.correct += score.correct;
             seen.samples += count;
         }
-        test_ = evaluate(model_, split_->test, *matmul_, logits_);
+        test_ = evaluate(*model_, split_->test, *matmul_, logits_);
         return {epoch,
                 epochs_,
                 seen.loss_sum / seen.samples,
@@ -305,7 +338,7 @@ public:
         run.add_metric("accel_macs", static_cast<double>(stats.macs));
         run.add_metric("accel_utilisation",
                        stats.cycles ? stats.utilisation(options_.array_size) : 0.0);
-        run.add_artifact("weights.bin", encode_tensors(model_.tensors()));
+        run.add_artifact("weights.bin", encode_tensors(model_->tensors()));
         std::vector<float> labels(split_->test.labels.begin(), split_->test.labels.end());
         auto classes = static_cast<std::uint32_t>(split_->test.classes);
         auto count = static_cast<std::uint32_t>(split_->test.size());
@@ -317,7 +350,7 @@ private:
     std::shared_ptr<const Split> split_;
     MatmulOptions options_;
     std::unique_ptr<MatmulBackend> matmul_;
-    Mlp model_;
+    std::unique_ptr<Model> model_;
     Rng shuffle_rng_;
     std::vector<std::size_t> order_;
     int epochs_;
