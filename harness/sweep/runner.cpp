@@ -248,7 +248,10 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
         while (const PlannedRun* run = scheduler.next(connection)) {
             progress.started(*run);
             double run_start = monotonic_seconds();
-            db::RunResult result = worker.execute(*run, connection);
+            db::RunResult result = [&] {
+                StepScope steps(progress, *run);
+                return worker.execute(*run, connection);
+            }();
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
             bool keep = !(cancelled(options) && status != db::kStatusDone);
