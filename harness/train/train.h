@@ -123,7 +123,8 @@ std::unique_ptr<MatmulBackend> make_quantised_matmul(std::unique_ptr<accel::Gemm
 // ---- Inference with a stored model (infer.cpp) ----
 // Logits [count x classes] of the MLP stored as tensors w1, b1, w2, b2, ... (weights.bin) for
 // `count` rows of `inputs`, as one batch through the same forward pass as training (product,
-// bias, ReLU between layers). Throws std::runtime_error when the tensors do not form an MLP.
+// bias, ReLU between layers). Throws std::runtime_error when the tensors do not form an MLP
+// (a CNN's weights included).
 std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float* inputs, int count,
                                 MatmulBackend& matmul);
 

@@ -85,6 +85,10 @@ TEST_CASE("the CNN learns the digits and stores its convolutions as tensors") {
     CHECK(tensors[2].shape == std::vector<std::uint32_t>{72, 16});
     CHECK(tensors[4].name == "w1");
     CHECK(tensors[4].shape == std::vector<std::uint32_t>{16 * 2 * 2, 32});
+    auto matmul = make_matmul({});
+    std::vector<float> pixels(64, 0.5f);
+    CHECK_THROWS_WITH(infer_logits(tensors, pixels.data(), 1, *matmul),
+                      Catch::Contains("CNN") && Catch::Contains("MLPs only"));
 }
 
 TEST_CASE("a one-bit change in a CNN weight is a different run with its own weights") {
