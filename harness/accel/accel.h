@@ -85,7 +85,8 @@ BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seco
                       int fixed_gemms = 0);
 
 // The CPU's peak int8 MAC rate on one core (a stream of VNNI dot products, peak.cpp), measured
-// for at least `min_seconds` of CPU time: the limit beside the golden backend's rate.
+// for at least `min_seconds` of CPU time (the best of its rounds): the limit beside the golden
+// backend's rate.
 struct PeakRate {
     double macs_per_second = 0; // 0: not measured (no VNNI instruction on this CPU)
     std::string instruction;

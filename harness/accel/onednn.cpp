@@ -93,9 +93,31 @@ std::unique_ptr<GemmBackend> make_golden(const ArrayConfig& config) {
 
 std::string golden_library() {
     const dnnl_version_t* version = dnnl_version();
+    std::string isa;
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_avx2:
+        isa = "avx2";
+        break;
+    case dnnl_cpu_isa_avx2_vnni:
+        isa = "avx2_vnni";
+        break;
+    case dnnl_cpu_isa_avx512_core:
+        isa = "avx512_core";
+        break;
+    case dnnl_cpu_isa_avx512_core_vnni:
+        isa = "avx512_core_vnni";
+        break;
+    case dnnl_cpu_isa_avx512_core_bf16:
+        isa = "avx512_core_bf16 (with vnni)";
+        break;
+    case dnnl_cpu_isa_avx512_core_amx:
+        isa = "avx512_core_amx";
+        break;
+    default:
+        isa = "isa " + std::to_string(static_cast<int>(dnnl_get_effective_cpu_isa()));
+    }
     return "oneDNN " + std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
-           std::to_string(version->patch) + " dnnl_gemm_s8s8s32, cpu isa " +
-           std::to_string(static_cast<int>(dnnl_get_effective_cpu_isa()));
+           std::to_string(version->patch) + " dnnl_gemm_s8s8s32 on " + isa;
 }
 
 } // namespace detlab::accel::detail
