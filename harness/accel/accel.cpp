@@ -37,7 +37,11 @@ std::uint64_t gemm_cycles(const ArrayConfig& config, int m, int k, int n) {
 }
 
 std::vector<std::string> backend_names() {
-    return {"rtl", "golden", "reference"};
+    return {"rtl", "golden", "tiled", "reference"};
+}
+
+std::string golden_library() {
+    return detail::golden_library();
 }
 
 std::vector<int> rtl_array_sizes() {
@@ -81,6 +85,8 @@ std::unique_ptr<GemmBackend> make_backend(std::string_view name, const ArrayConf
     detail::check_config(config);
     if (name == "golden")
         return detail::make_golden(config);
+    if (name == "tiled")
+        return detail::make_tiled(config);
     if (name == "reference")
         return detail::make_reference(config);
     if (name == "rtl") {
@@ -92,7 +98,7 @@ std::unique_ptr<GemmBackend> make_backend(std::string_view name, const ArrayConf
             ", AW=" + std::to_string(config.acc_width) + " (built: 2x2 and 4x4 with W=8, AW=24)");
     }
     throw std::invalid_argument("unknown accelerator backend '" + std::string(name) +
-                                "' (valid: rtl, golden, reference)");
+                                "' (valid: rtl, golden, tiled, reference)");
 }
 
 } // namespace detlab::accel

@@ -39,11 +39,16 @@ public:
     virtual void reset_stats() = 0;
 };
 
-// "rtl" (Verilated core), "golden" (bit-exact C++ model), "reference" (naive triple loop with
+// "rtl" (Verilated core), "golden" (oneDNN's int8 GEMM, int32 sums wrapped to AW bits: exact
+// modulo 2^AW, so bit-exact with the array, and fast), "tiled" (the array's output-stationary
+// tiling in plain C++, the model the RTL is compared with), "reference" (naive triple loop with
 // the same wrap-around). Unknown names or array sizes without a Verilated model throw
 // std::invalid_argument listing the valid choices.
 std::unique_ptr<GemmBackend> make_backend(std::string_view name, const ArrayConfig& config = {});
 std::vector<std::string> backend_names();
+
+// The library behind "golden", its version and the instruction set it chose on this CPU.
+std::string golden_library();
 
 // Array sizes for which a Verilated model is compiled in.
 std::vector<int> rtl_array_sizes();
@@ -78,6 +83,15 @@ struct BenchResult {
 // otherwise until at least `min_seconds` of CPU time passed.
 BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds,
                       int fixed_gemms = 0);
+
+// The CPU's peak int8 MAC rate on one core (a stream of VNNI dot products, peak.cpp), measured
+// for at least `min_seconds` of CPU time (the best of its rounds): the limit beside the golden
+// backend's rate.
+struct PeakRate {
+    double macs_per_second = 0; // 0: not measured (no VNNI instruction on this CPU)
+    std::string instruction;
+};
+PeakRate peak_int8_rate(double min_seconds);
 
 // ---- The board top's serial protocol (rtl/detlab_top.v, docs/accelerator.md) ----
 // SPI mode 0, MSB first. Every frame (cs_n low .. high) starts with an opcode byte; the byte

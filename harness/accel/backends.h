@@ -1,11 +1,13 @@
-// Private to harness/accel: the three backends and what they share.
+// Private to harness/accel: the four backends and what they share.
 #pragma once
 
 #include "harness/accel/accel.h"
 
 namespace detlab::accel::detail {
 
-std::unique_ptr<GemmBackend> make_golden(const ArrayConfig& config);
+std::unique_ptr<GemmBackend> make_golden(const ArrayConfig& config); // oneDNN, onednn.cpp
+std::unique_ptr<GemmBackend> make_tiled(const ArrayConfig& config);  // the array's tiling
+std::string golden_library();
 std::unique_ptr<GemmBackend> make_reference(const ArrayConfig& config);
 // nullptr when no Verilated model matches the configuration.
 std::unique_ptr<GemmBackend> make_rtl(const ArrayConfig& config);

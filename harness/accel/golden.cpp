@@ -1,5 +1,5 @@
-// The golden model (the array's tiling and AW-bit arithmetic in plain C++) and the naive
-// reference GEMM. Both must agree with the RTL bit for bit.
+// The tiled model (the array's tiling and AW-bit arithmetic in plain C++, the reference the RTL
+// is compared with) and the naive reference GEMM. Both must agree with the RTL bit for bit.
 #include "harness/accel/backends.h"
 
 #include <algorithm>
@@ -10,10 +10,10 @@ namespace {
 // Mirrors the hardware: output-stationary N x N tiles, one accumulator per PE that adds the
 // sign-extended W x W product every slice and wraps at AW bits. Padding PEs of edge tiles
 // only ever add 0 * x, so they are skipped.
-class GoldenBackend final : public CountingBackend {
+class TiledBackend final : public CountingBackend {
 public:
-    explicit GoldenBackend(const ArrayConfig& config) : CountingBackend(config) {}
-    std::string name() const override { return "golden"; }
+    explicit TiledBackend(const ArrayConfig& config) : CountingBackend(config) {}
+    std::string name() const override { return "tiled"; }
 
     void gemm(int m, int k, int n, const std::int8_t* a, const std::int8_t* b,
               std::int32_t* c) override {
@@ -76,8 +76,8 @@ private:
 
 } // namespace
 
-std::unique_ptr<GemmBackend> make_golden(const ArrayConfig& config) {
-    return std::make_unique<GoldenBackend>(config);
+std::unique_ptr<GemmBackend> make_tiled(const ArrayConfig& config) {
+    return std::make_unique<TiledBackend>(config);
 }
 
 std::unique_ptr<GemmBackend> make_reference(const ArrayConfig& config) {

@@ -1,5 +1,6 @@
 // The two domains detlab ships, wired to the sweep.
 #include "harness/equiv/equiv.h"
+#include "harness/sweep/progress.h"
 #include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
@@ -75,7 +76,9 @@ Domain train_domain() {
     domain.kind = "train";
     domain.keys = train::config_keys();
     domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
-        return train::run_training(config, repeat, context);
+        return train::run_training(config, repeat, context, [](const train::EpochReport& epoch) {
+            report_step(epoch.epoch, epoch.epochs);
+        });
     };
     domain.identity = [](const nlohmann::json& config) {
         return train::configuration_id(config);

@@ -18,6 +18,12 @@ std::string format_duration(double seconds) {
     return text;
 }
 
+struct CurrentRun {
+    Progress* progress = nullptr;
+    const PlannedRun* run = nullptr;
+};
+thread_local CurrentRun current_run;
+
 std::string value_text(const nlohmann::json& value) {
     return value.is_string() ? value.get<std::string>() : value.dump();
 }
@@ -95,6 +101,32 @@ void Progress::note(const std::string& line) {
     *out_ << std::flush;
 }
 
+void Progress::step(const PlannedRun& run, int step, int steps) {
+    std::lock_guard lock(mutex_);
+    if (!out_)
+        return;
+    std::string text =
+        run.kind + " " + run.id + " epoch " + std::to_string(step) + "/" + std::to_string(steps);
+    if (bar_) {
+        last_step_ = text;
+        return draw();
+    }
+    *out_ << "detlab run: " << text << "\n" << std::flush;
+}
+
+StepScope::StepScope(Progress& progress, const PlannedRun& run) {
+    current_run = {&progress, &run};
+}
+
+StepScope::~StepScope() {
+    current_run = {};
+}
+
+void report_step(int step, int steps) {
+    if (current_run.progress)
+        current_run.progress->step(*current_run.run, step, steps);
+}
+
 void Progress::close() {
     std::lock_guard lock(mutex_);
     if (out_ && bar_ && drawn_)
@@ -118,7 +150,10 @@ void Progress::draw() {
     bar.resize(width, '.');
     *out_ << "\r\033[K[" << bar << "] " << finished << "/" << total_ << "  done " << done_
           << "  failed " << failed_ << "  running " << running_ << "  elapsed "
-          << format_duration(monotonic_seconds() - start_) << "  ETA " << eta() << std::flush;
+          << format_duration(monotonic_seconds() - start_) << "  ETA " << eta();
+    if (!last_step_.empty() && running_ > 0)
+        *out_ << "  (" << last_step_ << ")";
+    *out_ << std::flush;
     drawn_ = true;
 }
 

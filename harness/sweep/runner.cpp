@@ -299,7 +299,10 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             }
             progress.started(*run);
             double run_start = monotonic_seconds();
-            db::RunResult result = worker.execute(*run, config_ids.at(run), connection);
+            db::RunResult result = [&] {
+                StepScope steps(progress, *run);
+                return worker.execute(*run, config_ids.at(run), connection);
+            }();
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
             bool keep = !(cancelled(options) && status != db::kStatusDone);

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <zlib.h>
 
@@ -113,15 +115,14 @@ std::vector<std::uint32_t> idx_dims(const Bytes& bytes, const std::filesystem::p
     return dims;
 }
 
-Dataset take_prefix(const Dataset& all, std::size_t count) {
+// Keeps the first `count` samples (0: all) in place: no second copy of a large data set.
+Dataset take_prefix(Dataset all, std::size_t count) {
     count = count == 0 ? all.size() : std::min(count, all.size());
-    Dataset part;
-    part.features = all.features;
-    part.classes = all.classes;
-    part.labels.assign(all.labels.begin(), all.labels.begin() + static_cast<long>(count));
-    part.inputs.assign(all.inputs.begin(),
-                       all.inputs.begin() + static_cast<long>(count * all.features));
-    return part;
+    all.labels.resize(count);
+    all.inputs.resize(count * static_cast<std::size_t>(all.features));
+    all.labels.shrink_to_fit();
+    all.inputs.shrink_to_fit();
+    return all;
 }
 
 // The digits split never changes with a run's seeds: a constant seed and a constant fraction.
@@ -226,28 +227,16 @@ Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t s
         }
         return part;
     };
-    return {gather(train_rows), gather(test_rows)};
+    return {gather(train_rows), gather(test_rows), {}, {}};
 }
 
 std::vector<std::pair<std::string, std::filesystem::path>>
 dataset_files(const nlohmann::json& config) {
     if (config.at("dataset") != "fashion-mnist")
         return {{"dataset/digits.csv.gz", digits_path()}};
-    auto dir = fashion_mnist_dir();
     std::vector<std::pair<std::string, std::filesystem::path>> files;
-    for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
-        std::filesystem::path found;
-        for (const auto& candidate : {dir / name, dir / (std::string(name) + ".gz")})
-            if (found.empty() && std::filesystem::exists(candidate))
-                found = candidate;
-        if (found.empty())
-            throw std::runtime_error(
-                "Fashion-MNIST file " + (dir / name).string() +
-                "[.gz] not found: install Debian's dataset-fashion-mnist package or set "
-                "DETLAB_FASHION_MNIST to a directory holding the IDX files");
-        files.emplace_back("dataset/fashion-mnist/" + found.filename().string(), found);
-    }
+    for (const auto& file : fashion_mnist_files())
+        files.emplace_back("dataset/fashion-mnist/" + file.filename().string(), file);
     return files;
 }
 
@@ -260,11 +249,56 @@ Split load_split(const nlohmann::json& config) {
         auto files = dataset_files(config);
         split.train = load_idx(files[0].second, files[1].second);
         split.test = load_idx(files[2].second, files[3].second);
+        std::string hashes;
+        for (const auto& [name, file] : files)
+            hashes += file_sha256(file);
+        split.sha256 = sha256_hex(Bytes(hashes.begin(), hashes.end()));
     } else {
         split = stratified_split(load_digits_csv(digits_path(), kDigitsSha256), kTestFraction,
                                  kSplitSeed);
+        split.sha256 = kDigitsSha256;
     }
-    return {take_prefix(split.train, train_size), take_prefix(split.test, test_size)};
+    split.name = config.at("dataset").get<std::string>();
+    split.train = take_prefix(std::move(split.train), train_size);
+    split.test = take_prefix(std::move(split.test), test_size);
+    return split;
+}
+
+std::vector<std::filesystem::path> fashion_mnist_files() {
+    auto dir = fashion_mnist_dir();
+    std::vector<std::filesystem::path> files;
+    for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+        auto plain = dir / name, packed = dir / (std::string(name) + ".gz");
+        if (std::filesystem::exists(plain))
+            files.push_back(plain);
+        else if (std::filesystem::exists(packed))
+            files.push_back(packed);
+        else
+            throw std::runtime_error(
+                "Fashion-MNIST file " + plain.string() +
+                "[.gz] not found: install Debian's dataset-fashion-mnist package or set "
+                "DETLAB_FASHION_MNIST to a directory holding the IDX files");
+    }
+    return files;
+}
+
+std::shared_ptr<const Split> shared_split(const nlohmann::json& config) {
+    // One copy per process of each split in use: the workers of a sweep share it, and the
+    // latest one stays loaded for the next run. Loading holds the lock, so workers that need
+    // the same data wait for one load instead of each reading its own copy.
+    static std::mutex mutex;
+    static std::map<std::string, std::shared_ptr<const Split>> cache;
+    std::string key = config.at("dataset").get<std::string>() + "|" +
+                      config.at("train_size").dump() + "|" + config.at("test_size").dump() + "|" +
+                      (config.at("dataset") == "fashion-mnist" ? fashion_mnist_dir().string() : "");
+    std::lock_guard lock(mutex);
+    if (auto found = cache.find(key); found != cache.end())
+        return found->second;
+    std::erase_if(cache, [](const auto& entry) { return entry.second.use_count() == 1; });
+    auto split = std::make_shared<const Split>(load_split(config));
+    cache.emplace(key, split);
+    return split;
 }
 
 } // namespace detlab::train

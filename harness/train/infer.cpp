@@ -27,6 +27,12 @@ std::string layer_tensor(char kind, std::size_t layer) {
 
 std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float* inputs, int count,
                                 MatmulBackend& matmul) {
+    // A CNN's head alone is an MLP too, and its input width can even equal the pixel count
+    // (8 channels on 28x28), so refuse it explicitly rather than compute nonsense.
+    if (std::any_of(weights.begin(), weights.end(),
+                    [](const Tensor& t) { return t.name == "conv1_w"; }))
+        throw std::runtime_error("model is a CNN (tensor \"conv1_w\"): inference on a stored "
+                                 "model supports MLPs only");
     std::size_t layers = 0;
     while (std::any_of(weights.begin(), weights.end(),
                        [&](const Tensor& t) { return t.name == layer_tensor('w', layers + 1); }))

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace detlab::train {
@@ -113,26 +114,43 @@ public:
 private:
     // Rounds values / scale to integers in [-qmax, qmax]; returns the scale (0 for all zeros).
     double quantise(const float* values, std::size_t count, std::vector<std::int8_t>& out) {
+        // Branch-free so that it vectorises: NaN fails every comparison, so `finite` catches it.
         float max_abs = 0;
+        bool finite = true;
         for (std::size_t i = 0; i < count; ++i) {
-            if (!std::isfinite(values[i]))
-                throw std::runtime_error(
-                    "non-finite value in a matrix product (training diverged)");
-            max_abs = std::max(max_abs, std::fabs(values[i]));
+            float magnitude = std::fabs(values[i]);
+            finite &= magnitude <= std::numeric_limits<float>::max();
+            max_abs = magnitude > max_abs ? magnitude : max_abs;
         }
+        if (!finite)
+            throw std::runtime_error("non-finite value in a matrix product (training diverged)");
         out.resize(count);
         if (max_abs == 0) {
             std::fill(out.begin(), out.end(), std::int8_t{0});
             return 0;
         }
         double scale = static_cast<double>(max_abs) / qmax_;
-        for (std::size_t i = 0; i < count; ++i) {
-            double x = static_cast<double>(values[i]) / scale;
-            double q =
-                rounding_ == Rounding::nearest ? std::nearbyint(x) : std::floor(x + rng_.uniform());
-            out[i] = static_cast<std::int8_t>(std::clamp(q, -double(qmax_), double(qmax_)));
+        if (rounding_ == Rounding::nearest) {
+            for (std::size_t i = 0; i < count; ++i)
+                out[i] = clamp_to_int8(round_half_even(static_cast<double>(values[i]) / scale));
+        } else {
+            for (std::size_t i = 0; i < count; ++i)
+                out[i] = clamp_to_int8(
+                    std::floor(static_cast<double>(values[i]) / scale + rng_.uniform()));
         }
         return scale;
+    }
+
+    // nearbyint() in the default rounding mode, without the library call: adding and removing
+    // 1.5 * 2^52 leaves x rounded to an integer, half to even, for |x| < 2^51 (here |x| <= qmax
+    // + 1). Without -ffast-math (never used here) the compiler keeps both additions and can
+    // vectorise them; the result is the same bit for bit.
+    static double round_half_even(double x) {
+        constexpr double shifter = 6755399441055744.0; // 1.5 * 2^52
+        return (x + shifter) - shifter;
+    }
+    std::int8_t clamp_to_int8(double q) const {
+        return static_cast<std::int8_t>(std::clamp(q, -double(qmax_), double(qmax_)));
     }
 
     // Adds A[:, start:start+len] * B[start:start+len, :] from the array into sums_.
@@ -164,7 +182,7 @@ private:
 } // namespace
 
 std::vector<std::string> matmul_backend_names() {
-    return {"rtl", "golden", "float", "float-atomic"};
+    return {"rtl", "golden", "tiled", "float", "float-atomic"};
 }
 
 std::unique_ptr<MatmulBackend> make_quantised_matmul(std::unique_ptr<accel::GemmBackend> gemm,
@@ -181,12 +199,12 @@ std::unique_ptr<MatmulBackend> make_matmul(const MatmulOptions& options) {
             throw std::invalid_argument("float-atomic needs at least one thread");
         return std::make_unique<AtomicFloatMatmul>(options.threads);
     }
-    if (options.backend == "rtl" || options.backend == "golden")
+    if (options.backend == "rtl" || options.backend == "golden" || options.backend == "tiled")
         return make_quantised_matmul(
             accel::make_backend(options.backend, accel::ArrayConfig{options.array_size, 8, 24}),
             options.rounding, options.rounding_seed);
     throw std::invalid_argument("unknown matmul backend \"" + options.backend +
-                                "\" (valid: rtl, golden, float, float-atomic)");
+                                "\" (valid: rtl, golden, tiled, float, float-atomic)");
 }
 
 } // namespace detlab::train

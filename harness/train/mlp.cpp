@@ -21,7 +21,16 @@ void transpose(const float* src, int rows, int cols, std::vector<float>& dst) {
 
 } // namespace
 
-Mlp::Mlp(const std::vector<int>& sizes, std::uint64_t init_seed) {
+void sgd_update(std::vector<float>& values, std::vector<float>& velocity,
+                const std::vector<float>& grads, float learning_rate, float momentum) {
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        velocity[i] = momentum * velocity[i] + grads[i];
+        values[i] -= learning_rate * velocity[i];
+    }
+}
+
+Mlp::Mlp(const std::vector<int>& sizes, std::uint64_t init_seed, bool input_gradient)
+    : want_input_gradient_(input_gradient) {
     Rng rng(init_seed);
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
         Layer layer;
@@ -88,16 +97,12 @@ BatchScore Mlp::train_step(const int* labels, MatmulBackend& matmul, float learn
                                    layers_.back().outputs, grad.data());
     for (std::size_t l = layers_.size(); l-- > 0;)
         backward_layer(l, grad, matmul);
+    if (want_input_gradient_)
+        input_grad_.swap(grad);
     for (std::size_t l = 0; l < layers_.size(); ++l) {
         Layer& layer = layers_[l];
-        for (std::size_t i = 0; i < layer.weights.size(); ++i) {
-            layer.weight_velocity[i] = momentum * layer.weight_velocity[i] + weight_grads_[l][i];
-            layer.weights[i] -= learning_rate * layer.weight_velocity[i];
-        }
-        for (std::size_t i = 0; i < layer.bias.size(); ++i) {
-            layer.bias_velocity[i] = momentum * layer.bias_velocity[i] + bias_grads_[l][i];
-            layer.bias[i] -= learning_rate * layer.bias_velocity[i];
-        }
+        sgd_update(layer.weights, layer.weight_velocity, weight_grads_[l], learning_rate, momentum);
+        sgd_update(layer.bias, layer.bias_velocity, bias_grads_[l], learning_rate, momentum);
     }
     return score;
 }
@@ -118,8 +123,9 @@ void Mlp::backward_layer(std::size_t index, std::vector<float>& grad_out, Matmul
         for (int o = 0; o < layer.outputs; ++o)
             bias_grad[static_cast<std::size_t>(o)] +=
                 grad_out[static_cast<std::size_t>(b) * layer.outputs + o];
-    // The first layer's input gradient would be d(loss)/d(pixels), which nothing uses.
-    if (index == 0)
+    // The first layer's input gradient would be d(loss)/d(pixels), which nothing uses, unless
+    // this MLP is the head of a CNN.
+    if (index == 0 && !want_input_gradient_)
         return;
     // Input gradient: grad_out [batch x out] * weights^T [out x in], then through the ReLU.
     transpose(layer.weights.data(), layer.inputs, layer.outputs, transposed_);

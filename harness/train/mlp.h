@@ -7,6 +7,7 @@
 #include "harness/train/train.h"
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace detlab::train {
@@ -23,25 +24,46 @@ struct BatchScore {
     int correct = 0;
 };
 
-class Mlp {
+// What the trainer needs of a model (the MLP here, the CNN in cnn.h).
+class Model {
+public:
+    virtual ~Model() = default;
+    // Weights (not biases) of all layers, counted in tensor order.
+    virtual std::size_t weight_count() const = 0;
+    // Flips the lowest mantissa bit of one weight (index as counted by weight_count()).
+    virtual void flip_weight_bit(std::size_t index) = 0;
+    // Logits [batch x classes] of a batch; keeps the activations for train_step.
+    virtual const std::vector<float>& forward(const float* inputs, int batch,
+                                              MatmulBackend& matmul) = 0;
+    // One SGD step on the batch last passed to forward(); returns its score.
+    virtual BatchScore train_step(const int* labels, MatmulBackend& matmul, float learning_rate,
+                                  float momentum) = 0;
+    virtual std::vector<Tensor> tensors() const = 0;
+};
+
+// One SGD-with-momentum update of a layer's weights and biases from their gradients.
+void sgd_update(std::vector<float>& values, std::vector<float>& velocity,
+                const std::vector<float>& grads, float learning_rate, float momentum);
+
+class Mlp : public Model {
 public:
     // sizes: {inputs, hidden..., classes}. Weights He-uniform from `init_seed`, biases zero.
-    Mlp(const std::vector<int>& sizes, std::uint64_t init_seed);
+    // With `input_gradient` the backward pass also computes d(loss)/d(inputs), for a model
+    // (the CNN) that feeds its features into this one.
+    Mlp(const std::vector<int>& sizes, std::uint64_t init_seed, bool input_gradient = false);
 
-    // Weights (not biases) of all layers, counted in tensor order w1, w2, ...
-    std::size_t weight_count() const;
-    // Flips the lowest mantissa bit of one weight (index as counted by weight_count()).
-    void flip_weight_bit(std::size_t index);
-
-    // Logits [batch x classes] of a batch; keeps the activations for train_step.
-    const std::vector<float>& forward(const float* inputs, int batch, MatmulBackend& matmul);
-
-    // One SGD step on the batch last passed to forward(); returns its score.
+    std::size_t weight_count() const override;
+    void flip_weight_bit(std::size_t index) override;
+    const std::vector<float>& forward(const float* inputs, int batch,
+                                      MatmulBackend& matmul) override;
     BatchScore train_step(const int* labels, MatmulBackend& matmul, float learning_rate,
-                          float momentum);
-
+                          float momentum) override;
     // "w1", "b1", "w2", "b2", ... with shapes [in, out] and [out].
-    std::vector<Tensor> tensors() const;
+    std::vector<Tensor> tensors() const override;
+
+    // After train_step with input_gradient: d(loss)/d(inputs) [batch x inputs], zero where the
+    // input was <= 0 (the inputs are ReLU outputs).
+    const std::vector<float>& input_gradient() const { return input_grad_; }
 
 private:
     void backward_layer(std::size_t index, std::vector<float>& grad_out, MatmulBackend& matmul);
@@ -52,8 +74,18 @@ private:
     // activations_[l]: input of layer l (after ReLU); activations_.back(): logits.
     std::vector<std::vector<float>> activations_;
     std::vector<std::vector<float>> weight_grads_, bias_grads_;
-    std::vector<float> transposed_, grad_in_;
+    std::vector<float> transposed_, grad_in_, input_grad_;
+    bool want_input_gradient_ = false;
 };
+
+// The small CNN (cnn.cpp): two 3x3 convolutions of `channels` and 2*`channels` maps, each with
+// ReLU and 2x2 max pooling, then an Mlp head {flattened, hidden..., classes}. Every convolution
+// is one GEMM on the backend through im2col (forward, weight and input gradients).
+std::unique_ptr<Model> make_cnn(int side, int channels, const std::vector<int>& head_hidden,
+                                int classes, std::uint64_t init_seed);
+// Weights (not biases) of that CNN, for checking a bit_flip index before training.
+std::size_t cnn_weight_count(int side, int channels, const std::vector<int>& head_hidden,
+                             int classes);
 
 // Scores logits against labels; with `grad` non-null also writes d(mean loss)/d(logits).
 BatchScore score_batch(const float* logits, const int* labels, int batch, int classes, float* grad);

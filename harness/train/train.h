@@ -56,6 +56,8 @@ struct Dataset {
 
 struct Split {
     Dataset train, test;
+    std::string name;   // the "dataset" key's value
+    std::string sha256; // digits: the file's SHA-256; Fashion-MNIST: of its four files' hashes
 };
 
 // The shipped digits file (data/digits.csv.gz under source_root()) and its SHA-256.
@@ -87,6 +89,14 @@ dataset_files(const nlohmann::json& config);
 
 // The train/test split a configuration names ("dataset", "train_size", "test_size").
 Split load_split(const nlohmann::json& config);
+
+// As load_split, but loaded once per process and shared by every run that names the same split
+// (the workers of a sweep); the most recently used split stays loaded for the next run.
+std::shared_ptr<const Split> shared_split(const nlohmann::json& config);
+
+// The four IDX files (train images, train labels, test images, test labels), plain or .gz;
+// throws std::runtime_error naming the package when one is missing.
+std::vector<std::filesystem::path> fashion_mnist_files();
 
 // ---- Matrix products ----
 
@@ -125,7 +135,8 @@ std::unique_ptr<MatmulBackend> make_quantised_matmul(std::unique_ptr<accel::Gemm
 // ---- Inference with a stored model (infer.cpp) ----
 // Logits [count x classes] of the MLP stored as tensors w1, b1, w2, b2, ... (weights.bin) for
 // `count` rows of `inputs`, as one batch through the same forward pass as training (product,
-// bias, ReLU between layers). Throws std::runtime_error when the tensors do not form an MLP.
+// bias, ReLU between layers). Throws std::runtime_error when the tensors do not form an MLP
+// (a CNN's weights included).
 std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float* inputs, int count,
                                 MatmulBackend& matmul);
 

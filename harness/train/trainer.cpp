@@ -4,7 +4,9 @@
 #include "harness/train/train.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
+#include <set>
 #include <unistd.h>
 
 namespace detlab::train {
@@ -40,19 +42,47 @@ std::vector<KeySpec> make_keys() {
          1e7,
          {},
          false},
+        {"model",
+         Type::string,
+         "mlp",
+         "mlp (fully connected), or cnn (two 3x3 conv + pool layers as im2col GEMMs, then the "
+         "fully connected layers)",
+         0,
+         0,
+         {"mlp", "cnn"},
+         false},
+        {"channels",
+         Type::integer,
+         8,
+         "cnn: feature maps of the first convolution (the second has twice as many)",
+         1,
+         256,
+         {},
+         false},
         {"hidden", Type::integer, 32, "hidden layer width", 1, 4096, {}, false},
+        {"layers", Type::integer, 1, "hidden layers, each `hidden` wide", 1, 16, {}, false},
         {"epochs", Type::integer, 20, "passes over the training set", 1, 10000, {}, false},
         {"batch_size", Type::integer, 32, "minibatch size", 1, 65536, {}, false},
         {"learning_rate", Type::real, 0.05, "SGD learning rate", 0, 10, {}, false},
         {"momentum", Type::real, 0.9, "SGD momentum", 0, 0.999, {}, false},
+        {"lr_schedule",
+         Type::string,
+         "constant",
+         "learning rate over the epochs: constant, or cosine (from learning_rate down to "
+         "learning_rate/100 at the last epoch)",
+         0,
+         0,
+         {"constant", "cosine"},
+         false},
         {"backend",
          Type::string,
          "golden",
-         "matrix products: rtl (Verilated array), golden (its C++ model), float (fp32, fixed "
-         "order), float-atomic (fp32, K split over threads, completion-order sums)",
+         "matrix products: rtl (Verilated array), golden (its arithmetic on oneDNN's int8 GEMM), "
+         "tiled (the array's tiling in C++, slow, same results), float (fp32, fixed order), "
+         "float-atomic (fp32, K split over threads, completion-order sums)",
          0,
          0,
-         {"rtl", "golden", "float", "float-atomic"},
+         {"rtl", "golden", "tiled", "float", "float-atomic"},
          true},
         {"threads",
          Type::integer,
@@ -62,7 +92,14 @@ std::vector<KeySpec> make_keys() {
          64,
          {},
          true},
-        {"array", Type::integer, 4, "rtl, golden: systolic array size N (2 or 4)", 2, 4, {}, true},
+        {"array",
+         Type::integer,
+         4,
+         "rtl, golden, tiled: systolic array size N (2 or 4)",
+         2,
+         4,
+         {},
+         true},
         {"root_seed",
          Type::integer,
          1,
@@ -130,7 +167,12 @@ void check_config(const nlohmann::json& config) {
     if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0) {
         long long features = config.at("dataset") == "digits" ? 64 : 28 * 28;
         long long hidden = config.at("hidden").get<long long>();
-        long long weights = features * hidden + hidden * 10;
+        long long layers = config.at("layers").get<long long>();
+        long long weights = features * hidden + (layers - 1) * hidden * hidden + hidden * 10;
+        if (config.at("model") == "cnn")
+            weights = static_cast<long long>(cnn_weight_count(
+                features == 64 ? 8 : 28, config.at("channels").get<int>(),
+                std::vector<int>(static_cast<std::size_t>(layers), static_cast<int>(hidden)), 10));
         if (flip >= weights)
             throw InputError("train config: bit_flip: index " + std::to_string(flip) +
                              " is beyond the model's " + std::to_string(weights) + " weights");
@@ -155,7 +197,7 @@ struct EpochTotals {
 };
 
 // Forward pass over a data set in fixed batches; returns the score and all logits.
-EpochTotals evaluate(Mlp& model, const Dataset& data, MatmulBackend& matmul,
+EpochTotals evaluate(Model& model, const Dataset& data, MatmulBackend& matmul,
                      std::vector<float>& logits) {
     EpochTotals totals;
     logits.clear();
@@ -187,6 +229,27 @@ void gather_batch(const Dataset& data, const std::vector<std::size_t>& order, st
     }
 }
 
+std::vector<int> layer_sizes(const nlohmann::json& config, const Dataset& train) {
+    std::vector<int> sizes{train.features};
+    sizes.insert(sizes.end(), config.at("layers").get<std::size_t>(),
+                 config.at("hidden").get<int>());
+    sizes.push_back(train.classes);
+    return sizes;
+}
+
+std::unique_ptr<Model> make_model(const nlohmann::json& config, const Dataset& train) {
+    auto seed = seed_or_derived(config, "init_seed", "init");
+    if (config.at("model") == "cnn") {
+        auto side = static_cast<int>(std::lround(std::sqrt(double(train.features))));
+        if (side * side != train.features)
+            throw std::runtime_error("cnn: the samples are not square images");
+        auto sizes = layer_sizes(config, train);
+        std::vector<int> hidden(sizes.begin() + 1, sizes.end() - 1);
+        return make_cnn(side, config.at("channels").get<int>(), hidden, train.classes, seed);
+    }
+    return std::make_unique<Mlp>(layer_sizes(config, train), seed);
+}
+
 bool cancelled(const db::RunContext& context) {
     return context.cancel && context.cancel->load();
 }
@@ -206,23 +269,33 @@ MatmulOptions matmul_options(const nlohmann::json& config) {
 class Session {
 public:
     explicit Session(const nlohmann::json& config)
-        : split_(load_split(config)), options_(matmul_options(config)),
-          matmul_(make_matmul(options_)),
-          model_({split_.train.features, config.at("hidden").get<int>(), split_.train.classes},
-                 seed_or_derived(config, "init_seed", "init")),
+        : split_(shared_split(config)), options_(matmul_options(config)),
+          matmul_(make_matmul(options_)), model_(make_model(config, split_->train)),
           shuffle_rng_(seed_or_derived(config, "shuffle_seed", "shuffle")),
-          order_(split_.train.size()), epochs_(config.at("epochs").get<int>()),
+          order_(split_->train.size()), epochs_(config.at("epochs").get<int>()),
           batch_size_(config.at("batch_size").get<std::size_t>()),
           learning_rate_(config.at("learning_rate").get<float>()),
-          momentum_(config.at("momentum").get<float>()) {
-        if (split_.train.size() == 0 || split_.test.size() == 0)
+          momentum_(config.at("momentum").get<float>()),
+          cosine_(config.at("lr_schedule") == "cosine") {
+        if (split_->train.size() == 0 || split_->test.size() == 0)
             throw std::runtime_error("empty training or test set");
         if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
-            model_.flip_weight_bit(static_cast<std::size_t>(flip));
+            model_->flip_weight_bit(static_cast<std::size_t>(flip));
         std::iota(order_.begin(), order_.end(), std::size_t{0});
     }
 
     int epochs() const { return epochs_; }
+    const Split& split() const { return *split_; }
+
+    // Cosine decay per epoch, ending at 1/100 of the start: large steps early, small ones
+    // late, so the test accuracy does not dip in the last epochs as it can at a constant rate.
+    float learning_rate(int epoch) const {
+        if (!cosine_ || epochs_ == 1)
+            return learning_rate_;
+        double progress = double(epoch - 1) / double(epochs_ - 1);
+        double factor = 0.01 + 0.99 * 0.5 * (1 + std::cos(3.14159265358979323846 * progress));
+        return static_cast<float>(learning_rate_ * factor);
+    }
 
     // One pass over the shuffled training set, then the test set.
     EpochReport run_epoch(int epoch, const db::RunContext& context) {
@@ -233,15 +306,15 @@ public:
             if (cancelled(context))
                 throw std::runtime_error("cancelled");
             int count = static_cast<int>(std::min(batch_size_, order_.size() - first));
-            gather_batch(split_.train, order_, first, count, batch_inputs_, batch_labels_);
-            model_.forward(batch_inputs_.data(), count, *matmul_);
+            gather_batch(split_->train, order_, first, count, batch_inputs_, batch_labels_);
+            model_->forward(batch_inputs_.data(), count, *matmul_);
             auto score =
-                model_.train_step(batch_labels_.data(), *matmul_, learning_rate_, momentum_);
+                model_->train_step(batch_labels_.data(), *matmul_, learning_rate(epoch), momentum_);
             seen.loss_sum += score.loss_sum;
             seen.correct += score.correct;
             seen.samples += count;
         }
-        test_ = evaluate(model_, split_.test, *matmul_, logits_);
+        test_ = evaluate(*model_, split_->test, *matmul_, logits_);
         return {epoch,
                 epochs_,
                 seen.loss_sum / seen.samples,
@@ -260,24 +333,25 @@ public:
         run.add_metric("accel_macs", static_cast<double>(stats.macs));
         run.add_metric("accel_utilisation",
                        stats.cycles ? stats.utilisation(options_.array_size) : 0.0);
-        run.add_artifact("weights.bin", encode_tensors(model_.tensors()));
-        std::vector<float> labels(split_.test.labels.begin(), split_.test.labels.end());
-        auto classes = static_cast<std::uint32_t>(split_.test.classes);
-        auto count = static_cast<std::uint32_t>(split_.test.size());
+        run.add_artifact("weights.bin", encode_tensors(model_->tensors()));
+        std::vector<float> labels(split_->test.labels.begin(), split_->test.labels.end());
+        auto classes = static_cast<std::uint32_t>(split_->test.classes);
+        auto count = static_cast<std::uint32_t>(split_->test.size());
         run.add_artifact("test_logits.bin", encode_tensors({{"logits", {count, classes}, logits_},
                                                             {"labels", {count}, labels}}));
     }
 
 private:
-    Split split_;
+    std::shared_ptr<const Split> split_;
     MatmulOptions options_;
     std::unique_ptr<MatmulBackend> matmul_;
-    Mlp model_;
+    std::unique_ptr<Model> model_;
     Rng shuffle_rng_;
     std::vector<std::size_t> order_;
     int epochs_;
     std::size_t batch_size_;
     float learning_rate_, momentum_;
+    bool cosine_;
     std::vector<float> batch_inputs_, logits_;
     std::vector<int> batch_labels_;
     EpochTotals test_;
@@ -288,6 +362,9 @@ void train(const nlohmann::json& config, const db::RunContext& context,
            const EpochCallback& on_epoch, db::RunResult& run) {
     double start = monotonic_seconds();
     Session session(config);
+    run.add_param("dataset_sha256", session.split().sha256);
+    run.add_param("dataset_train_samples", std::to_string(session.split().train.size()));
+    run.add_param("dataset_test_samples", std::to_string(session.split().test.size()));
     double epochs_wall = 0;
     for (int epoch = 1; epoch <= session.epochs(); ++epoch) {
         EpochReport report = session.run_epoch(epoch, context);
@@ -306,8 +383,21 @@ void train(const nlohmann::json& config, const db::RunContext& context,
 
 } // namespace
 
+// Keys added after configuration identities were first defined: at their default they stay out
+// of the identity, so every configuration stored before keeps its id (tests/identity pins it).
+bool added_after_identity_v1(const std::string& name) {
+    static const std::set<std::string> added{"model", "channels", "layers", "lr_schedule",
+                                             "weight_step"};
+    return added.contains(name);
+}
+
 const std::vector<KeySpec>& config_keys() {
-    static const std::vector<KeySpec> keys = make_keys();
+    static const std::vector<KeySpec> keys = [] {
+        auto made = make_keys();
+        for (auto& key : made)
+            key.omit_at_default = added_after_identity_v1(key.name);
+        return made;
+    }();
     return keys;
 }
 
@@ -334,6 +424,8 @@ db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::
     run.provenance = db::capture_provenance();
     for (const auto& [name, sha] : input_digests(config))
         run.provenance[db::kInputProvenancePrefix + name] = sha;
+    if (config.at("backend") == "golden")
+        run.provenance["train.golden_library"] = accel::golden_library();
     for (const char* stream : {"init", "shuffle", "rounding"})
         run.provenance[std::string("train.") + stream + "_seed"] = std::to_string(
             seed_or_derived(config, (std::string(stream) + "_seed").c_str(), stream));

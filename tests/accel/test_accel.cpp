@@ -52,11 +52,12 @@ TEST_CASE("wrap_to_width wraps and sign-extends like an AW-bit register") {
     CHECK(wrap_to_width(5, 3) == -3);
 }
 
-TEST_CASE("rtl, golden and reference agree bit for bit on random GEMMs") {
+TEST_CASE("rtl, golden, tiled and reference agree bit for bit on random GEMMs") {
     for (int size : rtl_array_sizes()) {
         ArrayConfig config{size, 8, 24};
         auto rtl = make_backend("rtl", config);
         auto golden = make_backend("golden", config);
+        auto tiled = make_backend("tiled", config);
         auto reference = make_backend("reference", config);
         std::mt19937 rng(1234u + static_cast<unsigned>(size));
         std::uniform_int_distribution<int> extent(1, 13), depth(1, 40);
@@ -67,10 +68,12 @@ TEST_CASE("rtl, golden and reference agree bit for bit on random GEMMs") {
             INFO("N=" << size << " m=" << m << " k=" << k << " n=" << n);
             auto expected = run(*reference, g);
             REQUIRE(run(*golden, g) == expected);
+            REQUIRE(run(*tiled, g) == expected);
             REQUIRE(run(*rtl, g) == expected);
         }
         CHECK(rtl->stats().macs == golden->stats().macs);
         CHECK(rtl->stats().cycles == golden->stats().cycles);
+        CHECK(rtl->stats().cycles == tiled->stats().cycles);
     }
 }
 
@@ -83,7 +86,7 @@ TEST_CASE("sums beyond 24 bits wrap the same way in every backend") {
         Gemm g{3, k, 5, std::vector<std::int8_t>(3 * k, -128),
                std::vector<std::int8_t>(k * 5, -128)};
         g.a[1] = 127; // C[0][*] = 599 * 16384 - 127 * 128
-        for (const char* name : {"rtl", "golden", "reference"}) {
+        for (const char* name : {"rtl", "golden", "tiled", "reference"}) {
             auto backend = make_backend(name, config);
             auto c = run(*backend, g);
             INFO(name << " N=" << size);
@@ -138,7 +141,8 @@ TEST_CASE("empty shapes leave nothing to compute") {
 
 TEST_CASE("unknown backends and array sizes without a model are rejected") {
     CHECK_THROWS_AS(make_backend("fpga"), std::invalid_argument);
-    CHECK_THROWS_WITH(make_backend("fpga"), Catch::Contains("valid: rtl, golden, reference"));
+    CHECK_THROWS_WITH(make_backend("fpga"),
+                      Catch::Contains("valid: rtl, golden, tiled, reference"));
     CHECK_THROWS_WITH(make_backend("rtl", {3, 8, 24}), Catch::Contains("no Verilated model"));
     CHECK_THROWS_AS(make_backend("rtl", {4, 8, 16}), std::invalid_argument);
     CHECK_THROWS_AS(make_backend("golden", {4, 8, 33}), std::invalid_argument);
@@ -157,4 +161,48 @@ TEST_CASE("a benchmark with a fixed GEMM count does exactly that much timed work
     CHECK(result.stats.cycles == 3 * gemm_cycles({2, 8, 24}, 20, 9, 7));
     CHECK(result.stats.macs == 3u * 20 * 9 * 7);
     CHECK(result.cycles_per_second() > 0);
+}
+
+TEST_CASE("golden equals the tiled model on large shapes, extremes and narrow accumulators") {
+    // oneDNN picks other kernels for other shapes (edge blocks, K tails, small and tall
+    // matrices), so the shapes range widely; narrow AW makes nearly every sum wrap.
+    std::mt19937 rng(99);
+    std::uniform_int_distribution<int> extent(1, 300), small(1, 9), width(17, 32);
+    for (int trial = 0; trial < 40; ++trial) {
+        int acc_width = trial % 4 == 0 ? 32 : width(rng);
+        ArrayConfig config{trial % 2 == 0 ? 4 : 3, 8, acc_width};
+        auto golden = make_backend("golden", config);
+        auto tiled = make_backend("tiled", config);
+        bool thin = trial % 3 == 0;
+        int m = thin ? small(rng) : extent(rng), k = extent(rng), n = extent(rng);
+        auto g = random_gemm(rng, m, k, n);
+        if (trial == 1) { // every product the largest: -128 * -128, summed over k
+            std::fill(g.a.begin(), g.a.end(), std::int8_t{-128});
+            std::fill(g.b.begin(), g.b.end(), std::int8_t{-128});
+        }
+        INFO("AW=" << acc_width << " m=" << m << " k=" << k << " n=" << n);
+        REQUIRE(run(*golden, g) == run(*tiled, g));
+        CHECK(golden->stats().cycles == tiled->stats().cycles);
+    }
+}
+
+TEST_CASE("golden sums of 2^31 and beyond wrap like a 32-bit accumulator") {
+    // 131073 * 16384 = 2^31 + 16384: past int32, so the 32-bit wrap itself is exercised.
+    const int k = 131073;
+    Gemm g{1, k, 2, std::vector<std::int8_t>(k, -128), std::vector<std::int8_t>(2 * k, -128)};
+    for (int acc_width : {32, 24, 17}) {
+        auto golden = make_backend("golden", {4, 8, acc_width});
+        auto reference = make_backend("reference", {4, 8, acc_width});
+        INFO("AW=" << acc_width);
+        CHECK(run(*golden, g) == run(*reference, g));
+    }
+}
+
+TEST_CASE("the peak int8 rate is measured or said to be not measured") {
+    auto peak = peak_int8_rate(0.01);
+    if (peak.macs_per_second == 0)
+        CHECK_THAT(peak.instruction, Catch::Contains("not measured"));
+    else
+        CHECK_THAT(peak.instruction, Catch::Contains("vnni"));
+    CHECK_THAT(golden_library(), Catch::Contains("oneDNN"));
 }

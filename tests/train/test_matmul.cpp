@@ -117,18 +117,22 @@ TEST_CASE("stochastic rounding follows its seed") {
     CHECK(product(1) != product(2));
 }
 
-TEST_CASE("rtl and golden give bit-identical fp32 products") {
+TEST_CASE("rtl, golden and tiled give bit-identical fp32 products") {
     std::mt19937 engine(9);
     for (int array : accel::rtl_array_sizes()) {
         for (Rounding rounding : {Rounding::nearest, Rounding::stochastic}) {
             auto golden_options = options_for("golden", array),
-                 rtl_options = options_for("rtl", array);
-            golden_options.rounding = rtl_options.rounding = rounding;
-            auto golden = make_matmul(golden_options), rtl = make_matmul(rtl_options);
-            for (auto [m, k, n] : {std::tuple{7, 64, 5}, {32, 10, 3}, {1, 600, 9}}) {
+                 rtl_options = options_for("rtl", array),
+                 tiled_options = options_for("tiled", array);
+            golden_options.rounding = rtl_options.rounding = tiled_options.rounding = rounding;
+            auto golden = make_matmul(golden_options), rtl = make_matmul(rtl_options),
+                 tiled = make_matmul(tiled_options);
+            for (auto [m, k, n] : {std::tuple{7, 64, 5}, {32, 10, 3}, {1, 600, 9}, {40, 784, 17}}) {
                 auto a = random_matrix(std::size_t(m) * k, engine);
                 auto b = random_matrix(std::size_t(k) * n, engine);
-                CHECK(multiply(*golden, m, k, n, a, b) == multiply(*rtl, m, k, n, a, b));
+                auto expected = multiply(*tiled, m, k, n, a, b);
+                CHECK(multiply(*golden, m, k, n, a, b) == expected);
+                CHECK(multiply(*rtl, m, k, n, a, b) == expected);
             }
             CHECK(rtl->stats().cycles > 0);
         }
@@ -137,5 +141,15 @@ TEST_CASE("rtl and golden give bit-identical fp32 products") {
 
 TEST_CASE("unknown backends are refused with the valid list") {
     CHECK_THROWS_WITH(make_matmul(options_for("gpu")),
-                      Catch::Contains("rtl, golden, float, float-atomic"));
+                      Catch::Contains("rtl, golden, tiled, float, float-atomic"));
+}
+
+TEST_CASE("rounding to nearest sends ties to even, as nearbyint does") {
+    // a's max-abs 127 gives scale 1, b = {1} gives 127 at scale 1/127: C is a as quantised.
+    std::vector<float> a{127.0f, 2.5f, -3.5f, 0.5f, -0.5f, 1.5f, 126.49f}, b{1.0f};
+    auto golden = make_matmul(options_for("golden"));
+    auto c = multiply(*golden, 7, 1, 1, a, b);
+    CHECK(c == std::vector<float>{127, 2, -4, 0, 0, 2, 126});
+    for (std::size_t i = 0; i < a.size(); ++i)
+        CHECK(c[i] == std::nearbyint(a[i]));
 }

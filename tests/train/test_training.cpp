@@ -106,7 +106,16 @@ TEST_CASE("a run records curves, weights and logits in the documented formats") 
     CHECK(run.id.size() == 16);
     CHECK(run.config_id == configuration_id(config));
     CHECK(run.provenance.at("input:dataset/digits.csv.gz") == kDigitsSha256);
-    CHECK(run.params.size() == config_keys().size());
+    // Every key, and what the data set was: its hash and the samples used.
+    CHECK(run.params.size() == config_keys().size() + 3);
+    auto param = [&](const std::string& key) {
+        for (const auto& [name, value] : run.params)
+            if (name == key)
+                return value;
+        return std::string("(none)");
+    };
+    CHECK(param("dataset_sha256") == kDigitsSha256);
+    CHECK(param("dataset_train_samples") == "240");
     CHECK(run.provenance.count("train.init_seed") == 1);
     int per_epoch = 0;
     for (const auto& m : run.metrics)
