@@ -63,6 +63,22 @@ void Mlp::flip_weight_bit(std::size_t index) {
     throw std::out_of_range("bit_flip index beyond the model's weights");
 }
 
+void Mlp::step_weight(std::size_t index, int qmax) {
+    for (auto& layer : layers_) {
+        if (index < layer.weights.size()) {
+            float max_abs = 0;
+            for (float w : layer.weights)
+                max_abs = std::max(max_abs, std::fabs(w));
+            float step = max_abs / static_cast<float>(qmax);
+            float& w = layer.weights[index];
+            w = w > 0 ? w - step : w < 0 ? w + step : step;
+            return;
+        }
+        index -= layer.weights.size();
+    }
+    throw std::out_of_range("weight_step index beyond the model's weights");
+}
+
 const std::vector<float>& Mlp::forward(const float* inputs, int batch, MatmulBackend& matmul) {
     batch_ = batch;
     activations_[0].assign(inputs, inputs + static_cast<std::size_t>(batch) * layers_[0].inputs);

@@ -32,6 +32,11 @@ public:
     std::size_t weight_count() const;
     // Flips the lowest mantissa bit of one weight (index as counted by weight_count()).
     void flip_weight_bit(std::size_t index);
+    // Moves one weight one quantisation step (its layer's max |w| / qmax) toward zero (a zero
+    // weight up): with per-tensor max-abs scaling and nearest rounding its quantised level moves
+    // by exactly one, where flipping a mantissa bit is rounded away. The layer's largest weight
+    // is stepped too, which then also rescales that layer's other levels.
+    void step_weight(std::size_t index, int qmax);
 
     // Logits [batch x classes] of a batch; keeps the activations for train_step.
     const std::vector<float>& forward(const float* inputs, int batch, MatmulBackend& matmul);
