@@ -261,6 +261,7 @@ struct ComparisonRow {
     // "seed" (placement seed, init seed), "repeat", "parallel" (parallel refinement, free
     // reduction order); the headline figure pairs rows by it.
     std::string source;
+    std::string backend; // training: the GEMM backend of the group's runs
     std::size_t runs = 0, failed = 0;
     std::optional<Proportion> differ;    // runs differing from the first run's output
     std::optional<double> identical_pct; // raw: % of pairs with identical outputs
@@ -298,6 +299,8 @@ inline constexpr double kReproducibleBound = 0.20; // max chance a repeat differ
 inline constexpr double kSmallCvPct = 2.0;         // quality CV that is "small"
 inline constexpr double kLargeCvPct = 10.0;        // quality CV that makes results "random"
 inline constexpr double kUnrelatedShare = 0.5;     // "as different as unrelated outputs"
+// Claims 1-5, then as 6 the published result that one changed bit of one initial weight gives
+// about the variability of a full reseed (Summers and Dinneen, ICML 2021), on each backend.
 std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows);
 std::string format_verdicts(const std::vector<ClaimVerdict>& verdicts);
 

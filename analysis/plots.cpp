@@ -240,13 +240,19 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         return best;
     };
     std::ostringstream data;
+    std::string tics;
     int x = 0;
     bool measured[3] = {false, false, false}; // per panel: does any bar have a value?
     for (const auto& source : sources) {
         const ComparisonRow* pair[2] = {largest("toolchain", source), largest("training", source)};
         if (!pair[0] && !pair[1])
             continue;
+        // n beside the label: toolchain runs / training runs ("-" where a domain has none).
+        std::string n = "n=" + (pair[0] ? std::to_string(pair[0]->runs) : std::string("-")) +
+                        "/" + (pair[1] ? std::to_string(pair[1]->runs) : std::string("-"));
         data << ++x << " " << quoted(paired_label(source));
+        tics += (tics.empty() ? "" : ", ") + quoted(paired_label(source) + ", " + n) + " " +
+                std::to_string(x);
         for (const ComparisonRow* row : pair) {
             if (!row) {
                 data << " ? ? ? ? ? ? ? ? ? ?";
@@ -274,7 +280,7 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         if (!measured[(column - 3) / 3]) // gnuplot refuses a plot without a single point
             return "set title " + quoted(title) + "\nset ylabel " + quoted(ylabel) +
                    "\nset yrange [0:1]\nset label 1 'not measured' at graph 0.5,0.5 center\n"
-                   "plot 'domains.dat' using 1:(0):xtic(2) with dots lc rgb '#ffffff' notitle\n"
+                   "plot 'domains.dat' using 1:(0) with dots lc rgb '#ffffff' notitle\n"
                    "unset label 1\nset yrange [0:*]\n";
         std::string tc = std::to_string(column), tr = std::to_string(column + 10);
         auto range = [](int c) {
@@ -282,21 +288,25 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         };
         return "set title " + quoted(title) + "\nset ylabel " + quoted(ylabel) +
                "\nplot 'domains.dat' using ($1-0.2):" + tc +
-               ":xtic(2) with boxes lc rgb '#4477aa' title 'toolchain (bitstream, Fmax)', "
+               " with boxes lc rgb '#4477aa' title 'toolchain (bitstream, Fmax)', "
                "'' using ($1+0.2):" +
                tr +
                " with boxes lc rgb '#ee7733' title 'training (weights, accuracy)', "
                "'' using ($1-0.2):" +
                tc + ":" + range(column) +
-               " with yerrorbars lc rgb '#000000' pt 0 title '95% interval', "
+               " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 title 'value (a dot on the axis: "
+               "exactly 0) and 95% interval', "
                "'' using ($1+0.2):" +
-               tr + ":" + range(column + 10) + " with yerrorbars lc rgb '#000000' pt 0 notitle\n";
+               tr + ":" + range(column + 10) + " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle\n" +
+               "unset key\n";
     };
     std::string script =
-        "set datafile missing '?'\nset multiplot layout 1,3\n"
+        "set datafile missing '?'\nset multiplot layout 3,1\n"
         "set style fill solid 0.8\nset boxwidth 0.4\nset grid ytics\n"
-        "set xtics rotate by -40 font ',9' nomirror\nset key top left font ',9'\n"
-        "set bmargin 9\nset xrange [0.3:" +
+        "set xtics rotate by -30 font ',9' nomirror (" +
+        tics +
+        ")\nset key at screen 0.5,0.015 center horizontal font ',10'\n"
+        "set lmargin 12\nset rmargin 2\nset bmargin 8\nset tmargin 2\nset xrange [0.3:" +
         std::to_string(x) + ".7]\nset yrange [0:*]\n" +
         panel(3, "Runs whose output differs from the first", "% of runs (exact 95% interval)") +
         panel(6, "Output distance on the common scale",

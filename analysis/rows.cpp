@@ -123,6 +123,8 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
         row.study = g.study;
         row.factor = g.factor;
         row.source = source_of(g);
+        if (g.kind == "train" && !g.runs.empty())
+            row.backend = g.runs.front().param("backend");
         row.runs = g.runs.size();
         row.failed = g.failed.size();
         if (summary.toolchain)
