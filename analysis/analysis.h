@@ -179,18 +179,17 @@ std::vector<RunData> load_runs(const db::Store& store,
                                const std::optional<std::string>& experiment);
 std::vector<Group> group_runs(std::vector<RunData> runs);
 
-// The yardstick of the common scale: the bit positions of one kind of output (bitstream
-// configuration bits of one device, or trained float32 weights of one shape) in one experiment,
-// counted over its distinct outputs. `expected_bits` is the distance expected between two
-// unrelated outputs, drawn bit position by bit position with the frequencies seen,
-// sum 2 c (m - c) / (m (m - 1)) over positions with c of m outputs set; this equals the mean
-// distance over all pairs of distinct outputs. Only positions that vary contribute.
+// The yardstick of the common scale: for each pair of outputs, the distance expected between two
+// *independent* outputs with the same bit densities, sum over classes of positions of
+// N (p_a + p_b - 2 p_a p_b), where a class is one float32 bit index (weights: sign, exponent and
+// mantissa bits are set at very different rates) or all configuration bits (bitstreams, where a
+// bit set in neither output adds almost nothing, so bits that never vary barely count).
 struct UnrelatedBaseline {
-    std::size_t outputs = 0;        // distinct outputs in the pool (m)
+    std::size_t outputs = 0;        // runs compared
     std::uint64_t total_bits = 0;   // bits per output
-    std::uint64_t varying_bits = 0; // positions set in some outputs and clear in others
-    double expected_bits = 0;       // 0: no baseline (fewer than 3 distinct outputs)
-    std::string pool;               // what the pool holds, for labels
+    std::uint64_t varying_bits = 0; // positions set in some of the group's outputs, clear in others
+    double expected_bits = 0;       // mean over pairs; 0: no baseline
+    std::string classes;            // "float32 bit index" or "configuration bits"
 };
 
 // What each summary says about one kind of output of a group's runs.
@@ -199,7 +198,7 @@ struct OutputComparison {
     std::optional<Proportion> differ;
     std::optional<double> identical_pairs; // raw: share of pairs with identical output
     std::vector<double> bits_matrix;       // differing-bit fraction, runs x runs (NaN: missing)
-    std::vector<double> normalised_matrix; // differing bits / baseline.expected_bits
+    std::vector<double> normalised_matrix; // differing bits / the pair's expected bits
     UnrelatedBaseline baseline;
 };
 
@@ -239,8 +238,6 @@ struct GroupSummary {
 };
 
 // Reads the artifacts each summary needs from the store (blobs are fetched once per sha).
-// summarize_group measures the common scale against the group's own distinct outputs; analyse
-// against every distinct output of the same kind in the experiment.
 GroupSummary summarize_group(const db::Store& store, const Group& group);
 std::vector<GroupSummary> analyse(const db::Store& store,
                                   const std::optional<std::string>& experiment);

@@ -1,7 +1,8 @@
-// The yardstick of the common scale: how far apart two unrelated outputs of the same kind are,
-// from the per-bit-position frequencies over the distinct outputs of an experiment.
+// The yardstick of the common scale: how far apart two independent outputs with the bit
+// densities of a compared pair would be.
 #include "analysis/internal.h"
 
+#include <bit>
 #include <cstring>
 
 namespace detlab::analysis::detail {
@@ -41,39 +42,44 @@ std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, Bl
     return out;
 }
 
-std::string pool_key(const std::string& kind, std::size_t bytes) {
-    return kind + ":" + std::to_string(bytes);
-}
-
-void BitPool::add(const std::string& sha, std::span<const std::uint8_t> bits) {
-    if (!seen_.emplace(sha, true).second)
-        return;
-    if (ones_.empty())
-        ones_.assign(8 * bits.size(), 0);
-    if (ones_.size() != 8 * bits.size())
-        return; // another size belongs to another pool
+BitDensity bit_density(std::span<const std::uint8_t> bits, bool float_words) {
+    std::size_t classes = float_words ? 32 : 1;
+    BitDensity d{std::vector<std::uint64_t>(classes, 0), std::vector<std::uint64_t>(classes, 0)};
     for (std::size_t byte = 0; byte < bits.size(); ++byte)
-        if (std::uint8_t v = bits[byte])
-            for (int bit = 0; bit < 8; ++bit)
-                ones_[8 * byte + std::size_t(bit)] += (v >> bit) & 1u;
-    ++outputs_;
+        for (unsigned bit = 0; bit < 8; ++bit) {
+            // Little-endian float32: byte 3 holds the sign and the top exponent bits.
+            std::size_t k = float_words ? (byte % 4) * 8 + bit : 0;
+            ++d.size[k];
+            d.set[k] += (bits[byte] >> bit) & 1u;
+        }
+    return d;
 }
 
-UnrelatedBaseline BitPool::baseline(const std::string& pool_name) const {
-    UnrelatedBaseline b;
-    b.outputs = outputs_;
-    b.total_bits = ones_.size();
-    b.pool = pool_name;
-    if (outputs_ < 3)
-        return b;
-    double m = double(outputs_), sum = 0;
-    for (std::uint32_t c : ones_)
-        if (c > 0 && c < outputs_) {
-            ++b.varying_bits;
-            sum += 2 * double(c) * (m - double(c));
+double expected_distance(const BitDensity& a, const BitDensity& b) {
+    double sum = 0;
+    for (std::size_t k = 0; k < a.size.size() && k < b.size.size(); ++k) {
+        if (a.size[k] == 0 || a.size[k] != b.size[k])
+            continue;
+        double n = double(a.size[k]), pa = double(a.set[k]) / n, pb = double(b.set[k]) / n;
+        sum += n * (pa + pb - 2 * pa * pb);
+    }
+    return sum;
+}
+
+std::uint64_t varying_positions(const std::vector<Bytes>& outputs) {
+    if (outputs.empty())
+        return 0;
+    std::uint64_t count = 0;
+    for (std::size_t byte = 0; byte < outputs[0].size(); ++byte) {
+        std::uint8_t any = 0, all = 0xFF;
+        for (const auto& o : outputs) {
+            any |= o[byte];
+            all &= o[byte];
         }
-    b.expected_bits = sum / (m * (m - 1));
-    return b;
+        count +=
+            static_cast<std::uint64_t>(std::popcount(static_cast<unsigned>(any & ~all & 0xFF)));
+    }
+    return count;
 }
 
 } // namespace detlab::analysis::detail

@@ -27,19 +27,19 @@ std::string main_artifact(const std::string& kind);
 // when the run lacks the artifact.
 std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, BlobCache& blobs);
 
-// Per-position set counts over distinct outputs, then the baseline they give.
-class BitPool {
-public:
-    void add(const std::string& sha, std::span<const std::uint8_t> bits);
-    UnrelatedBaseline baseline(const std::string& pool_name) const;
-
-private:
-    std::map<std::string, bool> seen_;
-    std::vector<std::uint32_t> ones_; // per bit position
-    std::size_t outputs_ = 0;
+// Set bits of one output per class of bit positions: float32 weights by bit index within their
+// word (32 classes: sign, exponent and mantissa bits are set at very different rates), bitstream
+// configuration bits as one class.
+struct BitDensity {
+    std::vector<std::uint64_t> set, size; // per class
 };
+BitDensity bit_density(std::span<const std::uint8_t> bits, bool float_words);
 
-// Key of the pool an output belongs to: kind and size in bytes.
-std::string pool_key(const std::string& kind, std::size_t bytes);
+// Differing bits expected between two independent outputs with these densities:
+// sum over classes of N (p_a + p_b - 2 p_a p_b).
+double expected_distance(const BitDensity& a, const BitDensity& b);
+
+// Bit positions set in some of these equal-length outputs and clear in others.
+std::uint64_t varying_positions(const std::vector<Bytes>& outputs);
 
 } // namespace detlab::analysis::detail

@@ -248,8 +248,8 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         if (!pair[0] && !pair[1])
             continue;
         // n beside the label: toolchain runs / training runs ("-" where a domain has none).
-        std::string n = "n=" + (pair[0] ? std::to_string(pair[0]->runs) : std::string("-")) +
-                        "/" + (pair[1] ? std::to_string(pair[1]->runs) : std::string("-"));
+        std::string n = "n=" + (pair[0] ? std::to_string(pair[0]->runs) : std::string("-")) + "/" +
+                        (pair[1] ? std::to_string(pair[1]->runs) : std::string("-"));
         data << ++x << " " << quoted(paired_label(source));
         tics += (tics.empty() ? "" : ", ") + quoted(paired_label(source) + ", " + n) + " " +
                 std::to_string(x);
@@ -297,8 +297,8 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
                " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 title 'value (a dot on the axis: "
                "exactly 0) and 95% interval', "
                "'' using ($1+0.2):" +
-               tr + ":" + range(column + 10) + " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle\n" +
-               "unset key\n";
+               tr + ":" + range(column + 10) +
+               " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle\n" + "unset key\n";
     };
     std::string script =
         "set datafile missing '?'\nset multiplot layout 3,1\n"

@@ -90,10 +90,12 @@ void rows_html(std::ostringstream& out,
 
 std::string baseline_cell(const UnrelatedBaseline& b) {
     if (b.expected_bits <= 0)
-        return "none (" + std::to_string(b.outputs) + " distinct outputs; 3 needed)";
-    return fmt(b.expected_bits, "%.0f") + " bits expected between unrelated outputs; " +
-           std::to_string(b.varying_bits) + " of " + std::to_string(b.total_bits) +
-           " bit positions vary over " + std::to_string(b.outputs) + " " + escape(b.pool);
+        return "none";
+    return fmt(b.expected_bits, "%.0f") +
+           " bits expected between independent outputs with each pair's densities (classes: " +
+           escape(b.classes) + "); " + std::to_string(b.varying_bits) + " of " +
+           std::to_string(b.total_bits) + " bit positions vary over the group's " +
+           std::to_string(b.outputs) + " runs";
 }
 
 void toolchain_details(std::ostringstream& out, const ToolchainSummary& t) {

@@ -9,10 +9,8 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-using detail::BitPool;
 using detail::BlobCache;
 using detail::sha_of;
-using Pools = std::map<std::string, BitPool>;
 
 bool all_have(const std::vector<RunData>& runs, const std::string& artifact) {
     for (const auto& run : runs)
@@ -33,13 +31,7 @@ std::optional<Proportion> differ_from_first(const std::vector<RunData>& runs,
     return binomial_proportion(k, runs.size() - 1);
 }
 
-std::string pool_name(const Group& g, bool experiment_wide) {
-    std::string what = g.kind == "train" ? "trained weights" : "bitstreams";
-    return experiment_wide ? "distinct " + what + " of this size in experiment " + g.experiment
-                           : "distinct " + what + " of this group";
-}
-
-OutputComparison compare_outputs(const Group& g, BlobCache& blobs, const Pools* pools) {
+OutputComparison compare_outputs(const Group& g, BlobCache& blobs) {
     OutputComparison c;
     const auto& runs = g.runs;
     std::string artifact = detail::main_artifact(g.kind);
@@ -53,30 +45,34 @@ OutputComparison compare_outputs(const Group& g, BlobCache& blobs, const Pools* 
             return c; // outputs of different sizes have no bit distance
         bits.push_back(std::move(*b));
     }
-    std::string key = g.experiment + "|" + detail::pool_key(g.kind, bits[0].size());
-    if (pools && pools->count(key)) {
-        c.baseline = pools->at(key).baseline(pool_name(g, true));
-    } else {
-        BitPool local;
-        for (std::size_t i = 0; i < runs.size(); ++i)
-            local.add(sha_of(runs[i], artifact), bits[i]);
-        c.baseline = local.baseline(pool_name(g, false));
-    }
+    bool float_words = g.kind == "train";
+    std::vector<detail::BitDensity> density;
+    for (const auto& b : bits)
+        density.push_back(detail::bit_density(b, float_words));
+    c.baseline.outputs = runs.size();
+    c.baseline.total_bits = 8 * static_cast<std::uint64_t>(bits[0].size());
+    c.baseline.varying_bits = detail::varying_positions(bits);
+    c.baseline.classes = float_words ? "float32 bit index" : "configuration bits";
+    double expected_sum = 0;
     std::size_t n = runs.size(), same = 0, pairs = 0;
     c.bits_matrix.assign(n * n, 0.0);
-    if (c.baseline.expected_bits > 0)
-        c.normalised_matrix.assign(n * n, 0.0);
+    c.normalised_matrix.assign(n * n, 0.0);
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = i + 1; j < n; ++j, ++pairs) {
             BitDistance d = bit_distance(bits[i], bits[j]);
             same += d.differing_bits == 0;
             c.bits_matrix[i * n + j] = c.bits_matrix[j * n + i] = d.hamming();
-            if (!c.normalised_matrix.empty())
-                c.normalised_matrix[i * n + j] = c.normalised_matrix[j * n + i] =
-                    double(d.differing_bits) / c.baseline.expected_bits;
+            double expected = detail::expected_distance(density[i], density[j]);
+            expected_sum += expected;
+            c.normalised_matrix[i * n + j] = c.normalised_matrix[j * n + i] =
+                expected > 0 ? double(d.differing_bits) / expected : kNaN;
         }
-    if (pairs)
+    if (pairs) {
         c.identical_pairs = double(same) / double(pairs);
+        c.baseline.expected_bits = expected_sum / double(pairs);
+    } else {
+        c.normalised_matrix.clear();
+    }
     return c;
 }
 
@@ -164,10 +160,10 @@ void functional_distance(const std::vector<RunData>& runs, BlobCache& blobs, Too
     s.functional = summarize(per_pair).mean;
 }
 
-ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs, const Pools* pools) {
+ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
     const auto& runs = group.runs;
     ToolchainSummary s;
-    s.bitstream = compare_outputs(group, blobs, pools);
+    s.bitstream = compare_outputs(group, blobs);
     s.netlist_differ = differ_from_first(runs, "netlist.json");
     s.pairs = runs.size() < 2 ? 0 : runs.size() * (runs.size() - 1) / 2;
     s.identical_bin = identical_fraction(runs, "bitstream.bin");
@@ -206,10 +202,10 @@ TrainingArtifacts decode_training(const RunData& run, BlobCache& blobs) {
     return t;
 }
 
-TrainingSummary summarize_training(const Group& group, BlobCache& blobs, const Pools* pools) {
+TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
     const auto& runs = group.runs;
     TrainingSummary s;
-    s.weights = compare_outputs(group, blobs, pools);
+    s.weights = compare_outputs(group, blobs);
     std::size_t n = runs.size();
     std::vector<TrainingArtifacts> decoded;
     for (const auto& run : runs)
@@ -267,13 +263,13 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs, const P
     return s;
 }
 
-GroupSummary summarize_one(const Group& group, BlobCache& blobs, const Pools* pools) {
+GroupSummary summarize_one(const Group& group, BlobCache& blobs) {
     GroupSummary summary;
     summary.group = group;
     if (group.kind == "toolchain")
-        summary.toolchain = summarize_toolchain(group, blobs, pools);
+        summary.toolchain = summarize_toolchain(group, blobs);
     else if (group.kind == "train")
-        summary.training = summarize_training(group, blobs, pools);
+        summary.training = summarize_training(group, blobs);
     return summary;
 }
 
@@ -281,22 +277,15 @@ GroupSummary summarize_one(const Group& group, BlobCache& blobs, const Pools* po
 
 GroupSummary summarize_group(const db::Store& store, const Group& group) {
     BlobCache blobs(store);
-    return summarize_one(group, blobs, nullptr);
+    return summarize_one(group, blobs);
 }
 
 std::vector<GroupSummary> analyse(const db::Store& store,
                                   const std::optional<std::string>& experiment) {
-    auto groups = group_runs(load_runs(store, experiment));
     BlobCache blobs(store);
-    Pools pools;
-    for (const auto& g : groups)
-        for (const auto& run : g.runs)
-            if (auto bits = detail::output_bits(run, g.kind, blobs))
-                pools[g.experiment + "|" + detail::pool_key(g.kind, bits->size())].add(
-                    sha_of(run, detail::main_artifact(g.kind)), *bits);
     std::vector<GroupSummary> out;
-    for (const auto& group : groups)
-        out.push_back(summarize_one(group, blobs, &pools));
+    for (const auto& group : group_runs(load_runs(store, experiment)))
+        out.push_back(summarize_one(group, blobs));
     return out;
 }
 

@@ -223,7 +223,7 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                            {"differ_from_first", differ},
                            {"identical_pairs_pct", optional_json(r.identical_pct)},
                            {"baseline",
-                            {{"pool", r.baseline.pool},
+                            {{"classes", r.baseline.classes},
                              {"outputs", r.baseline.outputs},
                              {"total_bits", r.baseline.total_bits},
                              {"varying_bits", r.baseline.varying_bits},
