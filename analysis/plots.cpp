@@ -306,13 +306,16 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
         "set xtics rotate by -30 font ',9' nomirror (" +
         tics +
         ")\nset key at screen 0.5,0.015 center horizontal font ',10'\n"
-        "set lmargin 12\nset rmargin 2\nset bmargin 8\nset tmargin 2\nset xrange [0.3:" +
+        "set lmargin 12\nset rmargin 12\nset bmargin 8\nset tmargin 2\nset xrange [0.3:" +
         std::to_string(x) + ".7]\nset yrange [0:*]\n" +
         panel(3, "Runs whose output differs from the first", "% of runs (exact 95% interval)") +
         panel(6, "Output distance on the common scale",
               "share of the distance between unrelated outputs") +
         panel(9, "Quality spread", "CV of Fmax or of test accuracy (%)") + "unset multiplot\n";
-    render(dir, "domains", "Both domains side by side (headline figure)", script, plots, 1500, 600);
+    // One panel a row: with every source of an experiment (about 20) the rotated labels need the
+    // whole width.
+    render(dir, "domains", "Both domains side by side (headline figure)", script, plots, 1400,
+           1300);
 }
 
 } // namespace
