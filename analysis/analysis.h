@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -85,22 +87,70 @@ double output_disagreement(std::span<const std::uint8_t> a, std::span<const std:
                            std::size_t words_per_vector);
 
 // ---------------------------------------------------------------- statistics
+// Every interval is a 95% one unless a caller asks otherwise; methods and references are in
+// docs/analysis.md. Runs are the independent units throughout: pairs of runs share runs.
+inline constexpr double kConfidence = 0.95;
+
 struct Summary {
     std::size_t n = 0;
     double mean = 0, std = 0, cv = 0, min = 0, max = 0; // std: sample (n-1); cv = std / |mean|
 };
-Summary summarize(std::span<const double> values); // NaNs skipped; n = 0 when none remain
+// NaNs skipped; n = 0 when none remain. Equal values give std and cv of exactly 0.
+Summary summarize(std::span<const double> values);
 
 struct Interval {
     double low = 0, high = 0;
 };
-// Percentile bootstrap intervals of the mean and the sample standard deviation.
+
+// The project's one random source: mt19937_64's raw output is fixed by the standard, the
+// mapping to an index is spelled out (rejection sampling), so resamples agree on every platform.
+class Random {
+public:
+    explicit Random(std::uint64_t seed);
+    std::uint64_t below(std::uint64_t bound); // uniform in [0, bound); 0 for bound <= 1
+
+private:
+    std::mt19937_64 engine_;
+};
+
+// k events in n independent trials. The interval is Clopper-Pearson's exact two-sided one, and
+// exact one-sided at the edges: k = 0 gives [0, 1 - alpha^(1/n)] ("at most"), k = n gives
+// [alpha^(1/n), 1] ("at least"). n = 0: [0, 1].
+struct Proportion {
+    std::size_t k = 0, n = 0;
+    Interval ci{0, 1};
+    bool one_sided = false;
+    double value() const; // k / n, NaN for n = 0
+};
+Proportion binomial_proportion(std::size_t k, std::size_t n, double confidence = kConfidence);
+double binomial_cdf(std::size_t k, std::size_t n, double p); // P(X <= k), X ~ Bin(n, p)
+double chi_square_cdf(double x, double dof);
+double chi_square_quantile(double q, double dof);
+// The chi-square interval of a normal population's standard deviation from n values with
+// sample std s: [s sqrt((n-1)/chi2(1-a/2)), s sqrt((n-1)/chi2(a/2))]; nullopt for n < 2.
+std::optional<Interval> std_interval(double s, std::size_t n, double confidence = kConfidence);
+
+// The mean over pairs of distinct runs of a symmetric runs x runs matrix (NaN: not measured),
+// with a percentile bootstrap over runs: each resample draws runs with replacement and averages
+// the pairs of different draws. No interval for fewer than 3 runs or when every pair is 0
+// (then the mean is exactly 0).
 inline constexpr int kBootstrapResamples = 2000;
 inline constexpr std::uint64_t kBootstrapSeed = 20240607;
+struct PairMean {
+    std::size_t runs = 0, pairs = 0;
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    std::optional<Interval> ci;
+    bool all_zero = false;
+};
+PairMean pair_mean(const std::vector<double>& matrix, std::size_t runs,
+                   int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
+                   double confidence = kConfidence);
+
+// Percentile bootstrap intervals of the mean and the sample standard deviation of values.
 struct BootstrapCI {
     Interval mean, std;
 };
-BootstrapCI bootstrap_ci(std::span<const double> values, double confidence = 0.95,
+BootstrapCI bootstrap_ci(std::span<const double> values, double confidence = kConfidence,
                          int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed);
 
 // ---------------------------------------------------------------- runs and groups
@@ -133,18 +183,44 @@ std::vector<RunData> load_runs(const db::Store& store,
                                const std::optional<std::string>& experiment);
 std::vector<Group> group_runs(std::vector<RunData> runs);
 
+// The yardstick of the common scale: for each pair of outputs, the distance expected between two
+// *independent* outputs with the same bit densities, sum over classes of positions of
+// N (p_a + p_b - 2 p_a p_b), where a class is one float32 bit index (weights: sign, exponent and
+// mantissa bits are set at very different rates) or all configuration bits (bitstreams, where a
+// bit set in neither output adds almost nothing, so bits that never vary barely count).
+struct UnrelatedBaseline {
+    std::size_t outputs = 0;        // runs compared
+    std::uint64_t total_bits = 0;   // bits per output
+    std::uint64_t varying_bits = 0; // positions set in some of the group's outputs, clear in others
+    double expected_bits = 0;       // mean over pairs; 0: no baseline
+    std::string classes;            // "float32 bit index" or "configuration bits"
+};
+
+// What each summary says about one kind of output of a group's runs.
+struct OutputComparison {
+    // Runs after the first whose output differs from the first run's (byte-wise): k of runs-1.
+    std::optional<Proportion> differ;
+    std::optional<double> identical_pairs; // raw: share of pairs with identical output
+    std::vector<double> bits_matrix;       // differing-bit fraction, runs x runs (NaN: missing)
+    std::vector<double> normalised_matrix; // differing bits / the pair's expected bits
+    UnrelatedBaseline baseline;
+};
+
 struct ToolchainSummary {
     std::size_t pairs = 0;
     // Fractions of pairs with byte-identical artifacts; nullopt when runs lack the artifact.
     std::optional<double> identical_bin, identical_asc, identical_netlist;
+    std::optional<Proportion> netlist_differ; // as OutputComparison::differ, for netlist.json
     // Per pair, the first stage whose output differs: "none", "netlist", "asc", "bin".
     std::map<std::string, std::size_t> first_divergence;
     std::string distance_over;          // "cram+bram" or "file"
     std::uint64_t config_bits = 0;      // bits compared per pair
     Summary hamming, jaccard;           // over pairs
     std::vector<double> hamming_matrix; // runs x runs, row-major
+    OutputComparison bitstream;
     Summary fmax_mhz, logic_cells, tools_wall_s;
-    std::optional<double> functional; // mean output disagreement over pairs (equiv outputs)
+    std::optional<double> functional;      // mean output disagreement over pairs (equiv outputs)
+    std::vector<double> functional_matrix; // runs x runs; empty when not measured
     std::vector<std::string> equiv_mismatch_runs; // runs with equiv_mismatches > 0
 };
 
@@ -152,8 +228,11 @@ struct TrainingSummary {
     std::size_t pairs = 0;
     double identical_weights = 0;                                           // fraction of pairs
     Summary weight_bits, relative_l2, disagreement, pearson, ensemble_gain; // over pairs
-    Summary accuracy, loss; // final test accuracy / cross-entropy over runs
+    OutputComparison weights;
+    std::vector<double> disagreement_matrix; // runs x runs; empty when no logits
+    Summary accuracy, loss;                  // final test accuracy / cross-entropy over runs
     BootstrapCI accuracy_ci, loss_ci;
+    std::size_t test_samples = 0; // test-set size behind each accuracy (0: unknown)
 };
 
 struct GroupSummary {
@@ -168,18 +247,63 @@ std::vector<GroupSummary> analyse(const db::Store& store,
                                   const std::optional<std::string>& experiment);
 
 // ---------------------------------------------------------------- comparison table
+// One figure of the table with what backs it.
+struct Estimate {
+    std::size_t n = 0;           // runs behind the figure (the independent units)
+    std::optional<double> value; // nullopt: not measured
+    std::optional<Interval> ci;  // 95%; nullopt when the data gives none, `note` says why
+    std::string note;            // e.g. "n=1: no spread", "all identical"
+};
+
 struct ComparisonRow {
     std::string domain; // "toolchain" or "training"
     std::string experiment, study, factor;
+    // The source of variation in words shared by both domains where they correspond, e.g.
+    // "seed" (placement seed, init seed), "repeat", "parallel" (parallel refinement, free
+    // reduction order); the headline figure pairs rows by it.
+    std::string source;
+    std::string backend; // training: the GEMM backend of the group's runs
     std::size_t runs = 0, failed = 0;
-    std::optional<double> identical_pct;    // of pairs with identical outputs (.bin / weights)
-    std::optional<double> representational; // mean fraction of differing bits
-    std::optional<double> functional;       // mean disagreement; nullopt: "not measured"
-    std::optional<double> quality_spread;   // Fmax CV in % (toolchain), accuracy std in pp
-    std::string quality_label;              // "fmax_cv_pct" or "test_accuracy_std_pp"
-    std::vector<std::string> warnings;      // e.g. equivalence-check mismatches
+    std::optional<Proportion> differ;    // runs differing from the first run's output
+    std::optional<double> identical_pct; // raw: % of pairs with identical outputs
+    Estimate representational;           // raw: mean fraction of differing bits
+    Estimate normalised;                 // share of the unrelated-output distance
+    UnrelatedBaseline baseline;          // what `normalised` is measured against
+    Estimate functional;                 // mean disagreement; no value: "not measured"
+    Estimate quality_relative;           // relative spread (CV, %) of Fmax or accuracy
+    Estimate quality_raw;                // Fmax std in MHz, accuracy std in pp
+    Estimate quality_vs_noise;           // accuracy std / its test-set sampling error
+    std::string quality_label;           // "fmax" or "test_accuracy"
+    std::vector<std::string> notes;      // e.g. netlists differ, bitstreams do not
+    std::vector<std::string> warnings;   // e.g. equivalence-check mismatches
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);
+
+// The text of one figure as the table shows it: "12.3% [10.1-14.2] n=20", "0/19 (<=14.6%)".
+std::string describe(const Estimate& e, double scale = 1, const std::string& unit = "");
+std::string describe(const std::optional<Proportion>& differ);
+
+// ---------------------------------------------------------------- verdict
+// The five claims of the discussion the project answers, each turned into a measurable
+// proposition and decided by a written rule (verdict.cpp, docs/analysis.md) from the rows.
+enum class Finding { supported, contradicted, undecided };
+const char* finding_name(Finding finding); // "supported", "contradicted", "cannot decide"
+struct ClaimVerdict {
+    int number = 0;
+    std::string claim;  // the words of the discussion
+    std::string tested; // the proposition the rule decides
+    Finding finding = Finding::undecided;
+    std::string because; // the figures the rule used, with intervals and n
+};
+// Thresholds of the rules, in one place (documented in docs/analysis.md).
+inline constexpr double kReproducibleBound = 0.20; // max chance a repeat differs (0 of n seen)
+inline constexpr double kSmallCvPct = 2.0;         // quality CV that is "small"
+inline constexpr double kLargeCvPct = 10.0;        // quality CV that makes results "random"
+inline constexpr double kUnrelatedShare = 0.5;     // "as different as unrelated outputs"
+// Claims 1-5, then as 6 the published result that one changed bit of one initial weight gives
+// about the variability of a full reseed (Summers and Dinneen, ICML 2021), on each backend.
+std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows);
+std::string format_verdicts(const std::vector<ClaimVerdict>& verdicts);
 
 enum class Format { text, csv, json, markdown };
 Format parse_format(const std::string& name); // throws InputError on an unknown name

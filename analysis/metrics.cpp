@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <stdexcept>
 
 namespace detlab::analysis {
@@ -47,15 +46,6 @@ double sample_std(std::span<const double> v, double mean) {
     for (double x : v)
         ss += (x - mean) * (x - mean);
     return std::sqrt(ss / double(v.size() - 1));
-}
-
-double percentile(std::vector<double> sorted_values, double q) {
-    std::sort(sorted_values.begin(), sorted_values.end());
-    double pos = q * double(sorted_values.size() - 1);
-    auto lo = static_cast<std::size_t>(std::floor(pos));
-    std::size_t hi = std::min(lo + 1, sorted_values.size() - 1);
-    double frac = pos - double(lo);
-    return sorted_values[lo] * (1 - frac) + sorted_values[hi] * frac;
 }
 
 } // namespace
@@ -198,36 +188,16 @@ Summary summarize(std::span<const double> values) {
     for (double x : v)
         s.mean += x;
     s.mean /= double(v.size());
-    s.std = sample_std(v, s.mean);
-    s.cv = s.mean != 0 ? s.std / std::fabs(s.mean) : 0.0;
     auto [lo, hi] = std::minmax_element(v.begin(), v.end());
     s.min = *lo;
     s.max = *hi;
-    return s;
-}
-
-BootstrapCI bootstrap_ci(std::span<const double> values, double confidence, int resamples,
-                         std::uint64_t seed) {
-    BootstrapCI ci;
-    if (values.empty() || resamples <= 0)
-        return ci;
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<std::size_t> pick(0, values.size() - 1);
-    std::vector<double> means, stds, sample(values.size());
-    means.reserve(std::size_t(resamples));
-    stds.reserve(std::size_t(resamples));
-    for (int r = 0; r < resamples; ++r) {
-        double sum = 0;
-        for (auto& x : sample)
-            sum += x = values[pick(rng)];
-        double mean = sum / double(sample.size());
-        means.push_back(mean);
-        stds.push_back(sample_std(sample, mean));
+    if (s.min == s.max) { // no rounding residue such as 1e-14 for identical values
+        s.mean = s.min;
+        return s;
     }
-    double tail = (1 - confidence) / 2;
-    ci.mean = {percentile(means, tail), percentile(means, 1 - tail)};
-    ci.std = {percentile(stds, tail), percentile(stds, 1 - tail)};
-    return ci;
+    s.std = sample_std(v, s.mean);
+    s.cv = s.mean != 0 ? s.std / std::fabs(s.mean) : 0.0;
+    return s;
 }
 
 } // namespace detlab::analysis

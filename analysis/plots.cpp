@@ -214,41 +214,129 @@ void disagreement_plot(const std::vector<GroupSummary>& summaries, const fs::pat
     render(dir, "disagreement", "Disagreement per factor", script, plots);
 }
 
+// The order of the headline figure's sources: the three that exist in both domains first.
+std::string paired_label(const std::string& source) {
+    if (source == "seed")
+        return "seed: placement / init";
+    if (source == "repeat")
+        return "plain repeat";
+    if (source == "parallel")
+        return "parallel: refine / reduction";
+    return source;
+}
+
+std::string value_or_missing(std::optional<double> v, double scale = 1) {
+    if (!v || !std::isfinite(*v))
+        return "?";
+    std::ostringstream out;
+    out << *v * scale;
+    return out.str();
+}
+
+// value low high of an estimate; an all-identical group is 0 with a zero-width interval.
+std::string estimate_columns(const Estimate& e, double scale = 1) {
+    std::optional<double> lo = e.ci ? std::optional(e.ci->low) : e.value;
+    std::optional<double> hi = e.ci ? std::optional(e.ci->high) : e.value;
+    return value_or_missing(e.value, scale) + " " + value_or_missing(lo, scale) + " " +
+           value_or_missing(hi, scale);
+}
+
+// The headline figure: per source of variation, toolchain and training side by side on the
+// common scale, each bar with its 95% interval (runs as units).
 void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& dir,
                   std::vector<PlotFile>& plots) {
+    auto rows = comparison_rows(summaries);
+    std::vector<std::string> sources{"seed", "repeat", "parallel"};
+    for (const auto& domain : {"toolchain", "training"})
+        for (const auto& row : rows)
+            if (row.domain == domain &&
+                std::find(sources.begin(), sources.end(), row.source) == sources.end())
+                sources.push_back(row.source);
+    auto largest = [&](const std::string& domain, const std::string& source) {
+        const ComparisonRow* best = nullptr;
+        for (const auto& row : rows)
+            if (row.domain == domain && row.source == source && row.runs >= 2 &&
+                (!best || row.runs > best->runs))
+                best = &row;
+        return best;
+    };
     std::ostringstream data;
+    std::string tics;
     int x = 0;
-    for (const auto& row : comparison_rows(summaries)) {
-        if (!row.identical_pct)
+    bool measured[3] = {false, false, false}; // per panel: does any bar have a value?
+    for (const auto& source : sources) {
+        const ComparisonRow* pair[2] = {largest("toolchain", source), largest("training", source)};
+        if (!pair[0] && !pair[1])
             continue;
-        double distance = row.representational.value_or(0) * 100;
-        data << ++x << " " << data_label(row.study + ": " + row.factor) << " " << *row.identical_pct
-             << " " << distance << " " << (row.domain == "toolchain" ? 0 : 1) << "\n";
+        // n beside the label: toolchain runs / training runs ("-" where a domain has none).
+        std::string n = "n=" + (pair[0] ? std::to_string(pair[0]->runs) : std::string("-")) + "/" +
+                        (pair[1] ? std::to_string(pair[1]->runs) : std::string("-"));
+        data << ++x << " " << data_label(paired_label(source));
+        tics += (tics.empty() ? "" : ", ") + script_string(paired_label(source) + ", " + n) + " " +
+                std::to_string(x);
+        for (const ComparisonRow* row : pair) {
+            if (!row) {
+                data << " ? ? ? ? ? ? ? ? ? ?";
+                continue;
+            }
+            Estimate differ;
+            if (row->differ) {
+                differ.value = row->differ->value();
+                differ.ci = row->differ->ci;
+            }
+            measured[0] = measured[0] || differ.value;
+            measured[1] = measured[1] || row->normalised.value;
+            measured[2] = measured[2] || row->quality_relative.value;
+            data << " " << estimate_columns(differ, 100) << " " << estimate_columns(row->normalised)
+                 << " " << estimate_columns(row->quality_relative) << " " << row->runs;
+        }
+        data << "\n";
     }
     if (x == 0)
         return;
     write_file(dir / "domains.dat", data.str());
-    std::string range = "set xrange [0.4:" + std::to_string(x) + ".6]\n";
-    auto bars = [](const std::string& column) {
-        return "plot 'domains.dat' using 1:($5==0?$" + column +
-               ":1/0):xtic(2) with boxes lc rgb '#4477aa' title 'toolchain (bitstream)', '' using "
-               "1:($5==1?$" +
-               column +
-               ":1/0) with boxes lc rgb '#ee7733' title 'training "
-               "(weights)'\n";
+    // Columns: 1 x, 2 label, toolchain 3-5 differ %, 6-8 normalised, 9-11 CV %, 12 n, training
+    // the same from 13.
+    auto panel = [&measured](int column, const std::string& title, const std::string& ylabel) {
+        if (!measured[(column - 3) / 3]) // gnuplot refuses a plot without a single point
+            return "set title " + script_string(title) + "\nset ylabel " + script_string(ylabel) +
+                   "\nset yrange [0:1]\nset label 1 'not measured' at graph 0.5,0.5 center\n"
+                   "plot 'domains.dat' using 1:(0) with dots lc rgb '#ffffff' notitle\n"
+                   "unset label 1\nset yrange [0:*]\n";
+        std::string tc = std::to_string(column), tr = std::to_string(column + 10);
+        auto range = [](int c) {
+            return std::to_string(c + 1) + ":" + std::to_string(c + 2);
+        };
+        return "set title " + script_string(title) + "\nset ylabel " + script_string(ylabel) +
+               "\nplot 'domains.dat' using ($1-0.2):" + tc +
+               " with boxes lc rgb '#4477aa' title 'toolchain (bitstream, Fmax)', "
+               "'' using ($1+0.2):" +
+               tr +
+               " with boxes lc rgb '#ee7733' title 'training (weights, accuracy)', "
+               "'' using ($1-0.2):" +
+               tc + ":" + range(column) +
+               " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 title 'value (a dot on the axis: "
+               "exactly 0) and 95% interval', "
+               "'' using ($1+0.2):" +
+               tr + ":" + range(column + 10) +
+               " with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle\n" + "unset key\n";
     };
     std::string script =
-        "set multiplot layout 1,2\n"
-        "set style fill solid 0.8\nset boxwidth 0.6\nset grid ytics\n"
-        "set xtics rotate by -35 font ',8'\nset key outside top center horizontal\n" +
-        range +
-        "set title 'Bit-identical output pairs'\nset ylabel 'identical pairs "
-        "(%)'\nset yrange [0:105]\n" +
-        bars("3") +
-        "set title 'Representational distance'\nset ylabel 'differing bits, mean "
-        "over pairs (%)'\nset yrange [0:*]\n" +
-        bars("4") + "unset multiplot\n";
-    render(dir, "domains", "Both domains side by side", script, plots, 1200, 560);
+        "set datafile missing '?'\nset multiplot layout 3,1\n"
+        "set style fill solid 0.8\nset boxwidth 0.4\nset grid ytics\n"
+        "set xtics rotate by -30 font ',9' nomirror (" +
+        tics +
+        ")\nset key at screen 0.5,0.015 center horizontal font ',10'\n"
+        "set lmargin 12\nset rmargin 12\nset bmargin 8\nset tmargin 2\nset xrange [0.3:" +
+        std::to_string(x) + ".7]\nset yrange [0:*]\n" +
+        panel(3, "Runs whose output differs from the first", "% of runs (exact 95% interval)") +
+        panel(6, "Output distance on the common scale",
+              "share of the distance between unrelated outputs") +
+        panel(9, "Quality spread", "CV of Fmax or of test accuracy (%)") + "unset multiplot\n";
+    // One panel a row: with every source of an experiment (about 20) the rotated labels need the
+    // whole width.
+    render(dir, "domains", "Both domains side by side (headline figure)", script, plots, 1400,
+           1300);
 }
 
 } // namespace

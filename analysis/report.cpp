@@ -51,12 +51,29 @@ std::string fmt(double v, const char* format = "%.4g") {
     return buffer;
 }
 
-std::string summary_cell(const Summary& s, double scale = 1, const char* unit = "") {
+// Over pairs of runs: pairs share runs, so their spread is no uncertainty; the table's
+// intervals (bootstrap over runs) are.
+std::string pairs_cell(const Summary& s, double scale = 1, const char* unit = "") {
     if (s.n == 0)
         return "-";
-    return fmt(s.mean * scale) + unit + " &plusmn; " + fmt(s.std * scale) + " (min " +
-           fmt(s.min * scale) + ", max " + fmt(s.max * scale) + ", CV " + fmt(s.cv * 100, "%.3g") +
-           "%)";
+    if (s.min == s.max)
+        return fmt(s.mean * scale) + unit + " in all " + std::to_string(s.n) + " pairs";
+    return "mean " + fmt(s.mean * scale) + unit + " (min " + fmt(s.min * scale) + ", max " +
+           fmt(s.max * scale) + " over " + std::to_string(s.n) + " pairs)";
+}
+
+// Over runs (independent): mean, sample std and its 95% chi-square interval.
+std::string runs_cell(const Summary& s, double scale = 1, const char* unit = "") {
+    if (s.n == 0)
+        return "-";
+    if (s.n == 1)
+        return fmt(s.mean * scale) + unit + " (n=1: no spread)";
+    if (s.min == s.max)
+        return fmt(s.mean * scale) + unit + " in all " + std::to_string(s.n) + " runs (std 0)";
+    auto ci = std_interval(s.std, s.n);
+    return "mean " + fmt(s.mean * scale) + unit + ", std " + fmt(s.std * scale) + " [" +
+           fmt(ci->low * scale) + ", " + fmt(ci->high * scale) + "] (min " + fmt(s.min * scale) +
+           ", max " + fmt(s.max * scale) + ", n=" + std::to_string(s.n) + ")";
 }
 
 std::string opt_pct(std::optional<double> f) {
@@ -71,28 +88,41 @@ void rows_html(std::ostringstream& out,
     out << "</table>\n";
 }
 
+std::string baseline_cell(const UnrelatedBaseline& b) {
+    if (b.expected_bits <= 0)
+        return "none";
+    return fmt(b.expected_bits, "%.0f") +
+           " bits expected between independent outputs with each pair's densities (classes: " +
+           escape(b.classes) + "); " + std::to_string(b.varying_bits) + " of " +
+           std::to_string(b.total_bits) + " bit positions vary over the group's " +
+           std::to_string(b.outputs) + " runs";
+}
+
 void toolchain_details(std::ostringstream& out, const ToolchainSummary& t) {
     std::string divergence;
     for (const auto& [stage, count] : t.first_divergence)
         divergence += stage + ": " + std::to_string(count) + " pairs; ";
-    rows_html(out, {{"pairs", std::to_string(t.pairs)},
-                    {"identical .bin / .asc / netlist", opt_pct(t.identical_bin) + " / " +
-                                                            opt_pct(t.identical_asc) + " / " +
-                                                            opt_pct(t.identical_netlist)},
-                    {"first diverging stage", escape(divergence)},
-                    {"bits compared per pair",
-                     std::to_string(t.config_bits) + " (" + escape(t.distance_over) + ")"},
-                    {"Hamming distance", summary_cell(t.hamming, 100, "%")},
-                    {"Jaccard distance (set bits)", summary_cell(t.jaccard, 100, "%")},
-                    {"Fmax (MHz)", summary_cell(t.fmax_mhz)},
-                    {"logic cells", summary_cell(t.logic_cells)},
-                    {"tool wall time (s)", summary_cell(t.tools_wall_s)},
-                    {"functional distance", t.functional ? opt_pct(t.functional) : "not measured"},
-                    {"equivalence mismatches",
-                     t.equiv_mismatch_runs.empty()
-                         ? "none"
-                         : "<b class=bad>" + std::to_string(t.equiv_mismatch_runs.size()) +
-                               " run(s)</b>"}});
+    rows_html(
+        out,
+        {{"pairs", std::to_string(t.pairs)},
+         {"identical .bin / .asc / netlist", opt_pct(t.identical_bin) + " / " +
+                                                 opt_pct(t.identical_asc) + " / " +
+                                                 opt_pct(t.identical_netlist)},
+         {"first diverging stage", escape(divergence)},
+         {"bits compared per pair",
+          std::to_string(t.config_bits) + " (" + escape(t.distance_over) + ")"},
+         {"netlist.json differs from the first run's", escape(describe(t.netlist_differ))},
+         {"Hamming distance", pairs_cell(t.hamming, 100, "%")},
+         {"Jaccard distance (set bits)", pairs_cell(t.jaccard, 100, "%")},
+         {"common-scale baseline", baseline_cell(t.bitstream.baseline)},
+         {"Fmax (MHz)", runs_cell(t.fmax_mhz)},
+         {"logic cells", runs_cell(t.logic_cells)},
+         {"tool wall time (s)", runs_cell(t.tools_wall_s)},
+         {"functional distance", t.functional ? opt_pct(t.functional) : "not measured"},
+         {"equivalence mismatches",
+          t.equiv_mismatch_runs.empty()
+              ? "none"
+              : "<b class=bad>" + std::to_string(t.equiv_mismatch_runs.size()) + " run(s)</b>"}});
 }
 
 void training_details(std::ostringstream& out, const TrainingSummary& t) {
@@ -101,16 +131,19 @@ void training_details(std::ostringstream& out, const TrainingSummary& t) {
                fmt(c.std.low * scale) + ", " + fmt(c.std.high * scale) + "]";
     };
     rows_html(out, {{"pairs", std::to_string(t.pairs)},
-                    {"identical weights", opt_pct(t.identical_weights)},
-                    {"differing weight bits", summary_cell(t.weight_bits, 100, "%")},
-                    {"relative L2 distance", summary_cell(t.relative_l2)},
-                    {"prediction disagreement", summary_cell(t.disagreement, 100, "%")},
-                    {"Pearson r of logits", summary_cell(t.pearson)},
-                    {"test accuracy (%)", summary_cell(t.accuracy, 100)},
-                    {"accuracy 95% bootstrap CI (%)", ci(t.accuracy_ci, 100)},
-                    {"test cross-entropy", summary_cell(t.loss)},
-                    {"cross-entropy 95% bootstrap CI", ci(t.loss_ci, 1)},
-                    {"two-model ensemble gain (pp)", summary_cell(t.ensemble_gain, 100)}});
+                    {"identical weights (pairs)", opt_pct(t.identical_weights)},
+                    {"weights differ from the first run's", escape(describe(t.weights.differ))},
+                    {"differing weight bits", pairs_cell(t.weight_bits, 100, "%")},
+                    {"common-scale baseline", baseline_cell(t.weights.baseline)},
+                    {"relative L2 distance", pairs_cell(t.relative_l2)},
+                    {"prediction disagreement", pairs_cell(t.disagreement, 100, "%")},
+                    {"Pearson r of logits", pairs_cell(t.pearson)},
+                    {"test samples per accuracy", std::to_string(t.test_samples)},
+                    {"test accuracy (%)", runs_cell(t.accuracy, 100)},
+                    {"accuracy 95% bootstrap CI over runs (%)",
+                     t.accuracy.n < 2 ? "-" : ci(t.accuracy_ci, 100)},
+                    {"test cross-entropy", runs_cell(t.loss)},
+                    {"two-model ensemble gain (pp)", pairs_cell(t.ensemble_gain, 100)}});
 }
 
 void group_section(std::ostringstream& out, const GroupSummary& s) {
@@ -190,6 +223,19 @@ void table_section(std::ostringstream& out, const std::vector<ComparisonRow>& ro
         }
         out << "</tr>\n";
     }
+    out << "</table>\n";
+}
+
+void verdict_section(std::ostringstream& out, const std::vector<ClaimVerdict>& list) {
+    out << "<h2>Verdict</h2>\n<p>Each claim of the discussion as a measurable proposition, "
+           "decided from this database by the rules in <code>analysis/verdict.cpp</code> "
+           "(docs/analysis.md); \"cannot decide\" when a figure is missing or its interval "
+           "straddles the threshold.</p>\n<table class=cmp><tr><th>claim</th><th>tested as</th>"
+           "<th>verdict</th><th>because</th></tr>\n";
+    for (const auto& v : list)
+        out << "<tr><td>" << v.number << ". " << escape(v.claim) << "</td><td>" << escape(v.tested)
+            << "</td><td" << (v.finding == Finding::undecided ? "" : " class=verdict") << "><b>"
+            << finding_name(v.finding) << "</b></td><td>" << escape(v.because) << "</td></tr>\n";
     out << "</table>\n";
 }
 
@@ -274,13 +320,20 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
         out << "</ul></div>\n";
     }
     out << "<h2>Comparison</h2>\n<p>One row per group of runs that share every setting but one "
-           "factor. <i>identical</i>: share of run pairs with bit-identical output (bitstream "
-           ".bin, or trained weights); <i>repr. distance</i>: mean share of differing bits "
-           "(iCE40 configuration bits, or float32 weight bits); <i>functional distance</i>: share "
-           "of test inputs on which two outputs differ (predictions, or accelerator outputs from "
-           "the equivalence check); <i>quality spread</i>: coefficient of variation of Fmax, or "
-           "standard deviation of test accuracy in percentage points.</p>\n";
+           "factor; runs are the independent units, every interval is 95% (methods in "
+           "docs/analysis.md). <i>differ from 1st</i>: runs whose output (bitstream .bin, or "
+           "trained weights) differs from the first run's, with the exact bound or "
+           "Clopper-Pearson interval on the chance that a further run differs; <i>bits "
+           "differing</i>: raw mean share of differing bits over pairs (iCE40 configuration "
+           "bits, or float32 weight bits), bootstrap interval over runs; <i>vs unrelated</i>: "
+           "the same distance as a share of the distance expected between unrelated outputs of "
+           "the same kind (1 = as different as unrelated; only bit positions that vary count); "
+           "<i>functional distance</i>: share of test inputs on which two outputs differ; "
+           "<i>quality CV</i>: relative spread of Fmax or of test accuracy over runs, chi-square "
+           "interval; <i>vs noise</i>: the accuracy's std over runs in units of one accuracy's "
+           "test-set sampling error (static timing has none).</p>\n";
     table_section(out, rows);
+    verdict_section(out, verdicts(rows));
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
     for (const auto& plot : files.plots)

@@ -1,5 +1,5 @@
 // Per-group summaries: pairwise comparisons of the runs' artifacts and spreads of their metrics.
-#include "analysis/analysis.h"
+#include "analysis/internal.h"
 
 #include <cmath>
 #include <limits>
@@ -9,32 +9,71 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Fetches each blob once per group: pairs reuse what the runs share.
-class BlobCache {
-public:
-    explicit BlobCache(const db::Store& store) : store_(store) {}
-    const Bytes& get(const std::string& sha) {
-        auto it = cache_.find(sha);
-        if (it == cache_.end())
-            it = cache_.emplace(sha, store_.get_blob(sha)).first;
-        return it->second;
-    }
-
-private:
-    const db::Store& store_;
-    std::map<std::string, Bytes> cache_;
-};
-
-std::string sha_of(const RunData& run, const std::string& artifact) {
-    auto it = run.artifacts.find(artifact);
-    return it == run.artifacts.end() ? std::string() : it->second;
-}
+using detail::BlobCache;
+using detail::sha_of;
 
 bool all_have(const std::vector<RunData>& runs, const std::string& artifact) {
     for (const auto& run : runs)
         if (sha_of(run, artifact).empty())
             return false;
     return !runs.empty();
+}
+
+// Runs after the first whose artifact differs from the first run's: the independent trials of
+// "does another run give another output?".
+std::optional<Proportion> differ_from_first(const std::vector<RunData>& runs,
+                                            const std::string& artifact) {
+    if (!all_have(runs, artifact) || runs.size() < 2)
+        return std::nullopt;
+    std::size_t k = 0;
+    for (std::size_t i = 1; i < runs.size(); ++i)
+        k += sha_of(runs[i], artifact) != sha_of(runs[0], artifact);
+    return binomial_proportion(k, runs.size() - 1);
+}
+
+OutputComparison compare_outputs(const Group& g, BlobCache& blobs) {
+    OutputComparison c;
+    const auto& runs = g.runs;
+    std::string artifact = detail::main_artifact(g.kind);
+    c.differ = differ_from_first(runs, artifact);
+    if (!all_have(runs, artifact))
+        return c;
+    std::vector<Bytes> bits;
+    for (const auto& run : runs) {
+        auto b = detail::output_bits(run, g.kind, blobs);
+        if (!b || (!bits.empty() && b->size() != bits[0].size()))
+            return c; // outputs of different sizes have no bit distance
+        bits.push_back(std::move(*b));
+    }
+    bool float_words = g.kind == "train";
+    std::vector<detail::BitDensity> density;
+    for (const auto& b : bits)
+        density.push_back(detail::bit_density(b, float_words));
+    c.baseline.outputs = runs.size();
+    c.baseline.total_bits = 8 * static_cast<std::uint64_t>(bits[0].size());
+    c.baseline.varying_bits = detail::varying_positions(bits);
+    c.baseline.classes = float_words ? "float32 bit index" : "configuration bits";
+    double expected_sum = 0;
+    std::size_t n = runs.size(), same = 0, pairs = 0;
+    c.bits_matrix.assign(n * n, 0.0);
+    c.normalised_matrix.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = i + 1; j < n; ++j, ++pairs) {
+            BitDistance d = bit_distance(bits[i], bits[j]);
+            same += d.differing_bits == 0;
+            c.bits_matrix[i * n + j] = c.bits_matrix[j * n + i] = d.hamming();
+            double expected = detail::expected_distance(density[i], density[j]);
+            expected_sum += expected;
+            c.normalised_matrix[i * n + j] = c.normalised_matrix[j * n + i] =
+                expected > 0 ? double(d.differing_bits) / expected : kNaN;
+        }
+    if (pairs) {
+        c.identical_pairs = double(same) / double(pairs);
+        c.baseline.expected_bits = expected_sum / double(pairs);
+    } else {
+        c.normalised_matrix.clear();
+    }
+    return c;
 }
 
 double metric_of(const RunData& run, const std::string& key) {
@@ -105,8 +144,10 @@ void functional_distance(const std::vector<RunData>& runs, BlobCache& blobs, Too
     if (!all_have(runs, "equiv_outputs.bin") || runs.size() < 2)
         return;
     std::vector<double> per_pair;
-    for (std::size_t i = 0; i < runs.size(); ++i)
-        for (std::size_t j = i + 1; j < runs.size(); ++j) {
+    std::size_t n = runs.size();
+    s.functional_matrix.assign(n * n, 0.0);
+    for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t j = i + 1; j < n; ++j) {
             const Bytes& a = blobs.get(sha_of(runs[i], "equiv_outputs.bin"));
             const Bytes& b = blobs.get(sha_of(runs[j], "equiv_outputs.bin"));
             double vectors = metric_of(runs[i], "equiv_vectors");
@@ -114,12 +155,16 @@ void functional_distance(const std::vector<RunData>& runs, BlobCache& blobs, Too
             if (vectors >= 1 && words % static_cast<std::size_t>(vectors) == 0)
                 per_vector = words / static_cast<std::size_t>(vectors);
             per_pair.push_back(output_disagreement(a, b, per_vector));
+            s.functional_matrix[i * n + j] = s.functional_matrix[j * n + i] = per_pair.back();
         }
     s.functional = summarize(per_pair).mean;
 }
 
-ToolchainSummary summarize_toolchain(const std::vector<RunData>& runs, BlobCache& blobs) {
+ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
+    const auto& runs = group.runs;
     ToolchainSummary s;
+    s.bitstream = compare_outputs(group, blobs);
+    s.netlist_differ = differ_from_first(runs, "netlist.json");
     s.pairs = runs.size() < 2 ? 0 : runs.size() * (runs.size() - 1) / 2;
     s.identical_bin = identical_fraction(runs, "bitstream.bin");
     s.identical_asc = identical_fraction(runs, "bitstream.asc");
@@ -157,8 +202,11 @@ TrainingArtifacts decode_training(const RunData& run, BlobCache& blobs) {
     return t;
 }
 
-TrainingSummary summarize_training(const std::vector<RunData>& runs, BlobCache& blobs) {
+TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
+    const auto& runs = group.runs;
     TrainingSummary s;
+    s.weights = compare_outputs(group, blobs);
+    std::size_t n = runs.size();
     std::vector<TrainingArtifacts> decoded;
     for (const auto& run : runs)
         decoded.push_back(decode_training(run, blobs));
@@ -176,6 +224,10 @@ TrainingSummary summarize_training(const std::vector<RunData>& runs, BlobCache& 
             }
             if (!a.logits.values.empty() && !b.logits.values.empty()) {
                 LogitsComparison c = compare_logits(a.logits, b.logits, a.labels);
+                if (s.disagreement_matrix.empty())
+                    s.disagreement_matrix.assign(n * n, kNaN);
+                s.disagreement_matrix[i * n + j] = s.disagreement_matrix[j * n + i] =
+                    c.disagreement;
                 disagreement.push_back(c.disagreement);
                 correlation.push_back(c.pearson);
                 gain.push_back(c.ensemble_gain);
@@ -187,6 +239,11 @@ TrainingSummary summarize_training(const std::vector<RunData>& runs, BlobCache& 
     s.disagreement = summarize(disagreement);
     s.pearson = summarize(correlation);
     s.ensemble_gain = summarize(gain);
+    for (const auto& d : decoded)
+        if (!d.labels.values.empty()) {
+            s.test_samples = d.labels.values.size();
+            break;
+        }
     for (std::size_t i = 0; i < runs.size(); ++i) {
         double a = metric_of(runs[i], "final_test_accuracy");
         if (std::isnan(a) && !decoded[i].logits.values.empty())
@@ -206,24 +263,29 @@ TrainingSummary summarize_training(const std::vector<RunData>& runs, BlobCache& 
     return s;
 }
 
+GroupSummary summarize_one(const Group& group, BlobCache& blobs) {
+    GroupSummary summary;
+    summary.group = group;
+    if (group.kind == "toolchain")
+        summary.toolchain = summarize_toolchain(group, blobs);
+    else if (group.kind == "train")
+        summary.training = summarize_training(group, blobs);
+    return summary;
+}
+
 } // namespace
 
 GroupSummary summarize_group(const db::Store& store, const Group& group) {
-    GroupSummary summary;
-    summary.group = group;
     BlobCache blobs(store);
-    if (group.kind == "toolchain")
-        summary.toolchain = summarize_toolchain(group.runs, blobs);
-    else if (group.kind == "train")
-        summary.training = summarize_training(group.runs, blobs);
-    return summary;
+    return summarize_one(group, blobs);
 }
 
 std::vector<GroupSummary> analyse(const db::Store& store,
                                   const std::optional<std::string>& experiment) {
+    BlobCache blobs(store);
     std::vector<GroupSummary> out;
     for (const auto& group : group_runs(load_runs(store, experiment)))
-        out.push_back(summarize_group(store, group));
+        out.push_back(summarize_one(group, blobs));
     return out;
 }
 

@@ -26,38 +26,92 @@ std::string percent(std::optional<double> fraction) {
     return printf_string("%.3g%%", pct);
 }
 
-std::string spread(const ComparisonRow& row) {
-    if (!row.quality_spread)
+std::string bound_text(const Interval& ci, double scale) {
+    return printf_string("%.3g", ci.low * scale) + "-" + printf_string("%.3g", ci.high * scale);
+}
+
+// "0/19 (<=14.6%)": k of n runs differ from the first, with the exact bound or interval on
+// the chance that a further run differs.
+std::string differ_cell(const std::optional<Proportion>& p) {
+    if (!p)
         return "-";
-    if (row.domain == "toolchain")
-        return "Fmax CV " + printf_string("%.3g", *row.quality_spread) + "%";
-    return "acc std " + printf_string("%.3g", *row.quality_spread) + " pp";
+    std::string counts = std::to_string(p->k) + "/" + std::to_string(p->n);
+    if (p->k == 0)
+        return counts + " (<=" + percent(p->ci.high) + ")";
+    if (p->k == p->n)
+        return counts + " (>=" + percent(p->ci.low) + ")";
+    return counts + " (" + bound_text(p->ci, 100) + "%)";
+}
+
+// "12.3% [10.1-14.2] n=20"; no interval: the reason instead.
+std::string estimate_cell(const Estimate& e, double scale, const std::string& unit,
+                          const std::string& missing = "-") {
+    if (!e.value)
+        return e.note.empty() ? missing : e.note;
+    std::string value = *e.value == 0 ? "0" : printf_string("%.3g", *e.value * scale);
+    std::string out = value + unit;
+    if (e.ci)
+        out += " [" + bound_text(*e.ci, scale) + "]";
+    else if (!e.note.empty())
+        out += " (" + e.note + ")";
+    return out + " n=" + std::to_string(e.n);
+}
+
+std::string notes_cell(const ComparisonRow& row) {
+    if (!row.warnings.empty())
+        return "WARNING: " + row.warnings.front();
+    std::string out;
+    for (const auto& n : row.notes)
+        out += (out.empty() ? "" : "; ") + n;
+    return out;
 }
 
 std::vector<std::string> cells(const ComparisonRow& row) {
-    return {
-        row.domain,
-        row.experiment,
-        row.study,
-        row.factor,
-        std::to_string(row.runs) +
-            (row.failed ? " (+" + std::to_string(row.failed) + " failed)" : ""),
-        percent(row.identical_pct ? std::optional<double>(*row.identical_pct / 100) : std::nullopt),
-        percent(row.representational),
-        row.functional ? percent(row.functional) : "not measured",
-        spread(row),
-        row.warnings.empty() ? "" : "WARNING: " + row.warnings.front()};
+    bool training = row.domain == "training";
+    return {row.domain,
+            row.experiment,
+            row.study,
+            row.source,
+            std::to_string(row.runs) +
+                (row.failed ? " (+" + std::to_string(row.failed) + " failed)" : ""),
+            differ_cell(row.differ),
+            estimate_cell(row.representational, 100, "%"),
+            estimate_cell(row.normalised, 1, "", row.representational.value ? "no baseline" : "-"),
+            estimate_cell(row.functional, 100, "%", "not measured"),
+            (training ? "acc " : "Fmax ") + estimate_cell(row.quality_relative, 1, "%"),
+            training ? estimate_cell(row.quality_vs_noise, 1, "x SE", "-") : "exact (STA)",
+            notes_cell(row)};
 }
 
 const std::vector<std::string>& headers() {
-    static const std::vector<std::string> h{
-        "domain",         "experiment",          "study",          "factor", "runs", "identical",
-        "repr. distance", "functional distance", "quality spread", "notes"};
+    static const std::vector<std::string> h{"domain",         "experiment",   "study",
+                                            "source",         "runs",         "differ from 1st",
+                                            "bits differing", "vs unrelated", "functional distance",
+                                            "quality CV",     "vs noise",     "notes"};
     return h;
 }
 
 std::string number(std::optional<double> v) {
-    return v ? printf_string("%.9g", *v) : std::string();
+    return v && std::isfinite(*v) ? printf_string("%.9g", *v) : std::string();
+}
+
+// value, low, high, n and note of an estimate: five CSV fields.
+std::string estimate_csv(const Estimate& e) {
+    return number(e.value) + "," + number(e.ci ? std::optional(e.ci->low) : std::nullopt) + "," +
+           number(e.ci ? std::optional(e.ci->high) : std::nullopt) + "," + std::to_string(e.n) +
+           "," + csv_cell(e.note);
+}
+
+const char* const kEstimates[] = {"representational_distance",
+                                  "normalised_distance",
+                                  "functional_distance",
+                                  "quality_cv_pct",
+                                  "quality_std",
+                                  "quality_std_over_noise"};
+
+std::vector<const Estimate*> estimates(const ComparisonRow& r) {
+    return {&r.representational, &r.normalised,  &r.functional,
+            &r.quality_relative, &r.quality_raw, &r.quality_vs_noise};
 }
 
 std::string render_text(const std::vector<ComparisonRow>& rows) {
@@ -99,17 +153,33 @@ std::string render_markdown(const std::vector<ComparisonRow>& rows) {
 
 std::string render_csv(const std::vector<ComparisonRow>& rows) {
     std::ostringstream out;
-    out << "domain,experiment,study,factor,runs,failed,identical_pct,representational_distance,"
-           "functional_distance,quality_spread,quality_metric,warnings\n";
+    out << "domain,experiment,study,factor,source,runs,failed,differ_runs,compared_runs,"
+           "differ_low,differ_high,identical_pairs_pct";
+    for (const char* name : kEstimates)
+        out << "," << name << "," << name << "_low," << name << "_high," << name << "_n," << name
+            << "_note";
+    out << ",baseline_outputs,baseline_varying_bits,baseline_expected_bits,quality_metric,notes,"
+           "warnings\n";
     for (const auto& r : rows) {
-        std::string warnings;
+        std::string notes, warnings;
+        for (const auto& n : r.notes)
+            notes += (notes.empty() ? "" : "; ") + n;
         for (const auto& w : r.warnings)
             warnings += (warnings.empty() ? "" : "; ") + w;
         out << csv_cell(r.domain) << "," << csv_cell(r.experiment) << "," << csv_cell(r.study)
-            << "," << csv_cell(r.factor) << "," << r.runs << "," << r.failed << ","
-            << number(r.identical_pct) << "," << number(r.representational) << ","
-            << number(r.functional) << "," << number(r.quality_spread) << ","
-            << csv_cell(r.quality_label) << "," << csv_cell(warnings) << "\n";
+            << "," << csv_cell(r.factor) << "," << csv_cell(r.source) << "," << r.runs << ","
+            << r.failed << ",";
+        if (r.differ)
+            out << r.differ->k << "," << r.differ->n << "," << number(r.differ->ci.low) << ","
+                << number(r.differ->ci.high);
+        else
+            out << ",,,";
+        out << "," << number(r.identical_pct);
+        for (const Estimate* e : estimates(r))
+            out << "," << estimate_csv(*e);
+        out << "," << r.baseline.outputs << "," << r.baseline.varying_bits << ","
+            << number(r.baseline.expected_bits) << "," << csv_cell(r.quality_label) << ","
+            << csv_cell(notes) << "," << csv_cell(warnings) << "\n";
     }
     return out.str();
 }
@@ -118,76 +188,56 @@ nlohmann::json optional_json(std::optional<double> v) {
     return v && std::isfinite(*v) ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-std::string render_json(const std::vector<ComparisonRow>& rows) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : rows)
-        out.push_back({{"domain", r.domain},
-                       {"experiment", r.experiment},
-                       {"study", r.study},
-                       {"factor", r.factor},
-                       {"runs", r.runs},
-                       {"failed", r.failed},
-                       {"identical_pct", optional_json(r.identical_pct)},
-                       {"representational_distance", optional_json(r.representational)},
-                       {"functional_distance", optional_json(r.functional)},
-                       {"quality_spread", optional_json(r.quality_spread)},
-                       {"quality_metric", r.quality_label},
-                       {"warnings", r.warnings}});
-    return out.dump(2) + "\n";
+nlohmann::json estimate_json(const Estimate& e) {
+    nlohmann::json ci = nullptr;
+    if (e.ci)
+        ci = {optional_json(e.ci->low), optional_json(e.ci->high)};
+    return {{"value", optional_json(e.value)}, {"ci95", ci}, {"n", e.n}, {"note", e.note}};
 }
 
-ComparisonRow base_row(const Group& group) {
-    ComparisonRow row;
-    row.domain = group.kind == "train" ? "training" : group.kind;
-    row.experiment = group.experiment;
-    row.study = group.study;
-    row.factor = group.factor;
-    row.runs = group.runs.size();
-    row.failed = group.failed.size();
-    if (group.further_observations > 0)
-        row.warnings.push_back(std::to_string(group.further_observations) +
-                               " further observations of these runs (other machines or retries) "
-                               "not in these figures: see detlab compare --machines");
-    return row;
+std::string render_json(const std::vector<ComparisonRow>& rows) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) {
+        nlohmann::json differ = nullptr;
+        if (r.differ)
+            differ = {{"runs_differing", r.differ->k},
+                      {"runs_compared", r.differ->n},
+                      {"ci95", {r.differ->ci.low, r.differ->ci.high}},
+                      {"one_sided", r.differ->one_sided}};
+        nlohmann::json row{{"domain", r.domain},
+                           {"experiment", r.experiment},
+                           {"study", r.study},
+                           {"factor", r.factor},
+                           {"source", r.source},
+                           {"runs", r.runs},
+                           {"failed", r.failed},
+                           {"differ_from_first", differ},
+                           {"identical_pairs_pct", optional_json(r.identical_pct)},
+                           {"baseline",
+                            {{"classes", r.baseline.classes},
+                             {"outputs", r.baseline.outputs},
+                             {"total_bits", r.baseline.total_bits},
+                             {"varying_bits", r.baseline.varying_bits},
+                             {"expected_bits", r.baseline.expected_bits}}},
+                           {"quality_metric", r.quality_label},
+                           {"notes", r.notes},
+                           {"warnings", r.warnings}};
+        auto list = estimates(r);
+        for (std::size_t i = 0; i < list.size(); ++i)
+            row[kEstimates[i]] = estimate_json(*list[i]);
+        out.push_back(row);
+    }
+    return out.dump(2) + "\n";
 }
 
 } // namespace
 
-std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries) {
-    std::vector<ComparisonRow> rows;
-    for (const auto& summary : summaries) {
-        const Group& g = summary.group;
-        // A lone ad-hoc run (e.g. one `detlab synth`) has nothing to be compared with.
-        if (g.study.rfind("adhoc", 0) == 0 && g.runs.size() < 2 && g.failed.empty())
-            continue;
-        ComparisonRow row = base_row(g);
-        if (const auto& t = summary.toolchain) {
-            if (t->identical_bin && t->pairs)
-                row.identical_pct = *t->identical_bin * 100;
-            if (t->hamming.n)
-                row.representational = t->hamming.mean;
-            row.functional = t->functional;
-            if (t->fmax_mhz.n)
-                row.quality_spread = t->fmax_mhz.cv * 100;
-            row.quality_label = "fmax_cv_pct";
-            for (const auto& id : t->equiv_mismatch_runs)
-                row.warnings.push_back("run " + id + " failed the equivalence check");
-        } else if (const auto& tr = summary.training) {
-            if (tr->pairs)
-                row.identical_pct = tr->identical_weights * 100;
-            if (tr->weight_bits.n)
-                row.representational = tr->weight_bits.mean;
-            if (tr->disagreement.n)
-                row.functional = tr->disagreement.mean;
-            if (tr->accuracy.n)
-                row.quality_spread = tr->accuracy.std * 100;
-            row.quality_label = "test_accuracy_std_pp";
-        }
-        if (row.runs < 2)
-            row.warnings.push_back("fewer than 2 completed runs: nothing to compare");
-        rows.push_back(std::move(row));
-    }
-    return rows;
+std::string describe(const Estimate& e, double scale, const std::string& unit) {
+    return estimate_cell(e, scale, unit, "not measured");
+}
+
+std::string describe(const std::optional<Proportion>& differ) {
+    return differ ? differ_cell(differ) + " runs differ from the first" : "not measured";
 }
 
 Format parse_format(const std::string& name) {

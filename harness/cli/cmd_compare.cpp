@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 namespace detlab::cli {
 namespace {
@@ -12,17 +13,59 @@ struct CompareOptions {
     std::string experiment;
     std::string format = "text";
     bool machines = false;
+    bool verdict = false;
 };
 
-void run_compare(const GlobalOptions& global, const CompareOptions& options) {
-    analysis::Format format = analysis::parse_format(options.format);
+struct VerdictOptions {
+    std::string experiment;
+    std::string format = "text";
+};
+
+std::vector<analysis::ComparisonRow> load_rows(const GlobalOptions& global,
+                                               const std::string& experiment_name) {
     if (!std::filesystem::exists(global.db_path))
         throw InputError(global.db_path + ": no such database");
     db::Store store(global.db_path);
     std::optional<std::string> experiment;
-    if (!options.experiment.empty())
-        experiment = options.experiment;
+    if (!experiment_name.empty())
+        experiment = experiment_name;
+    auto rows = analysis::comparison_rows(analysis::analyse(store, experiment));
+    if (rows.empty())
+        throw InputError(global.db_path + ": experiment: no runs" +
+                         (experiment ? " for '" + *experiment + "'" : std::string()));
+    return rows;
+}
+
+void run_verdict(const GlobalOptions& global, const VerdictOptions& options) {
+    if (options.format != "text" && options.format != "json")
+        throw InputError("--format: '" + options.format + "' is not one of: text, json");
+    auto list = analysis::verdicts(load_rows(global, options.experiment));
+    if (options.format == "text") {
+        std::cout << analysis::format_verdicts(list);
+        return;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& v : list)
+        out.push_back({{"claim", v.number},
+                       {"text", v.claim},
+                       {"tested", v.tested},
+                       {"finding", analysis::finding_name(v.finding)},
+                       {"because", v.because}});
+    std::cout << out.dump(2) << "\n";
+}
+
+void run_compare(const GlobalOptions& global, const CompareOptions& options) {
+    analysis::Format format = analysis::parse_format(options.format);
+    if (options.verdict && format != analysis::Format::text && format != analysis::Format::markdown)
+        throw InputError("--verdict: only with --format text or markdown (machine-readable: "
+                         "detlab verdict --format json)");
     if (options.machines) {
+        if (!std::filesystem::exists(global.db_path))
+            throw InputError(global.db_path + ": no such database");
+        db::Store store(global.db_path);
+        std::optional<std::string> experiment;
+        if (!options.experiment.empty())
+            experiment = options.experiment;
         auto machines = analysis::compare_machines(store, experiment);
         if (machines.empty() && format == analysis::Format::text)
             std::cout << "No configuration in " << global.db_path
@@ -32,11 +75,14 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
             std::cout << analysis::format_machines(machines, format);
         return;
     }
-    auto rows = analysis::comparison_rows(analysis::analyse(store, experiment));
-    if (rows.empty())
-        throw InputError(global.db_path + ": experiment: no runs" +
-                         (experiment ? " for '" + *experiment + "'" : std::string()));
+    auto rows = load_rows(global, options.experiment);
+    db::Store store(global.db_path);
+    std::optional<std::string> experiment;
+    if (!options.experiment.empty())
+        experiment = options.experiment;
     std::cout << analysis::format_table(rows, format);
+    if (options.verdict)
+        std::cout << "\nVerdict\n" << analysis::format_verdicts(analysis::verdicts(rows));
     // Only under the human-readable table: csv/json/markdown output stays machine-parseable.
     if (format == analysis::Format::text) {
         for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
@@ -61,7 +107,19 @@ const Registration registration(60, [](CLI::App& app, GlobalOptions& global) {
     cmd->add_flag("--machines", options->machines,
                   "only the cross-machine view: configurations observed on two or more machines "
                   "(host, CPU, tool versions), identical fraction and bit distance between them");
+    cmd->add_flag("--verdict", options->verdict, "also print the verdict on the five claims");
     cmd->callback([&global, options] { run_compare(global, *options); });
+});
+
+const Registration verdict_registration(62, [](CLI::App& app, GlobalOptions& global) {
+    auto options = std::make_shared<VerdictOptions>();
+    auto* cmd = app.add_subcommand(
+        "verdict", "what the measured data says about the five claims (supported, contradicted "
+                   "or cannot decide), with the figures, intervals and n behind each");
+    add_db_option(*cmd, global);
+    cmd->add_option("--experiment", options->experiment, "only runs of this experiment");
+    cmd->add_option("--format", options->format, "text or json")->capture_default_str();
+    cmd->callback([&global, options] { run_verdict(global, *options); });
 });
 
 } // namespace

@@ -198,6 +198,17 @@ public:
         head_.flip_weight_bit(index);
     }
 
+    void step_weight(std::size_t index, int qmax) override {
+        for (auto& conv : convs_) {
+            if (index < conv.weights.size()) {
+                step_toward_zero(conv.weights, index, qmax);
+                return;
+            }
+            index -= conv.weights.size();
+        }
+        head_.step_weight(index, qmax);
+    }
+
     const std::vector<float>& forward(const float* inputs, int batch,
                                       MatmulBackend& matmul) override {
         batch_ = batch;

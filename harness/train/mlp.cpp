@@ -72,6 +72,26 @@ void Mlp::flip_weight_bit(std::size_t index) {
     throw std::out_of_range("bit_flip index beyond the model's weights");
 }
 
+void step_toward_zero(std::vector<float>& weights, std::size_t index, int qmax) {
+    float max_abs = 0;
+    for (float w : weights)
+        max_abs = std::max(max_abs, std::fabs(w));
+    float step = max_abs / static_cast<float>(qmax);
+    float& w = weights.at(index);
+    w = w > 0 ? w - step : w < 0 ? w + step : step;
+}
+
+void Mlp::step_weight(std::size_t index, int qmax) {
+    for (auto& layer : layers_) {
+        if (index < layer.weights.size()) {
+            step_toward_zero(layer.weights, index, qmax);
+            return;
+        }
+        index -= layer.weights.size();
+    }
+    throw std::out_of_range("weight_step index beyond the model's weights");
+}
+
 const std::vector<float>& Mlp::forward(const float* inputs, int batch, MatmulBackend& matmul) {
     batch_ = batch;
     activations_[0].assign(inputs, inputs + static_cast<std::size_t>(batch) * layers_[0].inputs);

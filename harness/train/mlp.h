@@ -32,6 +32,10 @@ public:
     virtual std::size_t weight_count() const = 0;
     // Flips the lowest mantissa bit of one weight (index as counted by weight_count()).
     virtual void flip_weight_bit(std::size_t index) = 0;
+    // Moves one weight one quantisation step (its layer's max |w| / qmax) toward zero (a zero
+    // weight up): with per-tensor max-abs scaling and nearest rounding its quantised level moves
+    // by exactly one, where flipping a mantissa bit is rounded away.
+    virtual void step_weight(std::size_t index, int qmax) = 0;
     // Logits [batch x classes] of a batch; keeps the activations for train_step.
     virtual const std::vector<float>& forward(const float* inputs, int batch,
                                               MatmulBackend& matmul) = 0;
@@ -40,6 +44,9 @@ public:
                                   float momentum) = 0;
     virtual std::vector<Tensor> tensors() const = 0;
 };
+
+// step_weight on one layer's weights: weights[index] one step of max|w| / qmax toward zero.
+void step_toward_zero(std::vector<float>& weights, std::size_t index, int qmax);
 
 // One SGD-with-momentum update of a layer's weights and biases from their gradients.
 void sgd_update(std::vector<float>& values, std::vector<float>& velocity,
@@ -54,6 +61,7 @@ public:
 
     std::size_t weight_count() const override;
     void flip_weight_bit(std::size_t index) override;
+    void step_weight(std::size_t index, int qmax) override;
     const std::vector<float>& forward(const float* inputs, int batch,
                                       MatmulBackend& matmul) override;
     BatchScore train_step(const int* labels, MatmulBackend& matmul, float learning_rate,

@@ -12,6 +12,9 @@
 namespace detlab::train {
 namespace {
 
+// Every integer backend multiplies int8 operands (accel::ArrayConfig::width = 8 in training).
+constexpr int kInt8Max = 127;
+
 using Type = KeySpec::Type;
 constexpr double kMaxSeed = 9007199254740991.0; // 2^53 - 1: exact in JSON readers everywhere
 constexpr int kEvalBatch = 256;
@@ -148,6 +151,15 @@ std::vector<KeySpec> make_keys() {
          1e9,
          {},
          true},
+        {"weight_step",
+         Type::integer,
+         -1,
+         "move this initial weight one int8 quantisation step toward zero, a change the integer "
+         "backends' products see (index as bit_flip; -1: off)",
+         -1,
+         1e9,
+         {},
+         true},
     };
 }
 
@@ -164,19 +176,22 @@ std::uint64_t seed_or_derived(const nlohmann::json& config, const char* key, con
 
 // Checks what the key ranges alone cannot: the array sizes with a model, the bit_flip index.
 void check_config(const nlohmann::json& config) {
-    if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0) {
-        long long features = config.at("dataset") == "digits" ? 64 : 28 * 28;
-        long long hidden = config.at("hidden").get<long long>();
-        long long layers = config.at("layers").get<long long>();
-        long long weights = features * hidden + (layers - 1) * hidden * hidden + hidden * 10;
-        if (config.at("model") == "cnn")
-            weights = static_cast<long long>(cnn_weight_count(
-                features == 64 ? 8 : 28, config.at("channels").get<int>(),
-                std::vector<int>(static_cast<std::size_t>(layers), static_cast<int>(hidden)), 10));
-        if (flip >= weights)
-            throw InputError("train config: bit_flip: index " + std::to_string(flip) +
-                             " is beyond the model's " + std::to_string(weights) + " weights");
-    }
+    for (const char* key : {"bit_flip", "weight_step"})
+        if (auto index = config.at(key).get<long long>(); index >= 0) {
+            long long features = config.at("dataset") == "digits" ? 64 : 28 * 28;
+            long long hidden = config.at("hidden").get<long long>();
+            long long layers = config.at("layers").get<long long>();
+            long long weights = features * hidden + (layers - 1) * hidden * hidden + hidden * 10;
+            if (config.at("model") == "cnn")
+                weights = static_cast<long long>(cnn_weight_count(
+                    features == 64 ? 8 : 28, config.at("channels").get<int>(),
+                    std::vector<int>(static_cast<std::size_t>(layers), static_cast<int>(hidden)),
+                    10));
+            if (index >= weights)
+                throw InputError("train config: " + std::string(key) + ": index " +
+                                 std::to_string(index) + " is beyond the model's " +
+                                 std::to_string(weights) + " weights");
+        }
     int array = config.at("array").get<int>();
     auto sizes = accel::rtl_array_sizes();
     if (config.at("backend") == "rtl" &&
@@ -281,6 +296,8 @@ public:
             throw std::runtime_error("empty training or test set");
         if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
             model_->flip_weight_bit(static_cast<std::size_t>(flip));
+        if (auto step = config.at("weight_step").get<long long>(); step >= 0)
+            model_->step_weight(static_cast<std::size_t>(step), kInt8Max);
         std::iota(order_.begin(), order_.end(), std::size_t{0});
     }
 

@@ -182,11 +182,14 @@ TEST_CASE("the comparison table in every format, with the equivalence alarm") {
     auto rows = comparison_rows(analyse(store, std::string("handmade")));
     REQUIRE(rows.size() == 4);
     std::string text = format_table(rows, Format::text);
-    CHECK_THAT(text, Catch::Contains("identical") && Catch::Contains("not measured") &&
-                         Catch::Contains("training") && Catch::Contains("33.3%") &&
-                         Catch::Contains("2 (+1 failed)"));
+    // 1 of 2 runs differs from the first: Clopper-Pearson [1.26%, 98.7%]; 0 of 1: at most 95%.
+    CHECK_THAT(text, Catch::Contains("differ from 1st") && Catch::Contains("not measured") &&
+                         Catch::Contains("training") && Catch::Contains("1/2 (1.26-98.7%)") &&
+                         Catch::Contains("0/1 (<=95.0%)") && Catch::Contains("2 (+1 failed)") &&
+                         Catch::Contains("Fmax 0% (all identical) n=2") &&
+                         Catch::Contains("(n=2: one pair, no interval) n=2"));
     std::string csv = format_table(rows, Format::csv);
-    CHECK_THAT(csv, Catch::StartsWith("domain,experiment,study,factor,runs"));
+    CHECK_THAT(csv, Catch::StartsWith("domain,experiment,study,factor,source,runs"));
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
     auto json = nlohmann::json::parse(format_table(rows, Format::json));
     REQUIRE(json.size() == 4);
@@ -194,8 +197,12 @@ TEST_CASE("the comparison table in every format, with the equivalence alarm") {
     for (const auto& row : json)
         if (row["domain"] == "training") {
             saw_training = true;
-            CHECK(row["functional_distance"].get<double>() == Approx(0.5));
-            CHECK(row["identical_pct"].get<double>() == 0.0);
+            CHECK(row["functional_distance"]["value"].get<double>() == Approx(0.5));
+            CHECK(row["functional_distance"]["n"] == 2);
+            CHECK(row["identical_pairs_pct"].get<double>() == 0.0);
+            CHECK(row["differ_from_first"]["runs_differing"] == 1);
+            CHECK(row["quality_cv_pct"]["value"].get<double>() == 0.0); // exactly, not 1e-14
+            CHECK(row["quality_cv_pct"]["note"] == "all identical");
         }
     CHECK(saw_training);
     CHECK_THAT(format_table(rows, Format::markdown), Catch::Contains("|---|"));
@@ -237,7 +244,7 @@ TEST_CASE("report.html is self-contained with the table, inline plots and proven
     CHECK(html.find("src=\"http") == std::string::npos); // nothing fetched from the network
     CHECK(html.find("<script") == std::string::npos);
     CHECK(files.plots.size() == 5);
-    CHECK_THAT(read_file_text(files.csv), Catch::Contains("toolchain,handmade,seed,seed,3"));
+    CHECK_THAT(read_file_text(files.csv), Catch::Contains("toolchain,handmade,seed,seed,seed,3"));
 }
 
 TEST_CASE("detlab compare and report on the command line") {

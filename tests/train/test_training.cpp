@@ -190,6 +190,46 @@ TEST_CASE("the bit flip changes exactly the lowest bit of one initial weight") {
         CHECK(std::fabs(w) <= std::sqrt(6.0f / 64));
 }
 
+TEST_CASE("on an integer backend the fp32 bit flip is quantised away, the weight step is not") {
+    // Every product sees the same int8 operands, so the logits are the same; the fp32 master
+    // weight may keep its flipped bit to the end or lose it in an update's rounding.
+    auto base = train_ok(short_config("golden"));
+    auto config = short_config("golden");
+    config["bit_flip"] = 100;
+    CHECK(artifact(train_ok(config), "test_logits.bin") == artifact(base, "test_logits.bin"));
+    config = short_config("golden");
+    config["weight_step"] = 100;
+    auto stepped = train_ok(config);
+    CHECK(artifact(stepped, "test_logits.bin") != artifact(base, "test_logits.bin"));
+    CHECK(artifact(stepped, "weights.bin") != artifact(base, "weights.bin"));
+}
+
+TEST_CASE("the weight step moves one initial weight one int8 level toward zero") {
+    auto config = short_config("float");
+    config["learning_rate"] = 0;
+    config["epochs"] = 1;
+    auto base = decode_tensors(artifact(train_ok(config), "weights.bin"));
+    config["weight_step"] = 7;
+    auto stepped = decode_tensors(artifact(train_ok(config), "weights.bin"));
+    REQUIRE(base.size() == stepped.size());
+    float max_abs = 0;
+    for (float w : base[0].values)
+        max_abs = std::max(max_abs, std::fabs(w));
+    int differing = 0;
+    for (std::size_t t = 0; t < base.size(); ++t)
+        for (std::size_t i = 0; i < base[t].values.size(); ++i)
+            if (base[t].values[i] != stepped[t].values[i]) {
+                ++differing;
+                CHECK(base[t].name == "w1");
+                CHECK(i == 7);
+                float a = base[t].values[i], b = stepped[t].values[i];
+                CHECK(std::fabs(a) - std::fabs(b) == Approx(max_abs / 127).epsilon(1e-4));
+                CHECK(std::lround(a * 127 / max_abs) - std::lround(b * 127 / max_abs) ==
+                      (a > 0 ? 1 : -1));
+            }
+    CHECK(differing == 1);
+}
+
 TEST_CASE("a cancelled run is reported failed with nothing half-recorded") {
     std::atomic<bool> cancel{true};
     db::RunContext context;
@@ -207,6 +247,9 @@ TEST_CASE("bad configurations are input errors") {
     CHECK_THROWS_WITH(run_training({{"array", 3}}, 0, {}), Catch::Contains("array"));
     CHECK_THROWS_WITH(run_training({{"bit_flip", 64 * 32 + 32 * 10}}, 0, {}),
                       Catch::Contains("bit_flip: index 2368 is beyond the model's 2368 weights"));
+    CHECK_THROWS_WITH(
+        run_training({{"weight_step", 64 * 32 + 32 * 10}}, 0, {}),
+        Catch::Contains("weight_step: index 2368 is beyond the model's 2368 weights"));
 }
 
 TEST_CASE("detlab train records a run and prints the last epoch and the hashes") {

@@ -1,0 +1,45 @@
+// Private to analysis/: the blob cache and the bit vectors of a run's main output, shared by
+// the per-group summaries and the experiment-wide baseline of the common scale.
+#pragma once
+
+#include "analysis/analysis.h"
+
+namespace detlab::analysis::detail {
+
+// Fetches each blob once: pairs and groups reuse what runs share.
+class BlobCache {
+public:
+    explicit BlobCache(const db::Store& store) : store_(store) {}
+    const Bytes& get(const std::string& sha);
+
+private:
+    const db::Store& store_;
+    std::map<std::string, Bytes> cache_;
+};
+
+std::string sha_of(const RunData& run, const std::string& artifact);
+
+// The artifact whose bytes are "the output" of a run of this kind: bitstream.bin or weights.bin.
+std::string main_artifact(const std::string& kind);
+
+// The bits the common scale compares: an iCE40 .bin's configuration payload (the whole file when
+// it does not parse), or the float32 bit patterns of every weight tensor in file order. nullopt
+// when the run lacks the artifact.
+std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, BlobCache& blobs);
+
+// Set bits of one output per class of bit positions: float32 weights by bit index within their
+// word (32 classes: sign, exponent and mantissa bits are set at very different rates), bitstream
+// configuration bits as one class.
+struct BitDensity {
+    std::vector<std::uint64_t> set, size; // per class
+};
+BitDensity bit_density(std::span<const std::uint8_t> bits, bool float_words);
+
+// Differing bits expected between two independent outputs with these densities:
+// sum over classes of N (p_a + p_b - 2 p_a p_b).
+double expected_distance(const BitDensity& a, const BitDensity& b);
+
+// Bit positions set in some of these equal-length outputs and clear in others.
+std::uint64_t varying_positions(const std::vector<Bytes>& outputs);
+
+} // namespace detlab::analysis::detail

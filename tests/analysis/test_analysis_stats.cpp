@@ -1,0 +1,126 @@
+// The interval methods against answers known from tables and closed forms, including n = 1,
+// all-identical groups and zero counts.
+#include "analysis/analysis.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+using namespace detlab::analysis;
+
+TEST_CASE("zero and full counts give the exact one-sided bounds") {
+    Proportion none = binomial_proportion(0, 19);
+    CHECK(none.one_sided);
+    CHECK(none.ci.low == 0.0);
+    CHECK(none.ci.high == Approx(1 - std::pow(0.05, 1.0 / 19))); // 14.6%
+    CHECK(none.ci.high == Approx(0.145868).margin(1e-6));
+    CHECK(binomial_proportion(0, 1).ci.high == Approx(0.95));
+    Proportion all = binomial_proportion(9, 9);
+    CHECK(all.one_sided);
+    CHECK(all.ci.low == Approx(std::pow(0.05, 1.0 / 9)));
+    CHECK(all.ci.high == 1.0);
+    CHECK(all.value() == 1.0);
+    Proportion empty = binomial_proportion(0, 0);
+    CHECK(std::isnan(empty.value()));
+    CHECK(empty.ci.low == 0.0);
+    CHECK(empty.ci.high == 1.0);
+}
+
+TEST_CASE("Clopper-Pearson intervals match the published values") {
+    // Clopper and Pearson's exact interval, e.g. as tabulated by R's binom.test.
+    Proportion five = binomial_proportion(5, 20);
+    CHECK_FALSE(five.one_sided);
+    CHECK(five.ci.low == Approx(0.08657).margin(1e-5));
+    CHECK(five.ci.high == Approx(0.49105).margin(1e-5));
+    Proportion one = binomial_proportion(1, 10);
+    CHECK(one.ci.low == Approx(0.002529).margin(1e-6));
+    CHECK(one.ci.high == Approx(0.445016).margin(1e-6));
+    // At the interval's ends the binomial tails are alpha / 2 each.
+    CHECK(1 - binomial_cdf(4, 20, five.ci.low) == Approx(0.025).margin(1e-9));
+    CHECK(binomial_cdf(5, 20, five.ci.high) == Approx(0.025).margin(1e-9));
+    CHECK(binomial_cdf(3, 3, 0.4) == 1.0);
+    CHECK(binomial_cdf(0, 4, 0.5) == Approx(1.0 / 16));
+}
+
+TEST_CASE("chi-square quantiles and the interval of a standard deviation") {
+    CHECK(chi_square_quantile(0.95, 1) == Approx(3.841459).margin(1e-5));
+    CHECK(chi_square_quantile(0.975, 9) == Approx(19.02277).margin(1e-4));
+    CHECK(chi_square_quantile(0.025, 9) == Approx(2.700389).margin(1e-5));
+    CHECK(chi_square_quantile(0.5, 2) == Approx(2 * std::log(2.0)).margin(1e-9)); // closed form
+    CHECK(chi_square_cdf(3, 2) == Approx(1 - std::exp(-1.5)).margin(1e-12));
+    CHECK(chi_square_cdf(40, 4) == Approx(1 - std::exp(-20.0) * 21).margin(1e-12));
+    auto ci = std_interval(1.0, 10);
+    REQUIRE(ci);
+    CHECK(ci->low == Approx(std::sqrt(9 / 19.02277)).margin(1e-5));
+    CHECK(ci->high == Approx(std::sqrt(9 / 2.700389)).margin(1e-5));
+    CHECK_FALSE(std_interval(1.0, 1)); // n = 1: no spread
+    auto zero = std_interval(0.0, 5);
+    REQUIRE(zero);
+    CHECK(zero->high == 0.0);
+}
+
+TEST_CASE("identical values have a spread of exactly zero") {
+    std::vector<double> same{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
+    Summary s = summarize(same);
+    CHECK(s.std == 0.0);
+    CHECK(s.cv == 0.0);
+    CHECK(s.mean == 0.1);
+    Summary one = summarize(std::vector<double>{0.7});
+    CHECK(one.n == 1);
+    CHECK(one.std == 0.0);
+}
+
+TEST_CASE("the random source is the standard engine with an exact index mapping") {
+    Random rng(5489); // mt19937_64's first output for its default seed: 14514284786278117030
+    CHECK(rng.below(10) == 14514284786278117030ull % 10);
+    Random a(7), b(7);
+    for (int i = 0; i < 1000; ++i) {
+        auto x = a.below(13);
+        CHECK(x == b.below(13));
+        CHECK(x < 13);
+    }
+    CHECK(a.below(1) == 0);
+}
+
+TEST_CASE("pair means bootstrap over runs and say when they cannot") {
+    auto matrix = [](std::size_t n, auto value) {
+        std::vector<double> m(n * n, 0.0);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+                if (i != j)
+                    m[i * n + j] = value(std::min(i, j), std::max(i, j));
+        return m;
+    };
+    PairMean zero = pair_mean(matrix(6, [](auto, auto) { return 0.0; }), 6);
+    CHECK(zero.all_zero);
+    CHECK(zero.mean == 0.0);
+    CHECK_FALSE(zero.ci);
+    CHECK(zero.pairs == 15);
+
+    PairMean flat = pair_mean(matrix(5, [](auto, auto) { return 0.3; }), 5);
+    CHECK(flat.mean == Approx(0.3));
+    REQUIRE(flat.ci);
+    CHECK(flat.ci->low == Approx(0.3));
+    CHECK(flat.ci->high == Approx(0.3));
+
+    PairMean one = pair_mean(matrix(2, [](auto, auto) { return 0.4; }), 2);
+    CHECK(one.mean == Approx(0.4));
+    CHECK_FALSE(one.ci); // one pair: no spread
+    CHECK(std::isnan(pair_mean({0.0}, 1).mean));
+
+    // One odd run among 10: its 9 pairs are 1, the other 36 are 0. The interval covers the
+    // mean and is the same on every platform and every call.
+    auto odd = matrix(10, [](std::size_t i, std::size_t) { return i == 0 ? 1.0 : 0.0; });
+    PairMean m = pair_mean(odd, 10);
+    CHECK(m.mean == Approx(9.0 / 45));
+    REQUIRE(m.ci);
+    CHECK(m.ci->low < m.mean);
+    CHECK(m.ci->high > m.mean);
+    CHECK(m.ci->low >= 0.0);
+    PairMean again = pair_mean(odd, 10);
+    CHECK(again.ci->low == m.ci->low);
+    CHECK(again.ci->high == m.ci->high);
+
+    std::vector<double> with_missing = odd;
+    with_missing[1 * 10 + 2] = with_missing[2 * 10 + 1] = std::nan("");
+    CHECK(pair_mean(with_missing, 10).pairs == 44);
+}
