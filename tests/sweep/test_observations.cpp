@@ -79,7 +79,7 @@ TEST_CASE("the same parallel-refine build twice is stored as two observations") 
     check_db(dir, "obs.db");
 }
 
-TEST_CASE("an ad hoc build leaves an experiment's runs alone; an edited RTL file builds again") {
+TEST_CASE("an ad hoc build leaves an experiment alone and an edited RTL file builds again") {
     auto dir = fresh_test_dir("observations-rtl");
     auto rtl = dir / "rtl";
     std::filesystem::copy(source_root() / "rtl", rtl, std::filesystem::copy_options::recursive);
