@@ -215,26 +215,43 @@ std::string new_observation_id() {
     static std::mutex mutex;
     static std::random_device entropy;
     static std::uint64_t counter = 0;
-    std::string material;
+    // Appends one part at a time: GCC 12 warns falsely (-Wrestrict) about `":" + std::string`.
+    std::vector<std::string> parts;
     {
         std::lock_guard lock(mutex);
         for (int i = 0; i < 4; ++i)
-            material += std::to_string(entropy()) + ":";
-        material += std::to_string(++counter);
+            parts.push_back(std::to_string(entropy()));
+        parts.push_back(std::to_string(++counter));
     }
-    material += ":" + std::to_string(::getpid()) + ":" + std::to_string(monotonic_seconds()) + ":" +
-                std::to_string(unix_time_now());
+    parts.push_back(std::to_string(::getpid()));
+    parts.push_back(std::to_string(monotonic_seconds()));
+    parts.push_back(std::to_string(unix_time_now()));
+    std::string material;
+    for (const auto& part : parts) {
+        material.append(part);
+        material.push_back(':');
+    }
     return sha256_hex(std::string_view(material)).substr(0, 16);
 }
 
 std::string configuration_id(const std::string& kind, const std::string& identity_json,
                              const InputDigests& inputs) {
-    std::string text = "detlab configuration v1\n" + kind + "\n" + identity_json + "\n";
+    std::string text = "detlab configuration v1\n";
+    for (const std::string* part : {&kind, &identity_json}) {
+        text.append(*part);
+        text.push_back('\n');
+    }
     auto sorted = inputs;
     std::sort(sorted.begin(), sorted.end());
-    for (const auto& [name, sha] : sorted)
-        text += name + " " + sha + "\n";
-    return "c" + sha256_hex(std::string_view(text)).substr(0, 16);
+    for (const auto& [name, sha] : sorted) {
+        text.append(name);
+        text.push_back(' ');
+        text.append(sha);
+        text.push_back('\n');
+    }
+    std::string id = "c";
+    id.append(sha256_hex(std::string_view(text)), 0, 16);
+    return id;
 }
 
 double StoreInfo::dedup_ratio() const {
