@@ -1,6 +1,7 @@
 // Configuration identity: which keys and which input bytes make a configuration new.
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
+#include "tests/idx_fixture.h"
 
 #include <catch2/catch.hpp>
 
@@ -91,28 +92,13 @@ TEST_CASE("a training run's identity follows the bytes of its data set") {
 
     // Fashion-MNIST from a directory of the test's own: change one label byte, a new id.
     auto dir = fresh_dir("fashion");
-    auto idx = [](std::uint32_t magic, std::vector<std::uint32_t> dims, std::size_t payload) {
-        Bytes bytes;
-        auto put = [&](std::uint32_t v) {
-            for (int shift = 24; shift >= 0; shift -= 8)
-                bytes.push_back(static_cast<std::uint8_t>(v >> shift));
-        };
-        put(magic);
-        for (auto d : dims)
-            put(d);
-        bytes.resize(bytes.size() + payload, 3);
-        return bytes;
-    };
-    write_file(dir / "train-images-idx3-ubyte", idx(0x803, {2, 28, 28}, 2 * 28 * 28));
-    write_file(dir / "train-labels-idx1-ubyte", idx(0x801, {2}, 2));
-    write_file(dir / "t10k-images-idx3-ubyte", idx(0x803, {1, 28, 28}, 28 * 28));
-    write_file(dir / "t10k-labels-idx1-ubyte", idx(0x801, {1}, 1));
+    testing::write_fashion_mnist(dir, 2, 1);
     ::setenv("DETLAB_FASHION_MNIST", dir.c_str(), 1);
     auto fashion = complete_config(train::config_keys(), {{"dataset", "fashion-mnist"}}, "test");
     auto before = train::configuration_id(fashion);
     CHECK(before != train::configuration_id(digits));
-    auto labels = idx(0x801, {2}, 2);
-    labels.back() = 4;
+    auto labels = testing::idx_bytes(0x801, {2}, 2, 10);
+    labels.back() = static_cast<std::uint8_t>((labels.back() + 1) % 10);
     write_file(dir / "train-labels-idx1-ubyte", labels);
     CHECK(train::configuration_id(fashion) != before);
 

@@ -3,6 +3,7 @@
 // every machine's observations.
 #include "cli_helpers.h"
 #include "db/store.h"
+#include "tests/idx_fixture.h"
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -134,25 +135,7 @@ TEST_CASE("a changed data set file makes training runs new") {
     auto dir = fresh_test_dir("observations-data");
     auto data = dir / "fashion";
     std::filesystem::create_directories(data);
-    auto idx = [](std::uint32_t magic, std::vector<std::uint32_t> dims, std::size_t payload,
-                  int modulo) {
-        Bytes bytes;
-        auto put = [&](std::uint32_t v) {
-            for (int shift = 24; shift >= 0; shift -= 8)
-                bytes.push_back(static_cast<std::uint8_t>(v >> shift));
-        };
-        put(magic);
-        for (auto d : dims)
-            put(d);
-        for (std::size_t i = 0; i < payload; ++i)
-            bytes.push_back(
-                static_cast<std::uint8_t>((i * 7919) % static_cast<std::size_t>(modulo)));
-        return bytes;
-    };
-    write_file(data / "train-images-idx3-ubyte", idx(0x803, {40, 28, 28}, 40 * 784, 256));
-    write_file(data / "train-labels-idx1-ubyte", idx(0x801, {40}, 40, 10));
-    write_file(data / "t10k-images-idx3-ubyte", idx(0x803, {20, 28, 28}, 20 * 784, 256));
-    write_file(data / "t10k-labels-idx1-ubyte", idx(0x801, {20}, 20, 10));
+    detlab::testing::write_fashion_mnist(data, 40, 20);
     write_file(dir / "exp.toml", "[experiment]\nname = \"data\"\ndomains = [\"train\"]\n"
                                  "[train]\ndataset = \"fashion-mnist\"\ntrain_size = 40\n"
                                  "test_size = 20\nepochs = 1\nbackend = \"golden\"\n"
@@ -167,7 +150,7 @@ TEST_CASE("a changed data set file makes training runs new") {
     CHECK(again.out.find("already done 2, ran 0 done") != std::string::npos);
     auto before = snapshot(dir / "t.db");
 
-    auto labels = idx(0x801, {40}, 40, 10);
+    auto labels = detlab::testing::idx_bytes(0x801, {40}, 40, 10);
     labels.back() = static_cast<std::uint8_t>((labels.back() + 1) % 10);
     write_file(data / "train-labels-idx1-ubyte", labels);
     auto changed = run_shell(command, dir);
