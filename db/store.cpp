@@ -267,14 +267,20 @@ Store::Store(const fs::path& path) : path_(path) {
                                                  kBusyTimeoutMs);
         db_->exec("PRAGMA foreign_keys = ON");
         // A damaged or encrypted file with a valid header fails on its first real read.
-        user_version(*db_);
+        // Another application's database is refused here, by reading only: switching it to
+        // WAL (below) would already change its file.
+        if (user_version(*db_) == 0)
+            refuse_foreign_database(*db_, path);
         enable_wal(*db_);
         db_->exec("PRAGMA synchronous = NORMAL"); // durable across crashes of detlab in WAL mode
         migrate(*db_, path);
     } catch (const SQLite::Exception& e) {
-        if (e.getErrorCode() == SQLITE_NOTADB || e.getErrorCode() == SQLITE_CORRUPT)
+        if (e.getErrorCode() == SQLITE_NOTADB)
             throw InputError(input_error(
                 path, std::string("not a SQLite database (wrong file header): ") + e.what()));
+        if (e.getErrorCode() == SQLITE_CORRUPT)
+            throw InputError(input_error(
+                path, std::string("a damaged or truncated SQLite database: ") + e.what()));
         throw std::runtime_error(input_error(path, e.what()));
     }
 }

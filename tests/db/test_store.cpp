@@ -331,3 +331,44 @@ TEST_CASE("a store of schema version 2 migrates with every run, artifact and blo
     }
     CHECK(store.check().ok);
 }
+
+TEST_CASE("another application's SQLite file is refused without a byte changed") {
+    auto dir = fresh_dir("foreign-untouched");
+    auto path = dir / "theirs.db";
+    {
+        SQLite::Database other(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        other.exec("CREATE TABLE people (name TEXT)");
+        other.exec("INSERT INTO people VALUES ('ada')");
+    }
+    auto before = sha256_hex(read_file_bytes(path));
+    CHECK_THROWS_WITH(db::Store(path), Catch::Contains("not a detlab store"));
+    CHECK(sha256_hex(read_file_bytes(path)) == before);
+    CHECK_FALSE(fs::exists(dir / "theirs.db-wal"));
+    SQLite::Database reread(path, SQLite::OPEN_READONLY);
+    CHECK(reread.execAndGet("PRAGMA journal_mode").getString() == "delete");
+}
+
+TEST_CASE("a truncated store is reported as damaged and not as a wrong header") {
+    auto dir = fresh_dir("truncated");
+    auto path = dir / "store.db";
+    {
+        db::Store store(path);
+        for (int repeat = 0; repeat < 20; ++repeat)
+            store.record_run(
+                sample_run(kConfig, repeat, noise(8192, static_cast<std::uint32_t>(repeat))));
+        store.database().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    }
+    auto bytes = read_file_bytes(path);
+    REQUIRE(bytes.size() > 8192);
+    bytes.resize(bytes.size() / 3);
+    write_file(path, bytes);
+    try {
+        db::Store store(path);
+        store.runs();
+        FAIL("a truncated store opened");
+    } catch (const InputError& error) {
+        CHECK_THAT(std::string(error.what()), Catch::Contains("damaged or truncated"));
+    } catch (const std::exception& error) {
+        FAIL("not an InputError: " << error.what());
+    }
+}
