@@ -239,6 +239,22 @@ void verdict_section(std::ostringstream& out, const std::vector<ClaimVerdict>& l
     out << "</table>\n";
 }
 
+// Observations of one configuration from several machines (merged databases).
+void machines_section(std::ostringstream& out, const std::vector<MachineComparison>& rows) {
+    out << "<h2>Across machines</h2>\n";
+    if (rows.empty()) {
+        out << "<p>Not measured: no configuration in this database has done observations from two "
+               "or more machines. Run the same experiment on another machine into its own "
+               "database and join them with <code>detlab merge OUT A.db B.db</code>.</p>\n";
+        return;
+    }
+    out << "<p>Each configuration observed on two or more machines (host, CPU model, tool "
+           "versions): how many pairs of observations from different machines gave byte-identical "
+           "outputs (bitstream .bin or trained weights), their mean share of differing bits, and "
+           "the same count for pairs from one machine.</p>\n<pre>"
+        << escape(format_machines(rows, Format::text)) << "</pre>\n";
+}
+
 void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>& runs) {
     out << "<h2>Trained models on bitstreams</h2>\n";
     if (runs.empty()) {
@@ -334,6 +350,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "test-set sampling error (static timing has none).</p>\n";
     table_section(out, rows);
     verdict_section(out, verdicts(rows));
+    machines_section(out, compare_machines(store, options.experiment));
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
     for (const auto& plot : files.plots)

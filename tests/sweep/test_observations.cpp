@@ -204,5 +204,11 @@ TEST_CASE("two machines' databases merge with every observation and a cross-mach
     auto compare = run_detlab({"compare", "--db", "m.db"}, dir);
     REQUIRE(compare.code == 0);
     CHECK(compare.out.find("further observations") != std::string::npos);
+    auto report = run_detlab({"report", "--db", "m.db", "--out", "report"}, dir);
+    INFO(report.out + report.err);
+    REQUIRE(report.code == 0);
+    auto html = read_file_text(dir / "report" / "report.html");
+    CHECK(html.find("<h2>Across machines</h2>") != std::string::npos);
+    CHECK(html.find("identical across machines 1/1 pairs") != std::string::npos);
     check_db(dir, "m.db");
 }
