@@ -53,6 +53,9 @@ Domain toolchain_domain() {
     domain.identity = [](const nlohmann::json& config) {
         return toolchain::configuration_id(config);
     };
+    domain.check = [](const nlohmann::json& config) {
+        toolchain::validate_config(config);
+    };
     domain.setup_group = synthesis_group;
     domain.setup_stored = synthesis_stored;
     // The equivalence check of a finished build: simulate the fixed vector set on the
@@ -82,6 +85,9 @@ Domain train_domain() {
     };
     domain.identity = [](const nlohmann::json& config) {
         return train::configuration_id(config);
+    };
+    domain.check = [](const nlohmann::json& config) {
+        train::validate_config(config);
     };
     return domain;
 }

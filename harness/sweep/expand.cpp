@@ -45,6 +45,7 @@ public:
 
     void domain(const DomainSpec& table) {
         const Domain& domain = *table.domain;
+        line_ = 0;
         nlohmann::json baseline = complete_config(domain.keys, table.baseline, out_.file);
         if (spec_.root_seed)
             derive_seeds(table, *spec_.root_seed, baseline);
@@ -74,6 +75,7 @@ private:
     void one_at_a_time(const Domain& domain, const nlohmann::json& baseline,
                        const StudySpec& study) {
         std::string name = study_name(domain.kind, study);
+        line_ = study.line;
         nlohmann::json base = baseline;
         if (study.factor == "repeat")
             for (const auto& [key, value] : domain.repeat_overrides.items())
@@ -115,6 +117,7 @@ private:
                         input_error_message(out_.file, study.line, domain.kind + ".vary.factor",
                                             "\"" + study.factor + "\" varied twice in a grid"));
             axes.push_back(&study);
+            line_ = axes.front()->line;
             factor += (factor.empty() ? "" : ",") + study.factor;
         }
         nlohmann::json base = baseline;
@@ -163,6 +166,14 @@ private:
         run.kind = domain.kind;
         run.config = config;
         std::string canonical = config.dump();
+        if (occurrences_[domain.kind + "\n" + canonical] == 0 && domain.check) {
+            try {
+                domain.check(config);
+            } catch (const InputError& error) {
+                throw InputError(
+                    input_error_message(out_.file, line_, domain.kind + ".vary", error.what()));
+            }
+        }
         run.repeat = occurrences_[domain.kind + "\n" + canonical]++;
         run.id = db::run_id(domain.kind, canonical, run.repeat);
         run.study = study;
@@ -175,6 +186,7 @@ private:
     Experiment& out_;
     std::map<std::string, int> occurrences_;
     std::set<std::string> names_;
+    long line_ = 0; // the [[<domain>.vary]] being expanded, for messages (0: the baseline)
 };
 
 } // namespace

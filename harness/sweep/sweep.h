@@ -29,6 +29,10 @@ struct Domain {
     // The configuration's identity (db::configuration_id with the domain's input digests): what
     // a sweep resumes by. Throws InputError when an input is missing. Unset: keys only.
     std::function<std::string(const nlohmann::json& config)> identity;
+    // The domain's own checks beyond key ranges (the same the CLI applies); InputError. Run on
+    // every distinct configuration of an experiment when it is parsed, so a bad value fails
+    // with the study's line before anything runs.
+    std::function<void(const nlohmann::json& config)> check;
     // Set in every run of a "repeat" study unless the study's `with` sets them: a toolchain
     // repeat must not reuse a cached netlist, or synthesis could never show a difference.
     nlohmann::json repeat_overrides = nlohmann::json::object();

@@ -9,6 +9,10 @@ std::filesystem::path pin_file(const Settings& settings) {
 }
 } // namespace detail
 
+void validate_config(const nlohmann::json& config) {
+    detail::settings_from(config);
+}
+
 db::InputDigests input_digests(const nlohmann::json& config) {
     auto settings = detail::settings_from(config);
     auto list_path = settings.rtl_dir / "sources.txt";

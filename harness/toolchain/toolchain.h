@@ -16,6 +16,10 @@ namespace detlab::toolchain {
 // that form the deterministic baseline (HeAP placer, router1, one thread, fixed seed).
 const std::vector<KeySpec>& config_keys();
 
+// The checks the key ranges alone cannot make (a build_path that is absolute or leaves the
+// build directory); InputError naming the key. The CLI and experiment files share them.
+void validate_config(const nlohmann::json& config);
+
 // What a build's output depends on besides its keys: the bytes of sources.txt, of every file it
 // lists and of the device's pin file. InputError (naming the file) when one is missing.
 db::InputDigests input_digests(const nlohmann::json& config);

@@ -25,6 +25,11 @@ const std::vector<KeySpec>& config_keys();
 // error, cancel) is reported in the result's status and message.
 db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context);
 
+// The checks the key ranges alone cannot make (a bit_flip or weight_step index beyond the model,
+// an array size without a Verilated model); InputError "train config: key: problem". The CLI
+// and experiment files share them.
+void validate_config(const nlohmann::json& config);
+
 // What a training run depends on besides its keys: the bytes of its data set's files (by
 // SHA-256). InputError when the data set is not installed.
 db::InputDigests input_digests(const nlohmann::json& config);

@@ -408,6 +408,10 @@ bool added_after_identity_v1(const std::string& name) {
     return added.contains(name);
 }
 
+void validate_config(const nlohmann::json& config) {
+    check_config(complete_config(config_keys(), config, "train config"));
+}
+
 const std::vector<KeySpec>& config_keys() {
     static const std::vector<KeySpec> keys = [] {
         auto made = make_keys();

@@ -1,4 +1,5 @@
 // Configuration identity: which keys and which input bytes make a configuration new.
+#include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
 #include "tests/idx_fixture.h"
@@ -105,4 +106,28 @@ TEST_CASE("a training run's identity follows the bytes of its data set") {
     fs::remove(dir / "t10k-labels-idx1-ubyte");
     CHECK_THROWS_AS(train::configuration_id(fashion), InputError);
     ::unsetenv("DETLAB_FASHION_MNIST");
+}
+
+TEST_CASE("experiment files are checked by the domains' own rules, as the CLI is") {
+    const auto& domains = sweep::builtin_domains();
+    struct Case {
+        std::string text, message;
+    };
+    std::vector<Case> cases{
+        {"[train]\n[[train.vary]]\nfactor = \"bit_flip\"\nvalues = [1000000000]\n",
+         "bad.toml:2: train.vary: train config: bit_flip: index 1000000000 is beyond the model's"},
+        {"[toolchain]\n[[toolchain.vary]]\nfactor = \"build_path\"\nvalues = [\"../..\"]\n",
+         "bad.toml:2: toolchain.vary: "},
+        {"[toolchain]\n[[toolchain.vary]]\nfactor = \"build_path\"\nvalues = [\"/abs\"]\n",
+         "bad.toml:2: toolchain.vary: "},
+        {"[train]\narray = 3\n", "bad.toml: train.vary: train config: array: 3 is not one of"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.text);
+        CHECK_THROWS_WITH(sweep::parse_experiment(c.text, "bad.toml", domains),
+                          Catch::StartsWith(c.message));
+    }
+    // The same values are fine where they are valid.
+    CHECK_NOTHROW(sweep::parse_experiment(
+        "[train]\n[[train.vary]]\nfactor = \"bit_flip\"\nvalues = [5]\n", "ok.toml", domains));
 }
