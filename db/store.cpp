@@ -269,7 +269,9 @@ Store::Store(const fs::path& path) : path_(path) {
         // A damaged or encrypted file with a valid header fails on its first real read.
         // Another application's database is refused here, by reading only: switching it to
         // WAL (below) would already change its file.
-        if (user_version(*db_) == 0)
+        // (A store another process is creating right now has our tables but no version yet.)
+        if (user_version(*db_) == 0 &&
+            db_->execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'runs'").getInt() == 0)
             refuse_foreign_database(*db_, path);
         enable_wal(*db_);
         db_->exec("PRAGMA synchronous = NORMAL"); // durable across crashes of detlab in WAL mode

@@ -26,6 +26,15 @@ inline constexpr const char* kStatusDone = "done";
 inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusTimeout = "timeout";
 
+// The kinds of run the store holds, named once: the two domains and the cross-domain check.
+inline constexpr const char* kKindToolchain = "toolchain";
+inline constexpr const char* kKindTrain = "train";
+inline constexpr const char* kKindModelOnBitstream = "model_on_bitstream";
+inline const std::vector<std::string>& run_kinds() {
+    static const std::vector<std::string> kinds{kKindToolchain, kKindTrain, kKindModelOnBitstream};
+    return kinds;
+}
+
 struct Metric {
     std::string key;
     double value = 0;

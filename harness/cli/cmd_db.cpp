@@ -90,7 +90,7 @@ struct ListOptions {
 void add_filter_options(CLI::App& command, ListOptions& options) {
     command.add_option("--experiment", options.experiment, "only runs of this experiment");
     command.add_option("--kind", options.kind, "only runs of this kind")
-        ->check(CLI::IsMember({"toolchain", "train"}));
+        ->check(CLI::IsMember(db::run_kinds()));
     command.add_option("--status", options.status, "only runs with this status")
         ->check(CLI::IsMember({db::kStatusDone, db::kStatusFailed, db::kStatusTimeout}));
     command.add_option("--limit", options.limit, "at most this many runs (oldest first)")

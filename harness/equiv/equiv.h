@@ -216,7 +216,7 @@ nlohmann::json to_json(const ModelReport& report);
 // bitstream) and, with two or more models, model_disagreement (mean over model pairs of the
 // fraction of samples whose golden predictions differ); to_json(report) is the artifact
 // model_on_bitstream.json. Pure: host, start time and provenance are left to the caller.
-inline constexpr const char* kModelOnBitstreamKind = "model_on_bitstream";
+inline constexpr const char* kModelOnBitstreamKind = db::kKindModelOnBitstream;
 db::RunResult model_report_run(const ModelReport& report, const std::string& experiment);
 // model_report_run with the experiment of the first train run, host, times and provenance,
 // recorded in one transaction. Returns the recorded run.

@@ -109,6 +109,11 @@ TEST_CASE("db info and runs print the store's real contents") {
     CHECK_THAT(failed.out, Catch::Contains("ERROR: \"top\", line 3"));
     CHECK_THAT(failed.out, !Catch::Contains("second line"));
     CHECK_THAT(failed.out, Catch::Contains("1 run(s)"));
+    // Every kind the store defines is a valid filter, model_on_bitstream included.
+    for (const auto& kind : db::run_kinds()) {
+        INFO(kind);
+        CHECK(run_detlab({"runs", "--db", path.string(), "--kind", kind}).exit_code == 0);
+    }
     auto limited = run_detlab({"runs", "--db", path.string(), "--limit", "2"});
     CHECK_THAT(limited.out, Catch::Contains("2 run(s)"));
     auto bad = run_detlab({"runs", "--db", path.string(), "--status", "finished"});
