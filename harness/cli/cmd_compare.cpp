@@ -21,14 +21,21 @@ struct VerdictOptions {
     std::string format = "text";
 };
 
-std::vector<analysis::ComparisonRow> load_rows(const GlobalOptions& global,
-                                               const std::string& experiment_name) {
+// The analysis commands read a database that must exist (opening would create an empty one).
+db::Store open_existing(const GlobalOptions& global) {
     if (!std::filesystem::exists(global.db_path))
         throw InputError(global.db_path + ": no such database");
-    db::Store store(global.db_path);
-    std::optional<std::string> experiment;
-    if (!experiment_name.empty())
-        experiment = experiment_name;
+    return db::Store(global.db_path);
+}
+
+std::optional<std::string> experiment_filter(const std::string& name) {
+    return name.empty() ? std::nullopt : std::optional<std::string>(name);
+}
+
+std::vector<analysis::ComparisonRow> load_rows(const GlobalOptions& global,
+                                               const std::string& experiment_name) {
+    db::Store store = open_existing(global);
+    auto experiment = experiment_filter(experiment_name);
     auto rows = analysis::comparison_rows(analysis::analyse(store, experiment));
     if (rows.empty())
         throw InputError(global.db_path + ": experiment: no runs" +
@@ -60,13 +67,8 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         throw InputError("--verdict: only with --format text or markdown (machine-readable: "
                          "detlab verdict --format json)");
     if (options.machines) {
-        if (!std::filesystem::exists(global.db_path))
-            throw InputError(global.db_path + ": no such database");
-        db::Store store(global.db_path);
-        std::optional<std::string> experiment;
-        if (!options.experiment.empty())
-            experiment = options.experiment;
-        auto machines = analysis::compare_machines(store, experiment);
+        db::Store store = open_existing(global);
+        auto machines = analysis::compare_machines(store, experiment_filter(options.experiment));
         if (machines.empty() && format == analysis::Format::text)
             std::cout << "No configuration in " << global.db_path
                       << " has done observations from two or more machines (merge databases "
@@ -77,9 +79,7 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
     }
     auto rows = load_rows(global, options.experiment);
     db::Store store(global.db_path);
-    std::optional<std::string> experiment;
-    if (!options.experiment.empty())
-        experiment = options.experiment;
+    auto experiment = experiment_filter(options.experiment);
     std::cout << analysis::format_table(rows, format);
     if (options.verdict)
         std::cout << "\nVerdict\n" << analysis::format_verdicts(analysis::verdicts(rows));
