@@ -3,8 +3,11 @@
 // The command layer parses and prints; the work happens in the modules it calls.
 #pragma once
 
+#include "harness/common/common.h"
+
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 #include <string>
 
 namespace detlab::cli {
@@ -30,6 +33,17 @@ void add_db_option(CLI::App& command, GlobalOptions& global);
 // run adds one and replaces none.
 int announce_observation(const std::string& db_path, const std::string& experiment,
                          const std::string& config_id, int requested);
+
+// ---- Options from a domain's key table (key_options.cpp) ----
+// "--array" for "array", "--parallel-refine" for "parallel_refine".
+std::string option_name(const std::string& key);
+// config key -> option text, only for the options given.
+using KeyValues = std::map<std::string, std::string>;
+// One option per key, its help text holding the key's doc, allowed values and default
+// (KeySpec::allowed_text); given values land in `values`, which must outlive parsing.
+void add_key_options(CLI::App& command, const std::vector<KeySpec>& keys, KeyValues& values);
+// The given values parsed into the JSON each key expects (InputError naming the option).
+nlohmann::json partial_config(const std::vector<KeySpec>& keys, const KeyValues& values);
 
 // The shared `detlab bench` group: each benchmark file adds its own subcommand to it.
 CLI::App& bench_group(CLI::App& app);

@@ -14,19 +14,13 @@ namespace detlab::cli {
 namespace {
 
 struct SynthOptions {
-    std::map<std::string, std::string> values; // config key -> text, only when given
-    std::vector<std::string> assignments;      // --set key=value
-    int repeat = -1;                           // -1: the next free index
+    KeyValues values;                     // config key -> text, only when given
+    std::vector<std::string> assignments; // --set key=value
+    int repeat = -1;                      // -1: the next free index
     std::string experiment;
     std::string work_dir;
     int equiv_vectors = -1; // -1: $DETLAB_EQUIV_VECTORS
 };
-
-std::string option_name(const std::string& key) {
-    std::string name = key;
-    std::replace(name.begin(), name.end(), '_', '-');
-    return "--" + name;
-}
 
 const KeySpec* find_key(const std::string& name) {
     for (const auto& spec : toolchain::config_keys())
@@ -43,9 +37,7 @@ std::string valid_keys() {
 }
 
 nlohmann::json partial_config(const SynthOptions& options) {
-    nlohmann::json partial = nlohmann::json::object();
-    for (const auto& [key, text] : options.values)
-        partial[key] = parse_key_value(*find_key(key), text, option_name(key));
+    nlohmann::json partial = cli::partial_config(toolchain::config_keys(), options.values);
     for (const auto& assignment : options.assignments) {
         auto equals = assignment.find('=');
         std::string key = assignment.substr(0, equals);
@@ -114,6 +106,7 @@ void run_synth_command(const SynthOptions& options, const GlobalOptions& global)
     auto config =
         complete_config(toolchain::config_keys(), partial_config(options), "command line");
     auto config_id = toolchain::configuration_id(config); // a missing RTL file fails here too
+    toolchain::check_design(config); // the top and its parameters, before anything is written
     int repeat =
         announce_observation(global.db_path, options.experiment, config_id, options.repeat);
     db::Store store(global.db_path);
@@ -142,17 +135,7 @@ const Registration registration(30, [](CLI::App& app, GlobalOptions& global) {
     auto* command = app.add_subcommand(
         "synth", "build the accelerator for an iCE40 (yosys, nextpnr-ice40, icepack, icetime) "
                  "and record the run");
-    for (const auto& spec : toolchain::config_keys()) {
-        std::string default_text = spec.default_value.is_string()
-                                       ? spec.default_value.get<std::string>()
-                                       : spec.default_value.dump();
-        auto* option = command->add_option_function<std::string>(
-            option_name(spec.name),
-            [options, key = spec.name](const std::string& text) { options->values[key] = text; },
-            spec.doc + " [default: " + default_text + "]");
-        if (spec.type == KeySpec::Type::boolean)
-            option->expected(0, 1)->default_str("true"); // "--aslr false", "--rtl-rename"
-    }
+    add_key_options(*command, toolchain::config_keys(), options->values);
     command->add_option("--set", options->assignments, "any configuration key as key=value");
     command
         ->add_option("--repeat", options->repeat,

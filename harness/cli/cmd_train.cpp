@@ -12,34 +12,11 @@ namespace detlab::cli {
 namespace {
 
 struct TrainOptions {
-    std::map<std::string, std::string> values; // config key -> option text, only when given
-    int repeat = -1;                           // -1: the next free index
+    KeyValues values; // config key -> option text, only when given
+    int repeat = -1;  // -1: the next free index
     std::string experiment;
     bool verbose = false;
 };
-
-std::string option_name(const std::string& key) {
-    std::string name = key;
-    std::replace(name.begin(), name.end(), '_', '-');
-    return "--" + name;
-}
-
-std::string value_type_name(const KeySpec& spec) {
-    switch (spec.type) {
-    case KeySpec::Type::integer:
-        return "INT";
-    case KeySpec::Type::real:
-        return "NUMBER";
-    case KeySpec::Type::boolean:
-        return "BOOL";
-    case KeySpec::Type::string:
-        break;
-    }
-    std::string choices;
-    for (const auto& choice : spec.choices)
-        choices += (choices.empty() ? "" : "|") + choice;
-    return choices.empty() ? "TEXT" : choices;
-}
 
 std::string percent(double fraction) {
     char text[32];
@@ -56,10 +33,7 @@ void print_epoch(const train::EpochReport& report) {
 }
 
 void run_train_command(const TrainOptions& options, const GlobalOptions& global) {
-    nlohmann::json partial = nlohmann::json::object();
-    for (const auto& spec : train::config_keys())
-        if (auto found = options.values.find(spec.name); found != options.values.end())
-            partial[spec.name] = parse_key_value(spec, found->second, option_name(spec.name));
+    nlohmann::json partial = partial_config(train::config_keys(), options.values);
     // Bad options fail here, before the database is opened or created.
     auto config = complete_config(train::config_keys(), partial, "command line");
     auto config_id = train::configuration_id(config); // a missing data set fails here too
@@ -95,19 +69,7 @@ const Registration registration(40, [](CLI::App& app, GlobalOptions& global) {
     auto options = std::make_shared<TrainOptions>();
     auto* command = app.add_subcommand(
         "train", "train the MLP with every matrix product on a chosen backend and record the run");
-    for (const auto& spec : train::config_keys()) {
-        std::string default_text = spec.default_value.is_string()
-                                       ? spec.default_value.get<std::string>()
-                                       : spec.default_value.dump();
-        command
-            ->add_option_function<std::string>(
-                option_name(spec.name),
-                [options, key = spec.name](const std::string& text) {
-                    options->values[key] = text;
-                },
-                spec.doc + " [default: " + default_text + "]")
-            ->type_name(value_type_name(spec));
-    }
+    add_key_options(*command, train::config_keys(), options->values);
     command
         ->add_option("--repeat", options->repeat,
                      "repeat index to file the observation under (default: the next free one of "

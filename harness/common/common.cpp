@@ -1,5 +1,6 @@
 #include "harness/common/common.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -275,10 +276,22 @@ const char* type_name(KeySpec::Type type) {
         return "true or false";
     case KeySpec::Type::string:
         return "a string";
+    case KeySpec::Type::table:
+        return "a table of name = integer";
     }
     return "?";
 }
 } // namespace
+
+bool is_identifier(std::string_view text) {
+    auto letter = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
+    if (text.empty() || !letter(text[0]))
+        return false;
+    return std::all_of(text.begin(), text.end(),
+                       [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
 
 namespace {
 // Integer keys show integer bounds ("[1, 64]", not "[1.0, 64.0]").
@@ -304,9 +317,20 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
     case KeySpec::Type::string:
         type_ok = value.is_string();
         break;
+    case KeySpec::Type::table:
+        type_ok = value.is_object();
+        break;
     }
     if (!type_ok)
         return std::string("expected ") + type_name(spec.type) + ", got " + value.dump();
+    if (value.is_object())
+        for (const auto& [name, entry] : value.items()) {
+            // The names and values reach a yosys script: only identifiers and integers do.
+            if (!is_identifier(name))
+                return "\"" + name + "\" is not an identifier";
+            if (!entry.is_number_integer())
+                return name + ": expected an integer, got " + entry.dump();
+        }
     if (double number = value.is_number() ? value.get<double>() : 0; !std::isfinite(number))
         return std::string("value ") +
                (std::isnan(number) ? "nan"
@@ -359,6 +383,26 @@ nlohmann::json parse_key_value(const KeySpec& spec, const std::string& text,
         return fail("\"" + text + "\" is not true or false");
     case KeySpec::Type::string:
         return text;
+    case KeySpec::Type::table: {
+        // NAME=VALUE[,NAME=VALUE...]
+        nlohmann::json table = nlohmann::json::object();
+        std::size_t start = 0;
+        while (start < text.size()) {
+            auto comma = text.find(',', start);
+            std::string item =
+                text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            auto equals = item.find('=');
+            long long value = 0;
+            const char* first = item.data() + (equals == std::string::npos ? 0 : equals + 1);
+            auto [end, error] = std::from_chars(first, item.data() + item.size(), value);
+            if (equals == std::string::npos || error != std::errc() ||
+                end != item.data() + item.size())
+                return fail("\"" + item + "\" is not NAME=INTEGER (e.g. WIDTH=8,TAPS=4)");
+            table[item.substr(0, equals)] = value;
+            start = comma == std::string::npos ? text.size() : comma + 1;
+        }
+        return table;
+    }
     }
     return fail("unsupported key type");
 }
@@ -368,6 +412,41 @@ nlohmann::json default_config(const std::vector<KeySpec>& keys) {
     for (const auto& key : keys)
         config[key.name] = key.default_value;
     return config;
+}
+
+namespace {
+bool applies(const KeySpec& spec, const nlohmann::json& config) {
+    return !spec.applies_when || !config.contains(spec.applies_when->key) ||
+           config.at(spec.applies_when->key) == spec.applies_when->value;
+}
+
+std::string condition_text(const KeySpec::Condition& condition) {
+    return condition.key + " = " + condition.value.dump();
+}
+} // namespace
+
+std::string KeySpec::allowed_text() const {
+    std::string text = type_name(type);
+    if (!choices.empty())
+        text = "one of " + join(choices);
+    else if (min < max)
+        text += " in [" + bound_text(*this, min) + ", " + bound_text(*this, max) + "]";
+    std::string shown =
+        default_value.is_string() ? default_value.get<std::string>() : default_value.dump();
+    text += "; default " + (shown.empty() ? std::string("(empty)") : shown);
+    if (applies_when)
+        text += "; only when " + condition_text(*applies_when);
+    return text;
+}
+
+std::string inapplicable_key_problem(const std::vector<KeySpec>& keys,
+                                     const nlohmann::json& config) {
+    for (const auto& spec : keys)
+        if (config.contains(spec.name) && !applies(spec, config))
+            return spec.name + ": applies only when " + condition_text(*spec.applies_when) +
+                   " (here " + spec.applies_when->key + " = " +
+                   config.at(spec.applies_when->key).dump() + ")";
+    return {};
 }
 
 nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann::json& partial,
@@ -388,6 +467,12 @@ nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann:
             throw InputError(origin + ": " + name + ": " + problem);
         config[name] = value;
     }
+    for (const auto& spec : keys)
+        if (!applies(spec, config)) {
+            if (partial.contains(spec.name))
+                throw InputError(origin + ": " + inapplicable_key_problem(keys, config));
+            config.erase(spec.name);
+        }
     return config;
 }
 

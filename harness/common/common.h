@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -83,7 +84,8 @@ std::vector<Tensor> decode_tensors(std::span<const std::uint8_t> bytes,
 // experiment files against them and docs/experiments.md lists them. A key marked `factor` can
 // be varied in a study; "repeat" is a factor of every domain and is not a key.
 struct KeySpec {
-    enum class Type { integer, real, boolean, string };
+    // table: a TOML table / JSON object of identifier -> integer (a design's parameters).
+    enum class Type { integer, real, boolean, string, table };
     std::string name;
     Type type = Type::integer;
     nlohmann::json default_value;
@@ -94,7 +96,23 @@ struct KeySpec {
     // Keys added after the configuration identity was defined set this: at its default the key
     // is left out of the identity, so adding it keeps every stored configuration's id.
     bool omit_at_default = false;
+    // A file-system path: relative values in an experiment file are resolved against the
+    // file's folder (on the command line, against the current directory).
+    bool is_path = false;
+    // Set when the key means something only for one value of another key (the accelerator's
+    // `array` only for top = detlab_top): elsewhere it is left out of the configuration, and
+    // giving it is an error.
+    struct Condition {
+        std::string key;
+        nlohmann::json value;
+    };
+    std::optional<Condition> applies_when = std::nullopt;
+    // One line for --help and the docs: the type, the allowed values or range, the default.
+    std::string allowed_text() const;
 };
+
+// A Verilog-style identifier ([A-Za-z_][A-Za-z0-9_]*): names that reach a tool's script.
+bool is_identifier(std::string_view text);
 
 // Why `value` is not acceptable for `spec`, or empty when it is.
 std::string check_value(const KeySpec& spec, const nlohmann::json& value);
@@ -108,12 +126,18 @@ nlohmann::json parse_key_value(const KeySpec& spec, const std::string& text,
 nlohmann::json default_config(const std::vector<KeySpec>& keys);
 
 // Fills in defaults and validates; throws InputError("<origin>: key: problem") on an unknown
-// key or bad value, listing the valid keys for an unknown one.
+// key or bad value, listing the valid keys for an unknown one. Keys whose `applies_when` does
+// not hold are left out (and are an error when given).
 nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann::json& partial,
                                const std::string& origin);
 
 // The part of a completed configuration that its identity hashes: every key, except keys marked
 // omit_at_default that are at their default value.
+// Why a completed configuration holds a key that does not apply to it (see
+// KeySpec::applies_when), or empty. For configurations changed after complete_config.
+std::string inapplicable_key_problem(const std::vector<KeySpec>& keys,
+                                     const nlohmann::json& config);
+
 nlohmann::json identity_config(const std::vector<KeySpec>& keys, const nlohmann::json& config);
 
 } // namespace detlab

@@ -56,6 +56,9 @@ Domain toolchain_domain() {
     domain.check = [](const nlohmann::json& config) {
         toolchain::validate_config(config);
     };
+    domain.preflight = [](const nlohmann::json& config) {
+        toolchain::check_design(config);
+    };
     domain.setup_group = synthesis_group;
     domain.setup_stored = synthesis_stored;
     // The equivalence check of a finished build: simulate the fixed vector set on the

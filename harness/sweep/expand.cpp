@@ -166,6 +166,8 @@ private:
         run.kind = domain.kind;
         run.config = config;
         std::string canonical = config.dump();
+        if (auto problem = inapplicable_key_problem(domain.keys, config); !problem.empty())
+            throw InputError(input_error_message(out_.file, line_, domain.kind + ".vary", problem));
         if (occurrences_[domain.kind + "\n" + canonical] == 0 && domain.check) {
             try {
                 domain.check(config);

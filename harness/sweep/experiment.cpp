@@ -97,6 +97,8 @@ public:
         nlohmann::json value = to_json(node, key);
         if (auto problem = check_value(spec, value); !problem.empty())
             fail(line_of(node), key, problem);
+        if (spec.is_path && value.is_string())
+            value = resolved_path(value.get<std::string>());
         return value;
     }
 
@@ -111,6 +113,15 @@ public:
     }
 
     const std::string& origin() const { return origin_; }
+
+    // A relative path in the file means a path from the file's own folder, so an experiment
+    // file and its design can move together and be run from anywhere.
+    std::string resolved_path(const std::string& text) const {
+        if (text.empty() || std::filesystem::path(text).is_absolute())
+            return text;
+        auto folder = std::filesystem::absolute(std::filesystem::path(origin_)).parent_path();
+        return (folder / text).lexically_normal().string();
+    }
 
 private:
     std::string origin_;

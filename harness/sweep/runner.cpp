@@ -9,6 +9,7 @@
 #include <csignal>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <unistd.h>
 
@@ -253,6 +254,17 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
         const Domain& domain = find_domain(domains, run.kind);
         config_ids[&run] = domain.identity ? domain.identity(run.config)
                                            : db::configuration_id(run.kind, run.config.dump());
+    }
+    std::set<std::string> checked;
+    for (const auto& run : mine) {
+        const Domain& domain = find_domain(domains, run.kind);
+        if (domain.preflight && checked.insert(run.kind + "\n" + run.config.dump()).second) {
+            try {
+                domain.preflight(run.config);
+            } catch (const InputError& error) {
+                throw InputError(experiment.file + ": study " + run.study + ": " + error.what());
+            }
+        }
     }
 
     // The work root first: a bad --work-dir is refused before anything is written.

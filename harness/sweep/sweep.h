@@ -33,6 +33,10 @@ struct Domain {
     // every distinct configuration of an experiment when it is parsed, so a bad value fails
     // with the study's line before anything runs.
     std::function<void(const nlohmann::json& config)> check;
+    // Checks that run tools (the toolchain's yosys parse of the design): InputError. Run by
+    // run_sweep on every distinct configuration before the store is opened, not when a file is
+    // parsed (so `run --list` and the unit tests need no tools).
+    std::function<void(const nlohmann::json& config)> preflight;
     // Set in every run of a "repeat" study unless the study's `with` sets them: a toolchain
     // repeat must not reuse a cached netlist, or synthesis could never show a difference.
     nlohmann::json repeat_overrides = nlohmann::json::object();

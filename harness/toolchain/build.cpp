@@ -167,8 +167,11 @@ private:
         std::string script;
         for (const auto& source : sources)
             script += "read_verilog " + path("src/" + source.name) + "\n";
-        script += "chparam -set N " + std::to_string(settings_.array) + " detlab_top\n";
-        script += "synth_ice40 -top detlab_top -json " + path("netlist.json") + "\n";
+        // Names and values are checked identifiers and integers (settings_from), so nothing
+        // from the configuration can become a yosys command.
+        for (const auto& [name, value] : settings_.parameters.items())
+            script += "chparam -set " + name + " " + value.dump() + " " + settings_.top + "\n";
+        script += "synth_ice40 -top " + settings_.top + " -json " + path("netlist.json") + "\n";
         return script;
     }
 

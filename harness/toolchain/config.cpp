@@ -7,6 +7,43 @@ namespace detlab::toolchain {
 using Type = KeySpec::Type;
 
 namespace {
+// Every iCE40 that both nextpnr-ice40 (its --<device> flags) and icestorm's chip database
+// (/usr/share/fpga-icestorm/chipdb/chipdb-*.txt, the ".pins" sections) know, with the packages
+// that database lists for the die. The default package is a common board's: iCEstick (hx1k),
+// HX8K breakout (hx8k), iCEBreaker (up5k), TinyFPGA BX (lp8k).
+struct Device {
+    const char* name;
+    const char* default_package;
+    std::vector<std::string> packages;
+};
+
+const std::vector<Device>& devices() {
+    static const std::vector<std::string> die_1k{"swg16tr", "cm36",  "cm49",  "cm81",
+                                                 "cm121",   "cb81",  "cb121", "cb132",
+                                                 "qn84",    "tq144", "vq100"};
+    static const std::vector<std::string> die_8k{"bg121", "cb132", "cm121",
+                                                 "cm225", "cm81",  "ct256"};
+    static const std::vector<std::string> die_5k{"sg48", "uwg30"};
+    static const std::vector<Device> list{
+        {"hx1k", "tq144", die_1k},
+        {"hx8k", "ct256", die_8k},
+        {"lp1k", "cm81", die_1k},
+        {"lp8k", "cm81", die_8k},
+        {"lp384", "qn32", {"qn32", "cm36", "cm49"}},
+        {"up5k", "sg48", die_5k},
+        {"up3k", "sg48", die_5k},
+        {"u4k", "sg48", {"sg48"}},
+    };
+    return list;
+}
+
+std::vector<std::string> device_names() {
+    std::vector<std::string> names;
+    for (const auto& device : devices())
+        names.push_back(device.name);
+    return names;
+}
+
 KeySpec key(std::string name, Type type, nlohmann::json default_value, std::string doc,
             double min = 0, double max = 0, std::vector<std::string> choices = {},
             bool factor = true) {
@@ -21,15 +58,39 @@ KeySpec key(std::string name, Type type, nlohmann::json default_value, std::stri
     spec.factor = factor;
     return spec;
 }
+// The accelerator's array size, its top's parameter N: meaningless for another design.
+KeySpec array_key() {
+    KeySpec spec =
+        key("array", Type::integer, 2, "systolic array size N (N x N processing elements)", 1, 8);
+    spec.applies_when = KeySpec::Condition{"top", kAcceleratorTop};
+    return spec;
+}
+
+KeySpec path_key() {
+    KeySpec spec = key("rtl_dir", Type::string, "",
+                       "directory with sources.txt, the RTL files and pcf/<device>.pcf (empty: "
+                       "the project's rtl/; relative: from the experiment file's folder)",
+                       0, 0, {}, false);
+    spec.is_path = true;
+    return spec;
+}
+
+// Keys of the design description added after the identity was defined: at their defaults
+// (the accelerator) they stay out of the identity, so stored configurations keep their ids.
+KeySpec design_key(KeySpec spec) {
+    spec.omit_at_default = true;
+    return spec;
+}
+
 } // namespace
 
 const std::vector<KeySpec>& config_keys() {
     static const std::vector<KeySpec> keys{
-        key("array", Type::integer, 2, "systolic array size N (N x N processing elements)", 1, 8),
-        key("device", Type::string, "hx1k", "iCE40 device", 0, 0, {"hx1k", "hx8k"}),
+        array_key(),
+        key("device", Type::string, "hx1k", "iCE40 device", 0, 0, device_names()),
         key("package", Type::string, "",
-            "device package (empty: tq144 for hx1k, ct256 for hx8k: the iCEstick and the HX8K "
-            "breakout board)"),
+            "device package (empty: the device's common board's: tq144 for hx1k, ct256 for "
+            "hx8k, cm81 for lp1k and lp8k, qn32 for lp384, sg48 for up5k, up3k and u4k)"),
         key("freq_mhz", Type::real, 12.0, "target clock frequency given to nextpnr (MHz)", 1, 1000),
         key("seed", Type::integer, 1, "nextpnr placement seed", 0, 2147483647),
         key("threads", Type::integer, 1, "nextpnr --threads", 1, 256),
@@ -67,10 +128,14 @@ const std::vector<KeySpec>& config_keys() {
             {}, false),
         key("stage_timeout_s", Type::real, 600.0, "time limit of each tool (seconds)", 0.01, 86400,
             {}, false),
-        key("rtl_dir", Type::string, "",
-            "directory with sources.txt, the RTL files and pcf/<device>.pcf (empty: the "
-            "project's rtl/)",
-            0, 0, {}, false),
+        path_key(),
+        design_key(key("top", Type::string, kAcceleratorTop,
+                       "the design's top module (detlab_top: the accelerator in rtl/)", 0, 0, {},
+                       false)),
+        design_key(key("parameters", Type::table, nlohmann::json::object(),
+                       "top-level parameters given to yosys (chparam), NAME = integer; the "
+                       "accelerator's N is the key array",
+                       0, 0, {}, false)),
     };
     return keys;
 }
@@ -90,15 +155,44 @@ void check_build_path(const std::string& build_path) {
             "'" + build_path + "' must be a relative path without '.' or '..' components"));
 }
 
+void check_design(const Settings& s) {
+    // The top and the parameter names reach the yosys script, so they must be identifiers.
+    if (!is_identifier(s.top))
+        throw InputError(
+            input_error_message("config", 0, "top", "\"" + s.top + "\" is not a module name"));
+    if (s.top == kAcceleratorTop && s.parameters.contains("N"))
+        throw InputError(input_error_message("config", 0, "parameters.N",
+                                             "the accelerator's N is set by the key array"));
+}
+
+void complete_package(Settings& s) {
+    auto device = std::find_if(devices().begin(), devices().end(),
+                               [&](const Device& d) { return s.device == d.name; });
+    if (device == devices().end())
+        throw InputError(input_error_message(
+            "config", 0, "device", "\"" + s.device + "\" is not one of: " + join(device_names())));
+    if (s.package.empty())
+        s.package = device->default_package;
+    if (std::find(device->packages.begin(), device->packages.end(), s.package) ==
+        device->packages.end())
+        throw InputError(input_error_message("config", 0, "package",
+                                             "\"" + s.package + "\" is not a package of " +
+                                                 s.device +
+                                                 " (packages: " + join(device->packages) + ")"));
+}
+
 } // namespace
 
 Settings settings_from(const nlohmann::json& config) {
     Settings s;
-    s.array = config.at("array").get<int>();
+    s.top = config.value("top", std::string(kAcceleratorTop));
+    s.parameters = config.value("parameters", nlohmann::json::object());
+    check_design(s);
+    if (s.top == kAcceleratorTop)
+        s.parameters["N"] = config.at("array").get<int>();
     s.device = config.at("device").get<std::string>();
     s.package = config.at("package").get<std::string>();
-    if (s.package.empty())
-        s.package = s.device == "hx1k" ? "tq144" : "ct256";
+    complete_package(s);
     s.freq_mhz = config.at("freq_mhz").get<double>();
     s.seed = config.at("seed").get<long long>();
     s.threads = config.at("threads").get<int>();

@@ -17,12 +17,12 @@ db::InputDigests input_digests(const nlohmann::json& config) {
     auto settings = detail::settings_from(config);
     auto list_path = settings.rtl_dir / "sources.txt";
     db::InputDigests digests;
-    auto names = detail::source_list(settings.rtl_dir);
+    auto entries = detail::source_list(settings.rtl_dir);
     digests.emplace_back("sources.txt", file_sha256(list_path));
-    for (const auto& name : names) {
+    for (const auto& [name, line, keep_order] : entries) {
         auto path = settings.rtl_dir / name;
         if (!std::filesystem::is_regular_file(path))
-            throw InputError(input_error_message(list_path.string(), 0, name, "file not found"));
+            throw InputError(input_error_message(list_path.string(), line, name, "file not found"));
         digests.emplace_back("rtl/" + name, file_sha256(path));
     }
     auto pcf = detail::pin_file(settings);

@@ -15,7 +15,9 @@ namespace detlab::toolchain::detail {
 
 // The completed configuration in typed form, with derived values (package, paths) filled in.
 struct Settings {
-    int array = 2;
+    std::string top; // the top module
+    // Top-level parameters given to yosys, name -> integer; for the accelerator N = array.
+    nlohmann::json parameters = nlohmann::json::object();
     std::string device, package;
     double freq_mhz = 12;
     long long seed = 1;
@@ -49,8 +51,17 @@ struct PreparedSource {
     std::string name; // file name inside the build's src/ directory
     std::string text;
 };
-// The file names rtl_dir/sources.txt lists (InputError naming rtl_dir when it is missing).
-std::vector<std::string> source_list(const std::filesystem::path& rtl_dir);
+// One line of sources.txt: a file relative to rtl_dir. A line whose comment is
+// "# detlab: keep-order" pins the file: the file_order factor moves only the others (a file of
+// `define macros or an `error guard must stay where the design lists it).
+struct SourceEntry {
+    std::string name;
+    long line = 0;
+    bool keep_order = false;
+};
+// The files rtl_dir/sources.txt lists; InputError naming the file, line and entry when it is
+// missing or an entry is absolute, leaves rtl_dir or has characters a tool script could misread.
+std::vector<SourceEntry> source_list(const std::filesystem::path& rtl_dir);
 // The pin file of the configured device.
 std::filesystem::path pin_file(const Settings& settings);
 // Reads rtl_dir/sources.txt and the files it lists, applies rename/dead logic and the order.

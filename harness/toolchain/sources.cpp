@@ -2,25 +2,66 @@
 // configuration says. The build writes them into its own src/ directory.
 #include "harness/toolchain/internal.h"
 
+#include <cctype>
 #include <sstream>
 
 namespace detlab::toolchain::detail {
 namespace {
 
-std::vector<std::string> read_source_list(const std::filesystem::path& list_path) {
-    if (!std::filesystem::exists(list_path))
+constexpr std::string_view kKeepOrder = "detlab: keep-order";
+
+// A file name as it may appear in sources.txt: relative, inside rtl_dir, and made of
+// characters that cannot change the yosys script it is written into.
+std::string name_problem(const std::string& name) {
+    std::filesystem::path path(name);
+    if (path.is_absolute())
+        return "an absolute path: list files relative to rtl_dir";
+    for (const auto& part : path)
+        if (part == "..")
+            return "leaves rtl_dir ('..'): keep the design's files inside rtl_dir";
+    for (char c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c)) &&
+            std::string_view("_.+-/").find(c) == std::string_view::npos)
+            return std::string("has the character '") + c +
+                   "' (allowed: letters, digits and _ . + - /)";
+    return {};
+}
+
+std::vector<SourceEntry> read_source_list(const std::filesystem::path& list_path) {
+    if (!std::filesystem::is_regular_file(list_path))
         throw InputError(input_error_message(list_path.string(), 0, "rtl_dir",
                                              "no sources.txt (one RTL file per line)"));
     std::istringstream lines(read_file_text(list_path));
-    std::vector<std::string> names;
+    std::vector<SourceEntry> entries;
     std::string line;
+    long number = 0;
+    auto trim = [](std::string_view text) {
+        auto first = text.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos)
+            return std::string_view();
+        return text.substr(first, text.find_last_not_of(" \t\r") + 1 - first);
+    };
     while (std::getline(lines, line)) {
-        auto first = line.find_first_not_of(" \t\r");
-        if (first == std::string::npos || line[first] == '#')
+        ++number;
+        std::string_view text(line);
+        std::string_view comment;
+        if (auto hash = text.find('#'); hash != std::string_view::npos) {
+            comment = trim(text.substr(hash + 1));
+            text = text.substr(0, hash);
+        }
+        std::string name(trim(text));
+        if (name.empty())
             continue;
-        names.push_back(line.substr(first, line.find_last_not_of(" \t\r") + 1 - first));
+        if (auto problem = name_problem(name); !problem.empty())
+            throw InputError(input_error_message(list_path.string(), number, name, problem));
+        bool pinned = comment == kKeepOrder;
+        if (!pinned && comment.starts_with("detlab:"))
+            throw InputError(input_error_message(list_path.string(), number, name,
+                                                 "unknown directive '" + std::string(comment) +
+                                                     "' (known: " + std::string(kKeepOrder) + ")"));
+        entries.push_back({name, number, pinned});
     }
-    return names;
+    return entries;
 }
 
 // Fisher-Yates with SplitMix64: the same order on every platform, unlike std::shuffle.
@@ -39,22 +80,43 @@ void shuffle_stable(std::vector<T>& items, std::uint64_t seed) {
 
 } // namespace
 
-std::vector<std::string> source_list(const std::filesystem::path& rtl_dir) {
+std::vector<SourceEntry> source_list(const std::filesystem::path& rtl_dir) {
     return read_source_list(rtl_dir / "sources.txt");
+}
+
+// Reorders the files not marked keep-order among their own positions; marked files stay put.
+template <class T>
+void reorder_unpinned(std::vector<T>& items, const std::vector<SourceEntry>& entries,
+                      const Settings& settings) {
+    std::vector<std::size_t> free_positions;
+    for (std::size_t i = 0; i < entries.size(); ++i)
+        if (!entries[i].keep_order)
+            free_positions.push_back(i);
+    std::vector<T> movable;
+    for (auto position : free_positions)
+        movable.push_back(std::move(items[position]));
+    if (settings.file_order == "reversed")
+        std::reverse(movable.begin(), movable.end());
+    else if (settings.file_order == "shuffled")
+        shuffle_stable(
+            movable, derive_seed(static_cast<std::uint64_t>(settings.shuffle_seed), "file_order"));
+    for (std::size_t i = 0; i < free_positions.size(); ++i)
+        items[free_positions[i]] = std::move(movable[i]);
 }
 
 std::vector<PreparedSource> prepare_sources(const Settings& settings) {
     auto list_path = settings.rtl_dir / "sources.txt";
     std::vector<PreparedSource> sources;
-    for (const auto& name : source_list(settings.rtl_dir)) {
+    auto entries = source_list(settings.rtl_dir);
+    for (const auto& [name, line, keep_order] : entries) {
         auto path = settings.rtl_dir / name;
-        if (!std::filesystem::exists(path))
-            throw InputError(input_error_message(list_path.string(), 0, name, "file not found"));
+        if (!std::filesystem::is_regular_file(path))
+            throw InputError(input_error_message(list_path.string(), line, name, "file not found"));
         PreparedSource source{std::filesystem::path(name).filename().string(),
                               read_file_text(path)};
         for (const auto& other : sources)
             if (other.name == source.name)
-                throw InputError(input_error_message(list_path.string(), 0, name,
+                throw InputError(input_error_message(list_path.string(), line, name,
                                                      "two sources share the file name"));
         if (settings.rtl_rename)
             source.text = rename_internal_signals(source.text);
@@ -64,7 +126,7 @@ std::vector<PreparedSource> prepare_sources(const Settings& settings) {
         bool placed = false;
         for (auto& source : sources) {
             auto edited =
-                add_dead_logic(source.text, "detlab_top", settings.rtl_dead_logic == "kept");
+                add_dead_logic(source.text, settings.top, settings.rtl_dead_logic == "kept");
             if (edited) {
                 source.text = std::move(*edited);
                 placed = true;
@@ -72,13 +134,9 @@ std::vector<PreparedSource> prepare_sources(const Settings& settings) {
         }
         if (!placed)
             throw InputError(input_error_message(list_path.string(), 0, "rtl_dead_logic",
-                                                 "no module detlab_top in the sources"));
+                                                 "no module " + settings.top + " in the sources"));
     }
-    if (settings.file_order == "reversed")
-        std::reverse(sources.begin(), sources.end());
-    else if (settings.file_order == "shuffled")
-        shuffle_stable(
-            sources, derive_seed(static_cast<std::uint64_t>(settings.shuffle_seed), "file_order"));
+    reorder_unpinned(sources, entries, settings);
     return sources;
 }
 

@@ -12,6 +12,9 @@
 
 namespace detlab::toolchain {
 
+// The accelerator's top module (rtl/detlab_top.v), the default design.
+inline constexpr const char* kAcceleratorTop = "detlab_top";
+
 // Every configuration key of a build (array size, device, seed, threads, ...), with defaults
 // that form the deterministic baseline (HeAP placer, router1, one thread, fixed seed).
 const std::vector<KeySpec>& config_keys();
@@ -19,6 +22,12 @@ const std::vector<KeySpec>& config_keys();
 // The checks the key ranges alone cannot make (a build_path that is absolute or leaves the
 // build directory); InputError naming the key. The CLI and experiment files share them.
 void validate_config(const nlohmann::json& config);
+
+// The check before a build or sweep starts (detlab synth, detlab run): every input exists and
+// a quick yosys parse of the sources in their listed order finds the top module and every
+// parameter the configuration sets. InputError naming sources.txt and the key (top,
+// parameters, array or rtl_dir) with yosys's own error line. Runs yosys once per design.
+void check_design(const nlohmann::json& config);
 
 // What a build's output depends on besides its keys: the bytes of sources.txt, of every file it
 // lists and of the device's pin file. InputError (naming the file) when one is missing.
