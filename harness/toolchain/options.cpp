@@ -1,7 +1,8 @@
 // Options that differ between tool versions. The harness gives every version the same argv, so
-// before a build it reads what this toolchain's nextpnr-ice40 and yosys offer (their --help,
-// once per toolchain) and refuses a factor value the version lacks, naming the key and what the
-// version offers instead, rather than letting the tool fail mid-sweep.
+// before a build it reads what this toolchain's nextpnr-ice40 offers (its --help, once per
+// toolchain; yosys's synth_ice40 options used here are the same from 0.23 to 0.52) and refuses a
+// factor value the version lacks, naming the key and what the version offers instead, rather than
+// letting the tool fail mid-sweep.
 #include "harness/toolchain/internal.h"
 
 #include <mutex>
@@ -18,7 +19,6 @@ struct Offered {
     std::string nextpnr_version;
     std::map<std::string, std::string> option_text; // "--placer" -> its description, unwrapped
     std::vector<std::string> placers, routers;      // empty: the help does not list them
-    bool synth_ice40_json = false;
 };
 
 // nextpnr's help (boost::program_options): an option line starts with "  --name" or
@@ -57,26 +57,28 @@ std::vector<std::string> available(const std::string& text) {
     return names;
 }
 
-Offered probe(const std::string& tools) {
+Offered probe(const std::string& tools, std::chrono::milliseconds limit) {
     Offered offered;
-    std::string help = tool_output(tools, {"nextpnr-ice40", "--help"}, kHelpLimit);
+    std::string help = tool_output(tools, {"nextpnr-ice40", "--help"}, limit);
     offered.option_text = parse_options(help);
     offered.placers = available(offered.option_text["--placer"]);
     offered.routers = available(offered.option_text["--router"]);
-    std::string version = tool_output(tools, {"nextpnr-ice40", "--version"}, kHelpLimit);
+    std::string version = tool_output(tools, {"nextpnr-ice40", "--version"}, limit);
     offered.nextpnr_version = version.substr(0, version.find('\n'));
-    std::string synth = tool_output(tools, {"yosys", "-h", "synth_ice40"}, kHelpLimit);
-    offered.synth_ice40_json = synth.find("-json <file>") != std::string::npos;
     return offered;
 }
 
-const Offered& offered_by(const std::string& tools) {
+// Bounded by the run's stage limit (and 20 s), like the version probes.
+const Offered& offered_by(const std::string& tools, std::chrono::milliseconds limit = kHelpLimit) {
     static std::mutex mutex;
     static std::map<std::string, Offered> cache;
     std::lock_guard lock(mutex);
     auto it = cache.find(tools);
     if (it == cache.end())
-        it = cache.emplace(tools, probe(tools)).first;
+        it = cache
+                 .emplace(tools,
+                          probe(tools, std::min<std::chrono::milliseconds>(limit, kHelpLimit)))
+                 .first;
     return it->second;
 }
 
@@ -100,7 +102,9 @@ void check_choice(const Settings& s, const std::string& key, const std::string& 
 } // namespace
 
 void check_tool_options(const Settings& settings) {
-    const Offered& offered = offered_by(settings.tools);
+    const Offered& offered =
+        offered_by(settings.tools,
+                   std::chrono::milliseconds(static_cast<long>(settings.stage_timeout_s * 1e3)));
     // No help at all: the tool is missing or broken, which its stage reports with its own text.
     if (offered.option_text.empty())
         return;
@@ -115,7 +119,6 @@ void check_tool_options(const Settings& settings) {
     if (settings.parallel_refine)
         require(offered.option_text.contains("--parallel-refine"), settings, "parallel_refine",
                 "nextpnr-ice40 has no --parallel-refine");
-    require(offered.synth_ice40_json, settings, "tools", "yosys's synth_ice40 has no -json");
 }
 
 } // namespace detlab::toolchain::detail
