@@ -15,6 +15,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace detlab::analysis {
@@ -336,6 +337,36 @@ struct MachineComparison {
 std::vector<MachineComparison> compare_machines(const db::Store& store,
                                                 const std::optional<std::string>& experiment);
 std::string format_machines(const std::vector<MachineComparison>& rows, Format format);
+
+// ---------------------------------------------------------------- toolchain versions
+// How far two synthesised netlists (yosys JSON) are apart as cell counts per cell type, over
+// every non-blackbox module: sum |a_t - b_t| / (cells_a + cells_b), 0 for the same cell mix and
+// 1 for disjoint ones. Names are ignored (they change with any edit); a bit distance of JSON text
+// would mean nothing. Throws std::runtime_error when a side is not a yosys netlist.
+struct NetlistDistance {
+    std::uint64_t cells_a = 0, cells_b = 0, type_difference = 0;
+    std::map<std::string, std::pair<long, long>> changed_types; // type -> (count a, count b)
+    double fraction() const;
+};
+NetlistDistance netlist_distance(std::string_view a_json, std::string_view b_json);
+
+// One toolchain of a `tools` study (factor "tools": the same build on each toolchain root),
+// compared with the study's first toolchain (its first run against the reference's first run).
+struct ToolchainVersion {
+    std::string experiment, study, tools;
+    std::string versions; // "yosys 0.52; nextpnr-ice40 0.7-1+b2; fpga-icestorm ..." (provenance)
+    std::size_t runs = 0, failed = 0;
+    bool reference = false;
+    std::map<std::string, Summary> metrics; // cells, Fmax, per-stage wall/CPU/peak RSS over runs
+    std::optional<bool> identical_netlist, identical_bin; // nullopt: an artifact is missing
+    std::optional<BitstreamDistance> bits;
+    std::optional<NetlistDistance> netlist;
+    std::optional<double> functional; // equivalence outputs; nullopt: not measured
+};
+std::vector<ToolchainVersion> toolchain_versions(const db::Store& store,
+                                                 const std::optional<std::string>& experiment);
+// Text (a block per toolchain) or JSON; empty when there is no tools study.
+std::string format_toolchain_versions(const std::vector<ToolchainVersion>& rows, Format format);
 
 // ---------------------------------------------------------------- trained models on bitstreams
 // A stored `detlab equiv model` result (a run of kind "model_on_bitstream"), read from its

@@ -350,6 +350,10 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "test-set sampling error (static timing has none).</p>\n";
     table_section(out, rows);
     verdict_section(out, verdicts(rows));
+    if (auto versions = toolchain_versions(store, options.experiment); !versions.empty())
+        out << "<h2>Toolchain versions</h2>\n<p>The same RTL and seed built on each toolchain "
+               "root (a <code>tools</code> study), each against the first.</p>\n<pre>"
+            << escape(format_toolchain_versions(versions, Format::text)) << "</pre>\n";
     machines_section(out, compare_machines(store, options.experiment));
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";

@@ -13,7 +13,6 @@ namespace detlab::db {
 namespace {
 
 constexpr auto kProbeTimeout = std::chrono::seconds(20);
-constexpr const char* kNotFound = "not found";
 
 // Variables that change what the tools produce or how they run.
 const char* const kToolEnvironment[] = {"LC_ALL",
@@ -40,24 +39,6 @@ std::string trim(std::string text) {
         return {};
     auto last = text.find_last_not_of(" \t\r\n");
     return text.substr(first, last - first + 1);
-}
-
-std::string first_line(const std::string& text) {
-    return trim(text.substr(0, text.find('\n')));
-}
-
-// The tool's own first line of output, or "not found" / the failure when it cannot be run.
-std::string probe_once(std::vector<std::string> argv, std::chrono::milliseconds limit) {
-    process::Spec spec;
-    spec.argv = std::move(argv);
-    spec.timeout = limit;
-    auto result = process::run(spec);
-    if (result.outcome == process::Result::Outcome::spawn_failed)
-        return kNotFound;
-    std::string line = first_line(result.out.empty() ? result.err : result.out);
-    if (!result.ok())
-        return line.empty() ? "error: " + result.describe() : line;
-    return line;
 }
 
 std::string compiler_version() {
@@ -87,22 +68,14 @@ void add_git(std::map<std::string, std::string>& out, std::chrono::milliseconds 
     out["git.dirty"] = !status.ok() ? "unknown" : trim(status.out).empty() ? "false" : "true";
 }
 
+// The simulators that several domains use. The FPGA tools (yosys, nextpnr-ice40, icestorm) are
+// probed by the toolchain module, from the root each build runs in (toolchain::tool_provenance).
 std::map<std::string, std::string> probe_tools(std::chrono::milliseconds limit) {
     limit =
         std::clamp(limit, std::chrono::milliseconds(1), std::chrono::milliseconds(kProbeTimeout));
-    auto probe = [limit](std::vector<std::string> argv) {
-        return probe_once(std::move(argv), limit);
-    };
     std::map<std::string, std::string> tools;
-    tools["tool.yosys"] = probe({"yosys", "-V"});
-    tools["tool.nextpnr-ice40"] = probe({"nextpnr-ice40", "--version"});
-    // icepack has no version flag; the Debian package version names the build.
-    tools["tool.icepack"] =
-        probe({"dpkg-query", "-W", "-f", "fpga-icestorm ${Version}", "fpga-icestorm"});
-    if (process::find_executable("icepack").empty())
-        tools["tool.icepack"] = kNotFound;
-    tools["tool.verilator"] = probe({"verilator", "--version"});
-    tools["tool.iverilog"] = probe({"iverilog", "-V"});
+    tools["tool.verilator"] = process::probe_version({"verilator", "--version"}, limit);
+    tools["tool.iverilog"] = process::probe_version({"iverilog", "-V"}, limit);
     tools["tool.compiler"] = compiler_version();
     add_git(tools, limit);
     return tools;

@@ -238,8 +238,10 @@ struct RunContext {
     const std::atomic<bool>* cancel = nullptr; // set on Ctrl-C: stop soon, report "failed"
 };
 
-// Captures tool versions, git commit and dirty flag, host, CPU, cores, OS and the
-// environment variables that affect the tools. Tool versions are probed once per process, each
+// Captures the simulators' versions (verilator, iverilog), the compiler, git commit and dirty
+// flag, host, CPU, cores, OS and the environment variables that affect the tools (the FPGA
+// tools' versions depend on the root a build runs in: toolchain::tool_provenance). Versions are
+// probed once per process, each
 // probe bounded by `probe_limit` (and 20 s); a build passes its stage limit, so a hanging tool
 // costs no more in its version probe than in its stage.
 std::map<std::string, std::string>

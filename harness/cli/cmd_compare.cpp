@@ -85,6 +85,9 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         std::cout << "\nVerdict\n" << analysis::format_verdicts(analysis::verdicts(rows));
     // Only under the human-readable table: csv/json/markdown output stays machine-parseable.
     if (format == analysis::Format::text) {
+        if (auto versions = analysis::toolchain_versions(store, experiment); !versions.empty())
+            std::cout << "\nToolchain versions (same RTL and seed on each toolchain root)\n"
+                      << analysis::format_toolchain_versions(versions, format);
         for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
             std::cout << "models on bitstreams " << m.id << " (" << m.models << " x "
                       << m.bitstreams << ", " << m.samples << " samples): " << m.reading() << "\n";

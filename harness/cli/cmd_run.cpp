@@ -65,6 +65,8 @@ void print_summary(const sweep::Experiment& experiment, const sweep::SweepSummar
 void run_command(const RunArgs& args, const GlobalOptions& global) {
     auto experiment = sweep::load_experiment(args.file, sweep::builtin_domains());
     auto shard = chosen_shard(args);
+    for (const auto& note : experiment.notes) // optional studies this machine cannot run
+        std::cerr << "detlab: " << note << "\n";
     if (args.list) {
         list_runs(sweep::shard_runs(experiment.runs, shard));
         return;

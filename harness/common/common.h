@@ -23,6 +23,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// Bad input of one kind: the configuration names something this machine has not installed (a
+// toolchain root). Like any InputError it exits 2; an experiment's study marked `optional` is
+// skipped with a note instead.
+class UnavailableError : public InputError {
+public:
+    using InputError::InputError;
+};
+
 // Builds the "file:line: key: problem" message format used for every input error.
 std::string input_error_message(const std::string& file, long line, const std::string& key,
                                 const std::string& problem);

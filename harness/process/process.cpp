@@ -371,6 +371,24 @@ std::filesystem::path find_executable(const std::string& name) {
     return {};
 }
 
+std::string probe_version(std::vector<std::string> argv, std::chrono::milliseconds limit) {
+    Spec spec;
+    spec.argv = std::move(argv);
+    spec.timeout = limit;
+    auto result = run(spec);
+    if (result.outcome == Result::Outcome::spawn_failed)
+        return "not found";
+    const std::string& text = result.out.empty() ? result.err : result.out;
+    std::string line = text.substr(0, text.find('\n'));
+    auto first = line.find_first_not_of(" \t\r");
+    line = first == std::string::npos
+               ? ""
+               : line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+    if (!result.ok())
+        return line.empty() ? "error: " + result.describe() : line;
+    return line;
+}
+
 std::string Result::describe() const {
     switch (outcome) {
     case Outcome::exited:

@@ -52,4 +52,9 @@ Result run(const Spec& spec);
 // Finds an executable on PATH; empty when absent.
 std::filesystem::path find_executable(const std::string& name);
 
+// A tool's version for the provenance: the first line it prints for `argv` (stdout, else
+// stderr), "not found" when it cannot be started, "error: ..." when it fails silently. Bounded
+// by `limit`, so a hanging tool costs no more than that.
+std::string probe_version(std::vector<std::string> argv, std::chrono::milliseconds limit);
+
 } // namespace detlab::process

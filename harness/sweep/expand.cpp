@@ -82,6 +82,8 @@ private:
                 base[key] = value;
         for (const auto& [key, value] : study.with.items())
             base[key] = value;
+        if (study.optional && !available(domain, base, name, study))
+            return;
         if (study.factor == "repeat") {
             for (int r = 0; r < study.count; ++r)
                 add(domain, base, name, "repeat", r);
@@ -94,6 +96,33 @@ private:
             for (int r = 0; r < replicates; ++r)
                 add(domain, config, name, study.factor, value);
         }
+    }
+
+    // Whether every configuration of an optional study can run here; if not, a note says why.
+    bool available(const Domain& domain, const nlohmann::json& base, const std::string& name,
+                   const StudySpec& study) {
+        if (!domain.check)
+            return true;
+        std::vector<nlohmann::json> configs;
+        for (const auto& value : study.values) {
+            configs.push_back(base);
+            configs.back()[study.factor] = value;
+        }
+        if (configs.empty()) // a repeat study: its `with` is what may be missing
+            configs.push_back(base);
+        for (const auto& config : configs) {
+            try {
+                domain.check(config);
+            } catch (const UnavailableError& missing) {
+                out_.notes.push_back(
+                    input_error_message(out_.file, study.line, domain.kind + "/" + name,
+                                        std::string("skipped: ") + missing.what()));
+                return false;
+            } catch (const InputError&) {
+                return true; // a real error: add() reports it with the study's line
+            }
+        }
+        return true;
     }
 
     // Every combination of the studies' values; a repeat study sets the replicates per point.

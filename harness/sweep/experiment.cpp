@@ -10,8 +10,8 @@ namespace {
 
 const std::vector<std::string> kExperimentKeys{"name",   "description", "domains",
                                                "design", "repeats",     "seed"};
-const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",     "step",
-                                          "count",  "with",   "name", "repeats"};
+const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",      "step",
+                                          "count",  "with",   "name", "repeats", "optional"};
 constexpr std::int64_t kMaxValues = 100000;
 
 long line_of(const toml::node& node) {
@@ -233,6 +233,12 @@ StudySpec read_study(const Reader& in, const Domain& domain, const toml::table& 
         study.name = in.string_value(*node, prefix + "name");
         if (study.name.empty())
             in.fail(line_of(*node), prefix + "name", "must not be empty");
+    }
+    if (auto node = table.get("optional")) {
+        auto flag = node->as_boolean();
+        if (!flag)
+            in.fail(line_of(*node), prefix + "optional", "expected true or false");
+        study.optional = flag->get();
     }
     if (auto node = table.get("repeats"))
         study.repeats =

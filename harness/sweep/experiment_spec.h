@@ -17,6 +17,9 @@ struct StudySpec {
     std::optional<int> repeats;                     // replicates of each value
     nlohmann::json with = nlohmann::json::object(); // baseline overrides for this study
     long line = 0;                                  // the [[<domain>.vary]] header
+    // Skipped with a note (Experiment::notes), not an error, when a configuration of the study
+    // needs something this machine has not installed (UnavailableError, e.g. a toolchain root).
+    bool optional = false;
 };
 
 struct DomainSpec {

@@ -74,6 +74,9 @@ struct Experiment {
     std::string design; // "one-at-a-time" or "grid"
     std::vector<std::string> domains;
     std::vector<PlannedRun> runs; // in run order
+    // Optional studies left out because this machine lacks what they need, one line each:
+    // "toolchain/tools: skipped: ... install it with scripts/setup-toolchain trixie".
+    std::vector<std::string> notes;
 };
 
 // Parses, validates and expands an experiment. Every problem (TOML syntax, unknown key, wrong

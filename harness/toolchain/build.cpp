@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <cstdlib>
-#include <mutex>
 
 namespace detlab::toolchain {
 namespace {
@@ -15,21 +14,6 @@ std::string number_text(double value) {
     char text[32];
     auto end = std::to_chars(text, text + sizeof text, value).ptr;
     return std::string(text, end);
-}
-
-// `yosys -V`, probed once per process: part of the synthesis cache key. Bounded by the stage
-// limit (and 60 s), so a hanging yosys costs no more here than in its stage.
-std::string yosys_version(std::chrono::milliseconds limit) {
-    static std::once_flag once;
-    static std::string version;
-    std::call_once(once, [limit] {
-        process::Spec spec;
-        spec.argv = {"yosys", "-V"};
-        spec.timeout = std::min<std::chrono::milliseconds>(limit, std::chrono::seconds(60));
-        auto result = process::run(spec);
-        version = result.ok() ? result.out : "unknown (" + result.describe() + ")";
-    });
-    return version;
 }
 
 class Build {
@@ -54,6 +38,9 @@ public:
         auto pcf = detail::pin_file(settings_);
         run_.config_id = configuration_id(config_); // InputError when the pin file is missing
         run_.provenance = db::capture_provenance(stage_limit());
+        for (const auto& [key, value] : tool_provenance(settings_.tools, stage_limit()))
+            run_.provenance[key] = value;
+        detail::check_tool_options(settings_); // InputError: this version lacks an option
         for (const auto& [name, sha] : input_digests(config_))
             run_.provenance[db::kInputProvenancePrefix + name] = sha;
         make_directories();
@@ -123,7 +110,7 @@ private:
             return fail(db::kStatusFailed, stage, "cancelled before " + stage);
         auto env = detail::environment_preset(settings_.environment);
         process::Spec spec;
-        spec.argv = std::move(argv);
+        spec.argv = detail::tool_command(settings_.tools_root, build_dir_, std::move(argv));
         spec.cwd = build_dir_;
         spec.set_env = env.variables;
         spec.umask = env.umask;
@@ -177,7 +164,8 @@ private:
 
     std::string synthesis_key(const std::string& script,
                               const std::vector<detail::PreparedSource>& sources) const {
-        std::string material = "yosys " + yosys_version(stage_limit()) + "\nscript\n" + script;
+        std::string material = "yosys " + detail::yosys_version(settings_.tools, stage_limit()) +
+                               "\nscript\n" + script;
         for (const auto& source : sources)
             material += "source " + source.name + " " + sha256_hex(source.text) + "\n";
         return "synth_ice40:" + sha256_hex(std::string_view(material));

@@ -82,6 +82,16 @@ KeySpec design_key(KeySpec spec) {
     return spec;
 }
 
+// Added after the identity was defined: at "system" it leaves every stored id as it was.
+// Its values are the installed roots, so they are checked in settings_from, not as choices.
+KeySpec tools_key() {
+    KeySpec spec = key("tools", Type::string, "system",
+                       "which yosys, nextpnr-ice40 and icestorm run: system (the host's) or the "
+                       "name of a root installed with scripts/setup-toolchain NAME (e.g. trixie)");
+    spec.omit_at_default = true;
+    return spec;
+}
+
 } // namespace
 
 const std::vector<KeySpec>& config_keys() {
@@ -95,7 +105,9 @@ const std::vector<KeySpec>& config_keys() {
         key("seed", Type::integer, 1, "nextpnr placement seed", 0, 2147483647),
         key("threads", Type::integer, 1, "nextpnr --threads", 1, 256),
         key("parallel_refine", Type::boolean, false, "nextpnr --parallel-refine (HeAP placer)"),
-        key("placer", Type::string, "heap", "nextpnr placer", 0, 0, {"heap", "sa"}),
+        key("placer", Type::string, "heap",
+            "nextpnr placer (static: nextpnr 0.7 and later, e.g. tools = \"trixie\")", 0, 0,
+            {"heap", "sa", "static"}),
         key("router", Type::string, "router1", "nextpnr router", 0, 0, {"router1", "router2"}),
         key("build_path", Type::string, "build",
             "name of the directory the run builds in (relative, may have several components)"),
@@ -136,6 +148,7 @@ const std::vector<KeySpec>& config_keys() {
                        "top-level parameters given to yosys (chparam), NAME = integer; the "
                        "accelerator's N is the key array",
                        0, 0, {}, false)),
+        tools_key(),
     };
     return keys;
 }
@@ -213,6 +226,8 @@ Settings settings_from(const nlohmann::json& config) {
     std::string rtl_dir = config.at("rtl_dir").get<std::string>();
     s.rtl_dir = std::filesystem::absolute(rtl_dir.empty() ? source_root() / "rtl"
                                                           : std::filesystem::path(rtl_dir));
+    s.tools = config.value("tools", std::string("system"));
+    s.tools_root = tools_root(s.tools);
     return s;
 }
 

@@ -10,7 +10,7 @@ std::filesystem::path pin_file(const Settings& settings) {
 } // namespace detail
 
 void validate_config(const nlohmann::json& config) {
-    detail::settings_from(config);
+    detail::check_tool_options(detail::settings_from(config));
 }
 
 db::InputDigests input_digests(const nlohmann::json& config) {
@@ -33,6 +33,7 @@ db::InputDigests input_digests(const nlohmann::json& config) {
 }
 
 std::string configuration_id(const nlohmann::json& config) {
+    validate_config(config); // a factor value this tool version lacks fails before any store
     nlohmann::json identity = identity_config(config_keys(), config);
     identity.erase("rtl_dir");
     return db::configuration_id("toolchain", identity.dump(), input_digests(config));

@@ -34,7 +34,9 @@ struct Settings {
     std::string rtl_dead_logic;
     bool reuse_synthesis = true;
     double stage_timeout_s = 600;
-    std::filesystem::path rtl_dir; // absolute
+    std::filesystem::path rtl_dir;    // absolute
+    std::string tools;                // "system" or an installed root's name
+    std::filesystem::path tools_root; // empty: the host's tools
 };
 
 Settings settings_from(const nlohmann::json& config);
@@ -66,6 +68,25 @@ std::vector<SourceEntry> source_list(const std::filesystem::path& rtl_dir);
 std::filesystem::path pin_file(const Settings& settings);
 // Reads rtl_dir/sources.txt and the files it lists, applies rename/dead logic and the order.
 std::vector<PreparedSource> prepare_sources(const Settings& settings);
+
+// ---- Toolchain roots (roots.cpp) ----
+// The root of `name`: empty for "system"; UnavailableError (key `tools`) when not installed.
+std::filesystem::path tools_root(const std::string& name);
+// The command that runs argv's tool of `root` (empty: the host's argv unchanged) in bwrap, with
+// `build_dir` (when given) bound at its own path and made the working directory.
+std::vector<std::string> tool_command(const std::filesystem::path& root,
+                                      const std::filesystem::path& build_dir,
+                                      std::vector<std::string> argv);
+// What a tool of the toolchain prints for argv (stdout then stderr), e.g. its --help.
+std::string tool_output(const std::string& tools, std::vector<std::string> argv,
+                        std::chrono::milliseconds limit);
+// `yosys -V` of the toolchain, probed once per process and toolchain: part of the synthesis key.
+std::string yosys_version(const std::string& tools, std::chrono::milliseconds limit);
+
+// ---- Options that differ between tool versions (options.cpp) ----
+// The option of each factor value for the toolchain's nextpnr-ice40, checked against its --help
+// once per toolchain. InputError naming the key when that version lacks the value's option.
+void check_tool_options(const Settings& settings);
 
 // ---- Parsing tool output ----
 struct NextpnrReport {

@@ -5,6 +5,9 @@
 #include "db/store.h"
 #include "harness/common/common.h"
 
+#include <chrono>
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -41,6 +44,19 @@ std::string configuration_id(const nlohmann::json& config);
 // status and message (the tool's own text); it throws only for bad configuration (InputError).
 // The result is not yet stored: the caller records it with Store::record_run.
 db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context);
+
+// ---- Toolchain roots (the `tools` key; scripts/setup-toolchain NAME installs one) ----
+// Where roots live: $DETLAB_TOOLCHAINS, else /var/lib/detlab/toolchains; a root is NAME/ there
+// with the marker file scripts/setup-toolchain writes last.
+std::filesystem::path toolchains_dir();
+// Names of the complete roots, sorted ("system", the host's tools, is not among them).
+std::vector<std::string> installed_toolchains();
+// The versions of yosys, nextpnr-ice40 and icestorm of one toolchain ("system" or a root's
+// name), each probe bounded by `limit` (and 20 s), probed once per process and toolchain; also
+// "tools.root". UnavailableError naming the key `tools` for a root that is not installed.
+std::map<std::string, std::string>
+tool_provenance(const std::string& tools,
+                std::chrono::milliseconds limit = std::chrono::seconds(20));
 
 // ---- Non-functional RTL edits (the rtl_rename and rtl_dead_logic factors) ----
 // Renames every reg/wire/integer/genvar that is not a port, in every module of `verilog`, to

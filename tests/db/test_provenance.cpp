@@ -6,13 +6,11 @@
 
 using namespace detlab;
 
-TEST_CASE("provenance names the tools, the commit, the host and the environment") {
+// The FPGA tools' versions depend on the toolchain root: tests/toolchain checks them.
+TEST_CASE("provenance names the simulators, the commit, the host and the environment") {
     ::setenv("TZ", "UTC", 1);
     ::unsetenv("SOURCE_DATE_EPOCH");
     auto provenance = db::capture_provenance();
-    CHECK_THAT(provenance.at("tool.yosys"), Catch::StartsWith("Yosys 0."));
-    CHECK_THAT(provenance.at("tool.nextpnr-ice40"), Catch::Contains("nextpnr-ice40"));
-    CHECK_THAT(provenance.at("tool.icepack"), Catch::StartsWith("fpga-icestorm "));
     CHECK_THAT(provenance.at("tool.verilator"), Catch::StartsWith("Verilator 5"));
     CHECK_THAT(provenance.at("tool.iverilog"), Catch::StartsWith("Icarus Verilog version 11"));
     CHECK_FALSE(provenance.at("tool.compiler").empty());
@@ -30,6 +28,7 @@ TEST_CASE("provenance names the tools, the commit, the host and the environment"
     // Tool versions are probed once; the environment is read on every call.
     ::setenv("TZ", "Europe/Paris", 1);
     auto again = db::capture_provenance();
-    CHECK(again.at("tool.yosys") == provenance.at("tool.yosys"));
+    CHECK(again.at("tool.verilator") == provenance.at("tool.verilator"));
+    CHECK_FALSE(provenance.contains("tool.yosys"));
     CHECK(again.at("env.TZ") == "Europe/Paris");
 }

@@ -174,7 +174,7 @@ TEST_CASE("every invalid input names file, line and key") {
           "exp.toml:2: toolchain.vary[1].count: missing (how many repeats?)");
     CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"seed\"\nvalue = [1]\n") ==
           "exp.toml:4: toolchain.vary[1].value: unknown key (valid keys: factor, values, from, "
-          "to, step, count, with, name, repeats)");
+          "to, step, count, with, name, repeats, optional)");
     CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"seed\"\nvalues = [1]\n"
                    "with = { treads = 2 }\n") ==
           "exp.toml:5: toolchain.vary[1].with.treads: unknown key (valid keys: device, seed, "
@@ -273,4 +273,62 @@ TEST_CASE("NaN and infinity pass no range check") {
           "exp.toml:2: train.learning_rate: value nan is not a finite number");
     CHECK(error_of("[train]\nlearning_rate = inf\n") ==
           "exp.toml:2: train.learning_rate: value inf is not a finite number");
+}
+
+TEST_CASE("an optional study that needs what is not installed is skipped with a note") {
+    auto domains = fake_domains();
+    // The placer "sa" stands for a toolchain root this machine lacks.
+    domains[0].check = [](const nlohmann::json& config) {
+        if (config["placer"] == "sa")
+            throw UnavailableError("config: tools: root 'x' is not installed; install it with "
+                                   "scripts/setup-toolchain x");
+        if (config["threads"] == 64)
+            throw InputError("config: threads: too many");
+    };
+    std::string text = R"([experiment]
+domains = ["toolchain"]
+[[toolchain.vary]]
+factor = "seed"
+values = [1, 2]
+[[toolchain.vary]]
+factor = "placer"
+values = ["heap", "sa"]
+optional = true
+[[toolchain.vary]]
+factor = "repeat"
+count = 2
+with = { placer = "sa" }
+optional = true
+)";
+    auto experiment = parse_experiment(text, "exp.toml", domains);
+    CHECK(experiment.runs.size() == 2); // only the seed study
+    REQUIRE(experiment.notes.size() == 2);
+    CHECK_THAT(experiment.notes[0],
+               Catch::StartsWith("exp.toml:6: toolchain/placer: skipped: config: tools:") &&
+                   Catch::Contains("scripts/setup-toolchain x"));
+    CHECK_THAT(experiment.notes[1], Catch::StartsWith("exp.toml:10: toolchain/repeat: skipped"));
+
+    // Without `optional` the missing root is an input error naming the study's line.
+    std::string strict = text.substr(0, text.find("optional = true"));
+    CHECK_THROWS_WITH(parse_experiment(strict, "exp.toml", domains),
+                      Catch::StartsWith("exp.toml:6: toolchain.vary:") &&
+                          Catch::Contains("not installed"));
+    // `optional` skips only what is missing: any other bad value is still an error.
+    std::string bad = R"([experiment]
+domains = ["toolchain"]
+[[toolchain.vary]]
+factor = "threads"
+values = [1, 64]
+optional = true
+)";
+    CHECK_THROWS_WITH(parse_experiment(bad, "exp.toml", domains), Catch::Contains("too many"));
+    CHECK_THROWS_WITH(parse_experiment(R"([experiment]
+domains = ["toolchain"]
+[[toolchain.vary]]
+factor = "seed"
+values = [1]
+optional = "yes"
+)",
+                                       "exp.toml", domains),
+                      Catch::Contains("exp.toml:6: toolchain.vary[1].optional: expected true"));
 }

@@ -117,7 +117,8 @@ TEST_CASE("same seed twice is bit-identical, another seed differs with the same 
     CHECK_FALSE(std::filesystem::exists(scratch.dir / "work" / first.id)); // cleaned up
 }
 
-TEST_CASE("invalid RTL fails the run with yosys's own error, stored and shown") {
+TEST_CASE(
+    "invalid RTL fails the run with yosys's own error and the CLI refuses it before writing") {
     Scratch scratch;
     auto rtl = broken_rtl(scratch.dir);
     db::RunContext context;
@@ -129,21 +130,17 @@ TEST_CASE("invalid RTL fails the run with yosys's own error, stored and shown") 
     CHECK(find_artifact(run, "yosys.log"));
     CHECK_FALSE(find_artifact(run, "bitstream.bin"));
 
-    // The CLI stores the failed run and shows the message.
+    // The CLI checks the design with yosys before anything is written: exit 2 with yosys's
+    // own error line, and no database is created.
     auto db_path = scratch.dir / "cli.db";
     process::Spec cli;
     cli.argv = {DETLAB_BINARY, "synth",         "--rtl-dir",
                 rtl.string(),  "--work-dir",    (scratch.dir / "cli-work").string(),
                 "--db",        db_path.string()};
     auto shown = process::run(cli);
-    CHECK(shown.exit_code == 1);
-    CHECK_THAT(shown.err, Catch::Contains("build failed") && Catch::Contains("syntax error"));
-    CHECK_THAT(shown.out, Catch::Contains("status failed"));
-    db::Store store(db_path);
-    auto runs = store.runs();
-    REQUIRE(runs.size() == 1);
-    CHECK(runs[0].status == db::kStatusFailed);
-    CHECK_THAT(runs[0].message, Catch::Contains("syntax error"));
+    CHECK(shown.exit_code == 2);
+    CHECK_THAT(shown.err, Catch::Contains("sources.txt") && Catch::Contains("syntax error"));
+    CHECK_FALSE(std::filesystem::exists(db_path));
 }
 
 TEST_CASE("a stage timeout marks the run timeout and leaves no process behind") {

@@ -1,7 +1,10 @@
 #include "harness/process/process.h"
 #include "harness/toolchain/toolchain.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
+#include <optional>
 #include <sstream>
 
 using namespace detlab;
@@ -141,4 +144,62 @@ TEST_CASE("edited copies of the real RTL elaborate with no new implicit wires") 
     CHECK(count(after.out, "implicitly declared") == count(before.out, "implicitly declared"));
     CHECK(count(after.out, "out of bounds") == count(before.out, "out of bounds"));
     std::filesystem::remove_all(dir);
+}
+
+namespace {
+// Points DETLAB_TOOLCHAINS at `dir` for one test case.
+struct ToolchainsDir {
+    explicit ToolchainsDir(const std::filesystem::path& dir) {
+        const char* old = std::getenv("DETLAB_TOOLCHAINS");
+        saved = old ? std::optional<std::string>(old) : std::nullopt;
+        ::setenv("DETLAB_TOOLCHAINS", dir.c_str(), 1);
+    }
+    ~ToolchainsDir() {
+        if (saved)
+            ::setenv("DETLAB_TOOLCHAINS", saved->c_str(), 1);
+        else
+            ::unsetenv("DETLAB_TOOLCHAINS");
+    }
+    std::optional<std::string> saved;
+};
+} // namespace
+
+TEST_CASE("the tools key accepts system and installed roots only, and keeps the identity") {
+    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "toolchains";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "complete");
+    write_file(dir / "complete" / ".detlab-toolchain", "packages: yosys\n");
+    std::filesystem::create_directories(dir / "half-made"); // no marker: an interrupted install
+    ToolchainsDir scope(dir);
+    CHECK(toolchain::toolchains_dir() == dir);
+    CHECK(toolchain::installed_toolchains() == std::vector<std::string>{"complete"});
+
+    const auto& keys = toolchain::config_keys();
+    auto spec =
+        std::find_if(keys.begin(), keys.end(), [](const KeySpec& k) { return k.name == "tools"; });
+    REQUIRE(spec != keys.end());
+    CHECK(spec->default_value == "system");
+    CHECK(spec->factor);
+    CHECK(spec->omit_at_default); // stored configuration ids stay as they were
+    auto baseline = default_config(keys);
+    CHECK_FALSE(identity_config(keys, baseline).contains("tools"));
+    auto other = baseline;
+    other["tools"] = "complete";
+    CHECK(identity_config(keys, other)["tools"] == "complete");
+
+    toolchain::validate_config(baseline);
+    for (std::string name : {"half-made", "absent", "../complete", "Complete"}) {
+        auto config = baseline;
+        config["tools"] = name;
+        CHECK_THROWS_AS(toolchain::validate_config(config), UnavailableError);
+        CHECK_THROWS_WITH(toolchain::validate_config(config),
+                          Catch::StartsWith("config: tools: toolchain root '" + name +
+                                            "' is not installed in " + dir.string()) &&
+                              Catch::Contains("installed: system, complete") &&
+                              Catch::Contains("scripts/setup-toolchain"));
+    }
+    auto absent = baseline;
+    absent["tools"] = "absent";
+    CHECK_THROWS_WITH(toolchain::validate_config(absent),
+                      Catch::EndsWith("install it with scripts/setup-toolchain absent"));
 }
