@@ -154,10 +154,8 @@ private:
         std::string script;
         for (const auto& source : sources)
             script += "read_verilog " + path("src/" + source.name) + "\n";
-        // Names and values are checked identifiers and integers (settings_from), so nothing
-        // from the configuration can become a yosys command.
-        for (const auto& [name, value] : settings_.parameters.items())
-            script += "chparam -set " + name + " " + value.dump() + " " + settings_.top + "\n";
+        for (const auto& command : detail::parameter_commands(settings_))
+            script += command + "\n";
         script += "synth_ice40 -top " + settings_.top + " -json " + path("netlist.json") + "\n";
         return script;
     }

@@ -168,7 +168,7 @@ void check_build_path(const std::string& build_path) {
             "'" + build_path + "' must be a relative path without '.' or '..' components"));
 }
 
-void check_design(const Settings& s) {
+void check_design_keys(const Settings& s) {
     // The top and the parameter names reach the yosys script, so they must be identifiers.
     if (!is_identifier(s.top))
         throw InputError(
@@ -200,7 +200,7 @@ Settings settings_from(const nlohmann::json& config) {
     Settings s;
     s.top = config.value("top", std::string(kAcceleratorTop));
     s.parameters = config.value("parameters", nlohmann::json::object());
-    check_design(s);
+    check_design_keys(s);
     if (s.top == kAcceleratorTop)
         s.parameters["N"] = config.at("array").get<int>();
     s.device = config.at("device").get<std::string>();
@@ -229,6 +229,13 @@ Settings settings_from(const nlohmann::json& config) {
     s.tools = config.value("tools", std::string("system"));
     s.tools_root = tools_root(s.tools);
     return s;
+}
+
+std::vector<std::string> parameter_commands(const Settings& settings) {
+    std::vector<std::string> commands;
+    for (const auto& [name, value] : settings.parameters.items())
+        commands.push_back("chparam -set " + name + " " + value.dump() + " " + settings.top);
+    return commands;
 }
 
 ToolEnvironment environment_preset(const std::string& name) {

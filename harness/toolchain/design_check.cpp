@@ -4,8 +4,8 @@
 // with exit 2 instead of recording every run as failed.
 #include "harness/toolchain/internal.h"
 
-#include <map>
 #include <mutex>
+#include <set>
 
 namespace detlab::toolchain {
 namespace {
@@ -25,8 +25,8 @@ void run_yosys_check(const detail::Settings& settings) {
     std::string script;
     for (const auto& entry : detail::source_list(settings.rtl_dir))
         script += "read_verilog " + entry.name + "; ";
-    for (const auto& [name, value] : settings.parameters.items())
-        script += "chparam -set " + name + " " + value.dump() + " " + settings.top + "; ";
+    for (const auto& command : detail::parameter_commands(settings))
+        script += command + "; ";
     script += "hierarchy -check -top " + settings.top;
     process::Spec spec;
     spec.argv = {"yosys", "-q", "-p", script};
@@ -57,7 +57,7 @@ void check_design(const nlohmann::json& config) {
         if (!name.starts_with("pcf/"))
             key += name + " " + sha + "\n";
     static std::mutex mutex;
-    static std::map<std::string, bool> checked; // designs yosys accepted in this process
+    static std::set<std::string> checked; // designs yosys accepted in this process
     {
         std::lock_guard lock(mutex);
         if (checked.contains(key))
@@ -65,7 +65,7 @@ void check_design(const nlohmann::json& config) {
     }
     run_yosys_check(settings);
     std::lock_guard lock(mutex);
-    checked[key] = true;
+    checked.insert(key);
 }
 
 } // namespace detlab::toolchain

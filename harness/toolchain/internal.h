@@ -41,6 +41,10 @@ struct Settings {
 
 Settings settings_from(const nlohmann::json& config);
 
+// The yosys commands that set the top's parameters. Names and values are checked identifiers
+// and integers (settings_from), so nothing from the configuration can become a yosys command.
+std::vector<std::string> parameter_commands(const Settings& settings);
+
 // LC_ALL, TZ and umask of one environment preset.
 struct ToolEnvironment {
     std::map<std::string, std::string> variables;
