@@ -130,7 +130,7 @@ std::vector<std::int32_t> decode_outputs(std::span<const std::uint8_t> bytes) {
 
 void add_to_run(db::RunResult& run, const CheckResult& result) {
     run.add_metric("equiv_vectors", result.vectors);
-    run.add_metric("equiv_mismatches", result.mismatches);
+    run.add_metric(db::metric::kEquivMismatches, result.mismatches);
     run.add_metric("equiv_wall_s", result.wall_s);
     run.add_artifact("equiv_outputs.bin", encode_outputs(result.outputs));
     if (result.mismatches > 0) {

@@ -33,6 +33,14 @@ std::string configuration_id(const nlohmann::json& config);
 // The result is not yet stored: the caller records it with Store::record_run.
 db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context);
 
+// The key a build of `config` caches its synthesis netlist under (yosys version, script,
+// source bytes after the RTL edits), computed before the build: builds with one key share one
+// synthesis. Empty when the build cannot share (reuse_synthesis false, or path_style absolute,
+// whose script names the run's own directory). InputError for a bad configuration or RTL.
+std::string synthesis_key(const nlohmann::json& config);
+// Whether `store` holds the netlist of synthesis `key`, so a build of it would reuse it.
+bool synthesis_stored(const db::Store& store, const std::string& key);
+
 // ---- Non-functional RTL edits (the rtl_rename and rtl_dead_logic factors) ----
 // Renames every reg/wire/integer/genvar that is not a port, in every module of `verilog`, to
 // "n<6 hex of its SHA-256>_<name>". Comments, strings, numbers and ".port(" names are untouched.

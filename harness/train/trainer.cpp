@@ -344,18 +344,19 @@ public:
     // Final metrics (step 0) and the weights and test logits as tensor files.
     void record_results(db::RunResult& run) const {
         auto stats = matmul_->stats();
-        run.add_metric("final_test_accuracy", double(test_.correct) / test_.samples);
-        run.add_metric("final_test_loss", test_.loss_sum / test_.samples);
+        run.add_metric(db::metric::kFinalTestAccuracy, double(test_.correct) / test_.samples);
+        run.add_metric(db::metric::kFinalTestLoss, test_.loss_sum / test_.samples);
         run.add_metric("accel_cycles", static_cast<double>(stats.cycles));
         run.add_metric("accel_macs", static_cast<double>(stats.macs));
         run.add_metric("accel_utilisation",
                        stats.cycles ? stats.utilisation(options_.array_size) : 0.0);
-        run.add_artifact("weights.bin", encode_tensors(model_->tensors()));
+        run.add_artifact(db::artifact::kWeights, encode_tensors(model_->tensors()));
         std::vector<float> labels(split_->test.labels.begin(), split_->test.labels.end());
         auto classes = static_cast<std::uint32_t>(split_->test.classes);
         auto count = static_cast<std::uint32_t>(split_->test.size());
-        run.add_artifact("test_logits.bin", encode_tensors({{"logits", {count, classes}, logits_},
-                                                            {"labels", {count}, labels}}));
+        run.add_artifact(
+            db::artifact::kTestLogits,
+            encode_tensors({{"logits", {count, classes}, logits_}, {"labels", {count}, labels}}));
     }
 
 private:
@@ -433,7 +434,7 @@ db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::
     check_config(config);
 
     db::RunResult run;
-    run.kind = "train";
+    run.kind = db::kKindTrain;
     run.config_json = config.dump();
     run.id = db::new_observation_id();
     run.config_id = configuration_id(config);

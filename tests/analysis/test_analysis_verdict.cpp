@@ -253,7 +253,7 @@ TEST_CASE("claim 6: a one-bit change against a reseed on the same backend") {
     CHECK(finding(World{}.verdicts("claim6-none"), 6) == Finding::undecided);
 }
 
-TEST_CASE("detlab verdict and compare --verdict print the rules' findings") {
+TEST_CASE("detlab verdict and compare --verdict print the rules' findings", "[cli]") {
     World{}.verdicts("cli");
     std::string db = (fs::path(DETLAB_TEST_TMP) / "verdict" / "cli" / "detlab.db").string();
     process::Spec spec;

@@ -6,7 +6,7 @@
 
 using namespace detlab;
 
-TEST_CASE("provenance names the tools, the commit, the host and the environment") {
+TEST_CASE("provenance names the tools, the commit, the host and the environment", "[tools]") {
     ::setenv("TZ", "UTC", 1);
     ::unsetenv("SOURCE_DATE_EPOCH");
     auto provenance = db::capture_provenance();
