@@ -22,12 +22,11 @@ double thread_cpu_seconds() {
 
 BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds,
                       int fixed_gemms) {
-    std::mt19937 rng(12345);
-    std::uniform_int_distribution<int> value(-128, 127);
+    DeterministicRng rng(12345);
     auto draw = [&](std::size_t count) {
         std::vector<std::int8_t> values(count);
         for (auto& v : values)
-            v = static_cast<std::int8_t>(value(rng));
+            v = static_cast<std::int8_t>(static_cast<int>(rng.below(256)) - 128);
         return values;
     };
     auto a = draw(static_cast<std::size_t>(m) * static_cast<std::size_t>(k));

@@ -209,10 +209,10 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     std::vector<std::vector<int>> golden_predictions(models.size());
     std::vector<std::vector<std::vector<float>>> netlist(models.size());
     std::filesystem::path root = options.work_dir;
-    bool temporary = root.empty();
-    if (temporary)
-        root = make_temp_dir("detlab-equiv-model-");
-    try {
+    std::optional<TempDir> scratch; // removed however this ends
+    if (root.empty())
+        root = scratch.emplace("detlab-equiv-model-").path();
+    {
         for (const auto& row : bitstreams) {
             const std::string& id = row.id;
             auto asc = stored_artifact(store, id, db::artifact::kAsc);
@@ -231,13 +231,7 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
             }
             add_timing(report.timing, sim->timing());
         }
-    } catch (...) {
-        if (temporary)
-            std::filesystem::remove_all(root);
-        throw;
     }
-    if (temporary)
-        std::filesystem::remove_all(root);
     for (std::size_t m = 0; m < models.size(); ++m)
         for (std::size_t b = 0; b < toolchain_runs.size(); ++b)
             report.results.push_back(

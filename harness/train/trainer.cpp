@@ -1,6 +1,5 @@
 // One training run: configuration keys, seeds, the epoch loop, metrics and artifacts.
 #include "harness/train/mlp.h"
-#include "harness/train/random.h"
 #include "harness/train/train.h"
 
 #include <algorithm>
@@ -196,11 +195,11 @@ void check_config(const nlohmann::json& config) {
     auto sizes = accel::rtl_array_sizes();
     if (config.at("backend") == "rtl" &&
         std::find(sizes.begin(), sizes.end(), array) == sizes.end()) {
-        std::string list;
+        std::vector<std::string> list;
         for (int size : sizes)
-            list += (list.empty() ? "" : ", ") + std::to_string(size);
+            list.push_back(std::to_string(size));
         throw InputError("train config: array: no Verilated model for N=" + std::to_string(array) +
-                         " (available: " + list + ")");
+                         " (available: " + join(list) + ")");
     }
     if (array != 2 && array != 4)
         throw InputError("train config: array: " + std::to_string(array) + " is not one of: 2, 4");
@@ -317,7 +316,7 @@ public:
     // One pass over the shuffled training set, then the test set.
     EpochReport run_epoch(int epoch, const db::RunContext& context) {
         double start = monotonic_seconds();
-        shuffle(order_, shuffle_rng_);
+        deterministic_shuffle(order_, shuffle_rng_);
         EpochTotals seen;
         for (std::size_t first = 0; first < order_.size(); first += batch_size_) {
             if (cancelled(context))
@@ -364,7 +363,7 @@ private:
     MatmulOptions options_;
     std::unique_ptr<MatmulBackend> matmul_;
     std::unique_ptr<Model> model_;
-    Rng shuffle_rng_;
+    DeterministicRng shuffle_rng_;
     std::vector<std::size_t> order_;
     int epochs_;
     std::size_t batch_size_;
