@@ -103,17 +103,6 @@ struct Interval {
     double low = 0, high = 0;
 };
 
-// The project's one random source: mt19937_64's raw output is fixed by the standard, the
-// mapping to an index is spelled out (rejection sampling), so resamples agree on every platform.
-class Random {
-public:
-    explicit Random(std::uint64_t seed);
-    std::uint64_t below(std::uint64_t bound); // uniform in [0, bound); 0 for bound <= 1
-
-private:
-    std::mt19937_64 engine_;
-};
-
 // k events in n independent trials. The interval is Clopper-Pearson's exact two-sided one, and
 // exact one-sided at the edges: k = 0 gives [0, 1 - alpha^(1/n)] ("at most"), k = n gives
 // [alpha^(1/n), 1] ("at least"). n = 0: [0, 1].

@@ -9,16 +9,15 @@ namespace detlab::analysis {
 // builds of one design, so the distances are small but non-zero.
 DistanceBenchResult bench_distances(std::size_t bitstreams, std::size_t bytes_each,
                                     std::size_t baseline_pairs, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
+    DeterministicRng rng(seed);
     Bytes base(bytes_each);
     for (auto& byte : base)
-        byte = static_cast<std::uint8_t>(rng());
+        byte = static_cast<std::uint8_t>(rng.next());
     std::vector<Bytes> data(bitstreams, base);
-    std::uniform_int_distribution<std::size_t> position(0, bytes_each * 8 - 1);
     for (std::size_t i = 0; i < bitstreams; ++i) {
         std::size_t flips = bytes_each * 8 / 100 * i / std::max<std::size_t>(bitstreams, 1);
         for (std::size_t f = 0; f < flips; ++f) {
-            std::size_t bit = position(rng);
+            std::size_t bit = rng.below(bytes_each * 8);
             data[i][bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
         }
     }

@@ -13,7 +13,7 @@ namespace {
 
 // The artifact whose bytes say whether two observations gave the same output.
 const char* output_artifact(const std::string& kind) {
-    return kind == "toolchain" ? "bitstream.bin" : "weights.bin";
+    return kind == db::kKindToolchain ? db::artifact::kBitstream : db::artifact::kWeights;
 }
 
 Machine machine_of(const db::Store& store, const db::RunRow& row) {
@@ -44,7 +44,7 @@ std::optional<double> output_distance(const db::Store& store, const std::string&
         return 0.0;
     try {
         auto a = store.get_blob(sha_a), b = store.get_blob(sha_b);
-        if (kind == "toolchain")
+        if (kind == db::kKindToolchain)
             return bitstream_distance(a, b).bits.hamming();
         return weight_distance(decode_tensors(a, sha_a), decode_tensors(b, sha_b))
             .differing_bit_fraction();
@@ -130,7 +130,7 @@ std::vector<MachineComparison> compare_machines(const db::Store& store,
     std::map<std::pair<std::string, std::string>, std::vector<Observation>> by_config;
     std::set<std::pair<std::string, std::string>> in_experiment;
     for (auto& row : store.runs(filter)) {
-        if (row.kind != "toolchain" && row.kind != "train")
+        if (row.kind != db::kKindToolchain && row.kind != db::kKindTrain)
             continue;
         auto artifacts = store.artifacts(row.id);
         auto output = artifacts.find(output_artifact(row.kind));

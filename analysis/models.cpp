@@ -41,7 +41,7 @@ std::vector<ModelOnBitstream>
 model_on_bitstream_runs(const db::Store& store, const std::optional<std::string>& experiment) {
     db::RunFilter filter;
     filter.experiment = experiment;
-    filter.kind = "model_on_bitstream";
+    filter.kind = db::kKindModelOnBitstream;
     std::vector<ModelOnBitstream> out;
     for (const auto& row : store.runs(filter)) {
         ModelOnBitstream m;
@@ -56,13 +56,13 @@ model_on_bitstream_runs(const db::Store& store, const std::optional<std::string>
             auto it = metrics.find(key);
             return it == metrics.end() ? 0 : static_cast<int>(std::lround(it->second));
         };
-        m.models = count("models");
-        m.bitstreams = count("bitstreams");
-        m.samples = count("samples");
-        m.prediction_mismatches = count("prediction_mismatches");
-        m.logit_mismatches = count("logit_mismatches");
-        m.identical_across_bitstreams = count("identical_across_bitstreams") == 1;
-        if (auto it = metrics.find("model_disagreement"); it != metrics.end())
+        m.models = count(db::metric::kModels);
+        m.bitstreams = count(db::metric::kBitstreams);
+        m.samples = count(db::metric::kSamples);
+        m.prediction_mismatches = count(db::metric::kPredictionMismatches);
+        m.logit_mismatches = count(db::metric::kLogitMismatches);
+        m.identical_across_bitstreams = count(db::metric::kIdenticalAcrossBitstreams) == 1;
+        if (auto it = metrics.find(db::metric::kModelDisagreement); it != metrics.end())
             m.model_disagreement = it->second;
         for (const auto& [key, value] : store.params(row.id))
             if (key == "pick") // absent in runs from before the option: those took the first

@@ -75,7 +75,8 @@ void fmax_plot(const std::vector<GroupSummary>& summaries, const fs::path& dir,
         ++x;
         int i = 0;
         for (const auto& run : s.group.runs)
-            if (auto it = run.final_metrics.find("fmax_mhz"); it != run.final_metrics.end())
+            if (auto it = run.final_metrics.find(db::metric::kFmaxMhz);
+                it != run.final_metrics.end())
                 points << x + 0.04 * ((i++ % 9) - 4) << " " << it->second << "\n";
         means << x << " " << s.toolchain->fmax_mhz.mean << " " << s.toolchain->fmax_mhz.std << " "
               << data_label(short_label(s.group)) << "\n";

@@ -14,7 +14,7 @@ std::string source_of(const Group& g) {
                 return true;
         return false;
     };
-    bool toolchain = g.kind == "toolchain";
+    bool toolchain = g.kind == db::kKindToolchain;
     if (g.factor == (toolchain ? "seed" : "init_seed"))
         return "seed";
     if (g.factor == "repeat")
@@ -118,12 +118,12 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
         if (g.study.rfind("adhoc", 0) == 0 && g.runs.size() < 2 && g.failed.empty())
             continue;
         ComparisonRow row;
-        row.domain = g.kind == "train" ? "training" : g.kind;
+        row.domain = g.kind == db::kKindTrain ? "training" : g.kind;
         row.experiment = g.experiment;
         row.study = g.study;
         row.factor = g.factor;
         row.source = source_of(g);
-        if (g.kind == "train" && !g.runs.empty())
+        if (g.kind == db::kKindTrain && !g.runs.empty())
             row.backend = g.runs.front().param("backend");
         row.runs = g.runs.size();
         row.failed = g.failed.size();

@@ -1,7 +1,7 @@
 // Intervals a reviewer can check by hand: exact binomial bounds for counts, the chi-square
 // interval for a standard deviation, and a percentile bootstrap over runs for pairwise means.
-// Every random number comes from Random below (mt19937_64's raw output is fixed by the C++
-// standard; the conversion to an index is spelled out), so results agree across platforms.
+// Every random number comes from DeterministicRng (harness/common), so results agree across
+// platforms.
 #include "analysis/analysis.h"
 
 #include <algorithm>
@@ -91,21 +91,6 @@ double resampled_pair_mean(const std::vector<double>& matrix, std::size_t n,
 
 } // namespace
 
-Random::Random(std::uint64_t seed) : engine_(seed) {}
-
-std::uint64_t Random::below(std::uint64_t bound) {
-    if (bound <= 1)
-        return 0;
-    // Rejection of the top partial block makes every index equally likely.
-    std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
-                          std::numeric_limits<std::uint64_t>::max() % bound;
-    std::uint64_t x;
-    do
-        x = engine_();
-    while (x >= limit);
-    return x % bound;
-}
-
 double Proportion::value() const {
     return n ? double(k) / double(n) : kNaN;
 }
@@ -191,7 +176,7 @@ PairMean pair_mean(const std::vector<double>& matrix, std::size_t n, int resampl
     }
     if (n < 3)
         return out; // one pair: a value, no spread
-    Random rng(seed);
+    DeterministicRng rng(seed);
     std::vector<double> means;
     std::vector<std::size_t> pick(n);
     for (int r = 0; r < resamples; ++r) {
@@ -212,7 +197,7 @@ BootstrapCI bootstrap_ci(std::span<const double> values, double confidence, int 
     BootstrapCI ci;
     if (values.empty() || resamples <= 0)
         return ci;
-    Random rng(seed);
+    DeterministicRng rng(seed);
     std::vector<double> means, stds, sample(values.size());
     for (int r = 0; r < resamples; ++r) {
         double sum = 0;

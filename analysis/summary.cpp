@@ -45,7 +45,7 @@ OutputComparison compare_outputs(const Group& g, BlobCache& blobs) {
             return c; // outputs of different sizes have no bit distance
         bits.push_back(std::move(*b));
     }
-    bool float_words = g.kind == "train";
+    bool float_words = g.kind == db::kKindTrain;
     std::vector<detail::BitDensity> density;
     for (const auto& b : bits)
         density.push_back(detail::bit_density(b, float_words));
@@ -101,31 +101,32 @@ std::optional<double> identical_fraction(const std::vector<RunData>& runs,
 }
 
 std::string first_divergence(const RunData& a, const RunData& b) {
-    for (const char* stage : {"netlist.json", "bitstream.asc", "bitstream.bin"}) {
+    for (const char* stage :
+         {db::artifact::kNetlist, db::artifact::kAsc, db::artifact::kBitstream}) {
         std::string sa = sha_of(a, stage), sb = sha_of(b, stage);
         if (!sa.empty() && !sb.empty() && sa != sb)
-            return std::string(stage) == "netlist.json"    ? "netlist"
-                   : std::string(stage) == "bitstream.asc" ? "asc"
-                                                           : "bin";
+            return std::string(stage) == db::artifact::kNetlist ? "netlist"
+                   : std::string(stage) == db::artifact::kAsc   ? "asc"
+                                                                : "bin";
     }
     return "none";
 }
 
 void bitstream_distances(const std::vector<RunData>& runs, BlobCache& blobs, ToolchainSummary& s) {
-    if (!all_have(runs, "bitstream.bin"))
+    if (!all_have(runs, db::artifact::kBitstream))
         return;
     std::vector<Bytes> payloads;
     bool parsed = true;
     for (const auto& run : runs) {
-        auto payload = ice40_config_payload(blobs.get(sha_of(run, "bitstream.bin")));
+        auto payload = ice40_config_payload(blobs.get(sha_of(run, db::artifact::kBitstream)));
         parsed = parsed && payload && (payloads.empty() || payload->size() == payloads[0].size());
         payloads.push_back(payload ? std::move(*payload) : Bytes{});
     }
     std::vector<std::span<const std::uint8_t>> vectors;
     for (std::size_t i = 0; i < runs.size(); ++i)
-        vectors.emplace_back(
-            parsed ? std::span<const std::uint8_t>(payloads[i])
-                   : std::span<const std::uint8_t>(blobs.get(sha_of(runs[i], "bitstream.bin"))));
+        vectors.emplace_back(parsed ? std::span<const std::uint8_t>(payloads[i])
+                                    : std::span<const std::uint8_t>(
+                                          blobs.get(sha_of(runs[i], db::artifact::kBitstream))));
     s.distance_over = parsed ? "cram+bram" : "file";
     s.config_bits = vectors.empty() ? 0 : 8 * static_cast<std::uint64_t>(vectors[0].size());
     PairwiseDistances d = pairwise_distances(vectors);
@@ -164,21 +165,21 @@ ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
     const auto& runs = group.runs;
     ToolchainSummary s;
     s.bitstream = compare_outputs(group, blobs);
-    s.netlist_differ = differ_from_first(runs, "netlist.json");
+    s.netlist_differ = differ_from_first(runs, db::artifact::kNetlist);
     s.pairs = runs.size() < 2 ? 0 : runs.size() * (runs.size() - 1) / 2;
-    s.identical_bin = identical_fraction(runs, "bitstream.bin");
-    s.identical_asc = identical_fraction(runs, "bitstream.asc");
-    s.identical_netlist = identical_fraction(runs, "netlist.json");
+    s.identical_bin = identical_fraction(runs, db::artifact::kBitstream);
+    s.identical_asc = identical_fraction(runs, db::artifact::kAsc);
+    s.identical_netlist = identical_fraction(runs, db::artifact::kNetlist);
     for (std::size_t i = 0; i < runs.size(); ++i)
         for (std::size_t j = i + 1; j < runs.size(); ++j)
             ++s.first_divergence[first_divergence(runs[i], runs[j])];
     bitstream_distances(runs, blobs, s);
     functional_distance(runs, blobs, s);
-    s.fmax_mhz = metric_summary(runs, "fmax_mhz");
+    s.fmax_mhz = metric_summary(runs, db::metric::kFmaxMhz);
     s.logic_cells = metric_summary(runs, "logic_cells");
     s.tools_wall_s = metric_summary(runs, "tools_wall_s");
     for (const auto& run : runs)
-        if (metric_of(run, "equiv_mismatches") > 0)
+        if (metric_of(run, db::metric::kEquivMismatches) > 0)
             s.equiv_mismatch_runs.push_back(run.row.id);
     return s;
 }
@@ -190,9 +191,9 @@ struct TrainingArtifacts {
 
 TrainingArtifacts decode_training(const RunData& run, BlobCache& blobs) {
     TrainingArtifacts t;
-    if (auto sha = sha_of(run, "weights.bin"); !sha.empty())
+    if (auto sha = sha_of(run, db::artifact::kWeights); !sha.empty())
         t.weights = decode_tensors(blobs.get(sha), run.row.id + "/weights.bin");
-    if (auto sha = sha_of(run, "test_logits.bin"); !sha.empty())
+    if (auto sha = sha_of(run, db::artifact::kTestLogits); !sha.empty())
         for (auto& tensor : decode_tensors(blobs.get(sha), run.row.id + "/test_logits.bin")) {
             if (tensor.name == "logits")
                 t.logits = std::move(tensor);
@@ -245,10 +246,10 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
             break;
         }
     for (std::size_t i = 0; i < runs.size(); ++i) {
-        double a = metric_of(runs[i], "final_test_accuracy");
+        double a = metric_of(runs[i], db::metric::kFinalTestAccuracy);
         if (std::isnan(a) && !decoded[i].logits.values.empty())
             a = accuracy(decoded[i].logits, decoded[i].labels);
-        double l = metric_of(runs[i], "final_test_loss");
+        double l = metric_of(runs[i], db::metric::kFinalTestLoss);
         if (std::isnan(l) && !decoded[i].logits.values.empty())
             l = cross_entropy(decoded[i].logits, decoded[i].labels);
         if (!std::isnan(a))
@@ -266,9 +267,9 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
 GroupSummary summarize_one(const Group& group, BlobCache& blobs) {
     GroupSummary summary;
     summary.group = group;
-    if (group.kind == "toolchain")
+    if (group.kind == db::kKindToolchain)
         summary.toolchain = summarize_toolchain(group, blobs);
-    else if (group.kind == "train")
+    else if (group.kind == db::kKindTrain)
         summary.training = summarize_training(group, blobs);
     return summary;
 }

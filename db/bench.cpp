@@ -21,19 +21,20 @@ std::string filler(std::size_t size, std::uint64_t seed, bool text) {
 
 RunResult bench_run(int index, const std::string& netlist) {
     RunResult run;
-    run.kind = "toolchain";
+    run.kind = db::kKindToolchain;
     run.config_json = R"({"bench":true,"seed":)" + std::to_string(index) + "}";
     run.id = new_observation_id();
     run.experiment = "bench-store";
     run.started_at = unix_time_now();
     run.host = "bench";
     run.add_param("seed", std::to_string(index));
-    for (const char* metric : {"fmax_mhz", "logic_cells", "yosys_wall_s", "nextpnr_wall_s"})
+    for (const char* metric :
+         {db::metric::kFmaxMhz, "logic_cells", "yosys_wall_s", "nextpnr_wall_s"})
         run.add_metric(metric, index * 0.5);
     auto seed = static_cast<std::uint64_t>(index);
-    run.add_artifact("netlist.json", std::string_view(netlist));
-    run.add_artifact("bitstream.bin", filler(32220, seed, false)); // HX1K .bin size
-    run.add_artifact("bitstream.asc", filler(100'000, seed, true));
+    run.add_artifact(db::artifact::kNetlist, std::string_view(netlist));
+    run.add_artifact(db::artifact::kBitstream, filler(32220, seed, false)); // HX1K .bin size
+    run.add_artifact(db::artifact::kAsc, filler(100'000, seed, true));
     run.add_artifact("nextpnr.log", filler(5'000, seed + 1'000'000, true));
     return run;
 }

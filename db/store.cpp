@@ -205,6 +205,19 @@ void RunResult::add_artifact(std::string name, Bytes bytes) {
 void RunResult::add_artifact(std::string name, std::string_view text) {
     artifacts.push_back({std::move(name), Bytes(text.begin(), text.end())});
 }
+const Artifact* RunResult::find_artifact(std::string_view name) const {
+    for (const auto& artifact : artifacts)
+        if (artifact.name == name)
+            return &artifact;
+    return nullptr;
+}
+std::optional<double> RunResult::metric(std::string_view key) const {
+    const Metric* last = nullptr;
+    for (const auto& m : metrics)
+        if (m.key == key && (!last || m.step >= last->step))
+            last = &m;
+    return last ? std::optional<double>(last->value) : std::nullopt;
+}
 
 std::string run_id(const std::string& kind, const std::string& canonical_config_json, int repeat) {
     std::string text = kind + "\n" + canonical_config_json + "\n" + std::to_string(repeat);

@@ -35,6 +35,35 @@ inline const std::vector<std::string>& run_kinds() {
     return kinds;
 }
 
+// Artifact names that one module stores and others read (the analysis, the equivalence check,
+// the CLI), named once. They are stored data: renaming one orphans every stored run's artifact.
+namespace artifact {
+inline constexpr const char* kNetlist = "netlist.json";    // toolchain: yosys's netlist
+inline constexpr const char* kAsc = "bitstream.asc";       // toolchain: nextpnr's ASCII bitstream
+inline constexpr const char* kBitstream = "bitstream.bin"; // toolchain: icepack's bitstream
+inline constexpr const char* kWeights = "weights.bin";     // train: final weights (DLTN)
+inline constexpr const char* kTestLogits = "test_logits.bin"; // train: last epoch's test outputs
+} // namespace artifact
+
+// Metric names that one module records and others read, named once (stored data, like the
+// artifact names).
+namespace metric {
+inline constexpr const char* kFmaxMhz = "fmax_mhz";                      // toolchain (nextpnr)
+inline constexpr const char* kEquivMismatches = "equiv_mismatches";      // equiv check of a build
+inline constexpr const char* kFinalTestAccuracy = "final_test_accuracy"; // train
+inline constexpr const char* kFinalTestLoss = "final_test_loss";         // train
+inline constexpr const char* kTestAccuracy = "test_accuracy";            // train, per epoch
+inline constexpr const char* kTestLoss = "test_loss";                    // train, per epoch
+// A model_on_bitstream run's metrics.
+inline constexpr const char* kModels = "models";
+inline constexpr const char* kBitstreams = "bitstreams";
+inline constexpr const char* kSamples = "samples";
+inline constexpr const char* kPredictionMismatches = "prediction_mismatches";
+inline constexpr const char* kLogitMismatches = "logit_mismatches";
+inline constexpr const char* kIdenticalAcrossBitstreams = "identical_across_bitstreams";
+inline constexpr const char* kModelDisagreement = "model_disagreement";
+} // namespace metric
+
 struct Metric {
     std::string key;
     double value = 0;
@@ -52,7 +81,7 @@ struct RunResult {
     std::string id;         // the observation's own id: new_observation_id()
     std::string config_id;  // configuration_id(...); empty: from kind and config_json alone
     std::string experiment; // experiment name ("" for ad-hoc CLI runs: stored as "adhoc")
-    std::string kind;       // "toolchain" or "train"
+    std::string kind;       // one of run_kinds()
     std::string config_json;
     int repeat = 0;
     std::string status = kStatusDone;
@@ -69,6 +98,9 @@ struct RunResult {
     void add_metric(std::string key, double value, std::int64_t step = 0);
     void add_artifact(std::string name, Bytes bytes);
     void add_artifact(std::string name, std::string_view text);
+    // The artifact or the last-step metric of that name; null / nullopt when the run has none.
+    const Artifact* find_artifact(std::string_view name) const;
+    std::optional<double> metric(std::string_view key) const;
 };
 
 // A planned run's slot: the first 16 hex digits of SHA-256 over kind, canonical config and

@@ -21,13 +21,28 @@ module detlab_top #(
 );
     localparam OP_WRITE_A = 8'h01, OP_WRITE_B = 8'h02, OP_RUN = 8'h03, OP_READ_C = 8'h04;
     localparam CB = (AW + 7) / 8; // bytes per result on the wire
-    localparam ADDR_W = 8;
+    localparam ADDR_W = $clog2(KMAX); // operand memory address (8 for the default 256)
     localparam NB = N * N * CB;    // result bytes
     localparam PW = $clog2(NB);    // read position width
     /* verilator lint_off WIDTH */
     localparam [7:0] LANE_LAST = N - 1;
     localparam [PW-1:0] POS_LAST = NB - 1;
     /* verilator lint_on WIDTH */
+
+    // Parameter checks at elaboration: a bad value instantiates a module that does not exist,
+    // named after the rule, so yosys, Verilator and iverilog all stop with that name.
+    // N <= 63: the status byte carries N in 6 bits; KMAX <= 256: K-1 travels in one byte.
+    generate
+        if (N < 2 || N > 63) begin : check_n
+            detlab_parameter_error_N_must_be_2_to_63 bad_parameter ();
+        end
+        if (AW < 2 * W) begin : check_aw
+            detlab_parameter_error_AW_must_be_at_least_2W bad_parameter ();
+        end
+        if (KMAX < 2 || KMAX > 256) begin : check_kmax
+            detlab_parameter_error_KMAX_must_be_2_to_256 bad_parameter ();
+        end
+    endgenerate
 
     // Power-on reset: iCE40 flip-flops start at 0 after configuration.
     reg [3:0] por_count = 4'd0;

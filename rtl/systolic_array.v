@@ -18,7 +18,7 @@
 `default_nettype none
 
 module systolic_array #(
-    parameter N  = 4,   // at least 2
+    parameter N  = 4,   // at least 2 (checked below)
     parameter W  = 8,
     parameter AW = 24,
     // 1: register the inputs first (one more cycle of latency). Keeps the simulated model free
@@ -35,6 +35,17 @@ module systolic_array #(
     output wire              result_valid,
     output wire [N*N*AW-1:0] result
 );
+    // Parameter checks at elaboration (a module that does not exist, named after the rule, so
+    // every tool stops with that name): the skew needs two rows, the products 2W bits.
+    generate
+        if (N < 2) begin : check_n
+            detlab_parameter_error_N_must_be_at_least_2 bad_parameter ();
+        end
+        if (AW < 2 * W) begin : check_aw
+            detlab_parameter_error_AW_must_be_at_least_2W bad_parameter ();
+        end
+    endgenerate
+
     // Links between PEs are wires inside the generate blocks rather than arrays, so Verilator
     // can see through them instead of copying every one each cycle.
     wire           first_q, last_q;

@@ -84,6 +84,18 @@ struct BenchResult {
 BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds,
                       int fixed_gemms = 0);
 
+// The targets of the default 4x4 core (issue 3) and whether rounds of its benchmark meet them:
+// utilisation of the median round, simulated cycles per CPU second of the median round (the
+// slowest is reported beside it).
+inline constexpr double kTargetUtilisation = 0.90;
+inline constexpr double kTargetCyclesPerSecond = 15e6;
+struct TargetCheck {
+    double utilisation = 0, median_cycles_per_second = 0, slowest_cycles_per_second = 0;
+    bool utilisation_met = false, rate_met = false;
+};
+// `rounds`: one BenchResult per round of one backend (any order, at least one).
+TargetCheck check_targets(std::vector<BenchResult> rounds);
+
 // The CPU's peak int8 MAC rate on one core (a stream of VNNI dot products, peak.cpp), measured
 // for at least `min_seconds` of CPU time (the best of its rounds): the limit beside the golden
 // backend's rate.

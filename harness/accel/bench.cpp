@@ -2,8 +2,10 @@
 #include "harness/accel/accel.h"
 #include "harness/common/common.h"
 
+#include <algorithm>
 #include <ctime>
 #include <random>
+#include <stdexcept>
 
 namespace detlab::accel {
 namespace {
@@ -20,12 +22,11 @@ double thread_cpu_seconds() {
 
 BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seconds,
                       int fixed_gemms) {
-    std::mt19937 rng(12345);
-    std::uniform_int_distribution<int> value(-128, 127);
+    DeterministicRng rng(12345);
     auto draw = [&](std::size_t count) {
         std::vector<std::int8_t> values(count);
         for (auto& v : values)
-            v = static_cast<std::int8_t>(value(rng));
+            v = static_cast<std::int8_t>(static_cast<int>(rng.below(256)) - 128);
         return values;
     };
     auto a = draw(static_cast<std::size_t>(m) * static_cast<std::size_t>(k));
@@ -49,6 +50,22 @@ BenchResult benchmark(GemmBackend& backend, int m, int k, int n, double min_seco
     result.wall_seconds = monotonic_seconds() - wall_start;
     result.stats = backend.stats();
     return result;
+}
+
+TargetCheck check_targets(std::vector<BenchResult> rounds) {
+    if (rounds.empty())
+        throw std::invalid_argument("check_targets: no rounds");
+    std::sort(rounds.begin(), rounds.end(), [](const auto& x, const auto& y) {
+        return x.cycles_per_second() < y.cycles_per_second();
+    });
+    const BenchResult& median = rounds[rounds.size() / 2];
+    TargetCheck check;
+    check.utilisation = median.stats.utilisation(median.config.size);
+    check.median_cycles_per_second = median.cycles_per_second();
+    check.slowest_cycles_per_second = rounds.front().cycles_per_second();
+    check.utilisation_met = check.utilisation >= kTargetUtilisation;
+    check.rate_met = check.median_cycles_per_second >= kTargetCyclesPerSecond;
+    return check;
 }
 
 } // namespace detlab::accel

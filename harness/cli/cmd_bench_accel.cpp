@@ -13,10 +13,6 @@
 namespace detlab::cli {
 namespace {
 
-// Issue 3's targets for the default (4x4) core.
-constexpr double target_utilisation = 0.90;
-constexpr double target_cycles_per_second = 15e6;
-
 struct BenchOptions {
     int m = 64, k = 64, n = 64;
     double seconds = 1.0;
@@ -93,18 +89,16 @@ void run_bench(const BenchOptions& o) {
     std::printf("golden model / rtl 4x4 MACs/s: %.1fx\n",
                 rows.back().median().macs_per_second() / baseline);
 
-    const Row& core = rows.front();
-    double utilisation = core.median().stats.utilisation(4);
-    double median_rate = core.median().cycles_per_second();
-    double slowest_rate = core.rounds.front().cycles_per_second();
+    auto targets = accel::check_targets(rows.front().rounds); // the 4x4 core
     auto verdict = [](bool met) {
         return met ? "met" : "NOT met";
     };
     std::printf("targets, 4x4 core: utilisation %.2f%% (>= %.0f%%: %s); simulated cycles/s median "
                 "%.2f M, slowest round %.2f M (>= %.0f M: %s)\n",
-                100.0 * utilisation, 100.0 * target_utilisation,
-                verdict(utilisation >= target_utilisation), median_rate / 1e6, slowest_rate / 1e6,
-                target_cycles_per_second / 1e6, verdict(median_rate >= target_cycles_per_second));
+                100.0 * targets.utilisation, 100.0 * accel::kTargetUtilisation,
+                verdict(targets.utilisation_met), targets.median_cycles_per_second / 1e6,
+                targets.slowest_cycles_per_second / 1e6, accel::kTargetCyclesPerSecond / 1e6,
+                verdict(targets.rate_met));
     // CPU-time rates still drop when other work shares the core's caches or the host steals
     // the virtual CPU, so the load is part of the result.
     std::printf("load average (1 min) %.2f before, %.2f after, %u CPUs\n", load_before, load_after,

@@ -68,7 +68,7 @@ TrainRow measure(const BenchOptions& o, const std::string& dataset, const std::s
     // Every product of training and test evaluation over the time of those epochs.
     row.macs_per_s = metric(run, "accel_macs") / (row.epoch_s * epochs);
     row.cycles_per_epoch = metric(run, "accel_cycles") / epochs;
-    row.accuracy = metric(run, "final_test_accuracy");
+    row.accuracy = metric(run, db::metric::kFinalTestAccuracy);
     return row;
 }
 
@@ -124,7 +124,7 @@ void print_json(const std::vector<TrainRow>& rows, const std::vector<GemmRow>& g
             entry.update({{"epoch_s", row.epoch_s},
                           {"macs_per_s", row.macs_per_s},
                           {"accel_cycles_per_epoch", row.cycles_per_epoch},
-                          {"final_test_accuracy", row.accuracy}});
+                          {db::metric::kFinalTestAccuracy, row.accuracy}});
             if (base > 0)
                 entry["speedup_vs_tiled"] = base / row.epoch_s;
         }

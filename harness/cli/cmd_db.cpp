@@ -165,15 +165,11 @@ struct BenchOptions {
 };
 
 void run_bench(const BenchOptions& options) {
-    auto dir = make_temp_dir("detlab-bench-store", options.dir);
     db::StoreBenchResult r;
-    try {
-        r = db::bench_store(dir, options.runs, options.writers);
-    } catch (...) {
-        std::filesystem::remove_all(dir);
-        throw;
+    {
+        TempDir dir("detlab-bench-store", options.dir);
+        r = db::bench_store(dir.path(), options.runs, options.writers);
     }
-    std::filesystem::remove_all(dir);
     std::printf(
         "store: %d toolchain-shaped runs (shared netlist.json + own bitstream.bin, .asc, log)\n",
         r.runs);

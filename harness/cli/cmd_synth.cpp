@@ -79,10 +79,10 @@ std::string param_text(const db::RunResult& run, const std::string& key) {
 void print_summary(const db::RunResult& run, const std::string& db_path) {
     std::printf("run %s  status %s  wall %.2f s  stored in %s\n", run.id.c_str(),
                 run.status.c_str(), run.wall_seconds, db_path.c_str());
-    for (const char* name : {"netlist.json", "bitstream.asc", "bitstream.bin"})
+    for (const char* name : {db::artifact::kNetlist, db::artifact::kAsc, db::artifact::kBitstream})
         std::printf("%-14s sha256 %s\n", name, artifact_sha(run, name).c_str());
     std::printf("fmax           %s MHz (nextpnr)  %s MHz (icetime)\n",
-                metric_text(run, "fmax_mhz", "%.2f").c_str(),
+                metric_text(run, db::metric::kFmaxMhz, "%.2f").c_str(),
                 metric_text(run, "fmax_icetime_mhz", "%.2f").c_str());
     std::printf("cells          %s LC  %s RAM  %s IO  %s GB\n",
                 metric_text(run, "logic_cells", "%.0f").c_str(),
@@ -91,7 +91,8 @@ void print_summary(const db::RunResult& run, const std::string& db_path) {
                 metric_text(run, "global_buffers", "%.0f").c_str());
     if (auto vectors = metric_text(run, "equiv_vectors", "%.0f"); vectors != "-")
         std::printf("equivalence    %s mismatches in %s vectors\n",
-                    metric_text(run, "equiv_mismatches", "%.0f").c_str(), vectors.c_str());
+                    metric_text(run, db::metric::kEquivMismatches, "%.0f").c_str(),
+                    vectors.c_str());
     std::string times;
     for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"})
         times += std::string(stage) + " " +

@@ -8,12 +8,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <openssl/evp.h>
 #include <random>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace detlab {
 
@@ -29,8 +31,8 @@ std::string input_error_message(const std::string& file, long line, const std::s
 
 std::string join(const std::vector<std::string>& items) {
     std::string text;
-    for (const auto& item : items)
-        text += (text.empty() ? "" : ", ") + item;
+    for (std::size_t i = 0; i < items.size(); ++i)
+        text += (i ? ", " : "") + items[i]; // by position: an empty first item still gets one
     return text;
 }
 
@@ -147,14 +149,49 @@ std::filesystem::path make_temp_dir(std::string_view prefix, const std::filesyst
     throw std::runtime_error("cannot create a temporary directory under " + base.string());
 }
 
-namespace {
+TempDir::TempDir(std::string_view prefix, const std::filesystem::path& parent)
+    : path_(make_temp_dir(prefix, parent)) {}
+
+TempDir::TempDir(TempDir&& other) noexcept
+    : path_(std::exchange(other.path_, {})), keep_(other.keep_) {}
+
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
+    if (this != &other) {
+        TempDir old(std::move(*this));
+        path_ = std::exchange(other.path_, {});
+        keep_ = other.keep_;
+    }
+    return *this;
+}
+
+TempDir::~TempDir() {
+    if (path_.empty() || keep_)
+        return;
+    std::error_code ignored; // a destructor must not throw; a leftover is only disk space
+    std::filesystem::remove_all(path_, ignored);
+}
+
 std::uint64_t splitmix64(std::uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
     return x ^ (x >> 31);
 }
-} // namespace
+
+DeterministicRng::DeterministicRng(std::uint64_t seed) : engine_(seed) {}
+
+std::uint64_t DeterministicRng::below(std::uint64_t bound) {
+    if (bound <= 1)
+        return 0;
+    // Rejection of the top partial block makes every value equally likely.
+    std::uint64_t limit = std::numeric_limits<std::uint64_t>::max() -
+                          std::numeric_limits<std::uint64_t>::max() % bound;
+    std::uint64_t x;
+    do
+        x = next();
+    while (x >= limit);
+    return x % bound;
+}
 
 std::uint64_t derive_seed(std::uint64_t root, std::string_view stream) {
     // FNV-1a of the stream name: stable across platforms and compilers, unlike std::hash.
@@ -349,10 +386,7 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
         for (const auto& choice : spec.choices)
             found = found || choice == text;
         if (!found) {
-            std::string list;
-            for (const auto& choice : spec.choices)
-                list += (list.empty() ? "" : ", ") + choice;
-            return "\"" + text + "\" is not one of: " + list;
+            return "\"" + text + "\" is not one of: " + join(spec.choices);
         }
     }
     return {};
@@ -458,10 +492,11 @@ nlohmann::json complete_config(const std::vector<KeySpec>& keys, const nlohmann:
             if (key.name == name)
                 spec = &key;
         if (!spec) {
-            std::string valid;
+            std::vector<std::string> valid;
             for (const auto& key : keys)
-                valid += (valid.empty() ? "" : ", ") + key.name;
-            throw InputError(origin + ": " + name + ": unknown key (valid keys: " + valid + ")");
+                valid.push_back(key.name);
+            throw InputError(origin + ": " + name + ": unknown key (valid keys: " + join(valid) +
+                             ")");
         }
         if (auto problem = check_value(*spec, value); !problem.empty())
             throw InputError(origin + ": " + name + ": " + problem);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -66,13 +67,63 @@ std::string host_name();
 // are unchanged (a sweep asks for the same RTL files and data set once per planned run).
 std::string file_sha256(const std::filesystem::path& path);
 
-// A fresh directory under the system temp dir (or `parent`), removed by the caller.
+// A fresh directory under the system temp dir (or `parent`), removed by the caller (TempDir
+// below removes it itself).
 std::filesystem::path make_temp_dir(std::string_view prefix,
                                     const std::filesystem::path& parent = {});
+
+// A fresh directory that is removed, with everything in it, when the object goes out of scope
+// (unless keep() was called: e.g. $DETLAB_KEEP_BUILD). Move-only.
+class TempDir {
+public:
+    explicit TempDir(std::string_view prefix, const std::filesystem::path& parent = {});
+    TempDir(TempDir&& other) noexcept;
+    TempDir& operator=(TempDir&& other) noexcept;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+    void keep() { keep_ = true; }
+
+private:
+    std::filesystem::path path_;
+    bool keep_ = false;
+};
 
 // Derives an independent 64-bit seed for a named stream from a root seed (SplitMix64 over the
 // root and a hash of the name), so init, shuffle and rounding never share a stream.
 std::uint64_t derive_seed(std::uint64_t root, std::string_view stream);
+
+// SplitMix64's step: x + the golden gamma, mixed. Successive values of state + k * gamma give
+// its stream; every platform computes the same numbers.
+std::uint64_t splitmix64(std::uint64_t x);
+
+// The project's random source (like nextpnr's DeterministicRNG): mt19937_64, whose raw output
+// the C++ standard fixes, with every conversion spelled out here, since the standard
+// distributions and std::shuffle are implementation-defined. The same seed gives the same
+// numbers on every platform and standard library.
+class DeterministicRng {
+public:
+    explicit DeterministicRng(std::uint64_t seed);
+    std::uint64_t next() { return engine_(); } // 64 raw bits
+    // Uniform in [0, 1) with 53 random bits.
+    double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    // Uniform in [0, bound), exactly (rejection of the top partial block); 0 for bound <= 1.
+    std::uint64_t below(std::uint64_t bound);
+    // next() % bound: biased by less than bound / 2^64. The streams of the training's shuffles
+    // and the equivalence vectors were defined with it, so they keep it.
+    std::uint64_t modulo(std::uint64_t bound) { return next() % bound; }
+
+private:
+    std::mt19937_64 engine_;
+};
+
+// Fisher-Yates from the last element down, drawing with DeterministicRng::modulo.
+template <typename T>
+void deterministic_shuffle(std::vector<T>& items, DeterministicRng& rng) {
+    for (std::size_t i = items.size(); i > 1; --i)
+        std::swap(items[i - 1], items[rng.modulo(i)]);
+}
 
 // ---- Tensor files: how weights and logits are stored as blobs ----
 // Format (little-endian): magic "DLTN", u32 version (1), u32 tensor count; per tensor:

@@ -12,8 +12,10 @@ namespace {
 // vector set is the same with every compiler and library.
 class VectorRng {
 public:
-    explicit VectorRng(std::uint64_t seed) : engine_(seed) {}
-    int below(int bound) { return static_cast<int>(engine_() % static_cast<std::uint64_t>(bound)); }
+    explicit VectorRng(std::uint64_t seed) : rng_(seed) {}
+    int below(int bound) {
+        return static_cast<int>(rng_.modulo(static_cast<std::uint64_t>(bound)));
+    }
     std::int8_t value() { return static_cast<std::int8_t>(below(256) - 128); }
     std::int8_t edge_value() {
         static constexpr std::int8_t edges[] = {-128, 127, 0, -1, 1};
@@ -21,7 +23,7 @@ public:
     }
 
 private:
-    std::mt19937_64 engine_;
+    DeterministicRng rng_;
 };
 
 TileJob filled(const accel::ArrayConfig& config, int k, std::int8_t a, std::int8_t b) {
@@ -73,10 +75,10 @@ CheckResult check_bitstream(std::string_view asc_text, const Board& board,
         choose_simulator(options.simulator, script_cycles(board.array, jobs), board.array.size);
 
     std::filesystem::path dir = options.work_dir;
-    bool temporary = dir.empty();
-    if (temporary)
-        dir = make_temp_dir("detlab-equiv-");
-    try {
+    std::optional<TempDir> scratch; // removed however this ends
+    if (dir.empty())
+        dir = scratch.emplace("detlab-equiv-").path();
+    {
         NetlistSim sim(asc_text, board, result.simulator, dir);
         auto outputs = sim.run(jobs);
         auto golden = accel::make_backend("golden", board.array);
@@ -92,13 +94,7 @@ CheckResult check_bitstream(std::string_view asc_text, const Board& board,
             result.outputs.insert(result.outputs.end(), got.c.begin(), got.c.end());
         }
         result.timing = sim.timing();
-    } catch (...) {
-        if (temporary)
-            std::filesystem::remove_all(dir);
-        throw;
     }
-    if (temporary)
-        std::filesystem::remove_all(dir);
     result.wall_s = monotonic_seconds() - start;
     return result;
 }
@@ -130,7 +126,7 @@ std::vector<std::int32_t> decode_outputs(std::span<const std::uint8_t> bytes) {
 
 void add_to_run(db::RunResult& run, const CheckResult& result) {
     run.add_metric("equiv_vectors", result.vectors);
-    run.add_metric("equiv_mismatches", result.mismatches);
+    run.add_metric(db::metric::kEquivMismatches, result.mismatches);
     run.add_metric("equiv_wall_s", result.wall_s);
     run.add_artifact("equiv_outputs.bin", encode_outputs(result.outputs));
     if (result.mismatches > 0) {

@@ -40,7 +40,8 @@ Model load_model(const db::Store& store, const std::string& id) {
     auto row = stored_run(store, id, "train");
     Model model;
     model.id = id;
-    model.weights = decode_tensors(stored_artifact(store, id, "weights.bin"), id + "/weights.bin");
+    model.weights =
+        decode_tensors(stored_artifact(store, id, db::artifact::kWeights), id + "/weights.bin");
     model.test = train::load_split(nlohmann::json::parse(row.config_json)).test;
     return model;
 }
@@ -208,13 +209,13 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     std::vector<std::vector<int>> golden_predictions(models.size());
     std::vector<std::vector<std::vector<float>>> netlist(models.size());
     std::filesystem::path root = options.work_dir;
-    bool temporary = root.empty();
-    if (temporary)
-        root = make_temp_dir("detlab-equiv-model-");
-    try {
+    std::optional<TempDir> scratch; // removed however this ends
+    if (root.empty())
+        root = scratch.emplace("detlab-equiv-model-").path();
+    {
         for (const auto& row : bitstreams) {
             const std::string& id = row.id;
-            auto asc = stored_artifact(store, id, "bitstream.asc");
+            auto asc = stored_artifact(store, id, db::artifact::kAsc);
             auto board = board_from_config(nlohmann::json::parse(row.config_json));
             auto sim = std::make_shared<NetlistSim>(
                 std::string_view(reinterpret_cast<const char*>(asc.data()), asc.size()), board,
@@ -230,13 +231,7 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
             }
             add_timing(report.timing, sim->timing());
         }
-    } catch (...) {
-        if (temporary)
-            std::filesystem::remove_all(root);
-        throw;
     }
-    if (temporary)
-        std::filesystem::remove_all(root);
     for (std::size_t m = 0; m < models.size(); ++m)
         for (std::size_t b = 0; b < toolchain_runs.size(); ++b)
             report.results.push_back(
@@ -260,14 +255,14 @@ nlohmann::json to_json(const ModelReport& report) {
                                   {"labels", r.labels},
                                   {"golden_predictions", r.golden_predictions},
                                   {"netlist_predictions", r.netlist_predictions},
-                                  {"prediction_mismatches", r.prediction_mismatches},
-                                  {"logit_mismatches", r.logit_mismatches},
+                                  {db::metric::kPredictionMismatches, r.prediction_mismatches},
+                                  {db::metric::kLogitMismatches, r.logit_mismatches},
                                   {"correct", r.correct}});
     out["model_disagreements"] = nlohmann::json::array();
     for (const auto& [a, b, differ] : report.model_disagreements)
         out["model_disagreements"].push_back({{"a", a}, {"b", b}, {"differ", differ}});
     for (const auto& [id, identical] : report.identical_across_bitstreams)
-        out["identical_across_bitstreams"][id] = identical;
+        out[db::metric::kIdenticalAcrossBitstreams][id] = identical;
     out["timing"] = {
         {"netlist_s", report.timing.netlist_s},   {"compile_s", report.timing.compile_s},
         {"simulate_s", report.timing.simulate_s}, {"cycles", report.timing.cycles},

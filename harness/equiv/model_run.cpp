@@ -48,18 +48,18 @@ db::RunResult model_report_run(const ModelReport& report, const std::string& exp
     bool identical = std::all_of(report.identical_across_bitstreams.begin(),
                                  report.identical_across_bitstreams.end(),
                                  [](const auto& entry) { return entry.second; });
-    run.add_metric("prediction_mismatches", prediction_mismatches);
-    run.add_metric("logit_mismatches", logit_mismatches);
-    run.add_metric("models", static_cast<double>(train.size()));
-    run.add_metric("bitstreams", static_cast<double>(toolchain.size()));
-    run.add_metric("samples", static_cast<double>(samples));
-    run.add_metric("identical_across_bitstreams", identical ? 1 : 0);
+    run.add_metric(db::metric::kPredictionMismatches, prediction_mismatches);
+    run.add_metric(db::metric::kLogitMismatches, logit_mismatches);
+    run.add_metric(db::metric::kModels, static_cast<double>(train.size()));
+    run.add_metric(db::metric::kBitstreams, static_cast<double>(toolchain.size()));
+    run.add_metric(db::metric::kSamples, static_cast<double>(samples));
+    run.add_metric(db::metric::kIdenticalAcrossBitstreams, identical ? 1 : 0);
     // With one model there is no pair: a 0 would claim agreement that was never measured.
     if (!report.model_disagreements.empty() && samples > 0) {
         double sum = 0;
         for (const auto& [a, b, differ] : report.model_disagreements)
             sum += static_cast<double>(differ) / static_cast<double>(samples);
-        run.add_metric("model_disagreement",
+        run.add_metric(db::metric::kModelDisagreement,
                        sum / static_cast<double>(report.model_disagreements.size()));
     }
     run.add_artifact("model_on_bitstream.json", to_json(report).dump(2) + "\n");

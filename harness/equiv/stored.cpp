@@ -5,16 +5,6 @@
 #include <cstdlib>
 
 namespace detlab::equiv {
-namespace {
-
-const db::Artifact* find_artifact(const db::RunResult& run, const std::string& name) {
-    for (const auto& artifact : run.artifacts)
-        if (artifact.name == name)
-            return &artifact;
-    return nullptr;
-}
-
-} // namespace
 
 int vectors_from_environment() {
     const char* text = std::getenv("DETLAB_EQUIV_VECTORS");
@@ -31,7 +21,7 @@ int vectors_from_environment() {
 
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options) {
-    const db::Artifact* asc = find_artifact(run, "bitstream.asc");
+    const db::Artifact* asc = run.find_artifact(db::artifact::kAsc);
     if (!asc || options.vectors <= 0)
         return;
     // Concurrent sweep workers may pass the same work_dir: each run simulates in its own
@@ -64,7 +54,7 @@ std::optional<CheckResult> stored_check(const db::Store& store, const std::strin
         if (metric.key == "equiv_vectors") {
             found = found.value_or(CheckResult{});
             found->vectors = static_cast<int>(metric.value);
-        } else if (metric.key == "equiv_mismatches") {
+        } else if (metric.key == db::metric::kEquivMismatches) {
             found = found.value_or(CheckResult{});
             found->mismatches = static_cast<int>(metric.value);
         }
@@ -78,11 +68,11 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
     if (!row)
         throw InputError(input_error_message(
             "argument", 0, "run", "no run \"" + run_id + "\" in " + store.path().string()));
-    if (row->kind != "toolchain")
+    if (row->kind != db::kKindToolchain)
         throw InputError(input_error_message("argument", 0, "run",
                                              "run " + run_id + " is a " + row->kind +
                                                  " run, not a toolchain run"));
-    auto asc = store.artifact_bytes(run_id, "bitstream.asc");
+    auto asc = store.artifact_bytes(run_id, db::artifact::kAsc);
     if (!asc)
         throw InputError(input_error_message(
             "argument", 0, "run", "run " + run_id + " (" + row->status + ") has no bitstream.asc"));

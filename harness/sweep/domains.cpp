@@ -5,7 +5,6 @@
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <algorithm>
 
 namespace detlab::sweep {
@@ -15,35 +14,9 @@ bool has_key(const std::vector<KeySpec>& keys, const std::string& name) {
     return std::any_of(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.name == name; });
 }
 
-// Keys that change only place-and-route and later stages, never the synthesis netlist. Builds
-// that differ only in these share one cached netlist, so the sweep runs the first of them
-// alone and lets the rest reuse its synthesis. A key missing here only costs a synthesis.
-const std::vector<std::string>& place_and_route_keys() {
-    static const std::vector<std::string> keys{"seed",   "threads",   "parallel_refine", "placer",
-                                               "router", "randomize", "timeout_s"};
-    return keys;
-}
-
-std::string synthesis_group(const nlohmann::json& config) {
-    if (config.contains("reuse_synthesis") && config["reuse_synthesis"] == false)
-        return {}; // synthesises every time anyway: nothing to wait for
-    nlohmann::json inputs = config;
-    for (const auto& key : place_and_route_keys())
-        inputs.erase(key);
-    return inputs.dump();
-}
-
-// The toolchain caches its netlist right after yosys; a cache entry newer than the leader's
-// start means the followers can reuse it while the leader is still placing and routing.
-bool synthesis_stored(db::Store& store, double since) {
-    SQLite::Statement query(store.database(), "SELECT count(*) FROM cache WHERE created_at >= ?");
-    query.bind(1, since);
-    return query.executeStep() && query.getColumn(0).getInt64() > 0;
-}
-
 Domain toolchain_domain() {
     Domain domain;
-    domain.kind = "toolchain";
+    domain.kind = db::kKindToolchain;
     domain.keys = toolchain::config_keys();
     domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
         return toolchain::run_build(config, repeat, context);
@@ -59,8 +32,16 @@ Domain toolchain_domain() {
     domain.preflight = [](const nlohmann::json& config) {
         toolchain::check_design(config);
     };
-    domain.setup_group = synthesis_group;
-    domain.setup_stored = synthesis_stored;
+    // Builds that share a synthesis key share one synthesis: the first runs alone; the rest start
+    // once its netlist is in the store (it is cached right after yosys, before place and route).
+    domain.setup_group = [](const nlohmann::json& config) {
+        try {
+            return toolchain::synthesis_key(config);
+        } catch (const InputError&) {
+            return std::string(); // the run itself reports the problem
+        }
+    };
+    domain.setup_stored = toolchain::synthesis_stored;
     // The equivalence check of a finished build: simulate the fixed vector set on the
     // bitstream (equiv_vectors, equiv_mismatches, equiv_outputs.bin). Opt-in through
     // $DETLAB_EQUIV_VECTORS (or detlab run --equiv N), so it never enters the configuration.
@@ -79,7 +60,7 @@ Domain toolchain_domain() {
 
 Domain train_domain() {
     Domain domain;
-    domain.kind = "train";
+    domain.kind = db::kKindTrain;
     domain.keys = train::config_keys();
     domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
         return train::run_training(config, repeat, context, [](const train::EpochReport& epoch) {

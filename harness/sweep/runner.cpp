@@ -44,9 +44,9 @@ public:
         : pending_(std::move(pending)), options_(options) {
         for (const auto* run : pending_) {
             const auto& domain = find_domain(domains, run->kind);
-            groups_.push_back(domain.setup_group
-                                  ? run->kind + "\n" + domain.setup_group(run->config)
-                                  : std::string());
+            std::string group = domain.setup_group ? domain.setup_group(run->config) : "";
+            setup_keys_.push_back(group);
+            groups_.push_back(group.empty() ? group : run->kind + "\n" + group);
             probes_.push_back(&domain.setup_stored);
         }
         taken_.assign(pending_.size(), false);
@@ -74,14 +74,14 @@ public:
                 const std::string& group = groups_[i];
                 auto state = groups_state_.find(group);
                 if (!group.empty() && state != groups_state_.end() && !state->second.released)
-                    state->second.released = probe(i, store, state->second.leader_started);
+                    state->second.released = probe(i, store);
                 if (!group.empty() && state != groups_state_.end() && !state->second.released) {
                     waiting = true;
                     continue;
                 }
                 taken_[i] = true;
                 if (!group.empty() && state == groups_state_.end()) {
-                    groups_state_[group] = {unix_time_now(), false}; // this run leads its group
+                    groups_state_[group] = {false}; // this run leads its group
                     leaders_[group] = pending_[i];
                 }
                 group_of_[pending_[i]] = group;
@@ -127,23 +127,23 @@ public:
 
 private:
     struct GroupState {
-        double leader_started = 0;
         bool released = false;
     };
 
-    bool probe(std::size_t i, db::Store& store, double since) {
+    bool probe(std::size_t i, db::Store& store) {
         if (!*probes_[i])
             return false;
         try {
-            return (*probes_[i])(store, since);
+            return (*probes_[i])(store, setup_keys_[i]);
         } catch (const std::exception&) {
             return false; // e.g. busy: ask again later
         }
     }
 
     std::vector<const PlannedRun*> pending_;
-    std::vector<std::string> groups_;
-    std::vector<const std::function<bool(db::Store&, double)>*> probes_;
+    std::vector<std::string> groups_;     // kind and setup group; empty: none
+    std::vector<std::string> setup_keys_; // the domain's setup group, as its probe knows it
+    std::vector<const std::function<bool(const db::Store&, const std::string&)>*> probes_;
     std::vector<bool> taken_;
     std::vector<double> retry_at_; // monotonic time before which a deferred run waits
     std::map<const PlannedRun*, std::size_t> index_;

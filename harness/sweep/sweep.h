@@ -44,9 +44,9 @@ struct Domain {
     // that the first of them caches in the store (the toolchain's synthesis). The runner starts
     // the others only once that first run has finished, so the step runs once per group.
     std::function<std::string(const nlohmann::json& config)> setup_group;
-    // Optional: whether the leader of a group (started at unix time `since`) has already stored
-    // its shared step, so the rest of the group may start before the leader's run ends.
-    std::function<bool(db::Store& store, double since)> setup_stored;
+    // Optional: whether the shared step of `group` (setup_group's value) is already stored, so
+    // the rest of the group may start before the leader's run ends.
+    std::function<bool(const db::Store& store, const std::string& group)> setup_stored;
     // Called on a run that finished "done", before it is recorded (e.g. an equivalence check).
     std::function<void(db::RunResult&, const nlohmann::json& config, const db::RunContext&)>
         after_run;

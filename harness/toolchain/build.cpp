@@ -20,7 +20,7 @@ class Build {
 public:
     Build(const nlohmann::json& config, int repeat, const db::RunContext& context)
         : config_(config), settings_(detail::settings_from(config)), context_(context) {
-        run_.kind = "toolchain";
+        run_.kind = db::kKindToolchain;
         run_.config_json = config.dump();
         run_.repeat = repeat;
         run_.id = db::new_observation_id();
@@ -58,6 +58,15 @@ public:
         run_.add_metric("harness_overhead_s", run_.wall_seconds - tools_wall_s_);
         cleanup();
         return std::move(run_);
+    }
+
+    // The cache key synthesize() will use, known before the build: its script and sources do
+    // not depend on the run's directory unless the tools get absolute paths.
+    std::string planned_synthesis_key() const {
+        if (!settings_.reuse_synthesis || settings_.path_style == "absolute")
+            return {};
+        auto sources = detail::prepare_sources(settings_);
+        return synthesis_key(yosys_script(sources), sources);
     }
 
 private:
@@ -240,13 +249,13 @@ private:
     }
 
     void record_outputs() {
-        for (const char* name :
-             {"netlist.json", "bitstream.asc", "bitstream.bin", "nextpnr-report.json"})
+        for (const char* name : {db::artifact::kNetlist, db::artifact::kAsc,
+                                 db::artifact::kBitstream, "nextpnr-report.json"})
             run_.add_artifact(name, read_file_bytes(build_dir_ / name));
         auto report =
             detail::parse_nextpnr_report(read_file_text(build_dir_ / "nextpnr-report.json"));
         if (report.fmax_mhz)
-            run_.add_metric("fmax_mhz", *report.fmax_mhz);
+            run_.add_metric(db::metric::kFmaxMhz, *report.fmax_mhz);
         static const std::vector<std::pair<std::string, std::string>> cells{
             {"ICESTORM_LC", "logic_cells"},
             {"ICESTORM_RAM", "ram_blocks"},
@@ -271,6 +280,16 @@ private:
 db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context) {
     auto completed = complete_config(config_keys(), config, "config");
     return Build(completed, repeat, context).run();
+}
+
+std::string synthesis_key(const nlohmann::json& config) {
+    auto completed = complete_config(config_keys(), config, "config");
+    db::RunContext no_store;
+    return Build(completed, 0, no_store).planned_synthesis_key();
+}
+
+bool synthesis_stored(const db::Store& store, const std::string& key) {
+    return !key.empty() && store.cache_lookup(key).has_value();
 }
 
 } // namespace detlab::toolchain

@@ -69,10 +69,9 @@ template <class T>
 void shuffle_stable(std::vector<T>& items, std::uint64_t seed) {
     std::uint64_t state = seed;
     auto next = [&state] {
-        std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
+        std::uint64_t z = splitmix64(state);
+        state += 0x9e3779b97f4a7c15ULL; // the stream: seed + k * gamma
+        return z;
     };
     for (std::size_t i = items.size(); i > 1; --i)
         std::swap(items[i - 1], items[next() % i]);

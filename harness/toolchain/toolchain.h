@@ -57,6 +57,13 @@ std::vector<std::string> installed_toolchains();
 std::map<std::string, std::string>
 tool_provenance(const std::string& tools,
                 std::chrono::milliseconds limit = std::chrono::seconds(20));
+// The key a build of `config` caches its synthesis netlist under (yosys version, script,
+// source bytes after the RTL edits), computed before the build: builds with one key share one
+// synthesis. Empty when the build cannot share (reuse_synthesis false, or path_style absolute,
+// whose script names the run's own directory). InputError for a bad configuration or RTL.
+std::string synthesis_key(const nlohmann::json& config);
+// Whether `store` holds the netlist of synthesis `key`, so a build of it would reuse it.
+bool synthesis_stored(const db::Store& store, const std::string& key);
 
 // ---- Non-functional RTL edits (the rtl_rename and rtl_dead_logic factors) ----
 // Renames every reg/wire/integer/genvar that is not a port, in every module of `verilog`, to

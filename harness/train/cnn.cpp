@@ -3,7 +3,6 @@
 // 3x3 neighbours times input channels) is gathered from contiguous channel runs, and a
 // convolution is one GEMM [pixels x 9*Cin] * [9*Cin x Cout] on the backend.
 #include "harness/train/mlp.h"
-#include "harness/train/random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -148,7 +147,7 @@ struct Conv {
     }
 };
 
-Conv make_conv(int side, int in_channels, int out_channels, Rng& rng) {
+Conv make_conv(int side, int in_channels, int out_channels, DeterministicRng& rng) {
     Conv conv;
     conv.side = side;
     conv.in_channels = in_channels;
@@ -252,7 +251,7 @@ public:
     }
 
 private:
-    Rng rng_;
+    DeterministicRng rng_;
     std::vector<Conv> convs_;
     Mlp head_;
     int batch_ = 0;

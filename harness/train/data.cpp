@@ -1,5 +1,4 @@
 // Data sets: the shipped digits CSV, Fashion-MNIST IDX files, and the fixed stratified split.
-#include "harness/train/random.h"
 #include "harness/train/train.h"
 
 #include <algorithm>
@@ -200,10 +199,10 @@ Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t s
     std::vector<std::vector<std::size_t>> by_class(static_cast<std::size_t>(all.classes));
     for (std::size_t i = 0; i < all.size(); ++i)
         by_class.at(static_cast<std::size_t>(all.labels[i])).push_back(i);
-    Rng rng(split_seed);
+    DeterministicRng rng(split_seed);
     std::vector<std::size_t> train_rows, test_rows;
     for (auto& rows : by_class) {
-        shuffle(rows, rng);
+        deterministic_shuffle(rows, rng);
         auto test_count =
             static_cast<std::size_t>(static_cast<double>(rows.size()) * test_fraction + 0.5);
         test_rows.insert(test_rows.end(), rows.begin(),
@@ -212,8 +211,8 @@ Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t s
                           rows.end());
     }
     // Mixed once more so that a prefix (train_size, test_size) still holds every class.
-    shuffle(train_rows, rng);
-    shuffle(test_rows, rng);
+    deterministic_shuffle(train_rows, rng);
+    deterministic_shuffle(test_rows, rng);
     auto gather = [&](const std::vector<std::size_t>& rows) {
         Dataset part;
         part.features = all.features;

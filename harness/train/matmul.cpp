@@ -1,5 +1,4 @@
 // The four matrix-product backends the model can train on.
-#include "harness/train/random.h"
 #include "harness/train/thread_pool.h"
 #include "harness/train/train.h"
 
@@ -172,7 +171,7 @@ private:
 
     std::unique_ptr<accel::GemmBackend> gemm_;
     Rounding rounding_;
-    Rng rng_;
+    DeterministicRng rng_;
     int qmax_ = 127, max_chunk_ = 1;
     std::vector<std::int8_t> qa_, qb_, chunk_a_;
     std::vector<std::int32_t> product_;

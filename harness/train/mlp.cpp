@@ -1,7 +1,5 @@
 #include "harness/train/mlp.h"
 
-#include "harness/train/random.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -31,7 +29,7 @@ void sgd_update(std::vector<float>& values, std::vector<float>& velocity,
 
 Mlp::Mlp(const std::vector<int>& sizes, std::uint64_t init_seed, bool input_gradient)
     : want_input_gradient_(input_gradient) {
-    Rng rng(init_seed);
+    DeterministicRng rng(init_seed);
     for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
         Layer layer;
         layer.inputs = sizes[l];

@@ -1,6 +1,5 @@
 // One training run: configuration keys, seeds, the epoch loop, metrics and artifacts.
 #include "harness/train/mlp.h"
-#include "harness/train/random.h"
 #include "harness/train/train.h"
 
 #include <algorithm>
@@ -196,11 +195,11 @@ void check_config(const nlohmann::json& config) {
     auto sizes = accel::rtl_array_sizes();
     if (config.at("backend") == "rtl" &&
         std::find(sizes.begin(), sizes.end(), array) == sizes.end()) {
-        std::string list;
+        std::vector<std::string> list;
         for (int size : sizes)
-            list += (list.empty() ? "" : ", ") + std::to_string(size);
+            list.push_back(std::to_string(size));
         throw InputError("train config: array: no Verilated model for N=" + std::to_string(array) +
-                         " (available: " + list + ")");
+                         " (available: " + join(list) + ")");
     }
     if (array != 2 && array != 4)
         throw InputError("train config: array: " + std::to_string(array) + " is not one of: 2, 4");
@@ -317,7 +316,7 @@ public:
     // One pass over the shuffled training set, then the test set.
     EpochReport run_epoch(int epoch, const db::RunContext& context) {
         double start = monotonic_seconds();
-        shuffle(order_, shuffle_rng_);
+        deterministic_shuffle(order_, shuffle_rng_);
         EpochTotals seen;
         for (std::size_t first = 0; first < order_.size(); first += batch_size_) {
             if (cancelled(context))
@@ -344,18 +343,19 @@ public:
     // Final metrics (step 0) and the weights and test logits as tensor files.
     void record_results(db::RunResult& run) const {
         auto stats = matmul_->stats();
-        run.add_metric("final_test_accuracy", double(test_.correct) / test_.samples);
-        run.add_metric("final_test_loss", test_.loss_sum / test_.samples);
+        run.add_metric(db::metric::kFinalTestAccuracy, double(test_.correct) / test_.samples);
+        run.add_metric(db::metric::kFinalTestLoss, test_.loss_sum / test_.samples);
         run.add_metric("accel_cycles", static_cast<double>(stats.cycles));
         run.add_metric("accel_macs", static_cast<double>(stats.macs));
         run.add_metric("accel_utilisation",
                        stats.cycles ? stats.utilisation(options_.array_size) : 0.0);
-        run.add_artifact("weights.bin", encode_tensors(model_->tensors()));
+        run.add_artifact(db::artifact::kWeights, encode_tensors(model_->tensors()));
         std::vector<float> labels(split_->test.labels.begin(), split_->test.labels.end());
         auto classes = static_cast<std::uint32_t>(split_->test.classes);
         auto count = static_cast<std::uint32_t>(split_->test.size());
-        run.add_artifact("test_logits.bin", encode_tensors({{"logits", {count, classes}, logits_},
-                                                            {"labels", {count}, labels}}));
+        run.add_artifact(
+            db::artifact::kTestLogits,
+            encode_tensors({{"logits", {count, classes}, logits_}, {"labels", {count}, labels}}));
     }
 
 private:
@@ -363,7 +363,7 @@ private:
     MatmulOptions options_;
     std::unique_ptr<MatmulBackend> matmul_;
     std::unique_ptr<Model> model_;
-    Rng shuffle_rng_;
+    DeterministicRng shuffle_rng_;
     std::vector<std::size_t> order_;
     int epochs_;
     std::size_t batch_size_;
@@ -433,7 +433,7 @@ db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::
     check_config(config);
 
     db::RunResult run;
-    run.kind = "train";
+    run.kind = db::kKindTrain;
     run.config_json = config.dump();
     run.id = db::new_observation_id();
     run.config_id = configuration_id(config);

@@ -23,6 +23,8 @@ module multiplier_tb;
                 end
             end
         $display("errors %0d", errors);
+        if (errors != 0)
+            $fatal(1, "multiplier_tb: %0d products differ", errors); // exit non-zero
         $finish;
     end
 endmodule

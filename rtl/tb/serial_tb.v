@@ -14,6 +14,8 @@
 // Output: one line per byte received, two hex digits, in order, from every frame.
 // SPI mode 0: sck idles low, mosi is set while sck is low, miso is sampled on the rising edge.
 // +half=H holds sck low and high for H clk cycles each (the board top needs H >= 4).
+// Errors (bad arguments, unreadable files, a script word it does not know) end with $fatal, so
+// vvp exits non-zero and no caller mistakes a broken run for an empty result.
 `ifndef DUT
 `define DUT detlab_top
 `endif
@@ -72,20 +74,17 @@ module serial_tb;
 
     initial begin
         if (!$value$plusargs("script=%s", script_path) || !$value$plusargs("out=%s", out_path)) begin
-            $display("serial_tb: usage: vvp tb +script=<hex file> +out=<file> [+half=<cycles>]");
-            $finish;
+            $fatal(1, "serial_tb: usage: vvp tb +script=<hex file> +out=<file> [+half=<cycles>]");
         end
         if (!$value$plusargs("half=%d", half))
             half = 4;
         script_file = $fopen(script_path, "r");
         if (script_file == 0) begin
-            $display("serial_tb: cannot read %0s", script_path);
-            $finish;
+            $fatal(1, "serial_tb: cannot read %0s", script_path);
         end
         out_file = $fopen(out_path, "w");
         if (out_file == 0) begin
-            $display("serial_tb: cannot write %0s", out_path);
-            $finish;
+            $fatal(1, "serial_tb: cannot write %0s", out_path);
         end
         in_frame = 1'b0;
         bytes_out = 0;
@@ -97,7 +96,9 @@ module serial_tb;
             case (word[15:12])
                 4'h0: if (word[8]) end_frame; else send_byte(word[7:0]);
                 4'h1: wait_cycles(word[11:0]);
-                default: running = 1'b0;
+                4'hF: if (word == 16'hFFFF) running = 1'b0;
+                      else $fatal(1, "serial_tb: unknown script word %04x", word);
+                default: $fatal(1, "serial_tb: unknown script word %04x", word);
             endcase
         end
         if (in_frame)

@@ -206,3 +206,25 @@ TEST_CASE("the peak int8 rate is measured or said to be not measured") {
         CHECK_THAT(peak.instruction, Catch::Contains("vnni"));
     CHECK_THAT(golden_library(), Catch::Contains("oneDNN"));
 }
+
+TEST_CASE("the 4x4 core's targets are judged on the median round") {
+    auto round = [](double cycles_per_second, double utilisation) {
+        BenchResult r;
+        r.config = {4, 8, 24};
+        r.cpu_seconds = 1.0;
+        r.stats.cycles = static_cast<std::uint64_t>(cycles_per_second);
+        r.stats.busy_mac_cycles = static_cast<std::uint64_t>(utilisation * 16 * cycles_per_second);
+        return r;
+    };
+    // Rounds in any order: the median by rate is 16 M cycles/s at 95% utilisation.
+    auto met = check_targets({round(20e6, 0.5), round(10e6, 0.5), round(16e6, 0.95)});
+    CHECK(met.median_cycles_per_second == 16e6);
+    CHECK(met.slowest_cycles_per_second == 10e6);
+    CHECK(met.utilisation == Approx(0.95));
+    CHECK(met.utilisation_met);
+    CHECK(met.rate_met);
+    auto missed = check_targets({round(14e6, 0.89)});
+    CHECK_FALSE(missed.utilisation_met);
+    CHECK_FALSE(missed.rate_met);
+    CHECK_THROWS(check_targets({}));
+}

@@ -157,3 +157,47 @@ TEST_CASE("the structural multiplier equals a signed multiply for all 8-bit oper
     auto result = run_tool({"vvp", "-n", "mtb"}, dir, 120);
     CHECK(result.out.find("errors 0") != std::string::npos);
 }
+
+TEST_CASE("a failing testbench exits non-zero") {
+    // A multiplier that is off by one for one operand pair: multiplier_tb must fail through
+    // $fatal (a $finish after its error count would exit 0 and pass any caller's check).
+    fs::path dir = scratch("failing-testbench");
+    write_file(dir / "wrong_multiplier.v",
+               std::string_view("module signed_multiplier #(parameter W = 8, parameter PW = 16) (\n"
+                                "    input [W-1:0] a, input [W-1:0] b, output [PW-1:0] product);\n"
+                                "    wire signed [PW-1:0] exact = $signed(a) * $signed(b);\n"
+                                "    assign product = exact + (a == 3 && b == 5);\n"
+                                "endmodule\n"));
+    process::Spec compile;
+    compile.cwd = dir;
+    compile.argv = {"iverilog", "-o", "mtb", (source_root() / "rtl/tb/multiplier_tb.v").string(),
+                    "wrong_multiplier.v"};
+    REQUIRE(process::run(compile).ok());
+    process::Spec simulate;
+    simulate.cwd = dir;
+    simulate.argv = {"vvp", "-n", "mtb"};
+    auto result = process::run(simulate);
+    INFO(result.out << result.err);
+    CHECK(result.outcome == process::Result::Outcome::exited);
+    CHECK(result.exit_code != 0);
+    CHECK_THAT(result.out + result.err, Catch::Contains("products differ"));
+
+    // serial_tb: no script, an unreadable one and a word it does not know all fail.
+    compile.argv = {"iverilog", "-DDETLAB_N=2", "-o", "tb",
+                    (source_root() / "rtl/tb/serial_tb.v").string()};
+    for (const auto& source : rtl_sources())
+        compile.argv.push_back(source);
+    REQUIRE(process::run(compile).ok());
+    write_file(dir / "bad.hex", std::string_view("2abc\nffff\n"));
+    for (std::vector<std::string> args : {std::vector<std::string>{},
+                                          {"+script=missing.hex", "+out=out.hex"},
+                                          {"+script=bad.hex", "+out=out.hex"}}) {
+        simulate.argv = {"vvp", "-n", "tb"};
+        simulate.argv.insert(simulate.argv.end(), args.begin(), args.end());
+        auto run = process::run(simulate);
+        INFO(join(simulate.argv) << ": " << run.out << run.err);
+        CHECK(run.outcome == process::Result::Outcome::exited);
+        CHECK(run.exit_code != 0);
+        CHECK_THAT(run.out + run.err, Catch::Contains("serial_tb: "));
+    }
+}

@@ -70,9 +70,10 @@ TEST_CASE("identical values have a spread of exactly zero") {
 }
 
 TEST_CASE("the random source is the standard engine with an exact index mapping") {
-    Random rng(5489); // mt19937_64's first output for its default seed: 14514284786278117030
+    detlab::DeterministicRng rng(
+        5489); // mt19937_64's first output for its default seed: 14514284786278117030
     CHECK(rng.below(10) == 14514284786278117030ull % 10);
-    Random a(7), b(7);
+    detlab::DeterministicRng a(7), b(7);
     for (int i = 0; i < 1000; ++i) {
         auto x = a.below(13);
         CHECK(x == b.below(13));

@@ -212,7 +212,7 @@ TEST_CASE("the comparison table in every format, with the equivalence alarm") {
     CHECK_THROWS_AS(parse_format("xml"), InputError);
 }
 
-TEST_CASE("plots are non-empty SVG and PNG files made by gnuplot") {
+TEST_CASE("plots are non-empty SVG and PNG files made by gnuplot", "[tools]") {
     fs::path dir = filled_store("plots");
     db::Store store(dir / "detlab.db");
     auto plots = make_plots(analyse(store, std::nullopt), dir / "plots");
@@ -230,7 +230,7 @@ TEST_CASE("plots are non-empty SVG and PNG files made by gnuplot") {
     CHECK_THAT(read_file_text(dir / "plots" / "fmax.svg"), Catch::Contains("Fmax (MHz)"));
 }
 
-TEST_CASE("report.html is self-contained with the table, inline plots and provenance") {
+TEST_CASE("report.html is self-contained with the table, inline plots and provenance", "[tools]") {
     fs::path dir = filled_store("report");
     db::Store store(dir / "detlab.db");
     ReportFiles files = write_report(store, {std::nullopt, dir / "out"});
@@ -247,7 +247,7 @@ TEST_CASE("report.html is self-contained with the table, inline plots and proven
     CHECK_THAT(read_file_text(files.csv), Catch::Contains("toolchain,handmade,seed,seed,seed,3"));
 }
 
-TEST_CASE("detlab compare and report on the command line") {
+TEST_CASE("detlab compare and report on the command line", "[cli][tools]") {
     fs::path dir = filled_store("cli");
     std::string db = (dir / "detlab.db").string();
     process::Spec spec;
@@ -301,7 +301,8 @@ db::RunResult model_on_bitstream_run(int models, int prediction_mismatches, bool
 
 } // namespace
 
-TEST_CASE("model_on_bitstream runs get their own report section and stay out of the table") {
+TEST_CASE("model_on_bitstream runs get their own report section and stay out of the table",
+          "[cli][tools]") {
     fs::path dir = filled_store("models");
     db::Store store(dir / "detlab.db");
     std::string before = read_file_text(write_report(store, {std::nullopt, dir / "before"}).html);
@@ -348,7 +349,8 @@ TEST_CASE("model_on_bitstream runs get their own report section and stay out of 
     CHECK(process::run(spec).out.find("models on bitstreams") == std::string::npos);
 }
 
-TEST_CASE("a disagreement rate of samples picked for disagreement is not read as the split's") {
+TEST_CASE("a disagreement rate of samples picked for disagreement is not read as the split's",
+          "[tools]") {
     fs::path dir = filled_store("models-picked");
     db::Store store(dir / "detlab.db");
     store.record_run(model_on_bitstream_run(2, 0, true, 0.4, "disagreement"));
@@ -368,7 +370,7 @@ TEST_CASE("a disagreement rate of samples picked for disagreement is not read as
                          Catch::Contains("<td>3 &times; 3</td><td>20</td>"));
 }
 
-TEST_CASE("names from the data never run as gnuplot code") {
+TEST_CASE("names from the data never run as gnuplot code", "[tools]") {
     // Every plot shows study or factor names; these hold what gnuplot would execute (a line
     // starting with '!', backquotes inside double quotes) or misparse (quotes, backslashes).
     fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis" / "hostile";

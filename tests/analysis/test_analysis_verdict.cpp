@@ -16,7 +16,7 @@ namespace {
 Bytes bitstream(std::uint64_t seed) {
     Bytes bin{0xFF, 0x00, 0x00, 0xFF, 0x7E, 0xAA, 0x99, 0x7E, 0x62,
               0x00, 0x0F, 0x72, 0x00, 0x08, 0x11, 0x00, 0x01, 0x01};
-    Random rng(seed);
+    detlab::DeterministicRng rng(seed);
     for (int i = 0; i < 16; ++i)
         bin.push_back(seed ? static_cast<std::uint8_t>(rng.below(256)) : 0x5A);
     Bytes tail{0x00, 0x00, 0x22, 0x00, 0x00, 0x01, 0x06, 0x00};
@@ -85,7 +85,7 @@ void record(db::Store& store, const Trainings& t) {
         r.add_param("factor", t.factor);
         r.add_param("factor_value", std::to_string(i));
         r.add_param("backend", t.backend);
-        Random rng(t.distinct || i == t.odd_run ? 77 + std::uint64_t(i) : 1);
+        detlab::DeterministicRng rng(t.distinct || i == t.odd_run ? 77 + std::uint64_t(i) : 1);
         Tensor w{"w1", {16}, {}};
         for (int k = 0; k < 16; ++k)
             w.values.push_back(float(rng.below(1000)) / 1000.0f - 0.5f);
@@ -253,7 +253,7 @@ TEST_CASE("claim 6: a one-bit change against a reseed on the same backend") {
     CHECK(finding(World{}.verdicts("claim6-none"), 6) == Finding::undecided);
 }
 
-TEST_CASE("detlab verdict and compare --verdict print the rules' findings") {
+TEST_CASE("detlab verdict and compare --verdict print the rules' findings", "[cli]") {
     World{}.verdicts("cli");
     std::string db = (fs::path(DETLAB_TEST_TMP) / "verdict" / "cli" / "detlab.db").string();
     process::Spec spec;

@@ -2,10 +2,12 @@
 #pragma once
 
 #include "harness/common/common.h"
+#include "harness/process/process.h"
 
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
+#include <map>
 #include <spawn.h>
 #include <string>
 #include <sys/wait.h>
@@ -20,34 +22,29 @@ struct Outcome {
     std::string out, err;
 };
 
-inline std::string quoted(const std::string& text) {
-    std::string q = "'";
-    for (char c : text)
-        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-// Runs a shell command line (the arguments are quoted by the caller) in `dir`.
-inline Outcome run_shell(const std::string& command, const std::filesystem::path& dir) {
-    auto out = dir / "cmd.out", err = dir / "cmd.err";
-    std::string line = "cd " + quoted(dir.string()) + " && { " + command + "; } >" +
-                       quoted(out.string()) + " 2>" + quoted(err.string());
-    int status = std::system(line.c_str());
+// Runs argv (no shell; argv[0] looked up on PATH) in `dir` with `env` added to this process's
+// environment.
+inline Outcome run_argv(std::vector<std::string> argv, const std::filesystem::path& dir,
+                        std::map<std::string, std::string> env = {}) {
+    process::Spec spec;
+    spec.argv = std::move(argv);
+    spec.cwd = dir;
+    spec.set_env = std::move(env);
+    auto result = process::run(spec);
     Outcome outcome;
-    outcome.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    outcome.out = read_file_text(out);
-    outcome.err = read_file_text(err);
+    outcome.code = result.outcome == process::Result::Outcome::exited      ? result.exit_code
+                   : result.outcome == process::Result::Outcome::signalled ? 128 + result.signal
+                                                                           : -1;
+    outcome.out = std::move(result.out);
+    outcome.err = result.err + result.error;
     return outcome;
 }
 
-inline Outcome run_detlab(const std::vector<std::string>& args, const std::filesystem::path& dir) {
-    std::string command = quoted(DETLAB_BINARY);
-    for (const auto& arg : args) {
-        // Two appends: GCC 12 warns falsely (-Wrestrict) about `" " + std::string` here.
-        command += ' ';
-        command += quoted(arg);
-    }
-    return run_shell(command, dir);
+inline Outcome run_detlab(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                          std::map<std::string, std::string> env = {}) {
+    std::vector<std::string> argv{DETLAB_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_argv(std::move(argv), dir, std::move(env));
 }
 
 // Starts detlab in the background in `dir` (output to dir/background.log); returns its pid.

@@ -140,20 +140,20 @@ TEST_CASE("a changed data set file makes training runs new") {
                                  "[train]\ndataset = \"fashion-mnist\"\ntrain_size = 40\n"
                                  "test_size = 20\nepochs = 1\nbackend = \"golden\"\n"
                                  "[[train.vary]]\nfactor = \"init_seed\"\nvalues = [1, 2]\n");
-    std::string env = "DETLAB_FASHION_MNIST=" + quoted(data.string()) + " ";
-    auto command = env + quoted(DETLAB_BINARY) + " run exp.toml --db t.db";
-    auto first = run_shell(command, dir);
+    std::map<std::string, std::string> env{{"DETLAB_FASHION_MNIST", data.string()}};
+    std::vector<std::string> command{"run", "exp.toml", "--db", "t.db"};
+    auto first = run_detlab(command, dir, env);
     INFO(first.out + first.err);
     REQUIRE(first.code == 0);
     CHECK(first.out.find("ran 2 done") != std::string::npos);
-    auto again = run_shell(command, dir);
+    auto again = run_detlab(command, dir, env);
     CHECK(again.out.find("already done 2, ran 0 done") != std::string::npos);
     auto before = snapshot(dir / "t.db");
 
     auto labels = detlab::testing::idx_bytes(0x801, {40}, 40, 10);
     labels.back() = static_cast<std::uint8_t>((labels.back() + 1) % 10);
     write_file(data / "train-labels-idx1-ubyte", labels);
-    auto changed = run_shell(command, dir);
+    auto changed = run_detlab(command, dir, env);
     INFO(changed.out + changed.err);
     REQUIRE(changed.code == 0);
     CHECK(changed.out.find("already done 0, ran 2 done") != std::string::npos);
@@ -172,10 +172,10 @@ TEST_CASE("two machines' databases merge with every observation and a cross-mach
     REQUIRE(here.code == 0);
     // The neighbour's laptop: the same experiment under another host name (a UTS namespace
     // of its own, so this machine's name is not touched).
-    auto there =
-        run_shell("unshare --uts sh -c 'hostname detlab-neighbour && exec \"$0\" \"$@\"' " +
-                      quoted(DETLAB_BINARY) + " run exp.toml --db b.db",
-                  dir);
+    // The host name and detlab's arguments reach sh as arguments, never as script text.
+    auto there = run_argv({"unshare", "--uts", "sh", "-c", "hostname \"$0\" && exec \"$@\"",
+                           "detlab-neighbour", DETLAB_BINARY, "run", "exp.toml", "--db", "b.db"},
+                          dir);
     INFO(there.out + there.err);
     REQUIRE(there.code == 0);
     auto a = snapshot(dir / "a.db"), b = snapshot(dir / "b.db");

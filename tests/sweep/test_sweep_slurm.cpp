@@ -32,17 +32,17 @@ constexpr std::size_t kRuns = 5;
 
 // Stops the local cluster however the test ends.
 struct LocalSlurm {
-    std::string env;
+    std::map<std::string, std::string> env;
     explicit LocalSlurm(const std::filesystem::path& dir)
-        : env("DETLAB_SLURM_DIR=" + quoted((dir / "cluster").string()) +
-              " DETLAB_SLURM_PORT=26817 SLURM_CONF=" +
-              quoted((dir / "cluster/slurm.conf").string()) + " ") {}
-    Outcome run(const std::string& command, const std::filesystem::path& dir) const {
-        return run_shell(env + command, dir);
+        : env{{"DETLAB_SLURM_DIR", (dir / "cluster").string()},
+              {"DETLAB_SLURM_PORT", "26817"},
+              {"SLURM_CONF", (dir / "cluster/slurm.conf").string()}} {}
+    Outcome run(std::vector<std::string> argv, const std::filesystem::path& dir) const {
+        return run_argv(std::move(argv), dir, env);
     }
     ~LocalSlurm() {
-        run_shell(env + quoted((source_root() / "scripts/slurm-local").string()) + " stop",
-                  std::filesystem::temp_directory_path());
+        run({(source_root() / "scripts/slurm-local").string(), "stop"},
+            std::filesystem::temp_directory_path());
     }
 };
 
@@ -50,14 +50,14 @@ struct LocalSlurm {
 
 TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
     auto dir = fresh_test_dir("slurm");
-    if (run_shell("command -v slurmctld || test -x /usr/sbin/slurmctld", dir).code != 0) {
+    if (process::find_executable("slurmctld").empty() &&
+        !std::filesystem::exists("/usr/sbin/slurmctld")) {
         WARN("skipped: slurm-wlm is not installed (apt-get install slurm-wlm munge)");
         return;
     }
     write_file(dir / "exp.toml", kSweep);
     LocalSlurm slurm(dir);
-    auto start =
-        slurm.run(quoted((source_root() / "scripts/slurm-local").string()) + " start", dir);
+    auto start = slurm.run({(source_root() / "scripts/slurm-local").string(), "start"}, dir);
     INFO(start.out + start.err);
     REQUIRE(start.code == 0);
 
@@ -66,14 +66,14 @@ TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
                              dir);
     INFO(script.out + script.err);
     REQUIRE(script.code == 0);
-    auto submit = slurm.run("sbatch --parsable exp.sbatch", dir);
+    auto submit = slurm.run({"sbatch", "--parsable", "exp.sbatch"}, dir);
     INFO(submit.out + submit.err);
     REQUIRE(submit.code == 0);
     std::string job = submit.out.substr(0, submit.out.find_first_of(";\n"));
 
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(240);
     while (true) {
-        auto queue = slurm.run("squeue -h -j " + job, dir);
+        auto queue = slurm.run({"squeue", "-h", "-j", job}, dir);
         if (queue.code == 0 && queue.out.empty())
             break;
         REQUIRE(std::chrono::steady_clock::now() < deadline);

@@ -118,7 +118,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 }
 } // namespace
 
-TEST_CASE("edited copies of the real RTL elaborate with no new implicit wires") {
+TEST_CASE("edited copies of the real RTL elaborate with no new implicit wires", "[tools]") {
     auto rtl = source_root() / "rtl";
     std::istringstream list(read_file_text(rtl / "sources.txt"));
     std::vector<std::pair<std::string, std::string>> original, edited;

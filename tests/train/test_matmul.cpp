@@ -1,8 +1,10 @@
 #include "harness/train/train.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <set>
 
 using namespace detlab;
 using namespace detlab::train;
@@ -59,6 +61,46 @@ TEST_CASE("float backends agree with an exact product") {
         CHECK(backend->stats().macs == std::uint64_t(m) * k * n);
         CHECK(backend->stats().cycles == 0);
     }
+}
+
+TEST_CASE("float-atomic's sums are completion-order sums, and orders differ in rounding") {
+    // The backend splits K into one contiguous range per worker and adds each block of 8
+    // products into C as soon as it is done. With 2 workers and K = 32, C is 0 plus the four
+    // block sums in some interleaving of (p0, p1) from worker 0 and (p2, p3) from worker 1.
+    // Which interleaving happens is up to the scheduler, so the test does not wait to see two;
+    // it enumerates every interleaving, requires that they round differently (the backend can
+    // differ), and that every result the backend gives is one of them (it adds nothing else).
+    int k = 32;
+    std::vector<float> a(k, 0.0f), b(k, 1.0f);
+    a[0] = 1e8f;   // p0
+    a[8] = 1.0f;   // p1: lost beside 1e8
+    a[16] = -1e8f; // p2
+    a[24] = 1.0f;  // p3
+    std::vector<float> block{a[0], a[8], a[16], a[24]};
+    std::set<float> possible;
+    std::vector<int> order{0, 0, 1, 1}; // which worker adds next
+    do {
+        int next[2] = {0, 2};
+        float sum = 0.0f;
+        for (int worker : order)
+            sum += block[next[worker]++];
+        possible.insert(sum);
+    } while (std::next_permutation(order.begin(), order.end()));
+    CHECK(possible == std::set<float>{1.0f, 2.0f});
+
+    auto options = options_for("float-atomic");
+    options.threads = 2;
+    auto atomic = make_matmul(options);
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        auto c = multiply(*atomic, 1, k, 1, a, b);
+        INFO("attempt " << attempt << ": " << c[0]);
+        CHECK(possible.contains(c[0]));
+    }
+    options.threads = 1; // one worker: one order, the float backend's ascending k
+    auto single = make_matmul(options);
+    auto ordered = make_matmul(options_for("float"));
+    CHECK(multiply(*single, 1, k, 1, a, b) == std::vector<float>{1.0f});
+    CHECK(multiply(*ordered, 1, k, 1, a, b) == std::vector<float>{1.0f});
 }
 
 TEST_CASE("int8-valued operands multiply exactly on the array, across the K chunk limit") {
