@@ -85,6 +85,16 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         std::cout << "\nVerdict\n" << analysis::format_verdicts(analysis::verdicts(rows));
     // Only under the human-readable table: csv/json/markdown output stays machine-parseable.
     if (format == analysis::Format::text) {
+        bool heading = false;
+        for (const auto& row : rows) {
+            if (row.equivalence.empty())
+                continue;
+            if (!heading)
+                std::cout << "\nEquivalence check (toolchain bitstreams vs the golden model)\n";
+            heading = true;
+            std::cout << "  " << row.experiment << " / " << row.study << ": " << row.equivalence
+                      << "\n";
+        }
         for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
             std::cout << "models on bitstreams " << m.id << " (" << m.models << " x "
                       << m.bitstreams << ", " << m.samples << " samples): " << m.reading() << "\n";

@@ -47,8 +47,8 @@ void print_timing(const equiv::CheckResult& r) {
 }
 
 std::string result_line(const equiv::CheckResult& r) {
-    equiv::StoredVerdict v{r.verdict, r.reason, r.vectors, r.mismatches, r.rate_bound,
-                           r.toggle_ff, r.toggle_lut};
+    equiv::StoredVerdict v{r.verdict,    r.reason,    r.vectors,   r.mismatches,
+                           r.rate_bound, r.toggle_ff, r.toggle_lut};
     std::string text = equiv::describe(v);
     if (r.toggle_ff >= 0) {
         char coverage[96];
@@ -86,9 +86,9 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
     if (!options.experiment.empty()) {
         auto summary = equiv::check_experiment(store, options.experiment, check, report);
         if (summary.runs == 0)
-            throw InputError(input_error_message("argument", 0, "--experiment",
-                                                 "no toolchain run with a bitstream in experiment \"" +
-                                                     options.experiment + "\""));
+            throw InputError(input_error_message(
+                "argument", 0, "--experiment",
+                "no toolchain run with a bitstream in experiment \"" + options.experiment + "\""));
         std::printf("experiment %s: %d runs with a bitstream: %d checked now (%d differ, %d not "
                     "checked), %d already checked\n",
                     options.experiment.c_str(), summary.runs, summary.checked, summary.differs,
@@ -219,8 +219,8 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
             auto simulator = equiv::parse_simulator(options.cross_check);
             auto native = equiv::check_bitstream(
                 asc, board, {options.cross_vectors, options.seed, equiv::Simulator::native, {}});
-            auto other =
-                equiv::check_bitstream(asc, board, {options.cross_vectors, options.seed, simulator, {}});
+            auto other = equiv::check_bitstream(
+                asc, board, {options.cross_vectors, options.seed, simulator, {}});
             print_timing(native);
             print_timing(other);
             std::printf("    %d vectors: outputs %s; %s / native whole check %.1fx\n",
@@ -264,7 +264,8 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     cmd->add_option("--seed", options->seed, "seed of the vector set")->capture_default_str();
-    cmd->add_option("--simulator", options->simulator, "auto (native), native, iverilog or verilator")
+    cmd->add_option("--simulator", options->simulator,
+                    "auto (native), native, iverilog or verilator")
         ->capture_default_str();
     cmd->require_subcommand(0, 1);
     cmd->callback([&global, options, cmd] {
@@ -305,8 +306,9 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
         ->check(CLI::Range(1, 100))
         ->capture_default_str();
     bench->add_option("--vectors", options->vectors, "tile products")->capture_default_str();
-    bench->add_option("--cross-check", options->cross_check,
-                      "also simulate with iverilog or verilator and compare the outputs")
+    bench
+        ->add_option("--cross-check", options->cross_check,
+                     "also simulate with iverilog or verilator and compare the outputs")
         ->check(CLI::IsMember({"none", "iverilog", "verilator"}))
         ->capture_default_str();
     bench->add_option("--cross-vectors", options->cross_vectors, "vectors for the cross-check")

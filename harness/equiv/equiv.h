@@ -60,7 +60,7 @@ std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<
 struct SimTiming {
     // wall seconds; compile_s is the native simulator's parsing and levelising
     double netlist_s = 0, compile_s = 0, simulate_s = 0;
-    std::uint64_t cycles = 0, runs = 0, jobs = 0;        // simulated clock cycles, runs, tile jobs
+    std::uint64_t cycles = 0, runs = 0, jobs = 0; // simulated clock cycles, runs, tile jobs
 };
 
 // One bitstream's gate-level simulation, made and compiled once, run for any number of batches.
@@ -126,8 +126,8 @@ struct CheckResult {
     std::vector<std::int32_t> outputs; // N*N values per vector, in vector order
     Simulator simulator = Simulator::native;
     Verdict verdict = Verdict::not_checked;
-    std::string reason;     // why not checked
-    double rate_bound = 1;  // mismatch_rate_bound(vectors) when none differ
+    std::string reason;    // why not checked
+    double rate_bound = 1; // mismatch_rate_bound(vectors) when none differ
     // Toggle coverage (native simulator only; -1 otherwise): fraction of the flip-flop outputs
     // and of the LUT outputs that took both values in some vector.
     double toggle_ff = -1, toggle_lut = -1;

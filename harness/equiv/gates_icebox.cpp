@@ -237,7 +237,8 @@ private:
         const Expr& r = exprs_[static_cast<std::size_t>(root)];
         std::vector<Net> leaves;
         for (const auto& x : exprs_)
-            if (x.op == Expr::leaf && std::find(leaves.begin(), leaves.end(), x.net) == leaves.end())
+            if (x.op == Expr::leaf &&
+                std::find(leaves.begin(), leaves.end(), x.net) == leaves.end())
                 leaves.push_back(x.net);
         if (leaves.size() > 6)
             throw Unsupported("icebox netlist: an expression of more than 6 nets");
@@ -275,7 +276,8 @@ private:
         std::string edge = take_name();
         std::string clock = take_name();
         if (edge != "posedge")
-            throw Unsupported("icebox netlist: a " + edge + " flip-flop (only posedge is modelled)");
+            throw Unsupported("icebox netlist: a " + edge +
+                              " flip-flop (only posedge is modelled)");
         if (out_.clock.empty())
             out_.clock = clock;
         else if (out_.clock != clock)
@@ -367,8 +369,9 @@ private:
                 int block = std::stoi(param.substr(5), nullptr, 16);
                 auto hex = value.substr(value.find('h') + 1); // 256'h..., 64 digits MSB first
                 for (int word = 0; word < 16; ++word)
-                    r.init[static_cast<std::size_t>(block * 16 + word)] = static_cast<std::uint16_t>(
-                        std::stoul(hex.substr(hex.size() - 4 * (word + 1), 4), nullptr, 16));
+                    r.init[static_cast<std::size_t>(block * 16 + word)] =
+                        static_cast<std::uint16_t>(
+                            std::stoul(hex.substr(hex.size() - 4 * (word + 1), 4), nullptr, 16));
             }
             if (at(","))
                 advance();
@@ -385,7 +388,9 @@ private:
             expect("(");
             auto bits = bus();
             expect(")");
-            auto lsb = [&](std::size_t i) { return bits.at(bits.size() - 1 - i); };
+            auto lsb = [&](std::size_t i) {
+                return bits.at(bits.size() - 1 - i);
+            };
             if (port == "RADDR" || port == "WADDR")
                 for (std::size_t i = 0; i < 8; ++i)
                     (port == "RADDR" ? r.raddr : r.waddr)[i] = lsb(i);

@@ -37,8 +37,11 @@ public:
     explicit Reader(GateNetlist& out) : out_(out) {}
 
     Net bit(const nlohmann::json& b) {
-        if (b.is_number_integer())
-            return out_.net("$" + std::to_string(b.get<long long>()));
+        if (b.is_number_integer()) {
+            std::string name = std::to_string(b.get<long long>());
+            name.insert(name.begin(), '$'); // (GCC 12 warns falsely about "$" + string)
+            return out_.net(name);
+        }
         return b.get<std::string>() == "1" ? kConst1 : kConst0; // "0", "x", "z"
     }
     std::vector<Net> port(const nlohmann::json& cell, const char* name) {
@@ -95,7 +98,8 @@ public:
     }
 
     void ram(const nlohmann::json& cell) {
-        if (parameter_value(cell, "READ_MODE", 0) != 0 || parameter_value(cell, "WRITE_MODE", 0) != 0)
+        if (parameter_value(cell, "READ_MODE", 0) != 0 ||
+            parameter_value(cell, "WRITE_MODE", 0) != 0)
             throw Unsupported("yosys netlist: SB_RAM40_4K not in 256 x 16 mode");
         GateNetlist::Ram r;
         auto raddr = port(cell, "RADDR"), waddr = port(cell, "WADDR");

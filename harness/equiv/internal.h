@@ -68,7 +68,12 @@ public:
     explicit LaneSim(const GateNetlist& netlist);
 
     void power_up(); // FFs 0, RAMs at their INIT, RAM outputs 0
-    void set(Net net, std::uint64_t lanes) { values_[net] = lanes; }
+    void set(Net net, std::uint64_t lanes) {
+        if (values_[net] != lanes) {
+            values_[net] = lanes;
+            dirty_ = true;
+        }
+    }
     std::uint64_t get(Net net) const { return values_[net]; }
     // One clock cycle: settle the logic with the inputs as set, then (after the caller has read
     // what it samples) edge() advances flip-flops and RAMs.
@@ -83,9 +88,8 @@ public:
     Coverage coverage() const;
 
 private:
-    struct Op {
-        enum Kind : std::uint8_t { copy, inv, and_, andn, or_, orn, mux } kind;
-        Net dst, a, b, s; // mux: dst = s ? b : a
+    struct Op { // every step is one branch-free mux, dst = s ? b : a (AND, OR, NOT and copies
+        Net dst, a, b, s; // are muxes with the constant nets)
     };
     Net compile_table(std::uint64_t table, int inputs, const std::vector<Net>& in);
     Net scratch(); // a value slot for one node's intermediate results
@@ -106,7 +110,10 @@ private:
     std::vector<std::array<std::uint64_t, 16>> pending_rdata_;
     std::size_t scratch_used_ = 0, scratch_max_ = 0;
     std::vector<Net> luts_;
-    std::vector<Net> tracked_;                        // FF outputs, then LUT outputs
+    // Nothing changed since the last settle (no input, no flip-flop, no RAM): the cycle would
+    // repeat the last one exactly, so settle() and edge() skip it.
+    bool dirty_ = true, quiet_ = false;
+    std::vector<Net> tracked_; // FF outputs, then LUT outputs
     std::size_t tracked_ffs_ = 0;
     std::vector<std::uint64_t> seen0_, seen1_;
 };
@@ -116,7 +123,7 @@ struct SerialLanesResult {
     std::vector<TileOutput> outputs; // per vector, in the jobs' order
     LaneSim::Coverage coverage;
     std::uint64_t cycles = 0, passes = 0; // clock cycles summed over the 64-lane passes
-    double prepare_s = 0, simulate_s = 0;  // levelising, simulating
+    double prepare_s = 0, simulate_s = 0; // levelising, simulating
 };
 SerialLanesResult run_serial_lanes(const GateNetlist& netlist, const accel::ArrayConfig& config,
                                    const std::vector<TileJob>& jobs);

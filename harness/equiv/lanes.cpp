@@ -63,7 +63,7 @@ LaneSim::LaneSim(const GateNetlist& netlist) : netlist_(netlist) {
         if (result >= nets && !ops_.empty() && ops_.back().dst == result)
             ops_.back().dst = node.out; // the last step writes the node's net directly
         else
-            ops_.push_back({Op::copy, node.out, result, 0, 0});
+            ops_.push_back({node.out, result, result, kConst0});
         if (node.is_lut)
             luts_.push_back(node.out);
     }
@@ -106,24 +106,15 @@ Net LaneSim::compile_table(std::uint64_t table, int inputs, const std::vector<Ne
     if (l == kConst0 && h == kConst1)
         return s;
     Net dst = scratch();
-    if (l == kConst1 && h == kConst0)
-        ops_.push_back({Op::inv, dst, s, 0, 0});
-    else if (l == kConst0)
-        ops_.push_back({Op::and_, dst, s, h, 0});
-    else if (h == kConst0)
-        ops_.push_back({Op::andn, dst, l, s, 0});
-    else if (h == kConst1)
-        ops_.push_back({Op::or_, dst, s, l, 0});
-    else if (l == kConst1)
-        ops_.push_back({Op::orn, dst, h, s, 0});
-    else
-        ops_.push_back({Op::mux, dst, l, h, s});
+    ops_.push_back({dst, l, h, s});
     return dst;
 }
 
 void LaneSim::power_up() {
     std::fill(values_.begin(), values_.end(), 0);
     values_[kConst1] = ~std::uint64_t{0};
+    dirty_ = true;
+    quiet_ = false;
     for (std::size_t r = 0; r < netlist_.rams.size(); ++r) {
         memory_[r].assign(64 * 256, 0);
         for (std::size_t lane = 0; lane < 64; ++lane)
@@ -134,31 +125,16 @@ void LaneSim::power_up() {
 }
 
 void LaneSim::settle() {
+    if (!dirty_) {
+        quiet_ = true;
+        return;
+    }
+    quiet_ = false;
+    dirty_ = false;
     std::uint64_t* v = values_.data();
     for (const Op& op : ops_) {
-        switch (op.kind) {
-        case Op::copy:
-            v[op.dst] = v[op.a];
-            break;
-        case Op::inv:
-            v[op.dst] = ~v[op.a];
-            break;
-        case Op::and_:
-            v[op.dst] = v[op.a] & v[op.b];
-            break;
-        case Op::andn:
-            v[op.dst] = v[op.a] & ~v[op.b];
-            break;
-        case Op::or_:
-            v[op.dst] = v[op.a] | v[op.b];
-            break;
-        case Op::orn:
-            v[op.dst] = v[op.a] | ~v[op.b];
-            break;
-        case Op::mux:
-            v[op.dst] = v[op.a] ^ ((v[op.a] ^ v[op.b]) & v[op.s]);
-            break;
-        }
+        std::uint64_t low = v[op.a];
+        v[op.dst] = low ^ ((low ^ v[op.b]) & v[op.s]);
     }
     for (std::size_t i = 0; i < tracked_.size(); ++i) {
         seen1_[i] |= v[tracked_[i]];
@@ -167,6 +143,8 @@ void LaneSim::settle() {
 }
 
 void LaneSim::edge() {
+    if (quiet_)
+        return;
     std::uint64_t* v = values_.data();
     const auto& ffs = netlist_.ffs;
     for (std::size_t i = 0; i < ffs.size(); ++i) {
@@ -204,6 +182,7 @@ void LaneSim::edge() {
         }
         pending_[r] = read && !same;
         last = {true, read, raddr, write != 0};
+        dirty_ = dirty_ || write != 0;
         if (write) {
             for (unsigned lane = 0; lane < 64; ++lane) {
                 if (!((write >> lane) & 1U))
@@ -223,10 +202,15 @@ void LaneSim::edge() {
     }
     for (std::size_t r = 0; r < netlist_.rams.size(); ++r)
         if (pending_[r])
-            for (std::size_t b = 0; b < 16; ++b)
-                v[netlist_.rams[r].rdata[b]] = pending_rdata_[r][b];
-    for (std::size_t i = 0; i < ffs.size(); ++i)
+            for (std::size_t b = 0; b < 16; ++b) {
+                Net net = netlist_.rams[r].rdata[b];
+                dirty_ = dirty_ || v[net] != pending_rdata_[r][b];
+                v[net] = pending_rdata_[r][b];
+            }
+    for (std::size_t i = 0; i < ffs.size(); ++i) {
+        dirty_ = dirty_ || v[ffs[i].q] != next_q_[i];
         v[ffs[i].q] = next_q_[i];
+    }
 }
 
 LaneSim::Coverage LaneSim::coverage() const {

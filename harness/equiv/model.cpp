@@ -189,8 +189,8 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
         throw InputError(input_error_message("argument", 0, "run",
                                              "need at least one train run and one toolchain run"));
     if (options.simulator != Simulator::iverilog && options.simulator != Simulator::verilator)
-        throw InputError(input_error_message("argument", 0, "simulator",
-                                             "models run on bitstreams with iverilog or verilator"));
+        throw InputError(input_error_message(
+            "argument", 0, "simulator", "models run on bitstreams with iverilog or verilator"));
     ModelReport report;
     report.samples = options.samples;
     report.pick = options.pick;

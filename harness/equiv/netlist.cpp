@@ -93,8 +93,8 @@ TileOutput decode_tile(const accel::ArrayConfig& config, accel::serial::Frame re
     return out;
 }
 
-
-std::string make_icebox_verilog(std::string_view asc_text, const fs::path& pcf, const fs::path& dir) {
+std::string make_icebox_verilog(std::string_view asc_text, const fs::path& pcf,
+                                const fs::path& dir) {
     write_file(dir / "bitstream.asc", asc_text);
     // -s: no comments (a tenth of the size); -p: ports named as in the pcf, so the testbench's
     // port names (clk, spi_*) bind.

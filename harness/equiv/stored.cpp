@@ -89,14 +89,14 @@ std::optional<StoredVerdict> verdict_from(const std::optional<nlohmann::json>& r
         return it == metrics.end() ? dflt : it->second;
     };
     if (metrics.contains("equiv_vectors")) { // a check stored before equiv_result.json counts
-        found = StoredVerdict{};            // by its equiv_mismatches
+        found = StoredVerdict{};             // by its equiv_mismatches
         found->vectors = static_cast<int>(metric("equiv_vectors", 0));
         found->mismatches = static_cast<int>(metric("equiv_mismatches", 0));
         found->verdict = found->mismatches > 0 ? Verdict::differs : Verdict::no_difference;
-        found->rate_bound = metric("equiv_rate_bound", found->mismatches > 0
-                                                           ? double(found->mismatches) /
-                                                                 std::max(found->vectors, 1)
-                                                           : mismatch_rate_bound(found->vectors));
+        found->rate_bound =
+            metric("equiv_rate_bound", found->mismatches > 0
+                                           ? double(found->mismatches) / std::max(found->vectors, 1)
+                                           : mismatch_rate_bound(found->vectors));
         found->toggle_ff = metric("equiv_toggle_ff", -1);
         found->toggle_lut = metric("equiv_toggle_lut", -1);
     }
@@ -147,10 +147,10 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
         throw InputError(input_error_message(
             "argument", 0, "run", "run " + run_id + " (" + row->status + ") has no bitstream.asc"));
     if (auto stored = stored_check(store, run_id))
-        throw InputError(input_error_message("argument", 0, "run",
-                                             "run " + run_id + " already has an equivalence check (" +
-                                                 describe(*stored) +
-                                                 "); a stored result is never replaced"));
+        throw InputError(
+            input_error_message("argument", 0, "run",
+                                "run " + run_id + " already has an equivalence check (" +
+                                    describe(*stored) + "); a stored result is never replaced"));
     auto config = nlohmann::json::parse(row->config_json);
     std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
     auto result = checked_or_why(text, board_from_config(config), options);
@@ -160,9 +160,9 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
     return result;
 }
 
-ExperimentCheck check_experiment(db::Store& store, const std::string& experiment,
-                                 const CheckOptions& options,
-                                 const std::function<void(const std::string&, const CheckResult*)>& on_run) {
+ExperimentCheck
+check_experiment(db::Store& store, const std::string& experiment, const CheckOptions& options,
+                 const std::function<void(const std::string&, const CheckResult*)>& on_run) {
     db::RunFilter filter;
     filter.experiment = experiment;
     filter.kind = "toolchain";
