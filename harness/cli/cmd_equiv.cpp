@@ -65,7 +65,7 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
                                              "give run ids or --experiment NAME (one of them)"));
     auto store = open_store(global);
     equiv::CheckOptions check{
-        options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}};
+        options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}, {}};
     int failed = 0;
     auto report = [&](const std::string& id, const equiv::CheckResult* result) {
         if (!result) {
@@ -211,16 +211,17 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
     std::vector<double> check_s;
     for (const auto& asc : ascs) {
         auto result = equiv::check_bitstream(
-            asc, board, {options.vectors, options.seed, equiv::Simulator::native, {}});
+            asc, board, {options.vectors, options.seed, equiv::Simulator::native, {}, {}});
         print_timing(result);
         std::printf("    %s\n", result_line(result).c_str());
         check_s.push_back(result.wall_s);
         if (options.cross_check != "none") {
             auto simulator = equiv::parse_simulator(options.cross_check);
             auto native = equiv::check_bitstream(
-                asc, board, {options.cross_vectors, options.seed, equiv::Simulator::native, {}});
+                asc, board,
+                {options.cross_vectors, options.seed, equiv::Simulator::native, {}, {}});
             auto other = equiv::check_bitstream(
-                asc, board, {options.cross_vectors, options.seed, simulator, {}});
+                asc, board, {options.cross_vectors, options.seed, simulator, {}, {}});
             print_timing(native);
             print_timing(other);
             std::printf("    %d vectors: outputs %s; %s / native whole check %.1fx\n",

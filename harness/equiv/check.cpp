@@ -90,15 +90,17 @@ namespace {
 // The outputs of every vector, from the native simulator or a testbench run.
 std::vector<TileOutput> simulate(std::string_view asc_text, const Board& board,
                                  const std::vector<TileJob>& jobs, CheckResult& result,
-                                 const std::filesystem::path& dir) {
+                                 const std::filesystem::path& dir, const CheckOptions& options) {
     if (result.simulator != Simulator::native) {
-        NetlistSim sim(asc_text, board, result.simulator, dir);
+        NetlistSim sim(asc_text, board, result.simulator, dir, options.netlist_edit);
         auto outputs = sim.run(jobs);
         result.timing = sim.timing();
         return outputs;
     }
     double start = monotonic_seconds();
     std::string verilog = detail::make_icebox_verilog(asc_text, board.pcf, dir);
+    if (options.netlist_edit)
+        verilog = options.netlist_edit(verilog);
     result.timing.netlist_s = monotonic_seconds() - start;
     start = monotonic_seconds();
     auto netlist = detail::parse_icebox_verilog(verilog);
@@ -135,7 +137,7 @@ CheckResult check_bitstream(std::string_view asc_text, const Board& board,
     else
         std::filesystem::create_directories(dir);
     try {
-        auto outputs = simulate(asc_text, board, jobs, result, dir);
+        auto outputs = simulate(asc_text, board, jobs, result, dir, options);
         auto golden = accel::make_backend("golden", board.array);
         const int n = board.array.size;
         std::vector<std::int32_t> expected(static_cast<std::size_t>(n * n));

@@ -70,7 +70,8 @@ public:
     // Writes the .asc to `work_dir` (created), makes chip.v with icebox_vlog and compiles the
     // testbench around it. `simulator` must not be `automatic`.
     NetlistSim(std::string_view asc_text, const Board& board, Simulator simulator,
-               const std::filesystem::path& work_dir);
+               const std::filesystem::path& work_dir,
+               const std::function<std::string(const std::string&)>& netlist_edit = {});
     // Runs every job in one simulation, in order.
     std::vector<TileOutput> run(const std::vector<TileJob>& jobs);
 
@@ -80,7 +81,8 @@ public:
     const std::filesystem::path& netlist_path() const { return netlist_; }
 
 private:
-    void make_netlist(std::string_view asc_text);
+    void make_netlist(std::string_view asc_text,
+                      const std::function<std::string(const std::string&)>& netlist_edit);
     void compile();
 
     Board board_;
@@ -104,6 +106,8 @@ struct CheckOptions {
     std::uint64_t seed = kDefaultVectorSeed;
     Simulator simulator = Simulator::automatic;
     std::filesystem::path work_dir; // empty: a temporary directory, removed afterwards
+    // Applied to icebox_vlog's netlist before any simulator reads it (tests: a wrong netlist).
+    std::function<std::string(const std::string&)> netlist_edit;
 };
 
 // What one check concluded about one bitstream.
@@ -203,6 +207,30 @@ std::vector<LutSite> used_luts(std::string_view netlist_verilog);
 // Flips truth-table bit `bit` (0..15; bit = in3*8 + in2*4 + in1*2 + in0) of one LUT in the .asc.
 // Throws std::invalid_argument when the tile is not in the file.
 std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit);
+// Swaps two data bits (0..15) of the `ram`-th SB_RAM40_4K's WDATA in icebox_vlog's netlist, as
+// crossed RAM data wires would: words are stored with those bits exchanged. Throws
+// std::invalid_argument when the netlist has no such RAM. (A netlist mutation: the .asc's RAM
+// routing is not edited; use it through CheckOptions::netlist_edit.)
+std::string swap_ram_data_bits(const std::string& netlist_verilog, int ram, int bit_a, int bit_b);
+
+// ---- Any design: the bitstream's netlist against the design's synthesised netlist ----
+// Both netlists run on the native simulator from the power-up state (flip-flops 0), driven by
+// the same seeded random bits on every top-level input except the clock and the held inputs,
+// and their outputs are compared after every cycle. One stimulus (a "vector" in the result) is
+// one lane's `cycles`-cycle sequence; it mismatches when any output differs in any cycle.
+struct DesignCheckOptions {
+    int stimuli = 256; // independent random stimuli, 64 per pass
+    int cycles = 1000; // clock cycles per stimulus
+    std::uint64_t seed = 1;
+    std::string clock = "clk";        // the input the simulation clocks (never random)
+    std::map<std::string, bool> hold; // inputs held at a value throughout (e.g. a reset)
+};
+// `asc_text` with the pin file `pcf` that names its ports (as for nextpnr); `synthesised` is
+// yosys's write_json after synth_ice40, module `top`. A netlist the simulator does not model,
+// or ports that do not match, give verdict not_checked with the reason.
+CheckResult check_against_synthesis(std::string_view asc_text, const std::filesystem::path& pcf,
+                                    const nlohmann::json& synthesised, const std::string& top,
+                                    const DesignCheckOptions& options);
 
 // ---- A bitstream as a GemmBackend ----
 // Every gemm() becomes tile jobs (K split into chunks the board top accepts, wrapped sums

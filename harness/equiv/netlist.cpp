@@ -166,18 +166,22 @@ std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<
 }
 
 NetlistSim::NetlistSim(std::string_view asc_text, const Board& board, Simulator simulator,
-                       const fs::path& work_dir)
+                       const fs::path& work_dir,
+                       const std::function<std::string(const std::string&)>& netlist_edit)
     : board_(board), simulator_(simulator), dir_(work_dir) {
     if (simulator_ != Simulator::iverilog && simulator_ != Simulator::verilator)
         throw std::invalid_argument("NetlistSim runs iverilog or Verilator");
     fs::create_directories(dir_);
-    make_netlist(asc_text);
+    make_netlist(asc_text, netlist_edit);
     compile();
 }
 
-void NetlistSim::make_netlist(std::string_view asc_text) {
+void NetlistSim::make_netlist(std::string_view asc_text,
+                              const std::function<std::string(const std::string&)>& netlist_edit) {
     double start = monotonic_seconds();
     std::string verilog = detail::make_icebox_verilog(asc_text, board_.pcf, dir_);
+    if (netlist_edit)
+        verilog = netlist_edit(verilog);
     if (simulator_ == Simulator::verilator)
         verilog = non_ansi_header(verilog);
     netlist_ = dir_ / "chip.v";
