@@ -44,14 +44,11 @@ std::string run_tool(const std::vector<std::string>& argv, const fs::path& cwd) 
     return result.out;
 }
 
-// One small build, shared by the tests of this file (seed 1, the default configuration).
-const db::RunResult& seed_one_build() {
-    static db::RunResult run = [] {
-        static Scratch scratch("equiv-native-build");
-        db::RunContext context{nullptr, scratch.dir / "work", "test", nullptr};
-        return toolchain::run_build({{"seed", 1}}, 0, context);
-    }();
-    return run;
+// One small build (seed 1, the default configuration) in the test's own scratch directory:
+// ctest runs the test cases as parallel processes.
+db::RunResult seed_one_build(const Scratch& scratch) {
+    db::RunContext context{nullptr, scratch.dir / "work", "test", nullptr};
+    return toolchain::run_build({{"seed", 1}}, 0, context);
 }
 
 equiv::CheckOptions with(equiv::Simulator simulator, int vectors,
@@ -66,7 +63,8 @@ equiv::CheckOptions with(equiv::Simulator simulator, int vectors,
 } // namespace
 
 TEST_CASE("the native simulator gives iverilog's outputs on the same vectors") {
-    const auto& run = seed_one_build();
+    Scratch scratch("equiv-native-iverilog");
+    auto run = seed_one_build(scratch);
     REQUIRE(run.status == db::kStatusDone);
     auto asc = artifact_text(run, "bitstream.asc");
     auto board = equiv::board_from_config(nlohmann::json::parse(run.config_json));
@@ -88,11 +86,11 @@ TEST_CASE("the native simulator gives iverilog's outputs on the same vectors") {
 }
 
 TEST_CASE("every simulator catches a flipped LUT bit and swapped RAM data bits") {
-    const auto& run = seed_one_build();
+    Scratch scratch("equiv-native-mutants");
+    auto run = seed_one_build(scratch);
     REQUIRE(run.status == db::kStatusDone);
     auto asc = artifact_text(run, "bitstream.asc");
     auto board = equiv::board_from_config(nlohmann::json::parse(run.config_json));
-    Scratch scratch("equiv-native-mutants");
     write_file(scratch.dir / "b.asc", asc);
     auto netlist = run_tool({"icebox_vlog", "-s", "-p", board.pcf.string(), "b.asc"}, scratch.dir);
     auto luts = equiv::used_luts(netlist);
