@@ -212,6 +212,11 @@ struct ToolchainSummary {
     std::optional<double> functional;      // mean output disagreement over pairs (equiv outputs)
     std::vector<double> functional_matrix; // runs x runs; empty when not measured
     std::vector<std::string> equiv_mismatch_runs; // runs with equiv_mismatches > 0
+    // The equivalence check of the group's bitstreams in words, per verdict: "15/15 no
+    // difference in 256 vectors (mismatch rate <= 1.2% each, 95%)", "1/15 DIFFERS", "2/15 not
+    // checked: why"; never empty (a group never checked says so).
+    std::string equivalence;
+    bool equivalence_differs = false;
 };
 
 struct TrainingSummary {
@@ -266,6 +271,7 @@ struct ComparisonRow {
     std::string quality_label;           // "fmax" or "test_accuracy"
     std::vector<std::string> notes;      // e.g. netlists differ, bitstreams do not
     std::vector<std::string> warnings;   // e.g. equivalence-check mismatches
+    std::string equivalence;             // toolchain: ToolchainSummary::equivalence
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);
 

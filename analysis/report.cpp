@@ -102,27 +102,25 @@ void toolchain_details(std::ostringstream& out, const ToolchainSummary& t) {
     std::string divergence;
     for (const auto& [stage, count] : t.first_divergence)
         divergence += stage + ": " + std::to_string(count) + " pairs; ";
-    rows_html(
-        out,
-        {{"pairs", std::to_string(t.pairs)},
-         {"identical .bin / .asc / netlist", opt_pct(t.identical_bin) + " / " +
-                                                 opt_pct(t.identical_asc) + " / " +
-                                                 opt_pct(t.identical_netlist)},
-         {"first diverging stage", escape(divergence)},
-         {"bits compared per pair",
-          std::to_string(t.config_bits) + " (" + escape(t.distance_over) + ")"},
-         {"netlist.json differs from the first run's", escape(describe(t.netlist_differ))},
-         {"Hamming distance", pairs_cell(t.hamming, 100, "%")},
-         {"Jaccard distance (set bits)", pairs_cell(t.jaccard, 100, "%")},
-         {"common-scale baseline", baseline_cell(t.bitstream.baseline)},
-         {"Fmax (MHz)", runs_cell(t.fmax_mhz)},
-         {"logic cells", runs_cell(t.logic_cells)},
-         {"tool wall time (s)", runs_cell(t.tools_wall_s)},
-         {"functional distance", t.functional ? opt_pct(t.functional) : "not measured"},
-         {"equivalence mismatches",
-          t.equiv_mismatch_runs.empty()
-              ? "none"
-              : "<b class=bad>" + std::to_string(t.equiv_mismatch_runs.size()) + " run(s)</b>"}});
+    rows_html(out,
+              {{"pairs", std::to_string(t.pairs)},
+               {"identical .bin / .asc / netlist", opt_pct(t.identical_bin) + " / " +
+                                                       opt_pct(t.identical_asc) + " / " +
+                                                       opt_pct(t.identical_netlist)},
+               {"first diverging stage", escape(divergence)},
+               {"bits compared per pair",
+                std::to_string(t.config_bits) + " (" + escape(t.distance_over) + ")"},
+               {"netlist.json differs from the first run's", escape(describe(t.netlist_differ))},
+               {"Hamming distance", pairs_cell(t.hamming, 100, "%")},
+               {"Jaccard distance (set bits)", pairs_cell(t.jaccard, 100, "%")},
+               {"common-scale baseline", baseline_cell(t.bitstream.baseline)},
+               {"Fmax (MHz)", runs_cell(t.fmax_mhz)},
+               {"logic cells", runs_cell(t.logic_cells)},
+               {"tool wall time (s)", runs_cell(t.tools_wall_s)},
+               {"functional distance", t.functional ? opt_pct(t.functional) : "not measured"},
+               {"equivalence check", t.equivalence_differs
+                                         ? "<b class=bad>" + escape(t.equivalence) + "</b>"
+                                         : escape(t.equivalence)}});
 }
 
 void training_details(std::ostringstream& out, const TrainingSummary& t) {

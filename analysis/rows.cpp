@@ -86,6 +86,7 @@ void fill_toolchain(const ToolchainSummary& t, ComparisonRow& row) {
                             " runs) but every bitstream is identical");
     for (const auto& id : t.equiv_mismatch_runs)
         row.warnings.push_back("run " + id + " failed the equivalence check");
+    row.equivalence = t.equivalence;
 }
 
 void fill_training(const TrainingSummary& t, ComparisonRow& row) {

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 namespace detlab::analysis {
 namespace {
@@ -142,16 +143,16 @@ void bitstream_distances(const std::vector<RunData>& runs, BlobCache& blobs, Too
 }
 
 void functional_distance(const std::vector<RunData>& runs, BlobCache& blobs, ToolchainSummary& s) {
-    if (!all_have(runs, "equiv_outputs.bin") || runs.size() < 2)
+    if (!all_have(runs, db::artifact::kEquivOutputs) || runs.size() < 2)
         return;
     std::vector<double> per_pair;
     std::size_t n = runs.size();
     s.functional_matrix.assign(n * n, 0.0);
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = i + 1; j < n; ++j) {
-            const Bytes& a = blobs.get(sha_of(runs[i], "equiv_outputs.bin"));
-            const Bytes& b = blobs.get(sha_of(runs[j], "equiv_outputs.bin"));
-            double vectors = metric_of(runs[i], "equiv_vectors");
+            const Bytes& a = blobs.get(sha_of(runs[i], db::artifact::kEquivOutputs));
+            const Bytes& b = blobs.get(sha_of(runs[j], db::artifact::kEquivOutputs));
+            double vectors = metric_of(runs[i], db::metric::kEquivVectors);
             std::size_t words = a.size() / 4, per_vector = 1;
             if (vectors >= 1 && words % static_cast<std::size_t>(vectors) == 0)
                 per_vector = words / static_cast<std::size_t>(vectors);
@@ -159,6 +160,64 @@ void functional_distance(const std::vector<RunData>& runs, BlobCache& blobs, Too
             s.functional_matrix[i * n + j] = s.functional_matrix[j * n + i] = per_pair.back();
         }
     s.functional = summarize(per_pair).mean;
+}
+
+// Every run's check, by verdict (equiv_result.json, or the counts of a check stored before it).
+void equivalence_verdicts(const std::vector<RunData>& runs, BlobCache& blobs, ToolchainSummary& s) {
+    std::size_t same = 0, differ = 0, proved = 0, never = 0;
+    int min_vectors = 0, max_vectors = 0;
+    std::map<std::string, std::size_t> why_not;
+    for (const auto& run : runs) {
+        std::string result, reason;
+        if (auto sha = sha_of(run, db::artifact::kEquivResult); !sha.empty()) {
+            const Bytes& bytes = blobs.get(sha);
+            auto json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+            if (json.is_object()) {
+                result = json.value("result", std::string());
+                reason = json.value("reason", std::string());
+            }
+        } else if (run.final_metrics.contains(db::metric::kEquivVectors)) {
+            result = metric_of(run, db::metric::kEquivMismatches) > 0 ? "differs" : "no_difference";
+        }
+        int vectors = static_cast<int>(metric_of(run, db::metric::kEquivVectors));
+        if (result == "no_difference") {
+            ++same;
+            min_vectors = same == 1 ? vectors : std::min(min_vectors, vectors);
+            max_vectors = std::max(max_vectors, vectors);
+        } else if (result == "differs") {
+            ++differ;
+        } else if (result == "proved") {
+            ++proved;
+        } else if (result == "not_checked") {
+            ++why_not[reason.empty() ? "no reason recorded" : reason];
+        } else {
+            ++never;
+        }
+    }
+    const std::string of = "/" + std::to_string(runs.size());
+    std::vector<std::string> parts;
+    if (proved)
+        parts.push_back(std::to_string(proved) + of + " proved");
+    if (same) {
+        double bound = 1 - std::pow(0.05, 1.0 / std::max(min_vectors, 1));
+        char text[160];
+        std::snprintf(text, sizeof text,
+                      "%zu%s no difference in %s%d vectors (mismatch rate <= %.2g%% each, 95%%)",
+                      same, of.c_str(), max_vectors > min_vectors ? ">= " : "", min_vectors,
+                      100 * bound);
+        parts.emplace_back(text);
+    }
+    if (differ)
+        parts.push_back(std::to_string(differ) + of + " DIFFER");
+    for (const auto& [reason, count] : why_not)
+        parts.push_back(std::to_string(count) + of + " not checked: " + reason);
+    if (never)
+        parts.push_back(std::to_string(never) + of +
+                        " not checked: no check ran (experiment key "
+                        "equiv_vectors, or detlab equiv --experiment)");
+    for (const auto& part : parts)
+        s.equivalence += (s.equivalence.empty() ? "" : "; ") + part;
+    s.equivalence_differs = differ > 0;
 }
 
 ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
@@ -181,6 +240,7 @@ ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
     for (const auto& run : runs)
         if (metric_of(run, db::metric::kEquivMismatches) > 0)
             s.equiv_mismatch_runs.push_back(run.row.id);
+    equivalence_verdicts(runs, blobs, s);
     return s;
 }
 

@@ -41,15 +41,23 @@ namespace artifact {
 inline constexpr const char* kNetlist = "netlist.json";    // toolchain: yosys's netlist
 inline constexpr const char* kAsc = "bitstream.asc";       // toolchain: nextpnr's ASCII bitstream
 inline constexpr const char* kBitstream = "bitstream.bin"; // toolchain: icepack's bitstream
-inline constexpr const char* kWeights = "weights.bin";     // train: final weights (DLTN)
+inline constexpr const char* kEquivResult = "equiv_result.json";  // equiv: the check's verdict
+inline constexpr const char* kEquivOutputs = "equiv_outputs.bin"; // equiv: outputs per vector
+inline constexpr const char* kWeights = "weights.bin";            // train: final weights (DLTN)
 inline constexpr const char* kTestLogits = "test_logits.bin"; // train: last epoch's test outputs
 } // namespace artifact
 
 // Metric names that one module records and others read, named once (stored data, like the
 // artifact names).
 namespace metric {
-inline constexpr const char* kFmaxMhz = "fmax_mhz";                      // toolchain (nextpnr)
-inline constexpr const char* kEquivMismatches = "equiv_mismatches";      // equiv check of a build
+inline constexpr const char* kFmaxMhz = "fmax_mhz"; // toolchain (nextpnr)
+// The equivalence check of a build (harness/equiv).
+inline constexpr const char* kEquivVectors = "equiv_vectors";
+inline constexpr const char* kEquivMismatches = "equiv_mismatches";
+inline constexpr const char* kEquivRateBound = "equiv_rate_bound";
+inline constexpr const char* kEquivToggleFf = "equiv_toggle_ff";
+inline constexpr const char* kEquivToggleLut = "equiv_toggle_lut";
+inline constexpr const char* kEquivWallS = "equiv_wall_s";
 inline constexpr const char* kFinalTestAccuracy = "final_test_accuracy"; // train
 inline constexpr const char* kFinalTestLoss = "final_test_loss";         // train
 inline constexpr const char* kTestAccuracy = "test_accuracy";            // train, per epoch

@@ -88,6 +88,16 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         if (auto versions = analysis::toolchain_versions(store, experiment); !versions.empty())
             std::cout << "\nToolchain versions (same RTL and seed on each toolchain root)\n"
                       << analysis::format_toolchain_versions(versions, format);
+        bool heading = false;
+        for (const auto& row : rows) {
+            if (row.equivalence.empty())
+                continue;
+            if (!heading)
+                std::cout << "\nEquivalence check (toolchain bitstreams vs the golden model)\n";
+            heading = true;
+            std::cout << "  " << row.experiment << " / " << row.study << ": " << row.equivalence
+                      << "\n";
+        }
         for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
             std::cout << "models on bitstreams " << m.id << " (" << m.models << " x "
                       << m.bitstreams << ", " << m.samples << " samples): " << m.reading() << "\n";

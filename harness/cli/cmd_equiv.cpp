@@ -1,5 +1,5 @@
 // `detlab equiv`: the functional equivalence check of stored bitstreams, trained models run on
-// bitstreams (`detlab equiv model`), and `detlab bench equiv` (iverilog against Verilator).
+// bitstreams (`detlab equiv model`), and `detlab bench equiv` (the check against the builds).
 #include "harness/cli/cli.h"
 #include "harness/equiv/equiv.h"
 #include "harness/toolchain/toolchain.h"
@@ -14,6 +14,7 @@ namespace {
 
 struct EquivOptions {
     std::vector<std::string> runs;
+    std::string experiment;
     int vectors = equiv::kDefaultVectors;
     std::uint64_t seed = equiv::kDefaultVectorSeed;
     std::string simulator = "auto";
@@ -23,7 +24,8 @@ struct EquivOptions {
     std::string pick = "first";
     std::string json_path;
     // bench
-    std::string bench_run, bench_asc;
+    std::string bench_run, bench_asc, cross_check = "none";
+    int builds = 2, cross_vectors = 8;
     int array = 2;
     std::string device = "hx1k";
 };
@@ -35,32 +37,70 @@ db::Store open_store(const GlobalOptions& global) {
 }
 
 void print_timing(const equiv::CheckResult& r) {
-    std::printf("  %s: netlist %.1f s, compile %.1f s, simulate %.1f s (%llu cycles), total "
-                "%.1f s\n",
-                equiv::simulator_name(r.simulator).c_str(), r.timing.netlist_s, r.timing.compile_s,
-                r.timing.simulate_s, static_cast<unsigned long long>(r.timing.cycles), r.wall_s);
+    std::printf("  %s: netlist %.2f s, %s %.2f s, simulate %.2f s (%llu cycles, %llu runs), "
+                "total %.2f s\n",
+                equiv::simulator_name(r.simulator).c_str(), r.timing.netlist_s,
+                r.simulator == equiv::Simulator::native ? "parse+levelise" : "compile",
+                r.timing.compile_s, r.timing.simulate_s,
+                static_cast<unsigned long long>(r.timing.cycles),
+                static_cast<unsigned long long>(r.timing.runs), r.wall_s);
+}
+
+std::string result_line(const equiv::CheckResult& r) {
+    equiv::StoredVerdict v{r.verdict,    r.reason,    r.vectors,   r.mismatches,
+                           r.rate_bound, r.toggle_ff, r.toggle_lut};
+    std::string text = equiv::describe(v);
+    if (r.toggle_ff >= 0) {
+        char coverage[96];
+        std::snprintf(coverage, sizeof coverage, "; toggled: %.0f%% of FFs, %.0f%% of LUTs",
+                      100 * r.toggle_ff, 100 * r.toggle_lut);
+        text += coverage;
+    }
+    return text;
 }
 
 void run_check(const GlobalOptions& global, const EquivOptions& options) {
-    if (options.runs.empty())
-        throw InputError(input_error_message("argument", 0, "RUN", "give at least one run id"));
+    if (options.runs.empty() == options.experiment.empty())
+        throw InputError(input_error_message("argument", 0, "RUN",
+                                             "give run ids or --experiment NAME (one of them)"));
     auto store = open_store(global);
     equiv::CheckOptions check{
-        options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}};
+        options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}, {}};
     int failed = 0;
+    auto report = [&](const std::string& id, const equiv::CheckResult* result) {
+        if (!result) {
+            auto stored = equiv::stored_check(store, id);
+            std::printf("%s: already checked: %s (a stored check is kept, never replaced)\n",
+                        id.c_str(), equiv::describe(*stored).c_str());
+            failed += stored->verdict == equiv::Verdict::differs;
+            return;
+        }
+        std::printf("%s: %s%s\n", id.c_str(), result_line(*result).c_str(),
+                    result->verdict == equiv::Verdict::differs ? "  <-- EQUIVALENCE CHECK FAILED"
+                                                               : "");
+        if (result->verdict != equiv::Verdict::not_checked)
+            print_timing(*result);
+        failed += result->verdict == equiv::Verdict::differs;
+        std::fflush(stdout);
+    };
+    if (!options.experiment.empty()) {
+        auto summary = equiv::check_experiment(store, options.experiment, check, report);
+        if (summary.runs == 0)
+            throw InputError(input_error_message(
+                "argument", 0, "--experiment",
+                "no toolchain run with a bitstream in experiment \"" + options.experiment + "\""));
+        std::printf("experiment %s: %d runs with a bitstream: %d checked now (%d differ, %d not "
+                    "checked), %d already checked\n",
+                    options.experiment.c_str(), summary.runs, summary.checked, summary.differs,
+                    summary.not_checked, summary.already);
+    }
     for (const auto& id : options.runs) {
-        if (auto stored = equiv::stored_check(store, id)) {
-            std::printf("%s: already checked: %d vectors, %d mismatches (a stored check is kept, "
-                        "never replaced)\n",
-                        id.c_str(), stored->vectors, stored->mismatches);
-            failed += stored->mismatches > 0;
+        if (equiv::stored_check(store, id)) {
+            report(id, nullptr);
             continue;
         }
         auto result = equiv::check_stored_run(store, id, check);
-        std::printf("%s: %d vectors, %d mismatches%s\n", id.c_str(), result.vectors,
-                    result.mismatches, result.mismatches ? "  <-- EQUIVALENCE CHECK FAILED" : "");
-        print_timing(result);
-        failed += result.mismatches > 0;
+        report(id, &result);
     }
     if (failed) {
         std::cerr << "detlab: EQUIVALENCE CHECK FAILED for " << failed << " run(s)\n";
@@ -125,13 +165,15 @@ void run_model(const GlobalOptions& global, const EquivOptions& options) {
     }
 }
 
-// Times the check of one bitstream with both simulators (iverilog is the baseline).
+// Times the check against the builds it checks (the baseline, measured in the same run): each
+// build's wall time, then the native check of its bitstream split into netlist making,
+// parsing, simulation. Optionally one testbench simulator on a few vectors as a cross-check.
 void run_bench(const GlobalOptions& global, const EquivOptions& options) {
-    std::string asc;
+    std::vector<std::string> ascs;
+    std::vector<double> build_s;
     nlohmann::json config;
-    std::filesystem::path scratch;
     if (!options.bench_asc.empty()) {
-        asc = read_file_text(options.bench_asc);
+        ascs.push_back(read_file_text(options.bench_asc));
         config = {{"array", options.array}, {"device", options.device}};
     } else if (!options.bench_run.empty()) {
         auto store = open_store(global);
@@ -141,44 +183,72 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
             throw InputError(input_error_message("argument", 0, "--run",
                                                  "no toolchain run \"" + options.bench_run +
                                                      "\" with a bitstream.asc"));
-        asc.assign(bytes->begin(), bytes->end());
+        ascs.emplace_back(bytes->begin(), bytes->end());
         config = nlohmann::json::parse(row->config_json);
     } else {
-        scratch = make_temp_dir("detlab-bench-equiv-");
-        db::RunContext context{nullptr, scratch, "bench", nullptr};
-        auto run = toolchain::run_build({{"array", options.array}, {"device", options.device}}, 0,
-                                        context);
-        std::filesystem::remove_all(scratch);
-        for (const auto& a : run.artifacts)
-            if (a.name == "bitstream.asc")
-                asc.assign(a.bytes.begin(), a.bytes.end());
-        if (run.status != db::kStatusDone || asc.empty())
-            throw std::runtime_error("build failed: " + run.message);
-        config = nlohmann::json::parse(run.config_json);
+        for (int seed = 1; seed <= options.builds; ++seed) {
+            auto scratch = make_temp_dir("detlab-bench-equiv-");
+            db::RunContext context{nullptr, scratch, "bench", nullptr};
+            double start = monotonic_seconds();
+            auto run = toolchain::run_build(
+                {{"array", options.array}, {"device", options.device}, {"seed", seed}}, 0, context);
+            build_s.push_back(monotonic_seconds() - start);
+            std::filesystem::remove_all(scratch);
+            std::string asc;
+            for (const auto& a : run.artifacts)
+                if (a.name == "bitstream.asc")
+                    asc.assign(a.bytes.begin(), a.bytes.end());
+            if (run.status != db::kStatusDone || asc.empty())
+                throw std::runtime_error("build failed: " + run.message);
+            std::printf("build seed %d: %.2f s wall\n", seed, build_s.back());
+            ascs.push_back(std::move(asc));
+            config = nlohmann::json::parse(run.config_json);
+        }
     }
     auto board = equiv::board_from_config(config);
-    std::printf("bench equiv: %dx%d array on %s, %d vectors\n", board.array.size, board.array.size,
-                board.device.c_str(), options.vectors);
-    equiv::CheckResult results[2];
-    const equiv::Simulator simulators[2] = {equiv::Simulator::iverilog,
-                                            equiv::Simulator::verilator};
-    for (int i = 0; i < 2; ++i) {
-        results[i] =
-            equiv::check_bitstream(asc, board, {options.vectors, options.seed, simulators[i], {}});
-        print_timing(results[i]);
+    std::printf("bench equiv: %dx%d array on %s, %d vectors, %zu bitstream(s)\n", board.array.size,
+                board.array.size, board.device.c_str(), options.vectors, ascs.size());
+    std::vector<double> check_s;
+    for (const auto& asc : ascs) {
+        auto result = equiv::check_bitstream(
+            asc, board, {options.vectors, options.seed, equiv::Simulator::native, {}, {}});
+        print_timing(result);
+        std::printf("    %s\n", result_line(result).c_str());
+        check_s.push_back(result.wall_s);
+        if (options.cross_check != "none") {
+            auto simulator = equiv::parse_simulator(options.cross_check);
+            auto native = equiv::check_bitstream(
+                asc, board,
+                {options.cross_vectors, options.seed, equiv::Simulator::native, {}, {}});
+            auto other = equiv::check_bitstream(
+                asc, board, {options.cross_vectors, options.seed, simulator, {}, {}});
+            print_timing(native);
+            print_timing(other);
+            std::printf("    %d vectors: outputs %s; %s / native whole check %.1fx\n",
+                        options.cross_vectors,
+                        native.outputs == other.outputs ? "identical" : "DIFFER",
+                        options.cross_check.c_str(), other.wall_s / std::max(native.wall_s, 1e-9));
+        }
     }
-    auto per_cycle = [](const equiv::CheckResult& r) {
-        return r.timing.simulate_s /
-               static_cast<double>(std::max<std::uint64_t>(r.timing.cycles, 1));
+    auto mean = [](const std::vector<double>& v) {
+        double sum = 0;
+        for (double x : v)
+            sum += x;
+        return sum / static_cast<double>(v.size());
     };
-    std::printf("verilator / iverilog: whole check %.2fx, simulation per cycle %.3fx, compile "
-                "%.1fx\n",
-                results[1].wall_s / results[0].wall_s,
-                per_cycle(results[1]) / per_cycle(results[0]),
-                results[1].timing.compile_s / std::max(results[0].timing.compile_s, 1e-9));
-    std::printf("break-even: verilator pays off above ~%.0f cycles\n",
-                (results[1].timing.compile_s - results[0].timing.compile_s) /
-                    std::max(per_cycle(results[0]) - per_cycle(results[1]), 1e-12));
+    if (build_s.empty()) {
+        std::printf("check wall: mean %.2f s (n=%zu); overhead ratio not measured (no build in "
+                    "this run: drop --run/--asc)\n",
+                    mean(check_s), check_s.size());
+        return;
+    }
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < check_s.size(); ++i)
+        ratios.push_back(check_s[i] / build_s[i]);
+    std::printf("check / build wall time: mean %.2f (n=%zu, min %.2f, max %.2f); build mean "
+                "%.2f s, check mean %.2f s\n",
+                mean(ratios), ratios.size(), *std::min_element(ratios.begin(), ratios.end()),
+                *std::max_element(ratios.begin(), ratios.end()), mean(build_s), mean(check_s));
 }
 
 const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
@@ -188,11 +258,15 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
                  "set against the golden model, and record the result on each run");
     add_db_option(*cmd, global);
     cmd->add_option("RUN", options->runs, "toolchain run ids to check");
+    cmd->add_option("--experiment", options->experiment,
+                    "check every toolchain run of this experiment that is not checked yet "
+                    "(resumable)");
     cmd->add_option("--vectors", options->vectors, "tile products in the vector set")
         ->check(CLI::Range(1, 100000))
         ->capture_default_str();
     cmd->add_option("--seed", options->seed, "seed of the vector set")->capture_default_str();
-    cmd->add_option("--simulator", options->simulator, "auto, iverilog or verilator")
+    cmd->add_option("--simulator", options->simulator,
+                    "auto (native), native, iverilog or verilator")
         ->capture_default_str();
     cmd->require_subcommand(0, 1);
     cmd->callback([&global, options, cmd] {
@@ -222,14 +296,24 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
     model->callback([&global, options] { run_model(global, *options); });
 
     auto* bench = bench_group(app).add_subcommand(
-        "equiv", "time one equivalence check with iverilog (baseline) and Verilator");
+        "equiv", "time the equivalence check of freshly built bitstreams against their builds");
     add_db_option(*bench, global);
-    bench->add_option("--run", options->bench_run, "a stored toolchain run (default: build one)");
+    bench->add_option("--run", options->bench_run, "a stored toolchain run (no build, no ratio)");
     bench->add_option("--asc", options->bench_asc,
-                      "a bitstream.asc file built for --array/--device");
+                      "a bitstream.asc file built for --array/--device (no build, no ratio)");
     bench->add_option("--array", options->array, "array size of the build")->capture_default_str();
     bench->add_option("--device", options->device, "hx1k or hx8k")->capture_default_str();
+    bench->add_option("--builds", options->builds, "bitstreams to build (seeds 1..N)")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
     bench->add_option("--vectors", options->vectors, "tile products")->capture_default_str();
+    bench
+        ->add_option("--cross-check", options->cross_check,
+                     "also simulate with iverilog or verilator and compare the outputs")
+        ->check(CLI::IsMember({"none", "iverilog", "verilator"}))
+        ->capture_default_str();
+    bench->add_option("--cross-vectors", options->cross_vectors, "vectors for the cross-check")
+        ->capture_default_str();
     bench->callback([&global, options] { run_bench(global, *options); });
 });
 

@@ -111,7 +111,8 @@ const Registration registration(20, [](CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--work-dir", args->work_dir, "scratch directory (default: <db>.work)");
     cmd->add_option("--equiv", args->equiv_vectors,
                     "check every finished build's bitstream on N vectors against the golden "
-                    "model (default: $DETLAB_EQUIV_VECTORS, unset: no check)")
+                    "model (default: $DETLAB_EQUIV_VECTORS, else the file's [experiment] "
+                    "equiv_vectors)")
         ->check(CLI::Range(0, 100000));
     cmd->add_flag("--list", args->list, "print the runs of the experiment (or shard) and exit");
     cmd->add_flag("--no-progress", args->no_progress,

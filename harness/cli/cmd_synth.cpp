@@ -89,10 +89,8 @@ void print_summary(const db::RunResult& run, const std::string& db_path) {
                 metric_text(run, "ram_blocks", "%.0f").c_str(),
                 metric_text(run, "io_cells", "%.0f").c_str(),
                 metric_text(run, "global_buffers", "%.0f").c_str());
-    if (auto vectors = metric_text(run, "equiv_vectors", "%.0f"); vectors != "-")
-        std::printf("equivalence    %s mismatches in %s vectors\n",
-                    metric_text(run, db::metric::kEquivMismatches, "%.0f").c_str(),
-                    vectors.c_str());
+    if (auto verdict = equiv::run_verdict(run))
+        std::printf("equivalence    %s\n", equiv::describe(*verdict).c_str());
     std::string times;
     for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"})
         times += std::string(stage) + " " +

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,13 +32,15 @@ struct Board {
 // From a toolchain run's (completed) configuration: "array", "device" and "rtl_dir".
 Board board_from_config(const nlohmann::json& toolchain_config);
 
-// iverilog compiles in a fraction of a second but simulates the netlist slowly; Verilator needs
-// ~20 s of compiling per bitstream and then runs ~60x faster. `automatic` picks by workload.
-enum class Simulator { automatic, iverilog, verilator };
+// `native` (the default) parses the netlist and simulates 64 vectors at once, bit-parallel, in
+// this process (no compile). iverilog compiles in a fraction of a second but simulates slowly;
+// Verilator needs ~20 s of compiling per bitstream and then runs ~60x faster. Both stay as the
+// cross-check of the native simulator. `automatic` is native.
+enum class Simulator { automatic, native, iverilog, verilator };
 Simulator parse_simulator(std::string_view name); // throws InputError for an unknown name
 std::string simulator_name(Simulator simulator);
-// The simulator `automatic` resolves to for a workload of `cycles` clock cycles on an array of
-// `array_size` (the netlist's size sets both simulators' costs).
+// The simulator `automatic` resolves to (native; `cycles` and `array_size` are kept for a
+// future choice by workload).
 Simulator choose_simulator(Simulator requested, std::uint64_t cycles, int array_size);
 
 // One tile product as the board top computes it: C[N x N] = A[N x K] * B[K x N], row-major.
@@ -54,8 +58,9 @@ struct TileOutput {
 std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<TileJob>& jobs);
 
 struct SimTiming {
-    double netlist_s = 0, compile_s = 0, simulate_s = 0; // wall seconds
-    std::uint64_t cycles = 0, runs = 0, jobs = 0;        // simulated clock cycles, runs, tile jobs
+    // wall seconds; compile_s is the native simulator's parsing and levelising
+    double netlist_s = 0, compile_s = 0, simulate_s = 0;
+    std::uint64_t cycles = 0, runs = 0, jobs = 0; // simulated clock cycles, runs, tile jobs
 };
 
 // One bitstream's gate-level simulation, made and compiled once, run for any number of batches.
@@ -65,7 +70,8 @@ public:
     // Writes the .asc to `work_dir` (created), makes chip.v with icebox_vlog and compiles the
     // testbench around it. `simulator` must not be `automatic`.
     NetlistSim(std::string_view asc_text, const Board& board, Simulator simulator,
-               const std::filesystem::path& work_dir);
+               const std::filesystem::path& work_dir,
+               const std::function<std::string(const std::string&)>& netlist_edit = {});
     // Runs every job in one simulation, in order.
     std::vector<TileOutput> run(const std::vector<TileJob>& jobs);
 
@@ -75,7 +81,8 @@ public:
     const std::filesystem::path& netlist_path() const { return netlist_; }
 
 private:
-    void make_netlist(std::string_view asc_text);
+    void make_netlist(std::string_view asc_text,
+                      const std::function<std::string(const std::string&)>& netlist_edit);
     void compile();
 
     Board board_;
@@ -85,7 +92,7 @@ private:
 };
 
 // ---- The equivalence check ----
-inline constexpr int kDefaultVectors = 32;
+inline constexpr int kDefaultVectors = 256;
 inline constexpr std::uint64_t kDefaultVectorSeed = 1;
 
 // The fixed vector set: zeros and edge values (-128/127) at K = 1, K = N, two products at the
@@ -99,13 +106,35 @@ struct CheckOptions {
     std::uint64_t seed = kDefaultVectorSeed;
     Simulator simulator = Simulator::automatic;
     std::filesystem::path work_dir; // empty: a temporary directory, removed afterwards
+    // Applied to icebox_vlog's netlist before any simulator reads it (tests: a wrong netlist).
+    std::function<std::string(const std::string&)> netlist_edit;
 };
+
+// What one check concluded about one bitstream.
+enum class Verdict {
+    proved,        // a formal proof of equivalence (not shipped yet: never set)
+    no_difference, // every vector matched the golden model
+    differs,       // at least one vector did not
+    not_checked    // the check could not run; CheckResult::reason says why
+};
+std::string verdict_name(Verdict verdict); // "proved", "no_difference", "differs", "not_checked"
+
+// With `vectors` independent vectors and no mismatch, the one-sided upper confidence bound on
+// the mismatch rate over the vector distribution (Clopper-Pearson with 0 successes:
+// 1 - (1 - confidence)^(1/V); 95%: about 3/V, the "rule of three").
+double mismatch_rate_bound(int vectors, double confidence = 0.95);
 
 struct CheckResult {
     int vectors = 0, mismatches = 0;
     std::vector<int> mismatched;       // indices of the vectors that differ from golden
     std::vector<std::int32_t> outputs; // N*N values per vector, in vector order
-    Simulator simulator = Simulator::iverilog;
+    Simulator simulator = Simulator::native;
+    Verdict verdict = Verdict::not_checked;
+    std::string reason;    // why not checked
+    double rate_bound = 1; // mismatch_rate_bound(vectors) when none differ
+    // Toggle coverage (native simulator only; -1 otherwise): fraction of the flip-flop outputs
+    // and of the LUT outputs that took both values in some vector.
+    double toggle_ff = -1, toggle_lut = -1;
     SimTiming timing;
     double wall_s = 0;
 };
@@ -117,9 +146,22 @@ CheckResult check_bitstream(std::string_view asc_text, const Board& board,
 Bytes encode_outputs(const std::vector<std::int32_t>& outputs);
 std::vector<std::int32_t> decode_outputs(std::span<const std::uint8_t> bytes);
 
-// Adds metrics equiv_vectors, equiv_mismatches, equiv_wall_s and the artifact
-// equiv_outputs.bin; a mismatch is also written into the run's message so it cannot be missed.
+// Adds metrics equiv_vectors, equiv_mismatches, equiv_rate_bound, equiv_toggle_ff,
+// equiv_toggle_lut, equiv_wall_s, the artifacts equiv_outputs.bin and equiv_result.json
+// ({"result", "reason", "vectors", ...}); a mismatch is also written into the run's message so
+// it cannot be missed. A not_checked result adds only equiv_result.json (and no metric).
 void add_to_run(db::RunResult& run, const CheckResult& result);
+// The stored verdict of a run's check from its artifacts and metrics (runs checked before
+// equiv_result.json existed count by their equiv_mismatches); nullopt when never checked.
+struct StoredVerdict {
+    Verdict verdict = Verdict::not_checked;
+    std::string reason;
+    int vectors = 0, mismatches = 0;
+    double rate_bound = 1, toggle_ff = -1, toggle_lut = -1;
+};
+// One line for people: "no difference in 256 vectors (rate <= 1.2%, 95%)", "differs: 3 of 256
+// vectors", "not checked: why", "proved".
+std::string describe(const StoredVerdict& verdict);
 
 // ---- Wiring into builds ----
 // Vectors per check requested by $DETLAB_EQUIV_VECTORS (0 or unset: no check), so sweeps,
@@ -127,17 +169,34 @@ void add_to_run(db::RunResult& run, const CheckResult& result);
 int vectors_from_environment();
 
 // Checks a finished toolchain run that holds bitstream.asc and adds the result (simulating in
-// work_dir/<run id>, removed afterwards, when work_dir is set). A run without a
-// bitstream is left alone; a failing simulation sets status "failed" with the tool's message.
+// work_dir/<run id>, removed afterwards, when work_dir is set). A run without a bitstream is
+// left alone. The check never changes the run's status: a check that cannot run (a tool
+// missing, a netlist the simulator does not model) is recorded as not_checked with the reason.
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options);
 
-// Loads a stored toolchain run, checks its bitstream and records the run again with the result
-// (same id, every other field unchanged). Throws InputError for an unknown or non-toolchain run.
-// The equivalence check already stored on a run (vectors and mismatches), if any.
-std::optional<CheckResult> stored_check(const db::Store& store, const std::string& run_id);
+// The equivalence check already stored on a run, if any; run_verdict: of a run not yet stored.
+std::optional<StoredVerdict> stored_check(const db::Store& store, const std::string& run_id);
+std::optional<StoredVerdict> run_verdict(const db::RunResult& run);
+// The verdict from a run's equiv_result.json and metrics (both may be missing).
+std::optional<StoredVerdict> verdict_from(const std::optional<nlohmann::json>& result_json,
+                                          const std::map<std::string, double>& metrics);
+// Loads a stored toolchain run, checks its bitstream and adds the result to the stored run
+// (Store::annotate_run: nothing stored is changed). Throws InputError for an unknown or
+// non-toolchain run, a run without a bitstream or one already checked. A check that cannot run
+// is recorded as not_checked and returned as such.
 CheckResult check_stored_run(db::Store& store, const std::string& run_id,
                              const CheckOptions& options);
+
+// Every toolchain run of an experiment with a bitstream, checked unless it already holds a
+// check (so an interrupted pass resumes where it stopped). `on_run` sees each run as it goes:
+// its id, and the new result or (already checked) nullptr.
+struct ExperimentCheck {
+    int runs = 0, already = 0, checked = 0, differs = 0, not_checked = 0;
+};
+ExperimentCheck
+check_experiment(db::Store& store, const std::string& experiment, const CheckOptions& options,
+                 const std::function<void(const std::string&, const CheckResult*)>& on_run = {});
 
 // ---- Mutation: a deliberately wrong bitstream ----
 struct LutSite {
@@ -148,6 +207,30 @@ std::vector<LutSite> used_luts(std::string_view netlist_verilog);
 // Flips truth-table bit `bit` (0..15; bit = in3*8 + in2*4 + in1*2 + in0) of one LUT in the .asc.
 // Throws std::invalid_argument when the tile is not in the file.
 std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit);
+// Swaps two data bits (0..15) of the `ram`-th SB_RAM40_4K's WDATA in icebox_vlog's netlist, as
+// crossed RAM data wires would: words are stored with those bits exchanged. Throws
+// std::invalid_argument when the netlist has no such RAM. (A netlist mutation: the .asc's RAM
+// routing is not edited; use it through CheckOptions::netlist_edit.)
+std::string swap_ram_data_bits(const std::string& netlist_verilog, int ram, int bit_a, int bit_b);
+
+// ---- Any design: the bitstream's netlist against the design's synthesised netlist ----
+// Both netlists run on the native simulator from the power-up state (flip-flops 0), driven by
+// the same seeded random bits on every top-level input except the clock and the held inputs,
+// and their outputs are compared after every cycle. One stimulus (a "vector" in the result) is
+// one lane's `cycles`-cycle sequence; it mismatches when any output differs in any cycle.
+struct DesignCheckOptions {
+    int stimuli = 256; // independent random stimuli, 64 per pass
+    int cycles = 1000; // clock cycles per stimulus
+    std::uint64_t seed = 1;
+    std::string clock = "clk";        // the input the simulation clocks (never random)
+    std::map<std::string, bool> hold; // inputs held at a value throughout (e.g. a reset)
+};
+// `asc_text` with the pin file `pcf` that names its ports (as for nextpnr); `synthesised` is
+// yosys's write_json after synth_ice40, module `top`. A netlist the simulator does not model,
+// or ports that do not match, give verdict not_checked with the reason.
+CheckResult check_against_synthesis(std::string_view asc_text, const std::filesystem::path& pcf,
+                                    const nlohmann::json& synthesised, const std::string& top,
+                                    const DesignCheckOptions& options);
 
 // ---- A bitstream as a GemmBackend ----
 // Every gemm() becomes tile jobs (K split into chunks the board top accepts, wrapped sums

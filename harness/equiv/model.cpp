@@ -189,8 +189,9 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     if (train_runs.empty() || toolchain_runs.empty())
         throw InputError(input_error_message("argument", 0, "run",
                                              "need at least one train run and one toolchain run"));
-    if (options.simulator == Simulator::automatic)
-        throw std::invalid_argument("run_models_on_bitstreams needs a concrete simulator");
+    if (options.simulator != Simulator::iverilog && options.simulator != Simulator::verilator)
+        throw InputError(input_error_message(
+            "argument", 0, "simulator", "models run on bitstreams with iverilog or verilator"));
     ModelReport report;
     report.samples = options.samples;
     report.pick = options.pick;

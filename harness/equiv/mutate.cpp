@@ -6,6 +6,7 @@
 #include <regex>
 #include <stdexcept>
 #include <tuple>
+#include <vector>
 
 namespace detlab::equiv {
 
@@ -54,6 +55,42 @@ std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit
         throw std::invalid_argument("flip_lut_bit: malformed logic tile block");
     asc[cell] = asc[cell] == '0' ? '1' : '0';
     return asc;
+}
+
+std::string swap_ram_data_bits(const std::string& netlist, int ram, int bit_a, int bit_b) {
+    if (bit_a < 0 || bit_a > 15 || bit_b < 0 || bit_b > 15 || bit_a == bit_b)
+        throw std::invalid_argument("swap_ram_data_bits: two different bits 0..15 expected");
+    std::size_t pos = 0;
+    for (int r = 0; r <= ram; ++r) {
+        pos = netlist.find("SB_RAM40_4K", pos);
+        if (pos == std::string::npos)
+            throw std::invalid_argument("swap_ram_data_bits: no RAM " + std::to_string(ram));
+        pos += 11;
+    }
+    std::size_t open = netlist.find(".WDATA({", pos);
+    std::size_t close = open == std::string::npos ? open : netlist.find("})", open);
+    if (close == std::string::npos)
+        throw std::invalid_argument("swap_ram_data_bits: RAM without a WDATA bus");
+    open += 8;
+    std::vector<std::string> bits; // MSB first, as written
+    std::string list = netlist.substr(open, close - open);
+    for (std::size_t start = 0;;) {
+        std::size_t comma = list.find(',', start);
+        std::string item = list.substr(start, comma == std::string::npos ? comma : comma - start);
+        item.erase(0, item.find_first_not_of(' '));
+        bits.push_back(item);
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    if (bits.size() != 16)
+        throw std::invalid_argument("swap_ram_data_bits: WDATA is not 16 bits");
+    std::swap(bits[static_cast<std::size_t>(15 - bit_a)],
+              bits[static_cast<std::size_t>(15 - bit_b)]);
+    std::string joined;
+    for (const auto& b : bits)
+        joined += (joined.empty() ? "" : ", ") + b;
+    return netlist.substr(0, open) + joined + netlist.substr(close);
 }
 
 } // namespace detlab::equiv

@@ -1,6 +1,7 @@
 // A bitstream back to a simulatable netlist: icebox_vlog, the testbench compiled around it with
 // iverilog or Verilator, and one simulator run per batch of tile jobs.
 #include "harness/equiv/equiv.h"
+#include "harness/equiv/internal.h"
 #include "harness/process/process.h"
 
 #include <mutex>
@@ -77,6 +78,10 @@ std::string script_text(const accel::ArrayConfig& config, const std::vector<Tile
     return script.text();
 }
 
+} // namespace
+
+namespace detail {
+
 TileOutput decode_tile(const accel::ArrayConfig& config, accel::serial::Frame response) {
     TileOutput out;
     const std::uint8_t good = static_cast<std::uint8_t>(accel::serial::status_done | config.size);
@@ -88,7 +93,17 @@ TileOutput decode_tile(const accel::ArrayConfig& config, accel::serial::Frame re
     return out;
 }
 
-} // namespace
+std::string make_icebox_verilog(std::string_view asc_text, const fs::path& pcf,
+                                const fs::path& dir) {
+    write_file(dir / "bitstream.asc", asc_text);
+    // -s: no comments (a tenth of the size); -p: ports named as in the pcf, so the testbench's
+    // port names (clk, spi_*) bind.
+    auto result =
+        run_tool({"icebox_vlog", "-s", "-p", fs::absolute(pcf).string(), "bitstream.asc"}, dir);
+    return std::move(result.out);
+}
+
+} // namespace detail
 
 Board board_from_config(const nlohmann::json& config) {
     Board board;
@@ -103,17 +118,21 @@ Board board_from_config(const nlohmann::json& config) {
 Simulator parse_simulator(std::string_view name) {
     if (name == "auto" || name == "automatic")
         return Simulator::automatic;
+    if (name == "native")
+        return Simulator::native;
     if (name == "iverilog")
         return Simulator::iverilog;
     if (name == "verilator")
         return Simulator::verilator;
     throw InputError(input_error_message("argument", 0, "simulator",
                                          "unknown simulator \"" + std::string(name) +
-                                             "\" (valid: auto, iverilog, verilator)"));
+                                             "\" (valid: auto, native, iverilog, verilator)"));
 }
 
 std::string simulator_name(Simulator simulator) {
     switch (simulator) {
+    case Simulator::native:
+        return "native";
     case Simulator::iverilog:
         return "iverilog";
     case Simulator::verilator:
@@ -123,14 +142,11 @@ std::string simulator_name(Simulator simulator) {
     }
 }
 
-Simulator choose_simulator(Simulator requested, std::uint64_t cycles, int array_size) {
-    if (requested != Simulator::automatic)
-        return requested;
-    // Measured with `detlab bench equiv` (docs/equivalence.md): on the 2x2 HX1K netlist
-    // Verilator pays off from ~190k cycles, on the 4x4 HX8K netlist (iverilog ~1.3 ms per
-    // cycle and 15 s to compile) from ~20k cycles.
-    const std::uint64_t break_even = array_size <= 2 ? 200'000 : 20'000;
-    return cycles < break_even ? Simulator::iverilog : Simulator::verilator;
+Simulator choose_simulator(Simulator requested, std::uint64_t, int) {
+    // The native simulator needs no compile and runs 64 vectors per pass: measured with
+    // `detlab bench equiv` (docs/equivalence.md) it beats both testbench simulators at every
+    // vector count, so `automatic` is native.
+    return requested == Simulator::automatic ? Simulator::native : requested;
 }
 
 std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<TileJob>& jobs) {
@@ -150,23 +166,22 @@ std::uint64_t script_cycles(const accel::ArrayConfig& config, const std::vector<
 }
 
 NetlistSim::NetlistSim(std::string_view asc_text, const Board& board, Simulator simulator,
-                       const fs::path& work_dir)
+                       const fs::path& work_dir,
+                       const std::function<std::string(const std::string&)>& netlist_edit)
     : board_(board), simulator_(simulator), dir_(work_dir) {
-    if (simulator_ == Simulator::automatic)
-        throw std::invalid_argument("NetlistSim needs a concrete simulator");
+    if (simulator_ != Simulator::iverilog && simulator_ != Simulator::verilator)
+        throw std::invalid_argument("NetlistSim runs iverilog or Verilator");
     fs::create_directories(dir_);
-    make_netlist(asc_text);
+    make_netlist(asc_text, netlist_edit);
     compile();
 }
 
-void NetlistSim::make_netlist(std::string_view asc_text) {
+void NetlistSim::make_netlist(std::string_view asc_text,
+                              const std::function<std::string(const std::string&)>& netlist_edit) {
     double start = monotonic_seconds();
-    write_file(dir_ / "bitstream.asc", asc_text);
-    // -s: no comments (a tenth of the size); -p: ports named as in the pcf, so the testbench's
-    // port names (clk, spi_*) bind.
-    auto result = run_tool(
-        {"icebox_vlog", "-s", "-p", fs::absolute(board_.pcf).string(), "bitstream.asc"}, dir_);
-    std::string verilog = std::move(result.out);
+    std::string verilog = detail::make_icebox_verilog(asc_text, board_.pcf, dir_);
+    if (netlist_edit)
+        verilog = netlist_edit(verilog);
     if (simulator_ == Simulator::verilator)
         verilog = non_ansi_header(verilog);
     netlist_ = dir_ / "chip.v";
@@ -235,7 +250,7 @@ std::vector<TileOutput> NetlistSim::run(const std::vector<TileJob>& jobs) {
     std::vector<TileOutput> outputs;
     for (std::size_t f = 0; f < responses.size(); ++f)
         if (script.frames()[f][0] == accel::serial::op_read_c)
-            outputs.push_back(decode_tile(board_.array, std::move(responses[f])));
+            outputs.push_back(detail::decode_tile(board_.array, std::move(responses[f])));
     timing_.simulate_s += monotonic_seconds() - start;
     timing_.cycles += script_cycles(board_.array, jobs);
     timing_.runs += 1;

@@ -19,6 +19,32 @@ int vectors_from_environment() {
     return static_cast<int>(value);
 }
 
+namespace {
+
+CheckResult not_checked(const std::string& reason) {
+    CheckResult result;
+    result.verdict = Verdict::not_checked;
+    result.reason = reason;
+    return result;
+}
+
+// The check of one bitstream; a failure to run becomes a not_checked result (a bad input from
+// the caller, InputError, still throws).
+CheckResult checked_or_why(std::string_view asc, const Board& board, const CheckOptions& options) {
+    try {
+        return check_bitstream(asc, board, options);
+    } catch (const InputError&) {
+        throw;
+    } catch (const std::exception& error) {
+        std::string why = error.what();
+        if (why.size() > 300)
+            why = why.substr(0, 300) + "...";
+        return not_checked(why);
+    }
+}
+
+} // namespace
+
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options) {
     const db::Artifact* asc = run.find_artifact(db::artifact::kAsc);
@@ -29,37 +55,72 @@ void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
     CheckOptions own = options;
     if (!own.work_dir.empty())
         own.work_dir /= run.id.empty() ? "run" : run.id;
+    CheckResult result;
     try {
         std::string_view text(reinterpret_cast<const char*>(asc->bytes.data()), asc->bytes.size());
         // A partial configuration (defaults left out) falls back to the run's completed one.
         auto board = board_from_config(config.contains("array") && config.contains("device")
                                            ? config
                                            : nlohmann::json::parse(run.config_json));
-        auto result = check_bitstream(text, board, own);
-        if (!own.work_dir.empty())
-            std::filesystem::remove_all(own.work_dir);
-        add_to_run(run, result);
+        result = checked_or_why(text, board, own);
     } catch (const std::exception& error) {
-        if (!own.work_dir.empty())
-            std::filesystem::remove_all(own.work_dir);
-        run.status = db::kStatusFailed;
-        run.message = std::string("equivalence check: ") + error.what();
-        run.add_param("failed_stage", "equiv");
+        result = not_checked(error.what());
     }
+    if (!own.work_dir.empty())
+        std::filesystem::remove_all(own.work_dir);
+    add_to_run(run, result);
 }
 
-std::optional<CheckResult> stored_check(const db::Store& store, const std::string& run_id) {
-    std::optional<CheckResult> found;
-    for (const auto& metric : store.metrics(run_id)) {
-        if (metric.key == "equiv_vectors") {
-            found = found.value_or(CheckResult{});
-            found->vectors = static_cast<int>(metric.value);
-        } else if (metric.key == db::metric::kEquivMismatches) {
-            found = found.value_or(CheckResult{});
-            found->mismatches = static_cast<int>(metric.value);
-        }
+std::optional<StoredVerdict> verdict_from(const std::optional<nlohmann::json>& result_json,
+                                          const std::map<std::string, double>& metrics) {
+    std::optional<StoredVerdict> found;
+    auto metric = [&](const char* key, double dflt) {
+        auto it = metrics.find(key);
+        return it == metrics.end() ? dflt : it->second;
+    };
+    if (metrics.contains(
+            db::metric::kEquivVectors)) { // a check stored before equiv_result.json counts
+        found = StoredVerdict{};          // by its equiv_mismatches
+        found->vectors = static_cast<int>(metric(db::metric::kEquivVectors, 0));
+        found->mismatches = static_cast<int>(metric(db::metric::kEquivMismatches, 0));
+        found->verdict = found->mismatches > 0 ? Verdict::differs : Verdict::no_difference;
+        found->rate_bound =
+            metric(db::metric::kEquivRateBound,
+                   found->mismatches > 0 ? double(found->mismatches) / std::max(found->vectors, 1)
+                                         : mismatch_rate_bound(found->vectors));
+        found->toggle_ff = metric(db::metric::kEquivToggleFf, -1);
+        found->toggle_lut = metric(db::metric::kEquivToggleLut, -1);
+    }
+    if (result_json) {
+        found = found.value_or(StoredVerdict{});
+        std::string name = result_json->value("result", std::string());
+        for (auto v :
+             {Verdict::proved, Verdict::no_difference, Verdict::differs, Verdict::not_checked})
+            if (verdict_name(v) == name)
+                found->verdict = v;
+        found->reason = result_json->value("reason", std::string());
     }
     return found;
+}
+
+std::optional<StoredVerdict> stored_check(const db::Store& store, const std::string& run_id) {
+    std::map<std::string, double> metrics;
+    for (const auto& m : store.metrics(run_id))
+        metrics[m.key] = m.value;
+    std::optional<nlohmann::json> json;
+    if (auto bytes = store.artifact_bytes(run_id, db::artifact::kEquivResult))
+        json = nlohmann::json::parse(bytes->begin(), bytes->end());
+    return verdict_from(json, metrics);
+}
+
+std::optional<StoredVerdict> run_verdict(const db::RunResult& run) {
+    std::map<std::string, double> metrics;
+    for (const auto& m : run.metrics)
+        metrics[m.key] = m.value;
+    std::optional<nlohmann::json> json;
+    if (const auto* a = run.find_artifact(db::artifact::kEquivResult))
+        json = nlohmann::json::parse(a->bytes.begin(), a->bytes.end());
+    return verdict_from(json, metrics);
 }
 
 CheckResult check_stored_run(db::Store& store, const std::string& run_id,
@@ -76,20 +137,45 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
     if (!asc)
         throw InputError(input_error_message(
             "argument", 0, "run", "run " + run_id + " (" + row->status + ") has no bitstream.asc"));
+    if (auto stored = stored_check(store, run_id))
+        throw InputError(
+            input_error_message("argument", 0, "run",
+                                "run " + run_id + " already has an equivalence check (" +
+                                    describe(*stored) + "); a stored result is never replaced"));
     auto config = nlohmann::json::parse(row->config_json);
     std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
-    auto result = check_bitstream(text, board_from_config(config), options);
-    for (const auto& metric : store.metrics(run_id))
-        if (metric.key == "equiv_vectors")
-            throw InputError(
-                input_error_message("argument", 0, "run",
-                                    "run " + run_id + " already has an equivalence check (" +
-                                        std::to_string(static_cast<long long>(metric.value)) +
-                                        " vectors); a stored result is never replaced"));
+    auto result = checked_or_why(text, board_from_config(config), options);
     db::RunResult findings; // only what the check adds: the observation itself stays as it is
     add_to_run(findings, result);
     store.annotate_run(run_id, findings);
     return result;
+}
+
+ExperimentCheck
+check_experiment(db::Store& store, const std::string& experiment, const CheckOptions& options,
+                 const std::function<void(const std::string&, const CheckResult*)>& on_run) {
+    db::RunFilter filter;
+    filter.experiment = experiment;
+    filter.kind = "toolchain";
+    ExperimentCheck summary;
+    for (const auto& row : store.runs(filter)) {
+        if (!store.artifacts(row.id).contains("bitstream.asc"))
+            continue;
+        ++summary.runs;
+        if (stored_check(store, row.id)) {
+            ++summary.already;
+            if (on_run)
+                on_run(row.id, nullptr);
+            continue;
+        }
+        auto result = check_stored_run(store, row.id, options);
+        ++summary.checked;
+        summary.differs += result.verdict == Verdict::differs;
+        summary.not_checked += result.verdict == Verdict::not_checked;
+        if (on_run)
+            on_run(row.id, &result);
+    }
+    return summary;
 }
 
 } // namespace detlab::equiv

@@ -6,6 +6,7 @@
 #include "harness/train/train.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace detlab::sweep {
 namespace {
@@ -43,11 +44,15 @@ Domain toolchain_domain() {
     };
     domain.setup_stored = toolchain::synthesis_stored;
     // The equivalence check of a finished build: simulate the fixed vector set on the
-    // bitstream (equiv_vectors, equiv_mismatches, equiv_outputs.bin). Opt-in through
-    // $DETLAB_EQUIV_VECTORS (or detlab run --equiv N), so it never enters the configuration.
+    // bitstream (equiv_result.json, equiv_vectors, equiv_mismatches, equiv_outputs.bin). On
+    // with the experiment's `equiv_vectors` (or $DETLAB_EQUIV_VECTORS / detlab run --equiv N,
+    // which win when set), never part of the configuration.
     domain.after_run = [](db::RunResult& result, const nlohmann::json& config,
-                          const db::RunContext& context) {
+                          const db::RunContext& context, const Experiment& experiment) {
         int vectors = equiv::vectors_from_environment();
+        if (std::getenv("DETLAB_EQUIV_VECTORS") == nullptr ||
+            *std::getenv("DETLAB_EQUIV_VECTORS") == '\0')
+            vectors = experiment.equiv_vectors;
         if (vectors <= 0)
             return;
         equiv::CheckOptions options;

@@ -229,6 +229,7 @@ Experiment parse_experiment(std::string_view text, const std::string& origin,
     experiment.file = origin;
     experiment.source = std::string(text);
     experiment.name = spec.name;
+    experiment.equiv_vectors = spec.equiv_vectors;
     if (experiment.name.empty()) {
         experiment.name = std::filesystem::path(origin).stem().string();
         if (experiment.name.empty())

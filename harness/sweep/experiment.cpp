@@ -8,8 +8,8 @@
 namespace detlab::sweep {
 namespace {
 
-const std::vector<std::string> kExperimentKeys{"name",   "description", "domains",
-                                               "design", "repeats",     "seed"};
+const std::vector<std::string> kExperimentKeys{"name",    "description", "domains",      "design",
+                                               "repeats", "seed",        "equiv_vectors"};
 const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",      "step",
                                           "count",  "with",   "name", "repeats", "optional"};
 constexpr std::int64_t kMaxValues = 100000;
@@ -144,6 +144,8 @@ void read_experiment_table(const Reader& in, const toml::table& table, Experimen
                         "\"" + spec.design + "\" is not one of: one-at-a-time, grid");
         } else if (name == "repeats") {
             spec.repeats = static_cast<int>(in.integer_value(node, key, 1, kMaxValues));
+        } else if (name == "equiv_vectors") {
+            spec.equiv_vectors = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
         } else if (name == "seed") {
             spec.root_seed = in.integer_value(node, key, 0, INT64_MAX);
         } else if (name == "domains") {

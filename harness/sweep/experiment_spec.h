@@ -33,6 +33,7 @@ struct ExperimentSpec {
     std::string name, description;
     std::string design = "one-at-a-time";
     int repeats = 1;
+    int equiv_vectors = 0;
     std::optional<std::int64_t> root_seed;
     std::vector<std::string> domains;
     std::vector<DomainSpec> tables; // in file order

@@ -202,7 +202,7 @@ public:
             std::filesystem::create_directories(dir);
             result = domain.run(run.config, run.repeat, context);
             if (result.status == db::kStatusDone && domain.after_run)
-                domain.after_run(result, run.config, context);
+                domain.after_run(result, run.config, context, experiment_);
         } catch (const std::exception& error) {
             result.status = db::kStatusFailed;
             result.message = error.what();

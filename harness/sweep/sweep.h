@@ -18,6 +18,8 @@
 
 namespace detlab::sweep {
 
+struct Experiment;
+
 using RunFunction =
     std::function<db::RunResult(const nlohmann::json& config, int repeat, const db::RunContext&)>;
 
@@ -47,8 +49,11 @@ struct Domain {
     // Optional: whether the shared step of `group` (setup_group's value) is already stored, so
     // the rest of the group may start before the leader's run ends.
     std::function<bool(const db::Store& store, const std::string& group)> setup_stored;
-    // Called on a run that finished "done", before it is recorded (e.g. an equivalence check).
-    std::function<void(db::RunResult&, const nlohmann::json& config, const db::RunContext&)>
+    // Called on a run that finished "done", before it is recorded, in the same worker (the
+    // toolchain's equivalence check). It must not turn the run into a failure: a check that
+    // cannot run is a recorded result of its own.
+    std::function<void(db::RunResult&, const nlohmann::json& config, const db::RunContext&,
+                       const Experiment&)>
         after_run;
 };
 
@@ -72,6 +77,9 @@ struct Experiment {
     std::string file;   // as given, used in messages
     std::string source; // the file's text, stored with the runs
     std::string design; // "one-at-a-time" or "grid"
+    // [experiment] equiv_vectors: the equivalence check of every toolchain build with this many
+    // vectors (0: none). Not part of any configuration, so run identities do not change.
+    int equiv_vectors = 0;
     std::vector<std::string> domains;
     std::vector<PlannedRun> runs; // in run order
     // Optional studies left out because this machine lacks what they need, one line each:

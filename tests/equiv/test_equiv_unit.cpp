@@ -2,6 +2,7 @@
 #include "harness/equiv/equiv.h"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 
 using namespace detlab;
 
@@ -84,19 +85,49 @@ TEST_CASE("used LUTs are the non-constant ones, sorted") {
 
 TEST_CASE("simulator names and the automatic choice") {
     CHECK(equiv::parse_simulator("iverilog") == equiv::Simulator::iverilog);
+    CHECK(equiv::parse_simulator("native") == equiv::Simulator::native);
     CHECK(equiv::parse_simulator("auto") == equiv::Simulator::automatic);
     CHECK_THROWS_AS(equiv::parse_simulator("modelsim"), InputError);
+    // The native simulator has no compile to amortise: it is the choice at every size.
     CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 1000, 2) ==
-          equiv::Simulator::iverilog);
-    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 10'000'000, 2) ==
-          equiv::Simulator::verilator);
+          equiv::Simulator::native);
+    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 10'000'000, 4) ==
+          equiv::Simulator::native);
     CHECK(equiv::choose_simulator(equiv::Simulator::iverilog, 10'000'000, 4) ==
           equiv::Simulator::iverilog);
-    // The 4x4 netlist is slow enough in iverilog that Verilator wins much earlier.
-    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 100'000, 2) ==
-          equiv::Simulator::iverilog);
-    CHECK(equiv::choose_simulator(equiv::Simulator::automatic, 100'000, 4) ==
-          equiv::Simulator::verilator);
+}
+
+TEST_CASE("the mismatch-rate bound is one-sided 95% Clopper-Pearson with no mismatch") {
+    CHECK(equiv::mismatch_rate_bound(1) == Approx(0.95));
+    CHECK(equiv::mismatch_rate_bound(256) == Approx(1 - std::pow(0.05, 1.0 / 256)));
+    CHECK(equiv::mismatch_rate_bound(256) == Approx(0.0116).epsilon(0.01));
+    // about 3/V for large V (the rule of three)
+    CHECK(equiv::mismatch_rate_bound(3000) == Approx(3.0 / 3000).epsilon(0.01));
+    CHECK(equiv::mismatch_rate_bound(0) == 1);
+}
+
+TEST_CASE("a stored verdict reads as a sentence, never as none") {
+    equiv::StoredVerdict v;
+    v.verdict = equiv::Verdict::no_difference;
+    v.vectors = 256;
+    v.rate_bound = equiv::mismatch_rate_bound(256);
+    CHECK(equiv::describe(v) == "no difference in 256 vectors (rate <= 1.2%, 95%)");
+    v.verdict = equiv::Verdict::differs;
+    v.mismatches = 3;
+    CHECK(equiv::describe(v) == "DIFFERS: 3 of 256 vectors");
+    v.verdict = equiv::Verdict::not_checked;
+    v.reason = "yosys netlist: cell type SB_MAC16 is not modelled";
+    CHECK(equiv::describe(v) == "not checked: yosys netlist: cell type SB_MAC16 is not modelled");
+    // A check stored before equiv_result.json existed: verdict from its counts.
+    auto old = equiv::verdict_from(std::nullopt, {{"equiv_vectors", 32}, {"equiv_mismatches", 0}});
+    REQUIRE(old);
+    CHECK(old->verdict == equiv::Verdict::no_difference);
+    CHECK(old->rate_bound == Approx(equiv::mismatch_rate_bound(32)));
+    CHECK_FALSE(equiv::verdict_from(std::nullopt, {}));
+    auto why = equiv::verdict_from(nlohmann::json{{"result", "not_checked"}, {"reason", "x"}}, {});
+    REQUIRE(why);
+    CHECK(why->verdict == equiv::Verdict::not_checked);
+    CHECK(why->reason == "x");
 }
 
 TEST_CASE("a model report becomes one canonical model_on_bitstream run") {

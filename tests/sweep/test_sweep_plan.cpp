@@ -188,7 +188,9 @@ TEST_CASE("every invalid input names file, line and key") {
           "train)");
     CHECK(error_of("[experiment]\nnmae = \"x\"\n") ==
           "exp.toml:2: experiment.nmae: unknown key (valid keys: name, description, domains, "
-          "design, repeats, seed)");
+          "design, repeats, seed, equiv_vectors)");
+    CHECK(error_of("[experiment]\nequiv_vectors = -1\n") ==
+          "exp.toml:2: experiment.equiv_vectors: value -1 is out of range [0, 100000]");
     CHECK(error_of("[experiment]\n[training]\n") ==
           "exp.toml:2: training: unknown table (valid tables: experiment, toolchain, train)");
     CHECK(error_of("[experiment]\nname = \"x\"\n") ==
