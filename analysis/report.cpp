@@ -335,6 +335,19 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
             out << "<li>" << escape(a) << "</li>";
         out << "</ul></div>\n";
     }
+    auto machines = compare_machines(store, options.experiment);
+    files.damaged = damaged_alarms(rows);
+    for (const auto& m : machines)
+        for (const auto& d : m.damaged)
+            files.damaged.push_back("across machines " + m.label + ": " + d.text());
+    if (!files.damaged.empty()) {
+        out << "<div class=alarm><h2 class=bad>Damaged data left out</h2><p>These runs' stored "
+               "bytes no longer match their hash or cannot be decompressed; every figure below "
+               "is computed without them. <code>detlab db check</code> lists the damage.</p><ul>";
+        for (const auto& d : files.damaged)
+            out << "<li>" << escape(d) << "</li>";
+        out << "</ul></div>\n";
+    }
     out << "<h2>Comparison</h2>\n<p>One row per group of runs that share every setting but one "
            "factor; runs are the independent units, every interval is 95% (methods in "
            "docs/analysis.md). <i>differ from 1st</i>: runs whose output (bitstream .bin, or "
@@ -350,7 +363,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "test-set sampling error (static timing has none).</p>\n";
     table_section(out, rows);
     verdict_section(out, verdicts(rows));
-    machines_section(out, compare_machines(store, options.experiment));
+    machines_section(out, machines);
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
     for (const auto& plot : files.plots)
