@@ -153,6 +153,14 @@ struct RunData {
     std::string param(const std::string& key, const std::string& fallback = "") const;
 };
 
+// A done run whose stored bytes cannot be read back: a blob that no longer hashes to its name or
+// does not decompress (db::BlobCorrupt), or one that is missing. Left out of every figure and
+// named in the table's warnings; `detlab db check` lists the same damage and exits 1.
+struct DamagedRun {
+    std::string run_id, artifact, problem;
+    std::string text() const; // "run <id>: <artifact> is damaged (<problem>)"
+};
+
 // Runs of one experiment and kind ("toolchain" or "train"; other kinds are skipped) that share
 // every setting but `factor`. Runs with a `study`
 // param are grouped by it; ad-hoc runs without one are grouped by identical params except
@@ -165,6 +173,8 @@ struct Group {
     // another machine's, merged in, or a retry) beyond the one the group uses. They are kept
     // in the store and compared in the cross-machine view (compare_machines), not here.
     std::size_t further_observations = 0;
+    // Done runs the summaries could not read (set by summarize_group, not by group_runs).
+    std::vector<DamagedRun> damaged;
     std::string label() const; // "<study> (<factor>)"
 };
 
@@ -272,6 +282,7 @@ struct ComparisonRow {
     std::vector<std::string> notes;      // e.g. netlists differ, bitstreams do not
     std::vector<std::string> warnings;   // e.g. equivalence-check mismatches
     std::string equivalence;             // toolchain: ToolchainSummary::equivalence
+    std::vector<std::string> damaged;    // DamagedRun::text() of runs left out (also warnings)
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);
 
@@ -306,6 +317,8 @@ Format parse_format(const std::string& name); // throws InputError on an unknown
 std::string format_table(const std::vector<ComparisonRow>& rows, Format format);
 // One line per toolchain run whose equivalence check found mismatches (empty when none).
 std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& rows);
+// One line per run left out of the figures because its stored data is damaged.
+std::vector<std::string> damaged_alarms(const std::vector<ComparisonRow>& rows);
 
 // ---------------------------------------------------------------- across machines
 // A machine, as far as a run's output can depend on it: the host name, the CPU model and the
@@ -328,6 +341,9 @@ struct MachineComparison {
     std::size_t within_pairs = 0, within_identical = 0; // pairs from one machine
     Summary cross_distance;    // fraction of differing bits over cross-machine pairs
     bool tools_differ = false; // the machines ran different tool versions
+    // Observations whose output could not be read (left out of cross_distance, not of the
+    // identical counts, which compare the stored hashes).
+    std::vector<DamagedRun> damaged;
 };
 std::vector<MachineComparison> compare_machines(const db::Store& store,
                                                 const std::optional<std::string>& experiment);
@@ -400,6 +416,7 @@ struct ReportFiles {
     std::filesystem::path html, csv;
     std::vector<PlotFile> plots;
     std::size_t groups = 0;
+    std::vector<std::string> damaged; // runs left out because their stored data is damaged
 };
 // Writes report.html (self-contained: plots inline as base64 SVG), comparison.csv and the plots.
 ReportFiles write_report(const db::Store& store, const ReportOptions& options);

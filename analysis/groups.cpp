@@ -65,6 +65,10 @@ std::string RunData::param(const std::string& key, const std::string& fallback) 
     return it == params.end() ? fallback : it->second;
 }
 
+std::string DamagedRun::text() const {
+    return "run " + run_id + ": " + artifact + " is damaged (" + problem + ")";
+}
+
 std::string Group::label() const {
     return study + " (" + factor + ")";
 }

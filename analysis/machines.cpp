@@ -36,19 +36,42 @@ struct Observation {
     std::string output_sha;
 };
 
-// Fraction of differing bits between two observations' outputs; nullopt when unreadable
-// (a damaged blob is reported by `detlab db check`, not guessed at here).
-std::optional<double> output_distance(const db::Store& store, const std::string& kind,
-                                      const std::string& sha_a, const std::string& sha_b) {
-    if (sha_a == sha_b)
-        return 0.0;
+// An observation's output bytes; nullopt (and the damage noted once per run) when they cannot
+// be read back, so one damaged blob costs its pairs' distances and nothing else.
+std::optional<Bytes> output_bytes(const db::Store& store, const Observation& observation,
+                                  std::vector<DamagedRun>& damaged) {
+    std::string problem;
     try {
-        auto a = store.get_blob(sha_a), b = store.get_blob(sha_b);
-        if (kind == db::kKindToolchain)
-            return bitstream_distance(a, b).bits.hamming();
-        return weight_distance(decode_tensors(a, sha_a), decode_tensors(b, sha_b))
+        return store.get_blob(observation.output_sha);
+    } catch (const db::BlobCorrupt& error) {
+        problem = error.what();
+    } catch (const std::out_of_range&) {
+        problem = "blob " + observation.output_sha + " is missing";
+    }
+    bool noted = false;
+    for (const auto& d : damaged)
+        noted = noted || d.run_id == observation.row.id;
+    if (!noted)
+        damaged.push_back({observation.row.id, output_artifact(observation.row.kind), problem});
+    return std::nullopt;
+}
+
+// Fraction of differing bits between two observations' outputs; nullopt when unreadable.
+std::optional<double> output_distance(const db::Store& store, const Observation& a,
+                                      const Observation& b, std::vector<DamagedRun>& damaged) {
+    if (a.output_sha == b.output_sha)
+        return 0.0;
+    auto bytes_a = output_bytes(store, a, damaged);
+    auto bytes_b = output_bytes(store, b, damaged);
+    if (!bytes_a || !bytes_b)
+        return std::nullopt;
+    try {
+        if (a.row.kind == db::kKindToolchain)
+            return bitstream_distance(*bytes_a, *bytes_b).bits.hamming();
+        return weight_distance(decode_tensors(*bytes_a, a.output_sha),
+                               decode_tensors(*bytes_b, b.output_sha))
             .differing_bit_fraction();
-    } catch (const std::exception&) {
+    } catch (const std::exception&) { // verified bytes that are no tensor file: no distance
         return std::nullopt;
     }
 }
@@ -93,7 +116,7 @@ MachineComparison compare_one(const db::Store& store, std::vector<Observation>& 
             }
             ++out.cross_pairs;
             out.cross_identical += identical ? 1 : 0;
-            if (auto distance = output_distance(store, out.kind, a.output_sha, b.output_sha))
+            if (auto distance = output_distance(store, a, b, out.damaged))
                 distances.push_back(*distance);
         }
     out.cross_distance = summarize(distances);
@@ -115,6 +138,13 @@ std::string distance_text(const Summary& distance) {
     char text[64];
     std::snprintf(text, sizeof text, "%.3g%% (n=%zu pairs)", 100 * distance.mean, distance.n);
     return text;
+}
+
+std::vector<std::string> damaged_texts(const MachineComparison& row) {
+    std::vector<std::string> out;
+    for (const auto& d : row.damaged)
+        out.push_back(d.text());
+    return out;
 }
 
 } // namespace
@@ -176,7 +206,8 @@ std::string format_machines(const std::vector<MachineComparison>& rows, Format f
                  {"within_identical", r.within_identical},
                  {"cross_distance_mean", r.cross_distance.n ? nlohmann::json(r.cross_distance.mean)
                                                             : nlohmann::json(nullptr)},
-                 {"tools_differ", r.tools_differ}});
+                 {"tools_differ", r.tools_differ},
+                 {"damaged", damaged_texts(r)}});
         }
         return all.dump(2) + "\n";
     }
@@ -206,6 +237,8 @@ std::string format_machines(const std::vector<MachineComparison>& rows, Format f
             << " pairs\n";
         for (const auto& m : r.machines)
             out << "    machine " << machine_text(m) << "\n";
+        for (const auto& text : damaged_texts(r))
+            out << "    WARNING: " << text << ": left out of the bit distance\n";
     }
     return out.str();
 }

@@ -333,6 +333,19 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
             out << "<li>" << escape(a) << "</li>";
         out << "</ul></div>\n";
     }
+    auto machines = compare_machines(store, options.experiment);
+    files.damaged = damaged_alarms(rows);
+    for (const auto& m : machines)
+        for (const auto& d : m.damaged)
+            files.damaged.push_back("across machines " + m.label + ": " + d.text());
+    if (!files.damaged.empty()) {
+        out << "<div class=alarm><h2 class=bad>Damaged data left out</h2><p>These runs' stored "
+               "bytes no longer match their hash or cannot be decompressed; every figure below "
+               "is computed without them. <code>detlab db check</code> lists the damage.</p><ul>";
+        for (const auto& d : files.damaged)
+            out << "<li>" << escape(d) << "</li>";
+        out << "</ul></div>\n";
+    }
     out << "<h2>Comparison</h2>\n<p>One row per group of runs that share every setting but one "
            "factor; runs are the independent units, every interval is 95% (methods in "
            "docs/analysis.md). <i>differ from 1st</i>: runs whose output (bitstream .bin, or "
@@ -352,7 +365,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
         out << "<h2>Toolchain versions</h2>\n<p>The same RTL and seed built on each toolchain "
                "root (a <code>tools</code> study), each against the first.</p>\n<pre>"
             << escape(format_toolchain_versions(versions, Format::text)) << "</pre>\n";
-    machines_section(out, compare_machines(store, options.experiment));
+    machines_section(out, machines);
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
     for (const auto& plot : files.plots)

@@ -116,7 +116,8 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
     for (const auto& summary : summaries) {
         const Group& g = summary.group;
         // A lone ad-hoc run (e.g. one `detlab synth`) has nothing to be compared with.
-        if (g.study.rfind("adhoc", 0) == 0 && g.runs.size() < 2 && g.failed.empty())
+        if (g.study.rfind("adhoc", 0) == 0 && g.runs.size() < 2 && g.failed.empty() &&
+            g.damaged.empty())
             continue;
         ComparisonRow row;
         row.domain = g.kind == db::kKindTrain ? "training" : g.kind;
@@ -132,6 +133,11 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
             row.warnings.push_back(std::to_string(g.further_observations) +
                                    " further observations of these runs (other machines or "
                                    "retries) not in these figures: see detlab compare --machines");
+        for (const auto& damage : g.damaged) {
+            row.damaged.push_back(damage.text());
+            row.warnings.push_back(damage.text() +
+                                   ": left out of these figures (detlab db check lists it)");
+        }
         if (summary.toolchain)
             fill_toolchain(*summary.toolchain, row);
         else if (summary.training)

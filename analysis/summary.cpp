@@ -324,13 +324,51 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
     return s;
 }
 
-GroupSummary summarize_one(const Group& group, BlobCache& blobs) {
+// The artifacts whose bytes the summaries read; the others are compared by their hash only.
+std::vector<std::string> read_artifacts(const std::string& kind) {
+    if (kind == "train")
+        return {"weights.bin", "test_logits.bin"};
+    return {"bitstream.bin", "equiv_outputs.bin"};
+}
+
+// One damaged blob must not stop the analysis of the whole store: a run whose bytes cannot be
+// read back is set aside (and named) before any figure is computed, so the figures are the
+// other runs' and no pair matrix has a hole.
+void set_aside_damaged(Group& group, BlobCache& blobs) {
+    std::vector<RunData> readable;
+    for (auto& run : group.runs) {
+        std::optional<DamagedRun> damage;
+        for (const auto& artifact : read_artifacts(group.kind)) {
+            std::string sha = sha_of(run, artifact);
+            if (sha.empty())
+                continue;
+            try {
+                blobs.get(sha);
+            } catch (const db::BlobCorrupt& error) {
+                damage = DamagedRun{run.row.id, artifact, error.what()};
+            } catch (const std::out_of_range&) {
+                damage = DamagedRun{run.row.id, artifact, "blob " + sha + " is missing"};
+            }
+            if (damage)
+                break;
+        }
+        if (damage)
+            group.damaged.push_back(std::move(*damage));
+        else
+            readable.push_back(std::move(run));
+    }
+    group.runs = std::move(readable);
+}
+
+GroupSummary summarize_one(Group group, BlobCache& blobs) {
+    set_aside_damaged(group, blobs);
     GroupSummary summary;
     summary.group = group;
     if (group.kind == db::kKindToolchain)
         summary.toolchain = summarize_toolchain(group, blobs);
     else if (group.kind == db::kKindTrain)
         summary.training = summarize_training(group, blobs);
+    summary.group = std::move(group);
     return summary;
 }
 

@@ -66,14 +66,23 @@ std::string notes_cell(const ComparisonRow& row) {
     return out;
 }
 
+// Runs compared, then those left out: "3 (+1 failed) (+1 damaged)".
+std::string runs_cell(const ComparisonRow& row) {
+    std::string out = std::to_string(row.runs);
+    if (row.failed)
+        out += " (+" + std::to_string(row.failed) + " failed)";
+    if (!row.damaged.empty())
+        out += " (+" + std::to_string(row.damaged.size()) + " damaged)";
+    return out;
+}
+
 std::vector<std::string> cells(const ComparisonRow& row) {
     bool training = row.domain == "training";
     return {row.domain,
             row.experiment,
             row.study,
             row.source,
-            std::to_string(row.runs) +
-                (row.failed ? " (+" + std::to_string(row.failed) + " failed)" : ""),
+            runs_cell(row),
             differ_cell(row.differ),
             estimate_cell(row.representational, 100, "%"),
             estimate_cell(row.normalised, 1, "", row.representational.value ? "no baseline" : "-"),
@@ -221,7 +230,8 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                              {"expected_bits", r.baseline.expected_bits}}},
                            {"quality_metric", r.quality_label},
                            {"notes", r.notes},
-                           {"warnings", r.warnings}};
+                           {"warnings", r.warnings},
+                           {"damaged", r.damaged}};
         auto list = estimates(r);
         for (std::size_t i = 0; i < list.size(); ++i)
             row[kEstimates[i]] = estimate_json(*list[i]);
@@ -264,6 +274,14 @@ std::string format_table(const std::vector<ComparisonRow>& rows, Format format) 
         break;
     }
     return render_text(rows);
+}
+
+std::vector<std::string> damaged_alarms(const std::vector<ComparisonRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& row : rows)
+        for (const auto& d : row.damaged)
+            out.push_back(row.experiment + " / " + row.study + ": " + d);
+    return out;
 }
 
 std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& rows) {

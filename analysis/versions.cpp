@@ -155,23 +155,28 @@ std::vector<ToolchainVersion> toolchain_versions(const db::Store& store,
                     return std::nullopt;
                 return sa == sb;
             };
-            v.identical_netlist = same("netlist.json");
-            v.identical_bin = same("bitstream.bin");
-            if (!sha_of(a, "bitstream.bin").empty() && !sha_of(b, "bitstream.bin").empty())
-                v.bits = bitstream_distance(blobs.get(sha_of(a, "bitstream.bin")),
-                                            blobs.get(sha_of(b, "bitstream.bin")));
-            if (!sha_of(a, "netlist.json").empty() && !sha_of(b, "netlist.json").empty()) {
-                const Bytes& na = blobs.get(sha_of(a, "netlist.json"));
-                const Bytes& nb = blobs.get(sha_of(b, "netlist.json"));
-                try {
-                    v.netlist = netlist_distance(
-                        std::string_view(reinterpret_cast<const char*>(na.data()), na.size()),
-                        std::string_view(reinterpret_cast<const char*>(nb.data()), nb.size()));
-                } catch (const std::exception&) {
-                    // not a yosys netlist: the distance stays "not measured"
+            v.identical_netlist = same(db::artifact::kNetlist);
+            v.identical_bin = same(db::artifact::kBitstream);
+            try { // a damaged blob leaves these distances "not measured"
+                if (!sha_of(a, db::artifact::kBitstream).empty() &&
+                    !sha_of(b, db::artifact::kBitstream).empty())
+                    v.bits = bitstream_distance(blobs.get(sha_of(a, db::artifact::kBitstream)),
+                                                blobs.get(sha_of(b, db::artifact::kBitstream)));
+                if (!sha_of(a, db::artifact::kNetlist).empty() &&
+                    !sha_of(b, db::artifact::kNetlist).empty()) {
+                    const Bytes& na = blobs.get(sha_of(a, db::artifact::kNetlist));
+                    const Bytes& nb = blobs.get(sha_of(b, db::artifact::kNetlist));
+                    try {
+                        v.netlist = netlist_distance(
+                            std::string_view(reinterpret_cast<const char*>(na.data()), na.size()),
+                            std::string_view(reinterpret_cast<const char*>(nb.data()), nb.size()));
+                    } catch (const std::exception&) {
+                        // not a yosys netlist: the distance stays "not measured"
+                    }
                 }
+                v.functional = functional(a, b, blobs);
+            } catch (const db::BlobCorrupt&) {
             }
-            v.functional = functional(a, b, blobs);
             out.push_back(std::move(v));
         }
     }

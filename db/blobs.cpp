@@ -85,7 +85,11 @@ std::optional<Bytes> Store::artifact_bytes(const std::string& run_id,
     query.bind(2, name);
     if (!query.executeStep())
         return std::nullopt;
-    return get_blob(query.getColumn(0).getString());
+    try {
+        return get_blob(query.getColumn(0).getString());
+    } catch (const BlobCorrupt& error) { // say whose data it is: a blob name alone tells little
+        throw BlobCorrupt("run " + run_id + ": " + name + " is damaged (" + error.what() + ")");
+    }
 }
 
 std::optional<std::string> Store::cache_lookup(const std::string& key) const {

@@ -55,24 +55,31 @@ private:
     SQLite::Database& db_;
 };
 
-// A shard's blob is verified before it enters this store, so a merge never imports damage;
-// a bad blob throws BlobCorrupt and the whole merge rolls back.
-void verify_incoming_blobs(SQLite::Database& db, const std::string& id) {
-    SQLite::Statement incoming(db, "SELECT sha256, size, codec, data FROM src.blobs WHERE sha256 "
-                                   "IN (SELECT sha256 FROM src.artifacts WHERE run_id = ?1) "
-                                   "AND sha256 NOT IN (SELECT sha256 FROM main.blobs)");
+// A shard's blob is verified before it enters this store, so a merge never imports damage.
+// Returns what is wrong with the first damaged blob the observation needs ("" when none): the
+// caller leaves that observation out and says so, and merges the rest.
+std::string damaged_blob_of(SQLite::Database& db, const std::string& id) {
+    SQLite::Statement incoming(db, "SELECT a.name, b.sha256, b.size, b.codec, b.data "
+                                   "FROM src.artifacts a JOIN src.blobs b ON b.sha256 = a.sha256 "
+                                   "WHERE a.run_id = ?1 AND b.sha256 NOT IN "
+                                   "(SELECT sha256 FROM main.blobs) ORDER BY a.name");
     incoming.bind(1, id);
     while (incoming.executeStep()) {
-        auto data = incoming.getColumn(3);
-        internal::decode_blob(incoming.getColumn(0).getString(), incoming.getColumn(1).getInt64(),
-                              incoming.getColumn(2).getString(), data.getBlob(),
-                              static_cast<std::size_t>(data.getBytes()));
+        auto data = incoming.getColumn(4);
+        try {
+            internal::decode_blob(incoming.getColumn(1).getString(),
+                                  incoming.getColumn(2).getInt64(),
+                                  incoming.getColumn(3).getString(), data.getBlob(),
+                                  static_cast<std::size_t>(data.getBytes()));
+        } catch (const BlobCorrupt& error) {
+            return incoming.getColumn(0).getString() + " is damaged (" + error.what() + ")";
+        }
     }
+    return {};
 }
 
 // Copies observation `id` of the source as observation `new_id` here (usually the same id).
 std::int64_t copy_run(SQLite::Database& db, const std::string& id, const std::string& new_id) {
-    verify_incoming_blobs(db, id);
     auto copy = [&](const std::string& sql) {
         SQLite::Statement statement(db, sql);
         statement.bind(1, id);
@@ -99,15 +106,39 @@ std::int64_t copy_run(SQLite::Database& db, const std::string& id, const std::st
     return blobs_added;
 }
 
-std::int64_t copy_experiments_and_cache(SQLite::Database& db) {
+// Cache entries whose blob is new here are verified like a run's: a damaged netlist would
+// otherwise be reused by later builds. A damaged one is left out and named in `damaged`.
+std::int64_t copy_experiments_and_cache(SQLite::Database& db, std::vector<std::string>& damaged) {
     db.exec("INSERT OR IGNORE INTO main.experiments (name, source, created_at) "
             "SELECT name, source, created_at FROM src.experiments");
-    std::int64_t blobs_added =
-        db.exec("INSERT OR IGNORE INTO main.blobs (sha256, size, codec, data) "
-                "SELECT sha256, size, codec, data FROM src.blobs "
-                "WHERE sha256 IN (SELECT sha256 FROM src.cache)");
-    db.exec("INSERT OR IGNORE INTO main.cache (key, sha256, created_at) "
-            "SELECT key, sha256, created_at FROM src.cache");
+    SQLite::Statement entries(db, "SELECT c.key, c.created_at, b.sha256, b.size, b.codec, b.data "
+                                  "FROM src.cache c JOIN src.blobs b ON b.sha256 = c.sha256 "
+                                  "WHERE c.key NOT IN (SELECT key FROM main.cache) ORDER BY c.key");
+    std::int64_t blobs_added = 0;
+    while (entries.executeStep()) {
+        std::string key = entries.getColumn(0).getString(), sha = entries.getColumn(2).getString();
+        auto data = entries.getColumn(5);
+        try {
+            internal::decode_blob(sha, entries.getColumn(3).getInt64(),
+                                  entries.getColumn(4).getString(), data.getBlob(),
+                                  static_cast<std::size_t>(data.getBytes()));
+        } catch (const BlobCorrupt& error) {
+            damaged.push_back("cache entry " + key + " is damaged (" + error.what() +
+                              "): not merged");
+            continue;
+        }
+        SQLite::Statement blob(db, "INSERT OR IGNORE INTO main.blobs (sha256, size, codec, data) "
+                                   "SELECT sha256, size, codec, data FROM src.blobs "
+                                   "WHERE sha256 = ?");
+        blob.bind(1, sha);
+        blobs_added += blob.exec();
+        SQLite::Statement entry(db, "INSERT OR IGNORE INTO main.cache (key, sha256, created_at) "
+                                    "VALUES (?, ?, ?)");
+        entry.bind(1, key);
+        entry.bind(2, sha);
+        entry.bind(3, entries.getColumn(1).getInt64());
+        entry.exec();
+    }
     return blobs_added;
 }
 
@@ -169,23 +200,27 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
     SQLite::Statement theirs(*db_, "SELECT id FROM src.runs ORDER BY id");
     while (theirs.executeStep()) {
         auto id = theirs.getColumn(0).getString();
-        if (!id_taken(*db_, id)) {
-            report.blobs_added += copy_run(*db_, id, id);
-            ++report.runs_added;
-        } else if (same_observation(*db_, id, id)) {
-            ++report.runs_skipped;
-        } else {
-            auto new_id = derived_id(*db_, id);
+        std::string new_id = id;
+        if (id_taken(*db_, id)) {
+            if (same_observation(*db_, id, id)) {
+                ++report.runs_skipped;
+                continue;
+            }
+            new_id = derived_id(*db_, id);
             if (id_taken(*db_, new_id)) {
                 ++report.runs_skipped; // renamed by an earlier merge of the same store
-            } else {
-                report.blobs_added += copy_run(*db_, id, new_id);
-                ++report.runs_added;
-                ++report.runs_renamed;
+                continue;
             }
         }
+        if (auto problem = damaged_blob_of(*db_, id); !problem.empty()) {
+            report.damaged.push_back("run " + id + ": " + problem + ": not merged");
+            continue;
+        }
+        report.blobs_added += copy_run(*db_, id, new_id);
+        ++report.runs_added;
+        report.runs_renamed += new_id != id;
     }
-    report.blobs_added += copy_experiments_and_cache(*db_);
+    report.blobs_added += copy_experiments_and_cache(*db_, report.damaged);
     transaction.commit();
     return report;
 }

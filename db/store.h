@@ -213,6 +213,7 @@ public:
     // Content-addressed blobs: stored zstd-compressed once, verified on every read.
     std::string put_blob(std::span<const std::uint8_t> bytes);
     Bytes get_blob(const std::string& sha256) const; // throws BlobCorrupt or std::out_of_range
+    // A damaged blob throws BlobCorrupt naming the run and the artifact.
     std::optional<Bytes> artifact_bytes(const std::string& run_id, const std::string& name) const;
 
     // A small key -> blob map for reusable intermediate results (e.g. a synthesis netlist keyed
@@ -227,9 +228,14 @@ public:
     // Nothing stored here changes. An observation already present (same id, same row) is
     // skipped; a different observation that happens to carry an id stored here (stores made
     // before observation ids, or copied files) is added under a new id derived from it, with
-    // "merged_from_id" in its provenance. Nothing is dropped.
+    // "merged_from_id" in its provenance. Nothing readable is dropped: an observation needing a
+    // blob that is damaged in `other` (and not stored here) is left out and named in `damaged`,
+    // never copied as if it were good; the rest merges.
     struct MergeReport {
         std::int64_t runs_added = 0, runs_skipped = 0, runs_renamed = 0, blobs_added = 0;
+        // Observations (and cache entries) of the source left out because a blob they need is
+        // damaged there: one line each naming the run (or cache key), the artifact and the blob.
+        std::vector<std::string> damaged;
     };
     MergeReport merge_from(const std::filesystem::path& other);
 

@@ -43,10 +43,26 @@ std::vector<analysis::ComparisonRow> load_rows(const GlobalOptions& global,
     return rows;
 }
 
+// Damaged data is named on stderr too, so it is seen with every output format; the command
+// still succeeds on the rest (`detlab db check` is the one that fails on it).
+void report_damage(const std::vector<analysis::ComparisonRow>& rows) {
+    for (const auto& damaged : analysis::damaged_alarms(rows))
+        std::cerr << "detlab: DAMAGED DATA, left out: " << damaged << "\n";
+}
+
+void report_damage(const std::vector<analysis::MachineComparison>& machines) {
+    for (const auto& m : machines)
+        for (const auto& d : m.damaged)
+            std::cerr << "detlab: DAMAGED DATA, left out of the bit distance: " << m.label << ": "
+                      << d.text() << "\n";
+}
+
 void run_verdict(const GlobalOptions& global, const VerdictOptions& options) {
     if (options.format != "text" && options.format != "json")
         throw InputError("--format: '" + options.format + "' is not one of: text, json");
-    auto list = analysis::verdicts(load_rows(global, options.experiment));
+    auto rows = load_rows(global, options.experiment);
+    report_damage(rows);
+    auto list = analysis::verdicts(rows);
     if (options.format == "text") {
         std::cout << analysis::format_verdicts(list);
         return;
@@ -75,6 +91,7 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
                          "from other machines with 'detlab merge').\n";
         else
             std::cout << analysis::format_machines(machines, format);
+        report_damage(machines);
         return;
     }
     auto rows = load_rows(global, options.experiment);
@@ -101,11 +118,14 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         for (const auto& m : analysis::model_on_bitstream_runs(store, experiment))
             std::cout << "models on bitstreams " << m.id << " (" << m.models << " x "
                       << m.bitstreams << ", " << m.samples << " samples): " << m.reading() << "\n";
-        if (auto machines = analysis::compare_machines(store, experiment); !machines.empty())
+        if (auto machines = analysis::compare_machines(store, experiment); !machines.empty()) {
             std::cout << "\n" << analysis::format_machines(machines, format);
+            report_damage(machines);
+        }
     }
     for (const auto& alarm : analysis::equivalence_alarms(rows))
         std::cerr << "detlab: EQUIVALENCE CHECK FAILED: " << alarm << "\n";
+    report_damage(rows);
 }
 
 const Registration registration(60, [](CLI::App& app, GlobalOptions& global) {

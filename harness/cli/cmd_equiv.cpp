@@ -66,7 +66,7 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
     auto store = open_store(global);
     equiv::CheckOptions check{
         options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}, {}};
-    int failed = 0;
+    int failed = 0, damaged = 0;
     auto report = [&](const std::string& id, const equiv::CheckResult* result) {
         if (!result) {
             auto stored = equiv::stored_check(store, id);
@@ -93,19 +93,32 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
                     "checked), %d already checked\n",
                     options.experiment.c_str(), summary.runs, summary.checked, summary.differs,
                     summary.not_checked, summary.already);
+        for (const auto& [id, problem] : summary.damaged)
+            std::printf("%s: not checked: %s\n", id.c_str(), problem.c_str());
+        damaged += static_cast<int>(summary.damaged.size());
     }
     for (const auto& id : options.runs) {
         if (equiv::stored_check(store, id)) {
             report(id, nullptr);
             continue;
         }
-        auto result = equiv::check_stored_run(store, id, check);
+        equiv::CheckResult result;
+        try {
+            result = equiv::check_stored_run(store, id, check);
+        } catch (const db::BlobCorrupt& error) { // this run's data only: check the others
+            std::printf("%s: not checked: %s\n", id.c_str(), error.what());
+            ++damaged;
+            continue;
+        }
         report(id, &result);
     }
-    if (failed) {
+    if (damaged)
+        std::cerr << "detlab: DAMAGED DATA: " << damaged << " run(s) not checked, their stored "
+                  << "bitstream cannot be read back (detlab db check lists the damage)\n";
+    if (failed)
         std::cerr << "detlab: EQUIVALENCE CHECK FAILED for " << failed << " run(s)\n";
+    if (failed || damaged) // a run asked for and not checked is no success
         throw CLI::RuntimeError(1);
-    }
 }
 
 std::string joined(const std::vector<int>& values) {

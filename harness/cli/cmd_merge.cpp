@@ -13,6 +13,13 @@ struct MergeArgs {
     std::vector<std::string> inputs;
 };
 
+// The observations a merge left out because their data is damaged in the input.
+std::string damaged_text(const db::Store::MergeReport& report) {
+    if (report.damaged.empty())
+        return "";
+    return ", left out " + std::to_string(report.damaged.size()) + " with damaged data";
+}
+
 void merge_command(const MergeArgs& args) {
     std::error_code error;
     for (const auto& input : args.inputs) {
@@ -24,19 +31,27 @@ void merge_command(const MergeArgs& args) {
     }
     db::Store out(args.out);
     std::int64_t added = 0, skipped = 0, renamed = 0, blobs = 0;
+    std::size_t damaged = 0;
     for (const auto& input : args.inputs) {
         auto report = out.merge_from(input);
         std::cout << input << ": added " << report.runs_added << " observations ("
                   << report.runs_renamed << " under a new id: their id was taken here), skipped "
                   << report.runs_skipped << " (already present), " << report.blobs_added
-                  << " new blobs\n";
+                  << " new blobs" << damaged_text(report) << "\n";
+        for (const auto& line : report.damaged)
+            std::cerr << "detlab: DAMAGED DATA in " << input << ": " << line << "\n";
         added += report.runs_added;
+        damaged += report.damaged.size();
         skipped += report.runs_skipped;
         renamed += report.runs_renamed;
         blobs += report.blobs_added;
     }
     std::cout << args.out << ": added " << added << " observations (" << renamed
-              << " renamed), skipped " << skipped << ", " << blobs << " new blobs\n";
+              << " renamed), skipped " << skipped << ", " << blobs << " new blobs";
+    if (damaged)
+        std::cout << ", left out " << damaged << " with damaged data (see detlab db check on the "
+                  << "inputs)";
+    std::cout << "\n";
 }
 
 const Registration registration(22, [](CLI::App& app, GlobalOptions&) {

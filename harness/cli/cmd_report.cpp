@@ -27,6 +27,8 @@ void run_report(const GlobalOptions& global, const ReportCliOptions& options) {
     for (const auto& plot : files.plots)
         std::cout << "  " << plot.svg.string() << ", " << plot.png.string() << ": " << plot.title
                   << "\n";
+    for (const auto& damaged : files.damaged)
+        std::cerr << "detlab: DAMAGED DATA, left out of the report: " << damaged << "\n";
 }
 
 const Registration registration(61, [](CLI::App& app, GlobalOptions& global) {

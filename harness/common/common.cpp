@@ -283,13 +283,16 @@ std::vector<Tensor> decode_tensors(std::span<const std::uint8_t> bytes, const st
         std::uint32_t rank = in.u32();
         if (rank > 8)
             in.fail("tensor " + tensor.name + " has implausible rank " + std::to_string(rank));
+        // Checked before each multiplication: a product that wrapped around (found by fuzzing)
+        // gave a tensor whose shape claimed far more values than it held.
         std::size_t elements = 1;
         for (std::uint32_t d = 0; d < rank; ++d) {
-            tensor.shape.push_back(in.u32());
-            elements *= tensor.shape.back();
+            std::uint32_t dim = in.u32();
+            tensor.shape.push_back(dim);
+            if (dim != 0 && elements > bytes.size() / dim)
+                in.fail("tensor " + tensor.name + " claims more values than the file holds");
+            elements *= dim;
         }
-        if (elements > bytes.size())
-            in.fail("tensor " + tensor.name + " claims more values than the file holds");
         tensor.values.resize(elements);
         for (auto& value : tensor.values) {
             std::uint32_t bits = in.u32();

@@ -193,6 +193,9 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
 // its id, and the new result or (already checked) nullptr.
 struct ExperimentCheck {
     int runs = 0, already = 0, checked = 0, differs = 0, not_checked = 0;
+    // Runs whose stored bitstream cannot be read back (db::BlobCorrupt): id and the problem.
+    // They are left unchecked and the others are checked.
+    std::vector<std::pair<std::string, std::string>> damaged;
 };
 ExperimentCheck
 check_experiment(db::Store& store, const std::string& experiment, const CheckOptions& options,

@@ -156,10 +156,10 @@ check_experiment(db::Store& store, const std::string& experiment, const CheckOpt
                  const std::function<void(const std::string&, const CheckResult*)>& on_run) {
     db::RunFilter filter;
     filter.experiment = experiment;
-    filter.kind = "toolchain";
+    filter.kind = db::kKindToolchain;
     ExperimentCheck summary;
     for (const auto& row : store.runs(filter)) {
-        if (!store.artifacts(row.id).contains("bitstream.asc"))
+        if (!store.artifacts(row.id).contains(db::artifact::kAsc))
             continue;
         ++summary.runs;
         if (stored_check(store, row.id)) {
@@ -168,7 +168,13 @@ check_experiment(db::Store& store, const std::string& experiment, const CheckOpt
                 on_run(row.id, nullptr);
             continue;
         }
-        auto result = check_stored_run(store, row.id, options);
+        CheckResult result;
+        try {
+            result = check_stored_run(store, row.id, options);
+        } catch (const db::BlobCorrupt& error) { // this run's data only: check the others
+            summary.damaged.emplace_back(row.id, error.what());
+            continue;
+        }
         ++summary.checked;
         summary.differs += result.verdict == Verdict::differs;
         summary.not_checked += result.verdict == Verdict::not_checked;

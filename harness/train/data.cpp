@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,10 @@ std::vector<std::uint32_t> idx_dims(const Bytes& bytes, const std::filesystem::p
         if (bytes.size() < offset + 4)
             fail(bytes.size(), "truncated IDX header (dimension " + std::to_string(d) + ")");
         dims.push_back(big_endian_u32(bytes, offset));
+        // Checked before multiplying: a product that wraps around would pass the size check
+        // below with dimensions that do not describe the file.
+        if (dims.back() != 0 && elements > bytes.size() / dims.back())
+            fail(offset, "dimensions promise more values than the file holds");
         elements *= dims.back();
     }
     std::size_t header = 4 + 4 * std::size_t{expected_rank};
@@ -163,24 +168,32 @@ Dataset load_digits_csv(const std::filesystem::path& path, const std::string& ex
 }
 
 Dataset load_idx(const std::filesystem::path& images, const std::filesystem::path& labels) {
-    Bytes image_bytes = read_gzip_or_plain(images);
-    Bytes label_bytes = read_gzip_or_plain(labels);
+    return decode_idx(read_gzip_or_plain(images), read_gzip_or_plain(labels), images.string(),
+                      labels.string());
+}
+
+Dataset decode_idx(const Bytes& image_bytes, const Bytes& label_bytes, const std::string& images,
+                   const std::string& labels) {
     auto image_dims = idx_dims(image_bytes, images, 3);
     auto label_dims = idx_dims(label_bytes, labels, 1);
     if (image_dims[0] != label_dims[0])
-        throw std::runtime_error(labels.string() + ": " + std::to_string(label_dims[0]) +
-                                 " labels for " + std::to_string(image_dims[0]) + " images in " +
-                                 images.string());
+        throw std::runtime_error(labels + ": " + std::to_string(label_dims[0]) + " labels for " +
+                                 std::to_string(image_dims[0]) + " images in " + images);
     Dataset data;
-    data.features = static_cast<int>(image_dims[1] * image_dims[2]);
+    // idx_dims bounded the product by the file size; an int still holds it for any file a
+    // Dataset can hold in memory, but say so rather than wrap.
+    std::size_t features = std::size_t{image_dims[1]} * image_dims[2];
+    if (features > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+        throw std::runtime_error(images + ": " + std::to_string(features) +
+                                 " values per image is more than detlab can hold");
+    data.features = static_cast<int>(features);
     data.classes = kClasses;
     constexpr std::size_t image_header = 16, label_header = 8;
     for (std::size_t i = 0; i < label_dims[0]; ++i) {
         std::uint8_t label = label_bytes[label_header + i];
         if (label >= kClasses)
-            throw std::runtime_error(labels.string() + ": byte " +
-                                     std::to_string(label_header + i) + ": label " +
-                                     std::to_string(label) + " is outside 0..9");
+            throw std::runtime_error(labels + ": byte " + std::to_string(label_header + i) +
+                                     ": label " + std::to_string(label) + " is outside 0..9");
         data.labels.push_back(label);
     }
     data.inputs.reserve(image_bytes.size() - image_header);

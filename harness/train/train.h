@@ -78,6 +78,9 @@ Dataset load_digits_csv(const std::filesystem::path& path, const std::string& ex
 // Reads an IDX image file (u8, rank 3) and its IDX label file (u8, rank 1), plain or gzip.
 // Malformed files throw std::runtime_error "<file>: byte <offset>: <problem>".
 Dataset load_idx(const std::filesystem::path& images, const std::filesystem::path& labels);
+// The same from the files' bytes (already decompressed); the names go into the messages.
+Dataset decode_idx(const Bytes& images, const Bytes& labels, const std::string& images_name,
+                   const std::string& labels_name);
 
 // Where Debian's dataset-fashion-mnist installs its files ($DETLAB_FASHION_MNIST overrides).
 std::filesystem::path fashion_mnist_dir();

@@ -56,6 +56,37 @@ TEST_CASE("db check exits 1 and names a corrupted blob") {
     CHECK_THAT(damaged.out, Catch::Contains("store has problems"));
 }
 
+TEST_CASE("merge leaves out an observation whose blob is damaged, names it and merges the rest") {
+    auto dir = fresh_dir("cli-merge-damaged");
+    auto shard = dir / "shard.db";
+    auto good = test::sample_run(kConfig, 0, "good bits");
+    auto bad = test::sample_run(kConfig, 1, "bad bits");
+    {
+        db::Store store(shard);
+        store.record_run(good);
+        store.record_run(bad);
+        store.database().exec("UPDATE blobs SET data = substr(data, 1, length(data) - 1) || "
+                              "X'00' WHERE sha256 = '" +
+                              sha256_hex(std::string_view("bad bits")) + "'");
+    }
+    auto out = dir / "merged.db";
+    auto merged = run_detlab({"merge", out.string(), shard.string()});
+    INFO(merged.out << merged.err);
+    CHECK(merged.exit_code == 0);
+    CHECK_THAT(merged.out, Catch::Contains("added 1 observations"));
+    CHECK_THAT(merged.out, Catch::Contains("left out 1 with damaged data"));
+    CHECK_THAT(merged.err, Catch::Contains("run " + bad.id + ": bitstream.bin is damaged"));
+    CHECK_THAT(merged.err, Catch::Contains("not merged"));
+    {
+        db::Store result(out);
+        CHECK(result.run(good.id));
+        CHECK_FALSE(result.run(bad.id));
+        CHECK(result.check().ok);
+    }
+    CHECK(run_detlab({"db", "check", "--db", out.string()}).exit_code == 0);
+    CHECK(run_detlab({"db", "check", "--db", shard.string()}).exit_code == 1);
+}
+
 TEST_CASE("unusable --db paths exit 2 and leave the file unchanged") {
     auto dir = fresh_dir("cli-paths");
     auto missing = run_detlab({"db", "info", "--db", (dir / "no" / "such.db").string()});

@@ -175,14 +175,40 @@ TEST_CASE("merging a shard adds new observations and skips the ones it holds alr
     CHECK(again.runs_skipped == 2);
     CHECK_THROWS_WITH(target.merge_from(dir / "target.db"), Catch::Contains("into itself"));
 
-    // A damaged blob in a shard is refused and nothing of that merge is kept.
+    // A damaged blob in a shard leaves out that observation only (never copied as if it were
+    // good), and says so; the shard's other new observation and a good cache entry merge.
     auto damaged = sample_run(kConfig, 3, "will be damaged");
+    auto fine = sample_run(kConfig, 4, "fine");
     shard.record_run(damaged);
-    shard.database().exec("UPDATE blobs SET data = X'00' WHERE sha256 = '" +
-                          sha256_hex(std::string_view("will be damaged")) + "'");
-    CHECK_THROWS_AS(target.merge_from(dir / "shard.db"), db::BlobCorrupt);
+    shard.record_run(fine);
+    auto damaged_sha = sha256_hex(std::string_view("will be damaged"));
+    auto bytes_of = [](std::string_view text) {
+        return Bytes(text.begin(), text.end());
+    };
+    auto cached_sha = shard.put_blob(bytes_of("cached netlist"));
+    shard.cache_store("synth:good", cached_sha);
+    auto bad_cached_sha = shard.put_blob(bytes_of("damaged netlist"));
+    shard.cache_store("synth:bad", bad_cached_sha);
+    for (const auto& sha : {damaged_sha, bad_cached_sha})
+        shard.database().exec("UPDATE blobs SET data = X'00' WHERE sha256 = '" + sha + "'");
+    auto partial = target.merge_from(dir / "shard.db");
+    CHECK(partial.runs_added == 1);
+    REQUIRE(partial.damaged.size() == 2);
+    CHECK_THAT(partial.damaged[0], Catch::Contains("run " + damaged.id +
+                                                   ": bitstream.bin is "
+                                                   "damaged (blob " +
+                                                   damaged_sha));
+    CHECK_THAT(partial.damaged[1], Catch::Contains("cache entry synth:bad"));
     CHECK_FALSE(target.run(damaged.id));
-    CHECK(target.runs().size() == 2);
+    CHECK(target.run(fine.id));
+    CHECK(target.runs().size() == 3);
+    CHECK(target.cache_lookup("synth:good") == cached_sha);
+    CHECK_FALSE(target.cache_lookup("synth:bad"));
+    CHECK_THROWS_AS(target.get_blob(damaged_sha), std::out_of_range);
+    CHECK(target.check().ok);
+    // The damage is named where it is read, too.
+    CHECK_THROWS_WITH(shard.artifact_bytes(damaged.id, "bitstream.bin"),
+                      Catch::Contains("run " + damaged.id + ": bitstream.bin is damaged"));
     CHECK_THROWS_AS(target.merge_from(dir / "nothing.db"), InputError);
 }
 

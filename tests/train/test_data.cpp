@@ -1,4 +1,5 @@
 #include "harness/train/train.h"
+#include "tests/idx_fixture.h"
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -161,6 +162,20 @@ TEST_CASE("IDX files load, and truncated or damaged ones name the offset") {
     write_file(label_path, bad_label);
     CHECK_THROWS_WITH(load_idx(image_path, label_path),
                       Catch::Contains(label_path.string() + ": byte 10: label 12"));
+}
+
+TEST_CASE("IDX dimensions whose product wraps around are refused") {
+    // 4 images of 2^31 x 2^31 pixels: 2^64 values, which wrapped to 0 and matched a file that
+    // holds none; the data set then had 4 images of 0 (2^62 cut to int) features.
+    auto images = testing::idx_bytes(0x803, {4, 0x80000000u, 0x80000000u}, 0, 256);
+    auto labels = testing::idx_bytes(0x801, {4}, 4, 10);
+    CHECK_THROWS_WITH(decode_idx(images, labels, "huge-images", "labels"),
+                      Catch::Contains("huge-images: byte") &&
+                          Catch::Contains("dimensions promise more values than the file holds"));
+    auto fine = decode_idx(testing::idx_bytes(0x803, {2, 3, 1}, 6, 256),
+                           testing::idx_bytes(0x801, {2}, 2, 10), "images", "labels");
+    CHECK(fine.size() == 2);
+    CHECK(fine.features == 3);
 }
 
 TEST_CASE("a missing Fashion-MNIST is bad input, found before the run starts") {
