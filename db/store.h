@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace SQLite {
@@ -282,6 +284,9 @@ struct RunContext {
     std::filesystem::path work_root; // scratch space; each run makes its own directory in it
     std::string experiment;
     const std::atomic<bool>* cancel = nullptr; // set on Ctrl-C: stop soon, report "failed"
+    // Called as the run enters a stage ("yosys (synthesis)", "epoch 2/5"), from the run's own
+    // thread: the sweep shows it in its progress line. Empty: nobody listens.
+    std::function<void(std::string_view stage)> on_stage;
 };
 
 // Captures the simulators' versions (verilator, iverilog), the compiler, git commit and dirty

@@ -2,11 +2,12 @@
 #include "db/store.h"
 #include "harness/cli/cli.h"
 
+#include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace detlab::cli {
@@ -97,15 +98,6 @@ void add_filter_options(CLI::App& command, ListOptions& options) {
         ->check(CLI::NonNegativeNumber);
 }
 
-std::string utc_time(double unix_seconds) {
-    std::time_t seconds = static_cast<std::time_t>(unix_seconds);
-    std::tm parts{};
-    gmtime_r(&seconds, &parts);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S", &parts);
-    return text;
-}
-
 std::string short_message(const std::string& message) {
     constexpr std::size_t kWidth = 60;
     std::string line = message.substr(0, message.find('\n'));
@@ -128,16 +120,70 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
     }
 }
 
+// A stored run's study, factor and point ("-" for runs outside a sweep, e.g. `detlab synth`).
+struct RunPoint {
+    std::string study = "-", factor = "-", value = "-";
+};
+
+RunPoint run_point(const std::vector<std::pair<std::string, std::string>>& params) {
+    RunPoint point;
+    for (const auto& [key, text] : params) {
+        if (key == "study")
+            point.study = text;
+        else if (key == "factor")
+            point.factor = text;
+        else if (key == "factor_value") {
+            // Stored as JSON: a string shows unquoted, a grid point as key=value pairs.
+            auto value = nlohmann::json::parse(text, nullptr, false);
+            if (value.is_string())
+                point.value = value.get<std::string>();
+            else if (value.is_object()) {
+                point.value.clear();
+                for (const auto& [name, item] : value.items())
+                    point.value += (point.value.empty() ? "" : " ") + name + "=" +
+                                   (item.is_string() ? item.get<std::string>() : item.dump());
+            } else
+                point.value = value.is_discarded() ? text : value.dump();
+        }
+    }
+    return point;
+}
+
+// A run's quality metric as a cell: the value, "not measured" when a done run of a kind that
+// records it lacks it, "-" when it does not apply (another kind, or a run that did not finish).
+std::string quality_cell(const db::RunRow& run, const std::vector<db::Metric>& metrics,
+                         const char* kind, const char* key, int precision) {
+    if (run.kind != kind)
+        return "-";
+    const db::Metric* last = nullptr; // the final value: highest step
+    for (const auto& metric : metrics)
+        if (metric.key == key && (!last || metric.step >= last->step))
+            last = &metric;
+    if (!last || std::isnan(last->value))
+        return run.status == db::kStatusDone ? "not measured" : "-";
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(precision) << last->value;
+    return text.str();
+}
+
 void list_runs(const GlobalOptions& global, const ListOptions& options) {
     auto store = open_existing(global);
     auto runs = store->runs(options.filter());
-    std::vector<std::vector<std::string>> rows{
-        {"ID", "EXPERIMENT", "KIND", "REPEAT", "STATUS", "STARTED (UTC)", "WALL_S", "MESSAGE"}};
+    std::vector<std::vector<std::string>> rows{{"ID", "EXPERIMENT", "KIND", "STUDY", "FACTOR",
+                                                "VALUE", "REPEAT", "STATUS", "FMAX_MHZ", "ACCURACY",
+                                                "WALL_S", "MESSAGE"}};
     for (const auto& run : runs) {
+        auto point = run_point(store->params(run.id));
+        auto metrics = store->metrics(run.id);
         std::ostringstream wall;
         wall << std::fixed << std::setprecision(2) << run.wall_seconds;
-        rows.push_back({run.id, run.experiment, run.kind, std::to_string(run.repeat), run.status,
-                        utc_time(run.started_at), wall.str(), short_message(run.message)});
+        std::string message = short_message(run.message);
+        rows.push_back(
+            {run.id, run.experiment, run.kind, point.study, point.factor, point.value,
+             std::to_string(run.repeat), run.status,
+             quality_cell(run, metrics, db::kKindToolchain, db::metric::kFmaxMhz, 2),
+             quality_cell(run, metrics, db::kKindTrain, db::metric::kFinalTestAccuracy, 4),
+             wall.str(), message.empty() ? "-" : message});
     }
     print_table(rows);
     std::cout << runs.size() << " run(s)\n";
@@ -214,7 +260,9 @@ const Registration registration(50, [](CLI::App& app, GlobalOptions& global) {
     check->callback([&global] { run_check(global); });
 
     auto options = std::make_shared<ListOptions>();
-    auto* runs = app.add_subcommand("runs", "list runs as a table, optionally filtered");
+    auto* runs = app.add_subcommand(
+        "runs", "list runs as a table (study, factor, value, status, Fmax or final accuracy, the "
+                "message's first line), optionally filtered; the whole message is in export");
     add_db_option(*runs, global);
     add_filter_options(*runs, *options);
     runs->callback([&global, options] { list_runs(global, *options); });

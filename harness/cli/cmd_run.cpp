@@ -6,6 +6,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace detlab::cli {
@@ -62,6 +63,36 @@ void print_summary(const sweep::Experiment& experiment, const sweep::SweepSummar
     std::cout << std::fixed << std::setprecision(1) << ", " << summary.wall_seconds << " s\n";
 }
 
+int terminal_columns() {
+    winsize size{};
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+    return 80;
+}
+
+// One line per study that lost runs; true when some study has no done run at all (then the
+// sweep measured nothing there, and `detlab run` exits 1).
+bool print_failed_studies(const sweep::SweepSummary& summary) {
+    bool all_failed_somewhere = false;
+    for (const auto& study : summary.studies) {
+        if (study.failed == 0)
+            continue;
+        bool all = study.failed == study.runs;
+        all_failed_somewhere |= all;
+        std::string first = study.first_failure.substr(0, study.first_failure.find('\n'));
+        if (all)
+            std::cout << "  study " << study.study << ": all " << study.runs
+                      << " run(s) failed; first: " << first << "\n";
+        else
+            std::cout << "  study " << study.study << ": " << study.failed << " of " << study.runs
+                      << " run(s) failed (" << study.done << " done); first: " << first << "\n";
+    }
+    if (all_failed_somewhere)
+        std::cout << "  a study without a single done run measured nothing: `detlab runs "
+                     "--status failed` lists the failures with their messages\n";
+    return all_failed_somewhere;
+}
+
 void run_command(const RunArgs& args, const GlobalOptions& global) {
     auto experiment = sweep::load_experiment(args.file, sweep::builtin_domains());
     auto shard = chosen_shard(args);
@@ -82,6 +113,7 @@ void run_command(const RunArgs& args, const GlobalOptions& global) {
     options.cancel = &sweep::install_cancel_handlers();
     options.log = &std::cerr;
     options.progress_bar = !args.no_progress && isatty(STDERR_FILENO);
+    options.terminal_columns = terminal_columns();
     auto summary = sweep::run_sweep(experiment, sweep::builtin_domains(), options);
     print_summary(experiment, summary, options.db_path.string(), shard);
     if (summary.cancelled) {
@@ -90,6 +122,8 @@ void run_command(const RunArgs& args, const GlobalOptions& global) {
         int signal = sweep::last_signal();
         throw CLI::RuntimeError(128 + (signal > 0 ? signal : 2));
     }
+    if (print_failed_studies(summary))
+        throw CLI::RuntimeError(1);
 }
 
 const Registration registration(20, [](CLI::App& app, GlobalOptions& global) {

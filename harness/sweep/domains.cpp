@@ -1,6 +1,5 @@
 // The two domains detlab ships, wired to the sweep.
 #include "harness/equiv/equiv.h"
-#include "harness/sweep/progress.h"
 #include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
@@ -55,6 +54,8 @@ Domain toolchain_domain() {
             vectors = experiment.equiv_vectors;
         if (vectors <= 0)
             return;
+        if (context.on_stage)
+            context.on_stage("equiv check");
         equiv::CheckOptions options;
         options.vectors = vectors;
         options.work_dir = context.work_root / "equiv";
@@ -68,9 +69,7 @@ Domain train_domain() {
     domain.kind = db::kKindTrain;
     domain.keys = train::config_keys();
     domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
-        return train::run_training(config, repeat, context, [](const train::EpochReport& epoch) {
-            report_step(epoch.epoch, epoch.epochs);
-        });
+        return train::run_training(config, repeat, context); // epochs reach context.on_stage
     };
     domain.identity = [](const nlohmann::json& config) {
         return train::configuration_id(config);

@@ -1,51 +1,79 @@
 // Private to harness/sweep: what a sweep prints while it runs. On a terminal one status line is
-// redrawn (counts, failures, ETA); otherwise every start and finish is a plain log line.
+// redrawn every second (counts, ETA, each active run's stage and elapsed time); otherwise every
+// start, stage change and finish is a plain log line. Worker threads only update the state
+// here; the lines are written under its mutex, by the caller or by the ticker thread.
 #pragma once
 
 #include "harness/sweep/sweep.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <ostream>
+#include <string_view>
+#include <thread>
 
 namespace detlab::sweep {
 
+// One run that has started and not finished, as the progress display sees it.
+struct ActiveRun {
+    std::string id, kind;
+    std::string stage;  // empty until the run reports its first stage
+    double started = 0; // clock time the run started
+};
+
+struct ProgressCounts {
+    int total = 0, done = 0, failed = 0;
+    double start = 0; // clock time the sweep started
+};
+
+// "7s", "2m05s", "1h02m".
+std::string format_duration(double seconds);
+// The terminal's status line at clock time `now`, at most `width` - 1 characters (a line as wide
+// as the terminal wraps on some, and the next \r would then redraw below it).
+std::string format_status_line(const ProgressCounts& counts, const std::vector<ActiveRun>& active,
+                               double now, std::size_t width);
+// The plain log line written when `run` enters its stage (off a terminal).
+std::string format_stage_line(const ActiveRun& run, double now);
+
 class Progress {
 public:
-    Progress(std::ostream* out, bool bar, int total);
+    using Clock = std::function<double()>;
+    // `bar`: `out` is a terminal `width` columns wide; a ticker thread redraws the line every
+    // `tick` (zero: only on events, for tests). `clock` gives seconds (monotonic_seconds).
+    Progress(std::ostream* out, bool bar, int total, std::size_t width = 80,
+             std::chrono::milliseconds tick = std::chrono::seconds(1), Clock clock = {});
+    ~Progress(); // stops and joins the ticker
+    Progress(const Progress&) = delete;
+    Progress& operator=(const Progress&) = delete;
+
     void started(const PlannedRun& run);
+    // `run` entered `stage` ("yosys (synthesis)", "epoch 3/20"): called from the run's thread.
+    void stage(const PlannedRun& run, std::string_view stage);
     void finished(const PlannedRun& run, const std::string& status, double seconds,
                   const std::string& message);
     // A run that was not started after all (another process recorded it meanwhile).
     void skipped(const PlannedRun& run, const std::string& why);
     void note(const std::string& line);
-    // A running run reached step `step` of `steps` (a training epoch): shown in the bar as the
-    // latest step of any run, or as a log line.
-    void step(const PlannedRun& run, int step, int steps);
-    void close();
+    void redraw(); // what the ticker does each tick (terminal only)
+    void close();  // stops the ticker and ends the status line
 
 private:
     void draw();
-    std::string eta() const;
+    void stop_ticker();
 
     std::mutex mutex_;
+    std::condition_variable wake_;
     std::ostream* out_;
     bool bar_;
-    int total_, done_ = 0, failed_ = 0, running_ = 0;
-    double start_;
-    bool drawn_ = false;
-    std::string last_step_;
+    std::size_t width_;
+    Clock clock_;
+    ProgressCounts counts_;
+    std::vector<ActiveRun> active_; // in start order
+    bool drawn_ = false, stopping_ = false;
+    std::thread ticker_;
 };
-
-// While alive, report_step() on this thread goes to `progress` for `run`: the runner opens one
-// around each run, and a domain's run function reports its steps without knowing the sweep.
-class StepScope {
-public:
-    StepScope(Progress& progress, const PlannedRun& run);
-    ~StepScope();
-    StepScope(const StepScope&) = delete;
-    StepScope& operator=(const StepScope&) = delete;
-};
-void report_step(int step, int steps); // a no-op outside a StepScope
 
 // "seed=3", "repeat=1", "seed=1 threads=2" for a grid point.
 std::string describe_point(const PlannedRun& run);

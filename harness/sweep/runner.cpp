@@ -184,6 +184,39 @@ void complete_result(db::RunResult& result, const PlannedRun& run, const std::st
         result.provenance.emplace(key, value);
 }
 
+// Each study's slots in this shard as the store holds them now, from this invocation or an
+// earlier one: a slot is done when any observation of it is, failed when all of its are not.
+std::vector<StudyOutcome> study_outcomes(const db::Store& store, const std::string& experiment,
+                                         const std::vector<PlannedRun>& mine,
+                                         const std::map<const PlannedRun*, std::string>& ids) {
+    std::map<std::pair<std::string, int>, std::vector<const db::RunRow*>> slots;
+    db::RunFilter filter;
+    filter.experiment = experiment;
+    auto rows = store.runs(filter); // oldest first
+    for (const auto& row : rows)
+        slots[{row.config_id, row.repeat}].push_back(&row);
+    std::vector<StudyOutcome> outcomes;
+    for (const auto& run : mine) {
+        auto it = std::find_if(outcomes.begin(), outcomes.end(),
+                               [&](const StudyOutcome& o) { return o.study == run.study; });
+        if (it == outcomes.end())
+            it = outcomes.insert(outcomes.end(), StudyOutcome{run.study, 0, 0, 0, ""});
+        ++it->runs;
+        auto slot = slots.find({ids.at(&run), run.repeat});
+        if (slot == slots.end())
+            continue; // not run (cancelled)
+        const auto& observations = slot->second;
+        if (std::any_of(observations.begin(), observations.end(),
+                        [](const db::RunRow* row) { return row->status == db::kStatusDone; })) {
+            ++it->done;
+            continue;
+        }
+        if (++it->failed == 1)
+            it->first_failure = observations.back()->status + ": " + observations.back()->message;
+    }
+    return outcomes;
+}
+
 class Worker {
 public:
     Worker(const Experiment& experiment, const std::vector<Domain>& domains,
@@ -191,10 +224,14 @@ public:
         : experiment_(experiment), domains_(domains), options_(options), session_(session) {}
 
     // Runs one planned run; the result is complete but not yet recorded.
-    db::RunResult execute(const PlannedRun& run, const std::string& config_id, db::Store& store) {
+    db::RunResult execute(const PlannedRun& run, const std::string& config_id, db::Store& store,
+                          Progress& progress) {
         const Domain& domain = find_domain(domains_, run.kind);
         auto dir = session_ / run.id;
-        db::RunContext context{&store, dir, experiment_.name, options_.cancel};
+        db::RunContext context{&store, dir, experiment_.name, options_.cancel, {}};
+        context.on_stage = [&](std::string_view stage) {
+            progress.stage(run, stage);
+        };
         double started_at = unix_time_now();
         double start = monotonic_seconds();
         db::RunResult result;
@@ -285,7 +322,8 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             pending.push_back(&run); // a retry is a new observation: the failed one stays
         planned_observations[run.id] = statuses.size(); // the slot as seen now
     }
-    Progress progress(options.log, options.progress_bar, static_cast<int>(pending.size()));
+    Progress progress(options.log, options.progress_bar, static_cast<int>(pending.size()),
+                      static_cast<std::size_t>(std::max(options.terminal_columns, 20)));
     Scheduler scheduler(pending, domains, options);
     Worker worker(experiment, domains, options, work_root.session());
     std::mutex summary_mutex;
@@ -311,10 +349,7 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             }
             progress.started(*run);
             double run_start = monotonic_seconds();
-            db::RunResult result = [&] {
-                StepScope steps(progress, *run);
-                return worker.execute(*run, config_ids.at(run), connection);
-            }();
+            db::RunResult result = worker.execute(*run, config_ids.at(run), connection, progress);
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
             bool keep = !(cancelled(options) && status != db::kStatusDone);
@@ -361,6 +396,7 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
     if (first_error)
         std::rethrow_exception(first_error);
     progress.close();
+    summary.studies = study_outcomes(store, experiment.name, mine, config_ids);
     summary.not_started += scheduler.not_started();
     summary.cancelled = cancelled(options);
     summary.wall_seconds = monotonic_seconds() - start;

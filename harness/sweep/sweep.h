@@ -121,6 +121,14 @@ struct RunOptions {
     const std::atomic<bool>* cancel = nullptr; // set by a signal handler: stop starting runs
     std::ostream* log = nullptr;               // progress and per-run lines (usually stderr)
     bool progress_bar = false;                 // redraw one line (a terminal) instead of lines
+    int terminal_columns = 80;                 // the terminal's width, for that line
+};
+
+// How one study's runs stand in the store after a sweep (this shard's slots).
+struct StudyOutcome {
+    std::string study;
+    int runs = 0, done = 0, failed = 0; // slots; failed: every observation failed or timed out
+    std::string first_failure;          // "<status>: <message>" of the first failed slot
 };
 
 struct SweepSummary {
@@ -133,6 +141,7 @@ struct SweepSummary {
     int not_started = 0;    // left for later because of cancellation
     bool cancelled = false;
     double wall_seconds = 0;
+    std::vector<StudyOutcome> studies; // in plan order
 };
 
 // Runs every pending run of the shard, `jobs` at a time, each worker with its own store

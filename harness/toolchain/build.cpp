@@ -112,11 +112,27 @@ private:
         return sha256_hex(std::string_view(joined));
     }
 
+    // What a stage does, for the sweep's progress line. nextpnr places and routes in one
+    // process whose output is read when it ends, so the two are one stage here.
+    static std::string stage_title(const std::string& stage) {
+        if (stage == "yosys")
+            return "yosys (synthesis)";
+        if (stage == "nextpnr")
+            return "nextpnr (place and route)";
+        if (stage == "icepack")
+            return "icepack (pack)";
+        if (stage == "icetime")
+            return "icetime (timing)";
+        return stage;
+    }
+
     // Runs one tool and records it; false when the run must stop here.
     bool run_stage(const std::string& stage, std::vector<std::string> argv,
                    const std::vector<std::string>& inputs) {
         if (context_.cancel && context_.cancel->load())
             return fail(db::kStatusFailed, stage, "cancelled before " + stage);
+        if (context_.on_stage)
+            context_.on_stage(stage_title(stage));
         auto env = detail::environment_preset(settings_.environment);
         process::Spec spec;
         spec.argv = detail::tool_command(settings_.tools_root, build_dir_, std::move(argv));
@@ -188,6 +204,8 @@ private:
             if (auto sha = context_.store->cache_lookup(key)) {
                 write_file(build_dir_ / "netlist.json", context_.store->get_blob(*sha));
                 run_.add_param("synthesis_reused", "true");
+                if (context_.on_stage)
+                    context_.on_stage("synthesis reused");
                 return true;
             }
         run_.add_param("synthesis_reused", "false");

@@ -384,6 +384,9 @@ void train(const nlohmann::json& config, const db::RunContext& context,
     run.add_param("dataset_test_samples", std::to_string(session.split().test.size()));
     double epochs_wall = 0;
     for (int epoch = 1; epoch <= session.epochs(); ++epoch) {
+        if (context.on_stage) // the sweep's progress line
+            context.on_stage("epoch " + std::to_string(epoch) + "/" +
+                             std::to_string(session.epochs()));
         EpochReport report = session.run_epoch(epoch, context);
         epochs_wall += report.wall_s;
         run.add_metric("train_loss", report.train_loss, epoch);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 using namespace detlab;
 using test::fresh_dir;
@@ -133,7 +134,8 @@ TEST_CASE("db info and runs print the store's real contents") {
 
     auto all = run_detlab({"runs", "--db", path.string()});
     REQUIRE(all.exit_code == 0);
-    CHECK_THAT(all.out, Catch::StartsWith("ID                EXPERIMENT  KIND       REPEAT"));
+    CHECK_THAT(all.out, Catch::StartsWith("ID                EXPERIMENT  KIND       STUDY  FACTOR  "
+                                          "VALUE  REPEAT  STATUS  FMAX_MHZ"));
     CHECK_THAT(all.out, Catch::Contains("3 run(s)"));
     auto failed = run_detlab({"runs", "--db", path.string(), "--status", "failed"});
     CHECK_THAT(failed.out, Catch::Contains(db::run_id("toolchain", R"({"seed":2})", 0)));
@@ -190,4 +192,80 @@ TEST_CASE("export writes runs with params and final metrics as CSV and JSON") {
         {"export", "--db", path.string(), "--out", (dir / "no" / "such" / "dir.csv").string()});
     CHECK(bad_out.exit_code == 2);
     CHECK_THAT(bad_out.err, Catch::Contains("--out: "));
+}
+
+TEST_CASE("runs shows study, factor, value, Fmax or accuracy and says what was not measured") {
+    auto dir = fresh_dir("cli-runs-columns");
+    auto path = dir / "store.db";
+    {
+        db::Store store(path);
+        auto sweep_params = [](db::RunResult& run, const std::string& study,
+                               const std::string& factor, const std::string& value) {
+            run.add_param("study", study);
+            run.add_param("factor", factor);
+            run.add_param("factor_value", value);
+        };
+        auto built = test::sample_run(R"({"seed":7})", 0, "bits"); // fmax_mhz 100
+        built.started_at += 1;                                     // listed in this order
+        sweep_params(built, "seeds", "seed", "7");
+        store.record_run(built);
+        auto unmeasured = test::sample_run(R"({"seed":8})", 0, "bits");
+        unmeasured.metrics.clear(); // done, yet no Fmax
+        unmeasured.started_at += 2;
+        sweep_params(unmeasured, "seeds", "seed", "8");
+        store.record_run(unmeasured);
+        auto broken = test::sample_run(R"({"seed":9})", 0, "log");
+        broken.metrics.clear();
+        broken.started_at += 3;
+        broken.status = db::kStatusTimeout;
+        broken.message = "nextpnr timed out after 0.5 s:\nInfo: placing";
+        sweep_params(broken, "grid", "seed,placer", R"({"placer":"sa","seed":9})");
+        store.record_run(broken);
+        db::RunResult trained;
+        trained.kind = db::kKindTrain;
+        trained.config_json = "{}";
+        trained.id = db::new_observation_id();
+        trained.experiment = "unit";
+        trained.started_at = 1'700'000'200;
+        trained.add_metric(db::metric::kFinalTestAccuracy, 0.9375);
+        sweep_params(trained, "backend", "backend", R"("golden")");
+        store.record_run(trained);
+    }
+    auto listed = run_detlab({"runs", "--db", path.string()});
+    INFO(listed.out << listed.err);
+    REQUIRE(listed.exit_code == 0);
+    std::vector<std::string> lines;
+    std::istringstream stream(listed.out);
+    for (std::string line; std::getline(stream, line);)
+        lines.push_back(line);
+    REQUIRE(lines.size() == 6);
+    // Cells are separated by two or more spaces; VALUE of a grid point has single spaces.
+    auto cells = [](const std::string& line) {
+        std::vector<std::string> out;
+        std::size_t at = 0;
+        while (at < line.size()) {
+            std::size_t gap = line.find("  ", at);
+            out.push_back(line.substr(at, gap - at));
+            if (gap == std::string::npos)
+                break;
+            at = line.find_first_not_of(' ', gap);
+        }
+        return out;
+    };
+    using Row = std::vector<std::string>;
+    auto row = [&](std::size_t i) {
+        auto all = cells(lines[i]);
+        return Row(all.begin() + 3, all.end()); // after ID, EXPERIMENT, KIND
+    };
+    CHECK(row(0) == Row{"STUDY", "FACTOR", "VALUE", "REPEAT", "STATUS", "FMAX_MHZ", "ACCURACY",
+                        "WALL_S", "MESSAGE"});
+    CHECK(row(1) == Row{"seeds", "seed", "7", "0", "done", "100.00", "-", "1.50", "-"});
+    CHECK(row(2) == Row{"seeds", "seed", "8", "0", "done", "not measured", "-", "1.50", "-"});
+    CHECK(row(3) == Row{"grid", "seed,placer", "placer=sa seed=9", "0", "timeout", "-", "-", "1.50",
+                        "nextpnr timed out after 0.5 s:"});
+    CHECK(row(4) == Row{"backend", "backend", "golden", "0", "done", "-", "0.9375", "0.00", "-"});
+    CHECK(lines[5] == "4 run(s)");
+    // The whole message, every line, is in the export.
+    auto exported = run_detlab({"export", "--db", path.string(), "--format", "json"});
+    CHECK_THAT(exported.out, Catch::Contains("nextpnr timed out after 0.5 s:\\nInfo: placing"));
 }

@@ -292,3 +292,72 @@ TEST_CASE("SIGKILL of detlab during a build leaves no tool process behind") {
     CHECK(busy.size() >= 2); // the hanging yosys and its child were seen
     CHECK(left.empty());
 }
+
+// A study whose every build fails in nextpnr (the pin file's TQ144 pin numbers do not exist on
+// the CM36 package, which the HX1K die also comes in: valid keys, an impossible combination)
+// next to one that builds and one that does both.
+TEST_CASE("run prints each build's stages off a terminal and exits 1 when a study measured "
+          "nothing, also when resumed") {
+    auto dir = fresh_test_dir("failing-study");
+    write_file(dir / "exp.toml", std::string_view(R"([experiment]
+name = "failing"
+domains = ["toolchain"]
+
+[toolchain]
+array = 2
+device = "hx1k"
+
+[[toolchain.vary]]
+factor = "seed"
+values = [1]
+
+[[toolchain.vary]]
+name = "mixed"
+factor = "package"
+values = ["tq144", "cm36"]
+with = { seed = 2 }
+
+[[toolchain.vary]]
+name = "wrong-package"
+factor = "seed"
+values = [3, 4]
+with = { package = "cm36" }
+)"));
+    auto first = run_detlab({"run", "exp.toml", "--db", "detlab.db"}, dir);
+    INFO(first.out + first.err);
+    CHECK(first.code == 1);
+    // Off a terminal: a plain line per stage of each build (no redraws).
+    CHECK(first.err.find("  yosys (synthesis)  at ") != std::string::npos);
+    CHECK(first.err.find("  nextpnr (place and route)  at ") != std::string::npos);
+    CHECK(first.err.find("  icepack (pack)  at ") != std::string::npos);
+    CHECK(first.err.find("  icetime (timing)  at ") != std::string::npos);
+    CHECK(first.err.find('\r') == std::string::npos);
+    auto summary_of = [](const std::string& out) {
+        std::string lines;
+        for (std::size_t at = out.find("  study "); at != std::string::npos;
+             at = out.find("  study ", at + 1))
+            lines += out.substr(at, out.find('\n', at) - at) + "\n";
+        return lines;
+    };
+    auto summary = summary_of(first.out);
+    CHECK(summary.find("study wrong-package: all 2 run(s) failed; first: failed: nextpnr ") !=
+          std::string::npos);
+    CHECK(summary.find("study mixed: 1 of 2 run(s) failed (1 done); first: failed: nextpnr ") !=
+          std::string::npos);
+    CHECK(summary.find("study seed") == std::string::npos); // it lost nothing
+    CHECK(first.out.find("detlab runs --status failed") != std::string::npos);
+    CHECK(count_runs(dir / "detlab.db", "failed") == 3);
+
+    // Nothing left to run: the stored failures give the same verdict.
+    auto again = run_detlab({"run", "exp.toml", "--db", "detlab.db"}, dir);
+    INFO(again.out + again.err);
+    CHECK(again.code == 1);
+    CHECK(summary_of(again.out) == summary);
+    CHECK(again.out.find("skipped 3 that failed before") != std::string::npos);
+
+    // The table names each run's study, point, quality and message.
+    auto runs = run_detlab({"runs", "--db", "detlab.db", "--status", "failed"}, dir);
+    CHECK(runs.code == 0);
+    CHECK(runs.out.find("wrong-package  seed     3") != std::string::npos);
+    CHECK(runs.out.find("nextpnr ") != std::string::npos);
+}
