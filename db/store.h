@@ -286,7 +286,7 @@ struct RunContext {
     const std::atomic<bool>* cancel = nullptr; // set on Ctrl-C: stop soon, report "failed"
     // Called as the run enters a stage ("yosys (synthesis)", "epoch 2/5"), from the run's own
     // thread: the sweep shows it in its progress line. Empty: nobody listens.
-    std::function<void(std::string_view stage)> on_stage;
+    std::function<void(std::string_view stage)> on_stage = {};
 };
 
 // Captures the simulators' versions (verilator, iverilog), the compiler, git commit and dirty
