@@ -20,7 +20,8 @@ std::string sha_of(const RunData& run, const std::string& artifact) {
 }
 
 std::string main_artifact(const std::string& kind) {
-    return kind == db::kKindTrain ? db::artifact::kWeights : db::artifact::kBitstream;
+    return db::run_kind(kind) == db::RunKind::train ? db::artifact::kWeights
+                                                    : db::artifact::kBitstream;
 }
 
 std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, BlobCache& blobs) {
@@ -28,7 +29,7 @@ std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, Bl
     if (sha.empty())
         return std::nullopt;
     const Bytes& raw = blobs.get(sha);
-    if (kind != db::kKindTrain) {
+    if (db::run_kind(kind) != db::RunKind::train) {
         if (auto payload = ice40_config_payload(raw))
             return payload;
         return raw;

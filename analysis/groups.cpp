@@ -122,7 +122,8 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
     for (auto& run : runs) {
         // Only these two kinds have a per-group summary; e.g. model_on_bitstream runs are
         // shown in their own report section and would otherwise become empty groups.
-        if (run.row.kind != db::kKindToolchain && run.row.kind != db::kKindTrain)
+        auto kind = db::run_kind(run.row.kind);
+        if (kind != db::RunKind::toolchain && kind != db::RunKind::train)
             continue;
         std::string study = run.param("study");
         bool adhoc = study.empty();

@@ -13,7 +13,8 @@ namespace {
 
 // The artifact whose bytes say whether two observations gave the same output.
 const char* output_artifact(const std::string& kind) {
-    return kind == db::kKindToolchain ? db::artifact::kBitstream : db::artifact::kWeights;
+    return db::run_kind(kind) == db::RunKind::toolchain ? db::artifact::kBitstream
+                                                        : db::artifact::kWeights;
 }
 
 Machine machine_of(const db::Store& store, const db::RunRow& row) {
@@ -66,7 +67,7 @@ std::optional<double> output_distance(const db::Store& store, const Observation&
     if (!bytes_a || !bytes_b)
         return std::nullopt;
     try {
-        if (a.row.kind == db::kKindToolchain)
+        if (db::run_kind(a.row.kind) == db::RunKind::toolchain)
             return bitstream_distance(*bytes_a, *bytes_b).bits.hamming();
         return weight_distance(decode_tensors(*bytes_a, a.output_sha),
                                decode_tensors(*bytes_b, b.output_sha))
@@ -160,7 +161,8 @@ std::vector<MachineComparison> compare_machines(const db::Store& store,
     std::map<std::pair<std::string, std::string>, std::vector<Observation>> by_config;
     std::set<std::pair<std::string, std::string>> in_experiment;
     for (auto& row : store.runs(filter)) {
-        if (row.kind != db::kKindToolchain && row.kind != db::kKindTrain)
+        auto kind = db::run_kind(row.kind);
+        if (kind != db::RunKind::toolchain && kind != db::RunKind::train)
             continue;
         auto artifacts = store.artifacts(row.id);
         auto output = artifacts.find(output_artifact(row.kind));

@@ -14,7 +14,7 @@ std::string source_of(const Group& g) {
                 return true;
         return false;
     };
-    bool toolchain = g.kind == db::kKindToolchain;
+    bool toolchain = db::run_kind(g.kind) == db::RunKind::toolchain;
     if (g.factor == (toolchain ? "seed" : "init_seed"))
         return "seed";
     if (g.factor == "repeat")
@@ -120,12 +120,12 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
             g.damaged.empty())
             continue;
         ComparisonRow row;
-        row.domain = g.kind == db::kKindTrain ? "training" : g.kind;
+        row.domain = db::run_kind(g.kind) == db::RunKind::train ? "training" : g.kind;
         row.experiment = g.experiment;
         row.study = g.study;
         row.factor = g.factor;
         row.source = source_of(g);
-        if (g.kind == db::kKindTrain && !g.runs.empty())
+        if (db::run_kind(g.kind) == db::RunKind::train && !g.runs.empty())
             row.backend = g.runs.front().param("backend");
         row.runs = g.runs.size();
         row.failed = g.failed.size();

@@ -46,7 +46,7 @@ OutputComparison compare_outputs(const Group& g, BlobCache& blobs) {
             return c; // outputs of different sizes have no bit distance
         bits.push_back(std::move(*b));
     }
-    bool float_words = g.kind == db::kKindTrain;
+    bool float_words = db::run_kind(g.kind) == db::RunKind::train;
     std::vector<detail::BitDensity> density;
     for (const auto& b : bits)
         density.push_back(detail::bit_density(b, float_words));
@@ -326,7 +326,7 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
 
 // The artifacts whose bytes the summaries read; the others are compared by their hash only.
 std::vector<std::string> read_artifacts(const std::string& kind) {
-    if (kind == "train")
+    if (db::run_kind(kind) == db::RunKind::train)
         return {"weights.bin", "test_logits.bin"};
     return {"bitstream.bin", "equiv_outputs.bin"};
 }
@@ -364,9 +364,9 @@ GroupSummary summarize_one(Group group, BlobCache& blobs) {
     set_aside_damaged(group, blobs);
     GroupSummary summary;
     summary.group = group;
-    if (group.kind == db::kKindToolchain)
+    if (db::run_kind(group.kind) == db::RunKind::toolchain)
         summary.toolchain = summarize_toolchain(group, blobs);
-    else if (group.kind == db::kKindTrain)
+    else if (db::run_kind(group.kind) == db::RunKind::train)
         summary.training = summarize_training(group, blobs);
     summary.group = std::move(group);
     return summary;

@@ -117,7 +117,7 @@ std::vector<ToolchainVersion> toolchain_versions(const db::Store& store,
     detail::BlobCache blobs(store);
     std::vector<ToolchainVersion> out;
     for (const auto& group : group_runs(load_runs(store, experiment))) {
-        if (group.kind != "toolchain" || group.factor != "tools")
+        if (db::run_kind(group.kind) != db::RunKind::toolchain || group.factor != "tools")
             continue;
         std::map<std::string, std::vector<const RunData*>> by_tools;
         std::vector<std::string> order;

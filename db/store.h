@@ -29,11 +29,40 @@ inline constexpr const char* kStatusFailed = "failed";
 inline constexpr const char* kStatusTimeout = "timeout";
 
 // The kinds of run the store holds, named once: the two domains and the cross-domain check.
-inline constexpr const char* kKindToolchain = "toolchain";
-inline constexpr const char* kKindTrain = "train";
-inline constexpr const char* kKindModelOnBitstream = "model_on_bitstream";
+// Code compares RunKind values; the store keeps the text of kind_name (stored data: renaming
+// one orphans every stored run of that kind).
+enum class RunKind { toolchain, train, model_on_bitstream };
+inline constexpr RunKind kAllRunKinds[] = {RunKind::toolchain, RunKind::train,
+                                           RunKind::model_on_bitstream};
+constexpr const char* kind_name(RunKind kind) {
+    switch (kind) {
+    case RunKind::toolchain:
+        return "toolchain";
+    case RunKind::train:
+        return "train";
+    case RunKind::model_on_bitstream:
+        return "model_on_bitstream";
+    }
+    return "";
+}
+// The kind a stored text names; nullopt for a text no kind has.
+inline std::optional<RunKind> run_kind(std::string_view name) {
+    for (RunKind kind : kAllRunKinds)
+        if (name == kind_name(kind))
+            return kind;
+    return std::nullopt;
+}
+inline constexpr const char* kKindToolchain = kind_name(RunKind::toolchain);
+inline constexpr const char* kKindTrain = kind_name(RunKind::train);
+inline constexpr const char* kKindModelOnBitstream = kind_name(RunKind::model_on_bitstream);
+// The stored texts of all kinds, in RunKind order (the CLI's --kind accepts exactly these).
 inline const std::vector<std::string>& run_kinds() {
-    static const std::vector<std::string> kinds{kKindToolchain, kKindTrain, kKindModelOnBitstream};
+    static const std::vector<std::string> kinds = [] {
+        std::vector<std::string> names;
+        for (RunKind kind : kAllRunKinds)
+            names.emplace_back(kind_name(kind));
+        return names;
+    }();
     return kinds;
 }
 

@@ -5,6 +5,18 @@
 // starts a run, polls the status byte and reads the N x N result. A run streams the K words
 // through the array as one tile; the results are collected into a register bank that stays
 // readable until the next run.
+//
+// Responses outside the normal path (docs/accelerator.md; rtl/tb/protocol_tb.v checks each):
+// - spi_miso is released (high impedance, the SB_IO's output enable off) while cs_n is high,
+//   so another target can share the line; it is driven from cs_n's fall to its rise.
+// - cs_n rising mid-byte drops that byte; a WRITE_A/WRITE_B word left incomplete is not
+//   written; the next frame starts afresh (opcode, word 0, C[0][0]).
+// - An unknown opcode: the frame's further bytes are ignored and read back as 0x00.
+// - RUN with K > KMAX (K-1 >= KMAX): nothing starts and done clears, so the status reads idle
+//   and not done (a host polling for done never takes old results for the refused run).
+// - RUN while busy is ignored.
+// - READ_C while done is clear (before the first run, during a run, after a refused one):
+//   every byte after the status is 0x00, never a half-updated C.
 `default_nettype none
 
 module detlab_top #(
@@ -52,17 +64,20 @@ module detlab_top #(
             por_count <= por_count + 4'd1;
 
     // ---- SPI link and command decoding ----
-    wire       frame_start, rx_valid;
+    wire       frame_start, rx_valid, selected, miso_bit;
     wire [7:0] rx_byte;
     reg  [7:0] tx_next;
     reg        busy, done;
     wire [7:0] status = {busy, done, N[5:0]};
 
     spi_target link (
-        .clk(clk), .rst(rst), .sck(spi_sck), .cs_n(spi_cs_n), .mosi(spi_mosi), .miso(spi_miso),
+        .clk(clk), .rst(rst), .sck(spi_sck), .cs_n(spi_cs_n), .mosi(spi_mosi), .miso(miso_bit), .selected(selected),
         .tx_first(status), .tx_next(tx_next), .frame_start(frame_start), .rx_valid(rx_valid),
         .rx_byte(rx_byte)
     );
+    // A tri-state top-level output: yosys makes it a $_TBUF_ that nextpnr packs into the pin's
+    // SB_IO with its output enable, so no SB_IO instance ties the RTL to iCE40 simulators.
+    assign spi_miso = selected ? miso_bit : 1'bz;
 
     reg  [7:0]       opcode;
     reg              have_opcode;
@@ -71,7 +86,11 @@ module detlab_top #(
     reg  [ADDR_W-1:0] write_addr;
     reg              write_a, write_b;
     reg              start_run;
+    reg              refuse_run;  // RUN with K > KMAX: clears done
     reg  [ADDR_W-1:0] run_last;   // K-1 of the requested run
+    /* verilator lint_off WIDTH */
+    wire             k_fits = rx_byte <= KMAX - 1;
+    /* verilator lint_on WIDTH */
 
     // Result readout: C in row-major order, each result sign-extended to CB bytes, MSB first;
     // read_pos is the next byte to send.
@@ -88,11 +107,15 @@ module detlab_top #(
         end
     endgenerate
     wire [PW-1:0] next_read_pos = read_pos == POS_LAST ? {PW{1'b0}} : read_pos + 1'b1;
+    // C only once a run is done; zeros otherwise (during a run the PEs update diagonal by
+    // diagonal, so C would be half old, half new).
+    wire [7:0]    read_byte = done ? result_bytes[read_pos] : 8'd0;
 
     always @(posedge clk) begin
         write_a   <= 1'b0;
         write_b   <= 1'b0;
         start_run <= 1'b0;
+        refuse_run <= 1'b0;
         if (rst) begin
             have_opcode <= 1'b0;
             tx_next     <= 8'd0;
@@ -106,7 +129,7 @@ module detlab_top #(
             opcode      <= rx_byte;
             tx_next     <= 8'd0;
             if (rx_byte == OP_READ_C) begin
-                tx_next  <= result_bytes[read_pos];
+                tx_next  <= read_byte;
                 read_pos <= next_read_pos;
             end
         end else if (rx_valid) begin
@@ -122,12 +145,13 @@ module detlab_top #(
                     end
                 end
                 OP_RUN: begin
-                    run_last  <= rx_byte[ADDR_W-1:0];
-                    start_run <= !busy;
+                    run_last   <= rx_byte[ADDR_W-1:0];
+                    start_run  <= !busy && k_fits;
+                    refuse_run <= !busy && !k_fits;
                 end
                 OP_READ_C: begin
                     // The byte after the one the host is clocking now, ready before it starts.
-                    tx_next  <= result_bytes[read_pos];
+                    tx_next  <= read_byte;
                     read_pos <= next_read_pos;
                 end
                 default: ;
@@ -164,6 +188,8 @@ module detlab_top #(
             busy    <= 1'b0;
             done    <= 1'b0;
             issuing <= 1'b0;
+        end else if (refuse_run) begin
+            done <= 1'b0;
         end else if (start_run) begin
             busy      <= 1'b1;
             done      <= 1'b0;

@@ -5,6 +5,10 @@
 // (one timing constraint for nextpnr, no clock-domain crossings, a netlist any simulator runs
 // cycle for cycle). The price is speed: sck must stay high and low for at least 4 clk cycles
 // each, and the first sck edge must come at least 4 clk cycles after cs_n falls.
+//
+// `selected` is high from the (synchronised) fall of cs_n to its rise; the board top drives
+// MISO only then, so a deselected target leaves a shared MISO line free. A byte cut short by
+// cs_n rising is dropped (no rx_valid) and the next frame starts at bit 0.
 `default_nettype none
 
 module spi_target (
@@ -14,6 +18,7 @@ module spi_target (
     input  wire       cs_n,
     input  wire       mosi,
     output wire       miso,
+    output wire       selected,    // cs_n low (synchronised): drive miso
     input  wire [7:0] tx_first,    // sent as the first byte of every frame
     input  wire [7:0] tx_next,     // sent next; sampled when the previous byte ends
     output reg        frame_start, // one-cycle pulse when cs_n falls
@@ -28,7 +33,7 @@ module spi_target (
 
     wire sck_rise = sck_sync[2:1] == 2'b01;
     wire sck_fall = sck_sync[2:1] == 2'b10;
-    wire selected = !cs_sync[1];
+    assign selected = !cs_sync[1];
     wire cs_fall  = cs_sync[2:1] == 2'b10;
 
     assign miso = tx_shift[7];

@@ -173,7 +173,9 @@ private:
         if (peek_.kind == Token::number) {
             std::string n = peek_.text;
             advance();
-            if (n == "0" || n == "1'b0")
+            // 1'bz: the pin's released state (spi_miso while cs_n is high). The two-state
+            // simulation reads it as 0; the serial protocol never samples it.
+            if (n == "0" || n == "1'b0" || n == "1'bz")
                 return add({Expr::constant, 0, false});
             if (n == "1" || n == "1'b1")
                 return add({Expr::constant, 0, true});

@@ -1,6 +1,6 @@
 // yosys's JSON netlist after synth_ice40 read into a GateNetlist: SB_LUT4, SB_CARRY, the
-// positive-edge SB_DFF* family, SB_GB and SB_RAM40_4K in 256 x 16 mode. Anything else is
-// refused with the cell type named.
+// positive-edge SB_DFF* family, SB_GB, $_TBUF_ (a tri-state pin) and SB_RAM40_4K in 256 x 16 mode.
+// Anything else is refused with the cell type named.
 #include "harness/equiv/internal.h"
 
 namespace detlab::equiv::detail {
@@ -145,6 +145,9 @@ public:
         } else if (type == "SB_GB") {
             node(one(cell, "GLOBAL_BUFFER_OUTPUT", kConst0),
                  {one(cell, "USER_SIGNAL_TO_GLOBAL_BUFFER", kConst0)}, 0b10, false);
+        } else if (type == "$_TBUF_") { // Y = E ? A : z, with z read as 0 (see gates_icebox)
+            node(one(cell, "Y", kConst0), {one(cell, "A", kConst0), one(cell, "E", kConst0)},
+                 0b1000, false);
         } else if (type.starts_with("SB_DFF") && !type.starts_with("SB_DFFN")) {
             flip_flop(type, cell);
         } else if (type == "SB_RAM40_4K") {

@@ -37,7 +37,7 @@ Bytes stored_artifact(const db::Store& store, const std::string& id, const std::
 }
 
 Model load_model(const db::Store& store, const std::string& id) {
-    auto row = stored_run(store, id, "train");
+    auto row = stored_run(store, id, db::kKindTrain);
     Model model;
     model.id = id;
     model.weights =
@@ -200,7 +200,7 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
         models.push_back(load_model(store, id));
     std::vector<db::RunRow> bitstreams;
     for (const auto& id : toolchain_runs)
-        bitstreams.push_back(stored_run(store, id, "toolchain"));
+        bitstreams.push_back(stored_run(store, id, db::kKindToolchain));
     auto first_board = board_from_config(nlohmann::json::parse(bitstreams.front().config_json));
     pick_samples(models, options, first_board.array, report);
     for (auto& model : models)

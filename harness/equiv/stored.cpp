@@ -129,7 +129,7 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
     if (!row)
         throw InputError(input_error_message(
             "argument", 0, "run", "no run \"" + run_id + "\" in " + store.path().string()));
-    if (row->kind != db::kKindToolchain)
+    if (db::run_kind(row->kind) != db::RunKind::toolchain)
         throw InputError(input_error_message("argument", 0, "run",
                                              "run " + run_id + " is a " + row->kind +
                                                  " run, not a toolchain run"));

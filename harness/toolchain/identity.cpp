@@ -36,7 +36,7 @@ std::string configuration_id(const nlohmann::json& config) {
     validate_config(config); // a factor value this tool version lacks fails before any store
     nlohmann::json identity = identity_config(config_keys(), config);
     identity.erase("rtl_dir");
-    return db::configuration_id("toolchain", identity.dump(), input_digests(config));
+    return db::configuration_id(db::kKindToolchain, identity.dump(), input_digests(config));
 }
 
 } // namespace detlab::toolchain

@@ -18,7 +18,7 @@ db::InputDigests input_digests(const nlohmann::json& config) {
 
 std::string configuration_id(const nlohmann::json& config) {
     nlohmann::json completed = complete_config(config_keys(), config, "train config");
-    return db::configuration_id("train", identity_config(config_keys(), completed).dump(),
+    return db::configuration_id(db::kKindTrain, identity_config(config_keys(), completed).dump(),
                                 input_digests(completed));
 }
 

@@ -1,5 +1,5 @@
-// The board top with the real tools: iverilog runs rtl/tb/serial_tb.v against detlab_top,
-// yosys + nextpnr check that the small configuration fits its part.
+// The board top with the real tools: iverilog runs rtl/tb/serial_tb.v and protocol_tb.v
+// against detlab_top, yosys + nextpnr check that the small configuration fits its part.
 #include "harness/accel/accel.h"
 #include "harness/common/common.h"
 #include "harness/process/process.h"
@@ -87,6 +87,20 @@ TEST_CASE("the board top computes tiles through its SPI protocol (iverilog, seri
         // A frame's first byte is the status: N in bits 5..0, nothing run before the first job.
         CHECK(miso.front() == size);
     }
+}
+
+TEST_CASE("the board top answers protocol errors as documented and releases MISO (protocol_tb.v)") {
+    // The testbench checks every answer itself and ends with $fatal on a wrong one: MISO high
+    // impedance while cs_n is high (two targets share it), frames cut by cs_n, an unknown
+    // opcode, READ_C before and during a run, RUN with K > KMAX.
+    fs::path dir = scratch("protocol");
+    std::vector<std::string> compile{"iverilog", "-o", "tb",
+                                     (source_root() / "rtl/tb/protocol_tb.v").string()};
+    for (auto& source : rtl_sources())
+        compile.push_back(source);
+    run_tool(compile, dir, 120);
+    auto run = run_tool({"vvp", "-n", "tb"}, dir, 120);
+    CHECK_THAT(run.out, Catch::Contains("protocol_tb: pass"));
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #include "tests/db/helpers.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 
@@ -397,4 +398,20 @@ TEST_CASE("a truncated store is reported as damaged and not as a wrong header") 
     } catch (const std::exception& error) {
         FAIL("not an InputError: " << error.what());
     }
+}
+
+TEST_CASE("run kinds: one enum, the stored texts unchanged, unknown texts refused") {
+    // The texts are stored data; these are the ones runs were stored under before the enum.
+    CHECK(std::string(db::kind_name(db::RunKind::toolchain)) == "toolchain");
+    CHECK(std::string(db::kind_name(db::RunKind::train)) == "train");
+    CHECK(std::string(db::kind_name(db::RunKind::model_on_bitstream)) == "model_on_bitstream");
+    REQUIRE(db::run_kinds().size() == std::size(db::kAllRunKinds));
+    for (db::RunKind kind : db::kAllRunKinds) {
+        CHECK(db::run_kind(db::kind_name(kind)) == kind);
+        CHECK(std::count(db::run_kinds().begin(), db::run_kinds().end(),
+                         std::string(db::kind_name(kind))) == 1);
+    }
+    CHECK_FALSE(db::run_kind("Train").has_value());
+    CHECK_FALSE(db::run_kind("").has_value());
+    CHECK_FALSE(db::run_kind("training").has_value()); // the analysis's domain name, not a kind
 }
