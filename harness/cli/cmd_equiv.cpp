@@ -18,6 +18,10 @@ struct EquivOptions {
     int vectors = equiv::kDefaultVectors;
     std::uint64_t seed = equiv::kDefaultVectorSeed;
     std::string simulator = "auto";
+    // another design than the accelerator (random stimulus)
+    int cycles = 1000;
+    std::string clock;
+    std::vector<std::string> hold; // NAME=0|1
     // model
     std::vector<std::string> train_runs, toolchain_runs;
     int samples = 20;
@@ -63,9 +67,20 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
     if (options.runs.empty() == options.experiment.empty())
         throw InputError(input_error_message("argument", 0, "RUN",
                                              "give run ids or --experiment NAME (one of them)"));
-    auto store = open_store(global);
     equiv::CheckOptions check{
         options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}, {}};
+    check.cycles = options.cycles;
+    check.clock = options.clock;
+    for (const auto& item : options.hold) {
+        auto eq = item.find('=');
+        std::string name = item.substr(0, eq == std::string::npos ? item.size() : eq);
+        std::string level = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (!is_identifier(name) || (level != "0" && level != "1"))
+            throw InputError(input_error_message("argument", 0, "--hold",
+                                                 "\"" + item + "\" is not NAME=0 or NAME=1"));
+        check.hold[name] = level == "1";
+    }
+    auto store = open_store(global); // after validation: a bad argument writes nothing
     int failed = 0, damaged = 0;
     auto report = [&](const std::string& id, const equiv::CheckResult* result) {
         if (!result) {
@@ -281,6 +296,15 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--simulator", options->simulator,
                     "auto (native), native, iverilog or verilator")
         ->capture_default_str();
+    cmd->add_option("--cycles", options->cycles,
+                    "another design than the accelerator: clock cycles per random stimulus "
+                    "(--vectors stimuli)")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+    cmd->add_option("--clock", options->clock,
+                    "another design: the clock input (default: the flip-flops' clock port)");
+    cmd->add_option("--hold", options->hold,
+                    "another design: an input held at 0 or 1 throughout, NAME=0|1 (repeatable)");
     cmd->require_subcommand(0, 1);
     cmd->callback([&global, options, cmd] {
         if (cmd->get_subcommands().empty())

@@ -108,7 +108,16 @@ struct CheckOptions {
     std::filesystem::path work_dir; // empty: a temporary directory, removed afterwards
     // Applied to icebox_vlog's netlist before any simulator reads it (tests: a wrong netlist).
     std::function<std::string(const std::string&)> netlist_edit;
+    // For a design that is not the accelerator (check_against_synthesis, `vectors` stimuli):
+    // cycles per stimulus, the clock input (empty: found) and inputs held at 0/1.
+    int cycles = 1000;
+    std::string clock;
+    std::map<std::string, bool> hold;
 };
+
+// How a check compared the bitstream (equiv_result.json's "method").
+inline constexpr const char* kMethodGoldenVectors = "golden_vectors";   // accelerator vs golden
+inline constexpr const char* kMethodRandomStimulus = "random_stimulus"; // any design vs synthesis
 
 // What one check concluded about one bitstream.
 enum class Verdict {
@@ -129,6 +138,8 @@ struct CheckResult {
     std::vector<int> mismatched;       // indices of the vectors that differ from golden
     std::vector<std::int32_t> outputs; // N*N values per vector, in vector order
     Simulator simulator = Simulator::native;
+    std::string method = kMethodGoldenVectors;
+    int cycles = 0; // random_stimulus: clock cycles per stimulus
     Verdict verdict = Verdict::not_checked;
     std::string reason;    // why not checked
     double rate_bound = 1; // mismatch_rate_bound(vectors) when none differ
@@ -163,15 +174,21 @@ struct StoredVerdict {
 // vectors", "not checked: why", "proved".
 std::string describe(const StoredVerdict& verdict);
 
+// The design a toolchain configuration builds is the accelerator (its `top` is detlab_top or
+// left out): checked against the golden model; any other top by the random-stimulus method.
+bool builds_accelerator(const nlohmann::json& toolchain_config);
+
 // ---- Wiring into builds ----
 // Vectors per check requested by $DETLAB_EQUIV_VECTORS (0 or unset: no check), so sweeps,
 // shards and Slurm tasks inherit the choice without it entering the runs' configurations.
 int vectors_from_environment();
 
 // Checks a finished toolchain run that holds bitstream.asc and adds the result (simulating in
-// work_dir/<run id>, removed afterwards, when work_dir is set). A run without a bitstream is
-// left alone. The check never changes the run's status: a check that cannot run (a tool
-// missing, a netlist the simulator does not model) is recorded as not_checked with the reason.
+// work_dir/<run id>, removed afterwards, when work_dir is set): the accelerator against the
+// golden model, any other design's bitstream against the run's netlist.json by
+// check_against_synthesis. A run without a bitstream is left alone. The check never changes the
+// run's status: a check that cannot run (a tool missing, a netlist the simulator does not model) is
+// recorded as not_checked with the reason.
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options);
 
@@ -225,7 +242,9 @@ struct DesignCheckOptions {
     int stimuli = 256; // independent random stimuli, 64 per pass
     int cycles = 1000; // clock cycles per stimulus
     std::uint64_t seed = 1;
-    std::string clock = "clk";        // the input the simulation clocks (never random)
+    // The input the simulation clocks (never random); empty: the port the flip-flops' clock
+    // is, else the one input named like a clock (a netlist without state needs none).
+    std::string clock;
     std::map<std::string, bool> hold; // inputs held at a value throughout (e.g. a reset)
 };
 // `asc_text` with the pin file `pcf` that names its ports (as for nextpnr); `synthesised` is
