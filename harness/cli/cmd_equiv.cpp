@@ -67,8 +67,14 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
     if (options.runs.empty() == options.experiment.empty())
         throw InputError(input_error_message("argument", 0, "RUN",
                                              "give run ids or --experiment NAME (one of them)"));
-    equiv::CheckOptions check{
-        options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}, {}};
+    equiv::CheckOptions check{options.vectors,
+                              options.seed,
+                              equiv::parse_simulator(options.simulator),
+                              {},
+                              {},
+                              equiv::kDefaultDesignCycles,
+                              {},
+                              {}};
     check.cycles = options.cycles;
     check.clock = options.clock;
     for (const auto& item : options.hold) {
@@ -238,18 +244,38 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
                 board.array.size, board.device.c_str(), options.vectors, ascs.size());
     std::vector<double> check_s;
     for (const auto& asc : ascs) {
-        auto result = equiv::check_bitstream(
-            asc, board, {options.vectors, options.seed, equiv::Simulator::native, {}, {}});
+        auto result = equiv::check_bitstream(asc, board,
+                                             {options.vectors,
+                                              options.seed,
+                                              equiv::Simulator::native,
+                                              {},
+                                              {},
+                                              equiv::kDefaultDesignCycles,
+                                              {},
+                                              {}});
         print_timing(result);
         std::printf("    %s\n", result_line(result).c_str());
         check_s.push_back(result.wall_s);
         if (options.cross_check != "none") {
             auto simulator = equiv::parse_simulator(options.cross_check);
-            auto native = equiv::check_bitstream(
-                asc, board,
-                {options.cross_vectors, options.seed, equiv::Simulator::native, {}, {}});
-            auto other = equiv::check_bitstream(
-                asc, board, {options.cross_vectors, options.seed, simulator, {}, {}});
+            auto native = equiv::check_bitstream(asc, board,
+                                                 {options.cross_vectors,
+                                                  options.seed,
+                                                  equiv::Simulator::native,
+                                                  {},
+                                                  {},
+                                                  equiv::kDefaultDesignCycles,
+                                                  {},
+                                                  {}});
+            auto other = equiv::check_bitstream(asc, board,
+                                                {options.cross_vectors,
+                                                 options.seed,
+                                                 simulator,
+                                                 {},
+                                                 {},
+                                                 equiv::kDefaultDesignCycles,
+                                                 {},
+                                                 {}});
             print_timing(native);
             print_timing(other);
             std::printf("    %d vectors: outputs %s; %s / native whole check %.1fx\n",

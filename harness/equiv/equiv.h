@@ -94,6 +94,7 @@ private:
 // ---- The equivalence check ----
 inline constexpr int kDefaultVectors = 256;
 inline constexpr std::uint64_t kDefaultVectorSeed = 1;
+inline constexpr int kDefaultDesignCycles = 1000; // random-stimulus cycles per stimulus
 
 // The fixed vector set: zeros and edge values (-128/127) at K = 1, K = N, two products at the
 // largest K the board top accepts (the biggest positive and negative sums), then seeded random
