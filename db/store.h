@@ -86,6 +86,7 @@ inline constexpr const char* kFmaxMhz = "fmax_mhz"; // toolchain (nextpnr)
 inline constexpr const char* kEquivVectors = "equiv_vectors";
 inline constexpr const char* kEquivMismatches = "equiv_mismatches";
 inline constexpr const char* kEquivRateBound = "equiv_rate_bound";
+inline constexpr const char* kEquivCycles = "equiv_cycles"; // random stimulus: cycles each
 inline constexpr const char* kEquivToggleFf = "equiv_toggle_ff";
 inline constexpr const char* kEquivToggleLut = "equiv_toggle_lut";
 inline constexpr const char* kEquivWallS = "equiv_wall_s";

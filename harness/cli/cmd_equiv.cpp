@@ -18,6 +18,10 @@ struct EquivOptions {
     int vectors = equiv::kDefaultVectors;
     std::uint64_t seed = equiv::kDefaultVectorSeed;
     std::string simulator = "auto";
+    // another design than the accelerator (random stimulus)
+    int cycles = 1000;
+    std::string clock;
+    std::vector<std::string> hold; // NAME=0|1
     // model
     std::vector<std::string> train_runs, toolchain_runs;
     int samples = 20;
@@ -63,9 +67,26 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
     if (options.runs.empty() == options.experiment.empty())
         throw InputError(input_error_message("argument", 0, "RUN",
                                              "give run ids or --experiment NAME (one of them)"));
-    auto store = open_store(global);
-    equiv::CheckOptions check{
-        options.vectors, options.seed, equiv::parse_simulator(options.simulator), {}, {}};
+    equiv::CheckOptions check{options.vectors,
+                              options.seed,
+                              equiv::parse_simulator(options.simulator),
+                              {},
+                              {},
+                              equiv::kDefaultDesignCycles,
+                              {},
+                              {}};
+    check.cycles = options.cycles;
+    check.clock = options.clock;
+    for (const auto& item : options.hold) {
+        auto eq = item.find('=');
+        std::string name = item.substr(0, eq == std::string::npos ? item.size() : eq);
+        std::string level = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (!is_identifier(name) || (level != "0" && level != "1"))
+            throw InputError(input_error_message("argument", 0, "--hold",
+                                                 "\"" + item + "\" is not NAME=0 or NAME=1"));
+        check.hold[name] = level == "1";
+    }
+    auto store = open_store(global); // after validation: a bad argument writes nothing
     int failed = 0, damaged = 0;
     auto report = [&](const std::string& id, const equiv::CheckResult* result) {
         if (!result) {
@@ -223,18 +244,38 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
                 board.array.size, board.device.c_str(), options.vectors, ascs.size());
     std::vector<double> check_s;
     for (const auto& asc : ascs) {
-        auto result = equiv::check_bitstream(
-            asc, board, {options.vectors, options.seed, equiv::Simulator::native, {}, {}});
+        auto result = equiv::check_bitstream(asc, board,
+                                             {options.vectors,
+                                              options.seed,
+                                              equiv::Simulator::native,
+                                              {},
+                                              {},
+                                              equiv::kDefaultDesignCycles,
+                                              {},
+                                              {}});
         print_timing(result);
         std::printf("    %s\n", result_line(result).c_str());
         check_s.push_back(result.wall_s);
         if (options.cross_check != "none") {
             auto simulator = equiv::parse_simulator(options.cross_check);
-            auto native = equiv::check_bitstream(
-                asc, board,
-                {options.cross_vectors, options.seed, equiv::Simulator::native, {}, {}});
-            auto other = equiv::check_bitstream(
-                asc, board, {options.cross_vectors, options.seed, simulator, {}, {}});
+            auto native = equiv::check_bitstream(asc, board,
+                                                 {options.cross_vectors,
+                                                  options.seed,
+                                                  equiv::Simulator::native,
+                                                  {},
+                                                  {},
+                                                  equiv::kDefaultDesignCycles,
+                                                  {},
+                                                  {}});
+            auto other = equiv::check_bitstream(asc, board,
+                                                {options.cross_vectors,
+                                                 options.seed,
+                                                 simulator,
+                                                 {},
+                                                 {},
+                                                 equiv::kDefaultDesignCycles,
+                                                 {},
+                                                 {}});
             print_timing(native);
             print_timing(other);
             std::printf("    %d vectors: outputs %s; %s / native whole check %.1fx\n",
@@ -281,6 +322,15 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--simulator", options->simulator,
                     "auto (native), native, iverilog or verilator")
         ->capture_default_str();
+    cmd->add_option("--cycles", options->cycles,
+                    "another design than the accelerator: clock cycles per random stimulus "
+                    "(--vectors stimuli)")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+    cmd->add_option("--clock", options->clock,
+                    "another design: the clock input (default: the flip-flops' clock port)");
+    cmd->add_option("--hold", options->hold,
+                    "another design: an input held at 0 or 1 throughout, NAME=0|1 (repeatable)");
     cmd->require_subcommand(0, 1);
     cmd->callback([&global, options, cmd] {
         if (cmd->get_subcommands().empty())

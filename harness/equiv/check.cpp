@@ -189,12 +189,14 @@ std::vector<std::int32_t> decode_outputs(std::span<const std::uint8_t> bytes) {
 }
 
 nlohmann::json result_json(const CheckResult& result) {
-    nlohmann::json j{{"result", verdict_name(result.verdict)}};
+    nlohmann::json j{{"result", verdict_name(result.verdict)}, {"method", result.method}};
     if (result.verdict == Verdict::not_checked) {
         j["reason"] = result.reason;
         return j;
     }
     j["vectors"] = result.vectors;
+    if (result.method == kMethodRandomStimulus)
+        j["cycles"] = result.cycles;
     j["mismatches"] = result.mismatches;
     j["rate_bound"] = result.rate_bound;
     j["confidence"] = 0.95;
@@ -216,6 +218,8 @@ void add_to_run(db::RunResult& run, const CheckResult& result) {
     run.add_metric(db::metric::kEquivVectors, result.vectors);
     run.add_metric(db::metric::kEquivMismatches, result.mismatches);
     run.add_metric(db::metric::kEquivRateBound, result.rate_bound);
+    if (result.method == kMethodRandomStimulus)
+        run.add_metric(db::metric::kEquivCycles, result.cycles);
     if (result.toggle_ff >= 0) {
         run.add_metric(db::metric::kEquivToggleFf, result.toggle_ff);
         run.add_metric(db::metric::kEquivToggleLut, result.toggle_lut);
@@ -225,8 +229,10 @@ void add_to_run(db::RunResult& run, const CheckResult& result) {
     if (result.mismatches > 0) {
         std::ostringstream text;
         text << "EQUIVALENCE CHECK FAILED: " << result.mismatches << " of " << result.vectors
-             << " vectors differ from the golden model (first: vector " << result.mismatched[0]
-             << ")";
+             << (result.method == kMethodRandomStimulus
+                     ? " random stimuli differ from the synthesised netlist (first: stimulus "
+                     : " vectors differ from the golden model (first: vector ")
+             << result.mismatched[0] << ")";
         run.message = run.message.empty() ? text.str() : run.message + "; " + text.str();
     }
 }

@@ -3,6 +3,8 @@
 #include "harness/equiv/equiv.h"
 #include "harness/equiv/internal.h"
 
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 namespace detlab::equiv {
@@ -18,6 +20,50 @@ Net find_port(const std::vector<std::pair<std::string, Net>>& ports, const std::
     throw detail::Unsupported(std::string("the synthesised netlist has no ") + what + " " + name);
 }
 
+bool has_input(const detail::GateNetlist& netlist, const std::string& name) {
+    return std::any_of(netlist.inputs.begin(), netlist.inputs.end(),
+                       [&](const auto& port) { return port.first == name; });
+}
+
+// The input the simulation clocks: the one named, else the port every flip-flop's clock is,
+// else the one input named like a clock. A netlist without flip-flops or RAMs needs none.
+std::string clock_input(const detail::GateNetlist& bits, const std::string& named) {
+    if (!named.empty()) {
+        if (!has_input(bits, named))
+            throw InputError(input_error_message("argument", 0, "clock",
+                                                 "no input " + named + " in the design"));
+        return named;
+    }
+    if (!bits.clock.empty() && has_input(bits, bits.clock))
+        return bits.clock;
+    std::vector<std::string> clock_like;
+    for (const auto& [name, net] : bits.inputs) {
+        std::string lower = name;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (lower.find("clk") != std::string::npos || lower.find("clock") != std::string::npos)
+            clock_like.push_back(name);
+    }
+    if (clock_like.size() == 1)
+        return clock_like[0];
+    if (bits.ffs.empty() && bits.rams.empty())
+        return {};
+    throw detail::Unsupported(
+        clock_like.empty() ? "no clock input found (name it with the experiment key equiv_clock)"
+                           : "several clock-like inputs (" + join(clock_like) +
+                                 "): name one with the experiment key equiv_clock");
+}
+
+// One 32-bit digest (FNV-1a) per stimulus of the bitstream netlist's output trace, so two
+// bitstreams' stored outputs can be compared stimulus by stimulus (functional distance).
+void add_trace(std::vector<std::uint32_t>& digests, int lanes, std::uint64_t outputs_word,
+               int bit) {
+    for (int lane = 0; lane < lanes; ++lane) {
+        std::uint32_t value = static_cast<std::uint32_t>((outputs_word >> lane) & 1U) + 2U * bit;
+        digests[lane] = (digests[lane] ^ value) * 16777619U;
+    }
+}
+
 void run_pair(const detail::GateNetlist& bits, const detail::GateNetlist& synth,
               const DesignCheckOptions& options, CheckResult& result) {
     // Inputs: every input of the bitstream's netlist but the clock, matched by name.
@@ -26,22 +72,32 @@ void run_pair(const detail::GateNetlist& bits, const detail::GateNetlist& synth,
         bool random;
         bool value;
     };
+    std::string clock = clock_input(bits, options.clock);
     std::vector<Input> inputs;
     for (const auto& [name, net] : bits.inputs) {
-        if (name == options.clock)
+        if (name == clock)
             continue;
         auto held = options.hold.find(name);
         inputs.push_back({net, find_port(synth.inputs, name, "input"), held == options.hold.end(),
                           held != options.hold.end() && held->second});
     }
     for (const auto& [name, value] : options.hold)
-        if (name != options.clock && std::none_of(bits.inputs.begin(), bits.inputs.end(),
-                                                  [&](const auto& p) { return p.first == name; }))
+        if (name != clock && std::none_of(bits.inputs.begin(), bits.inputs.end(),
+                                          [&](const auto& p) { return p.first == name; }))
             throw InputError(
                 input_error_message("argument", 0, "hold", "no input " + name + " in the design"));
     std::vector<std::pair<Net, Net>> outputs;
     for (const auto& [name, net] : bits.outputs)
         outputs.emplace_back(net, find_port(synth.outputs, name, "output"));
+    // By name, so two bitstreams' traces (whose port order may differ) digest alike.
+    std::vector<std::pair<std::string, std::size_t>> order;
+    for (std::size_t i = 0; i < bits.outputs.size(); ++i)
+        order.emplace_back(bits.outputs[i].first, i);
+    std::sort(order.begin(), order.end());
+    std::vector<std::pair<Net, Net>> sorted;
+    for (const auto& [name, i] : order)
+        sorted.push_back(outputs[i]);
+    outputs = std::move(sorted);
     if (outputs.empty())
         throw detail::Unsupported("the bitstream's netlist has no outputs to compare");
 
@@ -56,6 +112,7 @@ void run_pair(const detail::GateNetlist& bits, const detail::GateNetlist& synth,
         a.power_up();
         b.power_up();
         std::uint64_t differs = 0;
+        std::vector<std::uint32_t> digests(static_cast<std::size_t>(lanes), 2166136261U);
         for (int cycle = 0; cycle < options.cycles; ++cycle) {
             for (const auto& in : inputs) {
                 std::uint64_t word = in.random ? rng() : (in.value ? ~std::uint64_t{0} : 0);
@@ -64,12 +121,17 @@ void run_pair(const detail::GateNetlist& bits, const detail::GateNetlist& synth,
             }
             a.settle();
             b.settle();
-            for (const auto& [x, y] : outputs)
+            int bit = 0;
+            for (const auto& [x, y] : outputs) {
                 differs |= a.get(x) ^ b.get(y);
+                add_trace(digests, lanes, a.get(x), bit++);
+            }
             a.edge();
             b.edge();
         }
         differs &= used;
+        for (auto digest : digests)
+            result.outputs.push_back(static_cast<std::int32_t>(digest));
         for (int lane = 0; lane < lanes; ++lane)
             if ((differs >> lane) & 1U) {
                 ++result.mismatches;
@@ -95,7 +157,9 @@ CheckResult check_against_synthesis(std::string_view asc_text, const std::filesy
     double start = monotonic_seconds();
     CheckResult result;
     result.simulator = Simulator::native;
+    result.method = kMethodRandomStimulus;
     result.vectors = options.stimuli;
+    result.cycles = options.cycles;
     auto dir = make_temp_dir("detlab-equiv-design-");
     try {
         std::string verilog = detail::make_icebox_verilog(asc_text, pcf, dir);

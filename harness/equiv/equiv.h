@@ -94,6 +94,7 @@ private:
 // ---- The equivalence check ----
 inline constexpr int kDefaultVectors = 256;
 inline constexpr std::uint64_t kDefaultVectorSeed = 1;
+inline constexpr int kDefaultDesignCycles = 1000; // random-stimulus cycles per stimulus
 
 // The fixed vector set: zeros and edge values (-128/127) at K = 1, K = N, two products at the
 // largest K the board top accepts (the biggest positive and negative sums), then seeded random
@@ -108,7 +109,16 @@ struct CheckOptions {
     std::filesystem::path work_dir; // empty: a temporary directory, removed afterwards
     // Applied to icebox_vlog's netlist before any simulator reads it (tests: a wrong netlist).
     std::function<std::string(const std::string&)> netlist_edit;
+    // For a design that is not the accelerator (check_against_synthesis, `vectors` stimuli):
+    // cycles per stimulus, the clock input (empty: found) and inputs held at 0/1.
+    int cycles = 1000;
+    std::string clock;
+    std::map<std::string, bool> hold;
 };
+
+// How a check compared the bitstream (equiv_result.json's "method").
+inline constexpr const char* kMethodGoldenVectors = "golden_vectors";   // accelerator vs golden
+inline constexpr const char* kMethodRandomStimulus = "random_stimulus"; // any design vs synthesis
 
 // What one check concluded about one bitstream.
 enum class Verdict {
@@ -129,6 +139,8 @@ struct CheckResult {
     std::vector<int> mismatched;       // indices of the vectors that differ from golden
     std::vector<std::int32_t> outputs; // N*N values per vector, in vector order
     Simulator simulator = Simulator::native;
+    std::string method = kMethodGoldenVectors;
+    int cycles = 0; // random_stimulus: clock cycles per stimulus
     Verdict verdict = Verdict::not_checked;
     std::string reason;    // why not checked
     double rate_bound = 1; // mismatch_rate_bound(vectors) when none differ
@@ -163,15 +175,21 @@ struct StoredVerdict {
 // vectors", "not checked: why", "proved".
 std::string describe(const StoredVerdict& verdict);
 
+// The design a toolchain configuration builds is the accelerator (its `top` is detlab_top or
+// left out): checked against the golden model; any other top by the random-stimulus method.
+bool builds_accelerator(const nlohmann::json& toolchain_config);
+
 // ---- Wiring into builds ----
 // Vectors per check requested by $DETLAB_EQUIV_VECTORS (0 or unset: no check), so sweeps,
 // shards and Slurm tasks inherit the choice without it entering the runs' configurations.
 int vectors_from_environment();
 
 // Checks a finished toolchain run that holds bitstream.asc and adds the result (simulating in
-// work_dir/<run id>, removed afterwards, when work_dir is set). A run without a bitstream is
-// left alone. The check never changes the run's status: a check that cannot run (a tool
-// missing, a netlist the simulator does not model) is recorded as not_checked with the reason.
+// work_dir/<run id>, removed afterwards, when work_dir is set): the accelerator against the
+// golden model, any other design's bitstream against the run's netlist.json by
+// check_against_synthesis. A run without a bitstream is left alone. The check never changes the
+// run's status: a check that cannot run (a tool missing, a netlist the simulator does not model) is
+// recorded as not_checked with the reason.
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options);
 
@@ -225,7 +243,9 @@ struct DesignCheckOptions {
     int stimuli = 256; // independent random stimuli, 64 per pass
     int cycles = 1000; // clock cycles per stimulus
     std::uint64_t seed = 1;
-    std::string clock = "clk";        // the input the simulation clocks (never random)
+    // The input the simulation clocks (never random); empty: the port the flip-flops' clock
+    // is, else the one input named like a clock (a netlist without state needs none).
+    std::string clock;
     std::map<std::string, bool> hold; // inputs held at a value throughout (e.g. a reset)
 };
 // `asc_text` with the pin file `pcf` that names its ports (as for nextpnr); `synthesised` is

@@ -107,7 +107,8 @@ std::string make_icebox_verilog(std::string_view asc_text, const fs::path& pcf,
 
 Board board_from_config(const nlohmann::json& config) {
     Board board;
-    board.array.size = config.at("array").get<int>();
+    // Another design's configuration has no array (the key applies to the accelerator only).
+    board.array.size = config.value("array", board.array.size);
     board.device = config.at("device").get<std::string>();
     std::string rtl_dir = config.value("rtl_dir", std::string());
     fs::path rtl = rtl_dir.empty() ? source_root() / "rtl" : fs::path(rtl_dir);

@@ -1,5 +1,6 @@
 // The check wired into builds (sweep hook, detlab synth) and applied to stored runs.
 #include "harness/equiv/equiv.h"
+#include "harness/toolchain/toolchain.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,7 +44,53 @@ CheckResult checked_or_why(std::string_view asc, const Board& board, const Check
     }
 }
 
+DesignCheckOptions design_options(const CheckOptions& options) {
+    DesignCheckOptions design;
+    design.stimuli = options.vectors;
+    design.cycles = options.cycles;
+    design.seed = options.seed;
+    design.clock = options.clock;
+    design.hold = options.hold;
+    return design;
+}
+
+// A design that is not the accelerator: its bitstream against the netlist its own synthesis
+// wrote (netlist.json of the same run), under random stimulus.
+CheckResult check_design_run(std::string_view asc, const Bytes* netlist,
+                             const nlohmann::json& config, const CheckOptions& options) {
+    std::string top = config.value("top", std::string());
+    if (!netlist) {
+        auto result = not_checked("the run stores no netlist.json to compare the bitstream with");
+        result.method = kMethodRandomStimulus;
+        return result;
+    }
+    auto synthesised = nlohmann::json::parse(netlist->begin(), netlist->end(), nullptr, false);
+    if (synthesised.is_discarded()) {
+        auto result = not_checked("the stored netlist.json is not JSON");
+        result.method = kMethodRandomStimulus;
+        return result;
+    }
+    auto result = check_against_synthesis(asc, board_from_config(config).pcf, synthesised, top,
+                                          design_options(options));
+    if (result.reason.size() > 300)
+        result.reason = result.reason.substr(0, 300) + "...";
+    return result;
+}
+
+// Either method, by the configuration's design; a bad input from the caller still throws.
+CheckResult check_any(std::string_view asc, const Bytes* netlist, const nlohmann::json& config,
+                      const CheckOptions& options) {
+    if (builds_accelerator(config))
+        return checked_or_why(asc, board_from_config(config), options);
+    return check_design_run(asc, netlist, config, options);
+}
+
 } // namespace
+
+bool builds_accelerator(const nlohmann::json& config) {
+    return config.value("top", std::string(toolchain::kAcceleratorTop)) ==
+           toolchain::kAcceleratorTop;
+}
 
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options) {
@@ -59,12 +106,14 @@ void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
     try {
         std::string_view text(reinterpret_cast<const char*>(asc->bytes.data()), asc->bytes.size());
         // A partial configuration (defaults left out) falls back to the run's completed one.
-        auto board = board_from_config(config.contains("array") && config.contains("device")
-                                           ? config
-                                           : nlohmann::json::parse(run.config_json));
-        result = checked_or_why(text, board, own);
+        auto completed =
+            config.contains("device") ? config : nlohmann::json::parse(run.config_json);
+        const db::Artifact* netlist = run.find_artifact(db::artifact::kNetlist);
+        result = check_any(text, netlist ? &netlist->bytes : nullptr, completed, own);
     } catch (const std::exception& error) {
         result = not_checked(error.what());
+        if (!builds_accelerator(config))
+            result.method = kMethodRandomStimulus;
     }
     if (!own.work_dir.empty())
         std::filesystem::remove_all(own.work_dir);
@@ -144,7 +193,10 @@ CheckResult check_stored_run(db::Store& store, const std::string& run_id,
                                     describe(*stored) + "); a stored result is never replaced"));
     auto config = nlohmann::json::parse(row->config_json);
     std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
-    auto result = checked_or_why(text, board_from_config(config), options);
+    std::optional<Bytes> netlist;
+    if (!builds_accelerator(config))
+        netlist = store.artifact_bytes(run_id, db::artifact::kNetlist);
+    auto result = check_any(text, netlist ? &*netlist : nullptr, config, options);
     db::RunResult findings; // only what the check adds: the observation itself stays as it is
     add_to_run(findings, result);
     store.annotate_run(run_id, findings);

@@ -43,7 +43,9 @@ Domain toolchain_domain() {
     };
     domain.setup_stored = toolchain::synthesis_stored;
     // The equivalence check of a finished build: simulate the fixed vector set on the
-    // bitstream (equiv_result.json, equiv_vectors, equiv_mismatches, equiv_outputs.bin). On
+    // bitstream (equiv_result.json, equiv_vectors, equiv_mismatches, equiv_outputs.bin), or for
+    // another design than the accelerator, random stimuli of equiv_cycles cycles against its
+    // synthesised netlist (equiv_clock, equiv_hold). On
     // with the experiment's `equiv_vectors` (or $DETLAB_EQUIV_VECTORS / detlab run --equiv N,
     // which win when set), never part of the configuration.
     domain.after_run = [](db::RunResult& result, const nlohmann::json& config,
@@ -58,6 +60,9 @@ Domain toolchain_domain() {
             context.on_stage("equiv check");
         equiv::CheckOptions options;
         options.vectors = vectors;
+        options.cycles = experiment.equiv_cycles;
+        options.clock = experiment.equiv_clock;
+        options.hold = experiment.equiv_hold;
         options.work_dir = context.work_root / "equiv";
         equiv::check_toolchain_run(result, config, options);
     };

@@ -230,6 +230,9 @@ Experiment parse_experiment(std::string_view text, const std::string& origin,
     experiment.source = std::string(text);
     experiment.name = spec.name;
     experiment.equiv_vectors = spec.equiv_vectors;
+    experiment.equiv_cycles = spec.equiv_cycles;
+    experiment.equiv_clock = spec.equiv_clock;
+    experiment.equiv_hold = spec.equiv_hold;
     if (experiment.name.empty()) {
         experiment.name = std::filesystem::path(origin).stem().string();
         if (experiment.name.empty())

@@ -8,8 +8,9 @@
 namespace detlab::sweep {
 namespace {
 
-const std::vector<std::string> kExperimentKeys{"name",    "description", "domains",      "design",
-                                               "repeats", "seed",        "equiv_vectors"};
+const std::vector<std::string> kExperimentKeys{
+    "name", "description",   "domains",      "design",      "repeats",
+    "seed", "equiv_vectors", "equiv_cycles", "equiv_clock", "equiv_hold"};
 const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",      "step",
                                           "count",  "with",   "name", "repeats", "optional"};
 constexpr std::int64_t kMaxValues = 100000;
@@ -146,6 +147,27 @@ void read_experiment_table(const Reader& in, const toml::table& table, Experimen
             spec.repeats = static_cast<int>(in.integer_value(node, key, 1, kMaxValues));
         } else if (name == "equiv_vectors") {
             spec.equiv_vectors = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
+        } else if (name == "equiv_cycles") {
+            spec.equiv_cycles = static_cast<int>(in.integer_value(node, key, 1, 1000000));
+        } else if (name == "equiv_clock") {
+            spec.equiv_clock = in.string_value(node, key);
+            if (!is_identifier(spec.equiv_clock))
+                in.fail(line_of(node), key, "\"" + spec.equiv_clock + "\" is not a port name");
+        } else if (name == "equiv_hold") {
+            // Inputs held at 0 or 1 through the random-stimulus check (a reset, an enable).
+            for (const auto& [input, value] : in.table_value(node, key)) {
+                std::string held = key + "." + std::string(input.str());
+                if (!is_identifier(input.str()))
+                    in.fail(line_of(input), held, "not a port name");
+                std::optional<bool> level;
+                if (auto b = value.as_boolean())
+                    level = b->get();
+                else if (auto i = value.as_integer(); i && (i->get() == 0 || i->get() == 1))
+                    level = i->get() == 1;
+                if (!level)
+                    in.fail(line_of(value), held, "expected 0 or 1 (or true/false)");
+                spec.equiv_hold[std::string(input.str())] = *level;
+            }
         } else if (name == "seed") {
             spec.root_seed = in.integer_value(node, key, 0, INT64_MAX);
         } else if (name == "domains") {

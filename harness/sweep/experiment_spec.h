@@ -34,6 +34,9 @@ struct ExperimentSpec {
     std::string design = "one-at-a-time";
     int repeats = 1;
     int equiv_vectors = 0;
+    int equiv_cycles = 1000;
+    std::string equiv_clock;
+    std::map<std::string, bool> equiv_hold;
     std::optional<std::int64_t> root_seed;
     std::vector<std::string> domains;
     std::vector<DomainSpec> tables; // in file order

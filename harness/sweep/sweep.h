@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -80,6 +81,12 @@ struct Experiment {
     // [experiment] equiv_vectors: the equivalence check of every toolchain build with this many
     // vectors (0: none). Not part of any configuration, so run identities do not change.
     int equiv_vectors = 0;
+    // For a design that is not the accelerator (the random-stimulus check): clock cycles per
+    // stimulus, the clock input (empty: the one input named like a clock) and inputs held at 0
+    // or 1 throughout (a reset). equiv_vectors is then the number of stimuli.
+    int equiv_cycles = 1000;
+    std::string equiv_clock;
+    std::map<std::string, bool> equiv_hold;
     std::vector<std::string> domains;
     std::vector<PlannedRun> runs; // in run order
     // Optional studies left out because this machine lacks what they need, one line each:
