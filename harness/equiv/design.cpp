@@ -74,7 +74,10 @@ void run_pair(const detail::GateNetlist& bits, const detail::GateNetlist& synth,
     };
     std::string clock = clock_input(bits, options.clock);
     std::vector<Input> inputs;
-    for (const auto& [name, net] : bits.inputs) {
+    // By name too: the stimulus of an input must not depend on where placement put its pin.
+    auto by_name = bits.inputs;
+    std::sort(by_name.begin(), by_name.end());
+    for (const auto& [name, net] : by_name) {
         if (name == clock)
             continue;
         auto held = options.hold.find(name);

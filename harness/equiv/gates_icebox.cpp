@@ -52,6 +52,11 @@ public:
             word([](unsigned char ch) { return std::isalnum(ch) || ch == '_' || ch == '$'; });
             return {Token::name, std::string(text_.substr(start, pos_ - start))};
         }
+        if (c == '\\') { // an escaped identifier (a bus bit: \in_data[3] ) ends at white space
+            ++pos_;
+            word([](unsigned char ch) { return !std::isspace(ch); });
+            return {Token::name, std::string(text_.substr(start + 1, pos_ - start - 1))};
+        }
         if (std::isdigit(static_cast<unsigned char>(c))) {
             word([](unsigned char ch) { return std::isalnum(ch) || ch == '\'' || ch == '_'; });
             return {Token::number, std::string(text_.substr(start, pos_ - start))};

@@ -168,7 +168,9 @@ GateNetlist read_yosys_json(const nlohmann::json& json, const std::string& top) 
     const nlohmann::json* module = nullptr;
     for (const auto& [name, m] : modules.items()) {
         bool is_top = m.value("attributes", nlohmann::json::object()).contains("top");
-        if (name == top || (top.empty() && is_top))
+        // chparam renames a top with parameters to "$paramod\TOP\NAME=VALUE...".
+        bool is_paramod = name.starts_with("$paramod\\" + top + "\\");
+        if (name == top || (top.empty() && is_top) || (!top.empty() && is_top && is_paramod))
             module = &m;
     }
     if (!module)
