@@ -110,7 +110,8 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
             if (row.equivalence.empty())
                 continue;
             if (!heading)
-                std::cout << "\nEquivalence check (toolchain bitstreams vs the golden model)\n";
+                std::cout << "\nEquivalence check (each bitstream vs the golden model, or vs its "
+                             "own design's synthesised netlist)\n";
             heading = true;
             std::cout << "  " << row.experiment << " / " << row.study << ": " << row.equivalence
                       << "\n";
