@@ -4,6 +4,7 @@
 #include "harness/equiv/equiv.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
+#include "tests/equiv/scratch.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -12,15 +13,6 @@ using namespace detlab;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-    fs::path dir;
-    explicit Scratch(const std::string& name) : dir(fs::path(DETLAB_TEST_TMP) / name) {
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    ~Scratch() { fs::remove_all(dir); }
-};
 
 const Bytes& artifact(const db::RunResult& run, const std::string& name) {
     for (const auto& a : run.artifacts)

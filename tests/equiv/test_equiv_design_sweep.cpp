@@ -7,6 +7,7 @@
 #include "harness/equiv/equiv.h"
 #include "harness/process/process.h"
 #include "harness/sweep/sweep.h"
+#include "tests/equiv/scratch.h"
 
 #include <catch2/catch.hpp>
 
@@ -14,15 +15,6 @@ using namespace detlab;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-    fs::path dir;
-    explicit Scratch(const std::string& name) : dir(fs::path(DETLAB_TEST_TMP) / name) {
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    ~Scratch() { fs::remove_all(dir); }
-};
 
 const fs::path kDesigns = fs::path(DETLAB_SOURCE_ROOT) / "tests" / "equiv" / "designs";
 

@@ -8,6 +8,7 @@
 #include "harness/process/process.h"
 #include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
+#include "tests/equiv/scratch.h"
 
 #include <catch2/catch.hpp>
 
@@ -15,15 +16,6 @@ using namespace detlab;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Scratch {
-    fs::path dir;
-    explicit Scratch(const std::string& name) : dir(fs::path(DETLAB_TEST_TMP) / name) {
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
-    ~Scratch() { fs::remove_all(dir); }
-};
 
 std::string artifact_text(const db::RunResult& run, const std::string& name) {
     for (const auto& a : run.artifacts)
