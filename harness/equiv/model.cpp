@@ -46,21 +46,6 @@ Model load_model(const db::Store& store, const std::string& id) {
     return model;
 }
 
-train::Dataset subset(const train::Dataset& data, const std::vector<int>& indices) {
-    train::Dataset out;
-    out.features = data.features;
-    out.classes = data.classes;
-    auto width = static_cast<std::size_t>(data.features);
-    for (int index : indices) {
-        auto i = static_cast<std::size_t>(index);
-        out.labels.push_back(data.labels[i]);
-        out.inputs.insert(out.inputs.end(),
-                          data.inputs.begin() + static_cast<std::ptrdiff_t>(i * width),
-                          data.inputs.begin() + static_cast<std::ptrdiff_t>((i + 1) * width));
-    }
-    return out;
-}
-
 std::vector<float> logits_on(const Model& model, const train::Dataset& data,
                              std::unique_ptr<accel::GemmBackend> gemm) {
     auto matmul = train::make_quantised_matmul(std::move(gemm));
@@ -204,7 +189,9 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     auto first_board = board_from_config(nlohmann::json::parse(bitstreams.front().config_json));
     pick_samples(models, options, first_board.array, report);
     for (auto& model : models)
-        model.sample = subset(model.test, report.sample_indices);
+        model.sample =
+            train::select_rows(model.test, std::vector<std::size_t>(report.sample_indices.begin(),
+                                                                    report.sample_indices.end()));
 
     std::vector<std::vector<float>> golden(models.size());
     std::vector<std::vector<int>> golden_predictions(models.size());

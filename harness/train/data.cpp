@@ -226,20 +226,21 @@ Split stratified_split(const Dataset& all, double test_fraction, std::uint64_t s
     // Mixed once more so that a prefix (train_size, test_size) still holds every class.
     deterministic_shuffle(train_rows, rng);
     deterministic_shuffle(test_rows, rng);
-    auto gather = [&](const std::vector<std::size_t>& rows) {
-        Dataset part;
-        part.features = all.features;
-        part.classes = all.classes;
-        auto width = static_cast<std::size_t>(all.features);
-        for (std::size_t row : rows) {
-            part.labels.push_back(all.labels[row]);
-            part.inputs.insert(part.inputs.end(),
-                               all.inputs.begin() + static_cast<long>(row * width),
-                               all.inputs.begin() + static_cast<long>((row + 1) * width));
-        }
-        return part;
-    };
-    return {gather(train_rows), gather(test_rows), {}, {}};
+    return {select_rows(all, train_rows), select_rows(all, test_rows), {}, {}};
+}
+
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
+    Dataset part;
+    part.features = data.features;
+    part.classes = data.classes;
+    auto width = static_cast<std::size_t>(data.features);
+    part.inputs.reserve(rows.size() * width);
+    for (std::size_t row : rows) {
+        part.labels.push_back(data.labels.at(row));
+        auto first = data.inputs.begin() + static_cast<std::ptrdiff_t>(row * width);
+        part.inputs.insert(part.inputs.end(), first, first + static_cast<std::ptrdiff_t>(width));
+    }
+    return part;
 }
 
 std::vector<std::pair<std::string, std::filesystem::path>>

@@ -59,6 +59,9 @@ struct Dataset {
     std::size_t size() const { return labels.size(); }
 };
 
+// The rows `rows` of `data` (in that order, repeats allowed) as a data set of their own.
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows);
+
 struct Split {
     Dataset train, test;
     std::string name;   // the "dataset" key's value
