@@ -308,24 +308,4 @@ struct StoreBenchResult {
 };
 StoreBenchResult bench_store(const std::filesystem::path& dir, int runs, int writers);
 
-// What a domain's run function gets besides its configuration.
-struct RunContext {
-    Store* store = nullptr;          // for reusable intermediate results; may be null
-    std::filesystem::path work_root; // scratch space; each run makes its own directory in it
-    std::string experiment;
-    const std::atomic<bool>* cancel = nullptr; // set on Ctrl-C: stop soon, report "failed"
-    // Called as the run enters a stage ("yosys (synthesis)", "epoch 2/5"), from the run's own
-    // thread: the sweep shows it in its progress line. Empty: nobody listens.
-    std::function<void(std::string_view stage)> on_stage = {};
-};
-
-// Captures the simulators' versions (verilator, iverilog), the compiler, git commit and dirty
-// flag, host, CPU, cores, OS and the environment variables that affect the tools (the FPGA
-// tools' versions depend on the root a build runs in: toolchain::tool_provenance). Versions are
-// probed once per process, each
-// probe bounded by `probe_limit` (and 20 s); a build passes its stage limit, so a hanging tool
-// costs no more in its version probe than in its stage.
-std::map<std::string, std::string>
-capture_provenance(std::chrono::milliseconds probe_limit = std::chrono::seconds(20));
-
 } // namespace detlab::db

@@ -55,7 +55,7 @@ TrainRow measure(const BenchOptions& o, const std::string& dataset, const std::s
     TrainRow row;
     row.dataset = dataset;
     row.backend = backend;
-    auto run = train::run_training(config, 0, db::RunContext{});
+    auto run = train::run_training(config, 0, observation::Context{});
     if (run.status != db::kStatusDone) {
         if (fashion && run.message.find("dataset-fashion-mnist") != std::string::npos) {
             row.why_not = "not measured: Fashion-MNIST is not installed";

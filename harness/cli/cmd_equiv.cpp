@@ -222,7 +222,7 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
     } else {
         for (int seed = 1; seed <= options.builds; ++seed) {
             auto scratch = make_temp_dir("detlab-bench-equiv-");
-            db::RunContext context{nullptr, scratch, "bench", nullptr};
+            observation::Context context{nullptr, scratch, "bench", nullptr};
             double start = monotonic_seconds();
             auto run = toolchain::run_build(
                 {{"array", options.array}, {"device", options.device}, {"seed", seed}}, 0, context);

@@ -109,7 +109,7 @@ void run_synth_command(const SynthOptions& options, const GlobalOptions& global)
     int repeat =
         announce_observation(global.db_path, options.experiment, config_id, options.repeat);
     db::Store store(global.db_path);
-    db::RunContext context;
+    observation::Context context;
     context.store = &store;
     context.experiment = options.experiment;
     context.work_root = options.work_dir;

@@ -40,7 +40,7 @@ void run_train_command(const TrainOptions& options, const GlobalOptions& global)
     int repeat =
         announce_observation(global.db_path, options.experiment, config_id, options.repeat);
     db::Store store(global.db_path);
-    db::RunContext context;
+    observation::Context context;
     context.store = &store;
     context.experiment = options.experiment;
     train::EpochReport last;

@@ -1,6 +1,7 @@
 // A trained-models-on-bitstreams report stored as a run, so the analysis and the HTML report
 // can show it next to the toolchain and training groups.
 #include "harness/equiv/equiv.h"
+#include "harness/observation/observation.h"
 
 #include <algorithm>
 #include <set>
@@ -76,7 +77,7 @@ db::RunResult record_model_report(db::Store& store, const ModelReport& report) {
             experiment = row->experiment;
     db::RunResult run = model_report_run(report, experiment);
     run.started_at = unix_time_now() - report.wall_s;
-    run.provenance = db::capture_provenance();
+    run.provenance = observation::capture_provenance();
     if (auto host = run.provenance.find("host"); host != run.provenance.end())
         run.host = host->second;
     store.record_run(run);

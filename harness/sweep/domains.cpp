@@ -18,7 +18,7 @@ Domain toolchain_domain() {
     Domain domain;
     domain.kind = db::kKindToolchain;
     domain.keys = toolchain::config_keys();
-    domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
+    domain.run = [](const nlohmann::json& config, int repeat, const observation::Context& context) {
         return toolchain::run_build(config, repeat, context);
     };
     if (has_key(domain.keys, "reuse_synthesis"))
@@ -49,15 +49,14 @@ Domain toolchain_domain() {
     // with the experiment's `equiv_vectors` (or $DETLAB_EQUIV_VECTORS / detlab run --equiv N,
     // which win when set), never part of the configuration.
     domain.after_run = [](db::RunResult& result, const nlohmann::json& config,
-                          const db::RunContext& context, const Experiment& experiment) {
+                          const observation::Context& context, const Experiment& experiment) {
         int vectors = equiv::vectors_from_environment();
         if (std::getenv("DETLAB_EQUIV_VECTORS") == nullptr ||
             *std::getenv("DETLAB_EQUIV_VECTORS") == '\0')
             vectors = experiment.equiv_vectors;
         if (vectors <= 0)
             return;
-        if (context.on_stage)
-            context.on_stage("equiv check");
+        context.enter_stage("equiv check");
         equiv::CheckOptions options;
         options.vectors = vectors;
         options.cycles = experiment.equiv_cycles;
@@ -73,7 +72,7 @@ Domain train_domain() {
     Domain domain;
     domain.kind = db::kKindTrain;
     domain.keys = train::config_keys();
-    domain.run = [](const nlohmann::json& config, int repeat, const db::RunContext& context) {
+    domain.run = [](const nlohmann::json& config, int repeat, const observation::Context& context) {
         return train::run_training(config, repeat, context); // epochs reach context.on_stage
     };
     domain.identity = [](const nlohmann::json& config) {

@@ -180,7 +180,7 @@ void complete_result(db::RunResult& result, const PlannedRun& run, const std::st
     result.add_param("study", run.study);
     result.add_param("factor", run.factor);
     result.add_param("factor_value", run.factor_value.dump());
-    for (auto& [key, value] : db::capture_provenance())
+    for (auto& [key, value] : observation::capture_provenance())
         result.provenance.emplace(key, value);
 }
 
@@ -228,7 +228,7 @@ public:
                           Progress& progress) {
         const Domain& domain = find_domain(domains_, run.kind);
         auto dir = session_ / run.id;
-        db::RunContext context{&store, dir, experiment_.name, options_.cancel, {}};
+        observation::Context context{&store, dir, experiment_.name, options_.cancel, {}};
         context.on_stage = [&](std::string_view stage) {
             progress.stage(run, stage);
         };

@@ -5,6 +5,7 @@
 
 #include "db/store.h"
 #include "harness/common/common.h"
+#include "harness/observation/observation.h"
 
 #include <atomic>
 #include <filesystem>
@@ -21,8 +22,8 @@ namespace detlab::sweep {
 
 struct Experiment;
 
-using RunFunction =
-    std::function<db::RunResult(const nlohmann::json& config, int repeat, const db::RunContext&)>;
+using RunFunction = std::function<db::RunResult(const nlohmann::json& config, int repeat,
+                                                const observation::Context&)>;
 
 // What the sweep needs to know about one domain of runs ("toolchain", "train").
 struct Domain {
@@ -53,7 +54,7 @@ struct Domain {
     // Called on a run that finished "done", before it is recorded, in the same worker (the
     // toolchain's equivalence check). It must not turn the run into a failure: a check that
     // cannot run is a recorded result of its own.
-    std::function<void(db::RunResult&, const nlohmann::json& config, const db::RunContext&,
+    std::function<void(db::RunResult&, const nlohmann::json& config, const observation::Context&,
                        const Experiment&)>
         after_run;
 };

@@ -18,15 +18,11 @@ std::string number_text(double value) {
 
 class Build {
 public:
-    Build(const nlohmann::json& config, int repeat, const db::RunContext& context)
-        : config_(config), settings_(detail::settings_from(config)), context_(context) {
-        run_.kind = db::kKindToolchain;
+    Build(const nlohmann::json& config, int repeat, const observation::Context& context)
+        : config_(config), settings_(detail::settings_from(config)), context_(context),
+          run_(observation::start_record(db::RunKind::toolchain, context.experiment)) {
         run_.config_json = config.dump();
         run_.repeat = repeat;
-        run_.id = db::new_observation_id();
-        run_.experiment = context.experiment;
-        run_.host = host_name();
-        run_.started_at = unix_time_now();
         for (const auto& [key, value] : config.items())
             run_.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
     }
@@ -37,7 +33,7 @@ public:
         auto sources = detail::prepare_sources(settings_);
         auto pcf = detail::pin_file(settings_);
         run_.config_id = configuration_id(config_); // InputError when the pin file is missing
-        run_.provenance = db::capture_provenance(stage_limit());
+        run_.provenance = observation::capture_provenance(stage_limit());
         for (const auto& [key, value] : tool_provenance(settings_.tools, stage_limit()))
             run_.provenance[key] = value;
         detail::check_tool_options(settings_); // InputError: this version lacks an option
@@ -129,10 +125,9 @@ private:
     // Runs one tool and records it; false when the run must stop here.
     bool run_stage(const std::string& stage, std::vector<std::string> argv,
                    const std::vector<std::string>& inputs) {
-        if (context_.cancel && context_.cancel->load())
+        if (context_.cancelled())
             return fail(db::kStatusFailed, stage, "cancelled before " + stage);
-        if (context_.on_stage)
-            context_.on_stage(stage_title(stage));
+        context_.enter_stage(stage_title(stage));
         auto env = detail::environment_preset(settings_.environment);
         process::Spec spec;
         spec.argv = detail::tool_command(settings_.tools_root, build_dir_, std::move(argv));
@@ -204,8 +199,7 @@ private:
             if (auto sha = context_.store->cache_lookup(key)) {
                 write_file(build_dir_ / "netlist.json", context_.store->get_blob(*sha));
                 run_.add_param("synthesis_reused", "true");
-                if (context_.on_stage)
-                    context_.on_stage("synthesis reused");
+                context_.enter_stage("synthesis reused");
                 return true;
             }
         run_.add_param("synthesis_reused", "false");
@@ -286,7 +280,7 @@ private:
 
     nlohmann::json config_;
     Settings settings_;
-    const db::RunContext& context_;
+    const observation::Context& context_;
     db::RunResult run_;
     std::filesystem::path run_dir_, build_dir_;
     double tools_wall_s_ = 0;
@@ -295,14 +289,15 @@ private:
 
 } // namespace
 
-db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context) {
+db::RunResult run_build(const nlohmann::json& config, int repeat,
+                        const observation::Context& context) {
     auto completed = complete_config(config_keys(), config, "config");
     return Build(completed, repeat, context).run();
 }
 
 std::string synthesis_key(const nlohmann::json& config) {
     auto completed = complete_config(config_keys(), config, "config");
-    db::RunContext no_store;
+    observation::Context no_store;
     return Build(completed, 0, no_store).planned_synthesis_key();
 }
 

@@ -61,8 +61,14 @@ Offered probe(const std::string& tools, std::chrono::milliseconds limit) {
     Offered offered;
     std::string help = tool_output(tools, {"nextpnr-ice40", "--help"}, limit);
     offered.option_text = parse_options(help);
-    offered.placers = available(offered.option_text["--placer"]);
-    offered.routers = available(offered.option_text["--router"]);
+    // find, not operator[]: an inserted empty entry would make a missing tool's empty help
+    // look like a help text that lacks every option.
+    auto text_of = [&](const char* option) {
+        auto it = offered.option_text.find(option);
+        return it == offered.option_text.end() ? std::string() : it->second;
+    };
+    offered.placers = available(text_of("--placer"));
+    offered.routers = available(text_of("--router"));
     std::string version = tool_output(tools, {"nextpnr-ice40", "--version"}, limit);
     offered.nextpnr_version = version.substr(0, version.find('\n'));
     return offered;

@@ -4,6 +4,7 @@
 
 #include "db/store.h"
 #include "harness/common/common.h"
+#include "harness/observation/observation.h"
 
 #include <chrono>
 #include <filesystem>
@@ -43,7 +44,8 @@ std::string configuration_id(const nlohmann::json& config);
 // Runs every stage for one build. Tool failures and timeouts are reported in the result's
 // status and message (the tool's own text); it throws only for bad configuration (InputError).
 // The result is not yet stored: the caller records it with Store::record_run.
-db::RunResult run_build(const nlohmann::json& config, int repeat, const db::RunContext& context);
+db::RunResult run_build(const nlohmann::json& config, int repeat,
+                        const observation::Context& context);
 
 // ---- Toolchain roots (the `tools` key; scripts/setup-toolchain NAME installs one) ----
 // Where roots live: $DETLAB_TOOLCHAINS, else /var/lib/detlab/toolchains; a root is NAME/ there

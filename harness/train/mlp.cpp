@@ -49,6 +49,59 @@ Mlp::Mlp(const std::vector<int>& sizes, std::uint64_t init_seed, bool input_grad
     bias_grads_.resize(layers_.size());
 }
 
+namespace {
+
+const Tensor* find_tensor(const std::vector<Tensor>& tensors, const std::string& name) {
+    for (const auto& tensor : tensors)
+        if (tensor.name == name)
+            return &tensor;
+    return nullptr;
+}
+
+// "w3", "b3": built by appending, which also keeps GCC 12 from a false -Wrestrict warning on
+// `"w" + std::to_string(n)`.
+std::string layer_tensor(char kind, std::size_t layer) {
+    std::string name(1, kind);
+    name += std::to_string(layer);
+    return name;
+}
+
+} // namespace
+
+Mlp Mlp::from_tensors(const std::vector<Tensor>& tensors) {
+    // A CNN's head alone is an MLP too, and its input width can even equal the pixel count
+    // (8 channels on 28x28), so refuse it explicitly rather than compute nonsense.
+    if (find_tensor(tensors, "conv1_w"))
+        throw std::runtime_error("model is a CNN (tensor \"conv1_w\"): inference on a stored "
+                                 "model supports MLPs only");
+    Mlp mlp;
+    for (std::size_t l = 1; const Tensor* w = find_tensor(tensors, layer_tensor('w', l)); ++l) {
+        const Tensor* b = find_tensor(tensors, layer_tensor('b', l));
+        if (!b)
+            throw std::runtime_error("model has no tensor \"" + layer_tensor('b', l) + "\"");
+        bool chains = w->shape.size() == 2 && b->shape.size() == 1 && b->shape[0] == w->shape[1] &&
+                      w->values.size() == std::size_t{w->shape[0]} * w->shape[1] &&
+                      b->values.size() == b->shape[0] &&
+                      (mlp.layers_.empty() ||
+                       static_cast<std::uint32_t>(mlp.layers_.back().outputs) == w->shape[0]);
+        if (!chains)
+            throw std::runtime_error("model layer " + std::to_string(l) +
+                                     ": tensor shapes do not chain");
+        Layer layer;
+        layer.inputs = static_cast<int>(w->shape[0]);
+        layer.outputs = static_cast<int>(w->shape[1]);
+        layer.weights = w->values;
+        layer.bias = b->values;
+        mlp.layers_.push_back(std::move(layer));
+    }
+    if (mlp.layers_.empty())
+        throw std::runtime_error("model has no tensor \"w1\"");
+    mlp.activations_.resize(mlp.layers_.size() + 1);
+    mlp.weight_grads_.resize(mlp.layers_.size());
+    mlp.bias_grads_.resize(mlp.layers_.size());
+    return mlp;
+}
+
 std::size_t Mlp::weight_count() const {
     std::size_t count = 0;
     for (const auto& layer : layers_)

@@ -58,6 +58,10 @@ public:
     // With `input_gradient` the backward pass also computes d(loss)/d(inputs), for a model
     // (the CNN) that feeds its features into this one.
     Mlp(const std::vector<int>& sizes, std::uint64_t init_seed, bool input_gradient = false);
+    // The model stored as tensors() gave it ("w1", "b1", ...): for inference through the same
+    // forward() as training. Throws std::runtime_error naming what is missing or does not chain
+    // (and for a CNN's tensors: only an MLP is rebuilt).
+    static Mlp from_tensors(const std::vector<Tensor>& tensors);
 
     std::size_t weight_count() const override;
     void flip_weight_bit(std::size_t index) override;
@@ -74,6 +78,7 @@ public:
     const std::vector<float>& input_gradient() const { return input_grad_; }
 
 private:
+    Mlp() = default;
     void backward_layer(std::size_t index, std::vector<float>& grad_out, MatmulBackend& matmul);
     void update(Layer& layer, float learning_rate, float momentum);
 

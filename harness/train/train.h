@@ -6,6 +6,7 @@
 #include "db/store.h"
 #include "harness/accel/accel.h"
 #include "harness/common/common.h"
+#include "harness/observation/observation.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -23,7 +24,8 @@ const std::vector<KeySpec>& config_keys();
 // Trains one model. The result is not yet stored: the caller records it with Store::record_run.
 // Bad configuration throws InputError; a failure while training (missing data set, backend
 // error, cancel) is reported in the result's status and message.
-db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context);
+db::RunResult run_training(const nlohmann::json& config, int repeat,
+                           const observation::Context& context);
 
 // The checks the key ranges alone cannot make (a bit_flip or weight_step index beyond the model,
 // an array size without a Verilated model); InputError "train config: key: problem". The CLI
@@ -45,8 +47,8 @@ struct EpochReport {
 using EpochCallback = std::function<void(const EpochReport&)>;
 
 // As above, calling `on_epoch` after every epoch (for progress output).
-db::RunResult run_training(const nlohmann::json& config, int repeat, const db::RunContext& context,
-                           const EpochCallback& on_epoch);
+db::RunResult run_training(const nlohmann::json& config, int repeat,
+                           const observation::Context& context, const EpochCallback& on_epoch);
 
 // ---- Data sets ----
 

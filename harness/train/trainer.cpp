@@ -264,10 +264,6 @@ std::unique_ptr<Model> make_model(const nlohmann::json& config, const Dataset& t
     return std::make_unique<Mlp>(layer_sizes(config, train), seed);
 }
 
-bool cancelled(const db::RunContext& context) {
-    return context.cancel && context.cancel->load();
-}
-
 MatmulOptions matmul_options(const nlohmann::json& config) {
     MatmulOptions options;
     options.backend = config.at("backend").get<std::string>();
@@ -314,12 +310,12 @@ public:
     }
 
     // One pass over the shuffled training set, then the test set.
-    EpochReport run_epoch(int epoch, const db::RunContext& context) {
+    EpochReport run_epoch(int epoch, const observation::Context& context) {
         double start = monotonic_seconds();
         deterministic_shuffle(order_, shuffle_rng_);
         EpochTotals seen;
         for (std::size_t first = 0; first < order_.size(); first += batch_size_) {
-            if (cancelled(context))
+            if (context.cancelled())
                 throw std::runtime_error("cancelled");
             int count = static_cast<int>(std::min(batch_size_, order_.size() - first));
             gather_batch(split_->train, order_, first, count, batch_inputs_, batch_labels_);
@@ -375,7 +371,7 @@ private:
 };
 
 // The training itself; fills metrics and artifacts of `run`.
-void train(const nlohmann::json& config, const db::RunContext& context,
+void train(const nlohmann::json& config, const observation::Context& context,
            const EpochCallback& on_epoch, db::RunResult& run) {
     double start = monotonic_seconds();
     Session session(config);
@@ -384,9 +380,8 @@ void train(const nlohmann::json& config, const db::RunContext& context,
     run.add_param("dataset_test_samples", std::to_string(session.split().test.size()));
     double epochs_wall = 0;
     for (int epoch = 1; epoch <= session.epochs(); ++epoch) {
-        if (context.on_stage) // the sweep's progress line
-            context.on_stage("epoch " + std::to_string(epoch) + "/" +
-                             std::to_string(session.epochs()));
+        context.enter_stage("epoch " + std::to_string(epoch) + "/" + // the sweep's progress line
+                            std::to_string(session.epochs()));
         EpochReport report = session.run_epoch(epoch, context);
         epochs_wall += report.wall_s;
         run.add_metric("train_loss", report.train_loss, epoch);
@@ -426,26 +421,22 @@ const std::vector<KeySpec>& config_keys() {
 }
 
 db::RunResult run_training(const nlohmann::json& config, int repeat,
-                           const db::RunContext& context) {
+                           const observation::Context& context) {
     return run_training(config, repeat, context, {});
 }
 
-db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::RunContext& context,
-                           const EpochCallback& on_epoch) {
+db::RunResult run_training(const nlohmann::json& partial, int repeat,
+                           const observation::Context& context, const EpochCallback& on_epoch) {
     nlohmann::json config = complete_config(config_keys(), partial, "train config");
     check_config(config);
 
-    db::RunResult run;
-    run.kind = db::kKindTrain;
+    db::RunResult run = observation::start_record(db::RunKind::train, context.experiment);
     run.config_json = config.dump();
-    run.id = db::new_observation_id();
     run.config_id = configuration_id(config);
-    run.experiment = context.experiment;
     run.repeat = repeat;
-    run.host = host_name();
     for (const auto& [key, value] : config.items())
         run.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
-    run.provenance = db::capture_provenance();
+    run.provenance = observation::capture_provenance();
     for (const auto& [name, sha] : input_digests(config))
         run.provenance[db::kInputProvenancePrefix + name] = sha;
     if (config.at("backend") == "golden")
@@ -454,7 +445,7 @@ db::RunResult run_training(const nlohmann::json& partial, int repeat, const db::
         run.provenance[std::string("train.") + stream + "_seed"] = std::to_string(
             seed_or_derived(config, (std::string(stream) + "_seed").c_str(), stream));
 
-    run.started_at = unix_time_now();
+    run.started_at = unix_time_now(); // the inputs' digests and the probes are not the run
     double start = monotonic_seconds();
     try {
         train(config, context, on_epoch, run);

@@ -1,6 +1,7 @@
 // Several processes writing one store at once: WAL, the busy timeout and BEGIN IMMEDIATE must
 // make every transaction succeed, including the racing creation of a brand-new file.
 #include "db/store.h"
+#include "harness/observation/observation.h"
 #include "tests/db/helpers.h"
 
 #include <catch2/catch.hpp>
@@ -29,7 +30,7 @@ const std::string kShared = std::string(3000, 's'); // one blob every run refers
                 auto config = R"({"writer":)" + std::to_string(writer_index) + "}";
                 auto run = test::sample_run(config, i, kShared);
                 run.add_artifact("own.txt", config + " run " + std::to_string(i));
-                run.provenance = db::capture_provenance();
+                run.provenance = observation::capture_provenance();
                 store.record_run(run);
             } catch (const std::exception&) {
                 ++failures;

@@ -42,7 +42,7 @@ constexpr int kVectors = 8;
 TEST_CASE("two seeds give two different bitstreams that both equal the golden model") {
     Scratch scratch("equiv-seeds");
     db::Store store(scratch.dir / "runs.db");
-    db::RunContext context{&store, scratch.dir / "work", "test", nullptr};
+    observation::Context context{&store, scratch.dir / "work", "test", nullptr};
     equiv::CheckOptions options;
     options.vectors = kVectors;
     std::vector<db::RunResult> runs;
@@ -94,7 +94,7 @@ TEST_CASE("two seeds give two different bitstreams that both equal the golden mo
 
 TEST_CASE("a bitstream with one flipped LUT bit is caught") {
     Scratch scratch("equiv-flip");
-    db::RunContext context{nullptr, scratch.dir / "work", "test", nullptr};
+    observation::Context context{nullptr, scratch.dir / "work", "test", nullptr};
     auto run = toolchain::run_build({{"seed", 1}}, 0, context);
     REQUIRE(run.status == db::kStatusDone);
     std::string asc = text_of(artifact(run, "bitstream.asc"));
@@ -134,7 +134,7 @@ TEST_CASE("a bitstream with one flipped LUT bit is caught") {
 TEST_CASE("trained models run on a bitstream on the samples where they disagree") {
     Scratch scratch("equiv-models");
     db::Store store(scratch.dir / "runs.db");
-    db::RunContext context{&store, scratch.dir / "work", "test", nullptr};
+    observation::Context context{&store, scratch.dir / "work", "test", nullptr};
     auto build = toolchain::run_build({{"seed", 1}}, 0, context);
     REQUIRE(build.status == db::kStatusDone);
     store.record_run(build);

@@ -19,7 +19,7 @@ TEST_CASE("equiv checks the other runs when one run's bitstream blob is damaged"
     std::string damaged_sha;
     {
         db::Store store(db_path);
-        db::RunContext context{&store, dir / "work", "test", nullptr};
+        observation::Context context{&store, dir / "work", "test", nullptr};
         for (int seed : {1, 2}) {
             auto run = toolchain::run_build({{"seed", seed}}, 0, context);
             INFO(run.message);

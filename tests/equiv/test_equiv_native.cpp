@@ -39,7 +39,7 @@ std::string run_tool(const std::vector<std::string>& argv, const fs::path& cwd) 
 // One small build (seed 1, the default configuration) in the test's own scratch directory:
 // ctest runs the test cases as parallel processes.
 db::RunResult seed_one_build(const Scratch& scratch) {
-    db::RunContext context{nullptr, scratch.dir / "work", "test", nullptr};
+    observation::Context context{nullptr, scratch.dir / "work", "test", nullptr};
     return toolchain::run_build({{"seed", 1}}, 0, context);
 }
 

@@ -145,14 +145,15 @@ values = [1, 2]
 factor = "repeat"
 count = 2
 )";
-    RunFunction failing = [](const nlohmann::json& config, int, const db::RunContext& context) {
+    RunFunction failing = [](const nlohmann::json& config, int,
+                             const observation::Context& context) {
         context.on_stage("fake place");
         db::RunResult result;
         result.status = db::kStatusFailed;
         result.message = "ERROR: seed " + std::to_string(config.value("seed", 0)) + "\nmore";
         return result;
     };
-    RunFunction working = [](const nlohmann::json&, int, const db::RunContext& context) {
+    RunFunction working = [](const nlohmann::json&, int, const observation::Context& context) {
         context.on_stage("epoch 1/1");
         return db::RunResult{};
     };

@@ -36,7 +36,7 @@ struct Recorder {
     double sleep_s = 0.05;
 
     RunFunction function() {
-        return [this](const nlohmann::json& config, int, const db::RunContext& context) {
+        return [this](const nlohmann::json& config, int, const observation::Context& context) {
             double start = monotonic_seconds();
             if (!std::filesystem::is_directory(context.work_root) || context.store == nullptr) {
                 std::lock_guard lock(mutex);
@@ -165,7 +165,8 @@ TEST_CASE("cancellation stops starting runs and records nothing half-done") {
     recorder.sleep_s = 0.2;
     std::atomic<bool> cancel{false};
     bool cancelled_once = false;
-    auto cancelling = [&](const nlohmann::json& config, int repeat, const db::RunContext& context) {
+    auto cancelling = [&](const nlohmann::json& config, int repeat,
+                          const observation::Context& context) {
         auto result = recorder.function()(config, repeat, context);
         if (config.value("seed", 0) == 2 && !cancelled_once) {
             cancelled_once = true;
@@ -200,7 +201,7 @@ TEST_CASE("followers start as soon as the leader has stored the shared step") {
     Recorder recorder;
     recorder.sleep_s = 0.3;
     auto leader_stores_early = [&](const nlohmann::json& config, int repeat,
-                                   const db::RunContext& context) {
+                                   const observation::Context& context) {
         Bytes netlist{'n', 'e', 't'};
         context.store->cache_store("synth:" + config["device"].get<std::string>(),
                                    context.store->put_blob(netlist));

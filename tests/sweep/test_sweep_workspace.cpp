@@ -44,7 +44,7 @@ struct Counter {
     double sleep_s = 0.02;
 
     RunFunction function() {
-        return [this](const nlohmann::json& config, int, const db::RunContext& context) {
+        return [this](const nlohmann::json& config, int, const observation::Context& context) {
             write_file(context.work_root / "scratch.txt", std::string_view("x"));
             std::this_thread::sleep_for(std::chrono::duration<double>(sleep_s));
             bool kept = fs::exists(context.work_root / "scratch.txt"); // nobody deleted it

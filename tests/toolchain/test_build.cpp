@@ -73,7 +73,7 @@ std::vector<std::string> processes_in(const std::string& marker) {
 TEST_CASE("same seed twice is bit-identical, another seed differs with the same cells") {
     Scratch scratch;
     db::Store store(scratch.dir / "runs.db");
-    db::RunContext context{&store, scratch.dir / "work", "test", nullptr};
+    observation::Context context{&store, scratch.dir / "work", "test", nullptr};
 
     auto first = toolchain::run_build({{"seed", 1}}, 0, context);
     INFO(first.message);
@@ -121,7 +121,7 @@ TEST_CASE(
     "invalid RTL fails the run with yosys's own error and the CLI refuses it before writing") {
     Scratch scratch;
     auto rtl = broken_rtl(scratch.dir);
-    db::RunContext context;
+    observation::Context context;
     context.work_root = scratch.dir / "work";
     auto run = toolchain::run_build({{"rtl_dir", rtl.string()}}, 0, context);
     CHECK(run.status == db::kStatusFailed);
@@ -145,7 +145,7 @@ TEST_CASE(
 
 TEST_CASE("a stage timeout marks the run timeout and leaves no process behind") {
     Scratch scratch;
-    db::RunContext context;
+    observation::Context context;
     context.work_root = scratch.dir / "work";
     std::string marker = "timeout-probe-" + std::to_string(::getpid());
     auto run = toolchain::run_build(
@@ -189,7 +189,7 @@ TEST_CASE("a hanging tool costs no more than the stage limit in its version prob
     std::filesystem::permissions(bin / "yosys", std::filesystem::perms::owner_all);
     std::string path = bin.string() + ":" + std::getenv("PATH");
     ::setenv("PATH", path.c_str(), 1); // this test's own process only
-    db::RunContext context;
+    observation::Context context;
     context.work_root = scratch.dir / "work";
     auto run = toolchain::run_build(
         {{"rtl_dir", (source_root() / "tests/toolchain/fixtures/mac").string()},

@@ -203,3 +203,16 @@ TEST_CASE("the tools key accepts system and installed roots only, and keeps the 
     CHECK_THROWS_WITH(toolchain::validate_config(absent),
                       Catch::EndsWith("install it with scripts/setup-toolchain absent"));
 }
+
+TEST_CASE("with no nextpnr on PATH the option check leaves the failure to the build's stage") {
+    // Before the fix the probe's empty help still looked like a help text lacking --threads, so
+    // validation said "nextpnr-ice40 has no --threads" for a tool that is not installed.
+    const char* path = std::getenv("PATH");
+    std::string saved = path ? path : "";
+    auto empty = std::filesystem::path(DETLAB_TEST_TMP) / "empty-path";
+    std::filesystem::create_directories(empty);
+    ::setenv("PATH", empty.c_str(), 1);
+    auto config = default_config(toolchain::config_keys());
+    CHECK_NOTHROW(toolchain::validate_config(config));
+    ::setenv("PATH", saved.c_str(), 1);
+}

@@ -155,3 +155,31 @@ TEST_CASE("Fashion-MNIST loads once, whole, with its hash in the run's parameter
     CHECK(param(run, "dataset_train_samples") == "600");
     CHECK(final_metric(run, "final_test_accuracy") > 0.4); // ten classes: chance is 0.1
 }
+
+TEST_CASE("a stored MLP's weights give its stored test logits bit for bit through infer_logits") {
+    nlohmann::json config{{"backend", "float"}, {"layers", 2},     {"hidden", 16},
+                          {"train_size", 64},   {"test_size", 40}, {"epochs", 1},
+                          {"batch_size", 16}};
+    auto run = train_ok(config);
+    auto weights = decode_tensors(artifact(run, "weights.bin"));
+    auto stored = decode_tensors(artifact(run, "test_logits.bin"));
+    auto split = load_split(nlohmann::json::parse(run.config_json));
+    MatmulOptions float_backend;
+    float_backend.backend = "float";
+    auto matmul = make_matmul(float_backend);
+    // One batch of 40 here, the trainer's evaluation batches of 256: the float product's
+    // order per output does not depend on the batch, so the logits are the same bits.
+    auto logits = infer_logits(weights, split.test.inputs.data(),
+                               static_cast<int>(split.test.size()), *matmul);
+    REQUIRE(stored.at(0).name == "logits");
+    CHECK(logits == stored.at(0).values);
+
+    auto broken = weights;
+    broken.erase(broken.begin() + 1); // b1 gone
+    CHECK_THROWS_WITH(infer_logits(broken, split.test.inputs.data(), 1, *matmul),
+                      Catch::Contains("no tensor \"b1\""));
+    broken = weights;
+    broken.at(2).shape = {7, broken.at(2).shape.at(1)}; // w2's rows no longer chain from layer 1
+    CHECK_THROWS_WITH(infer_logits(broken, split.test.inputs.data(), 1, *matmul),
+                      Catch::Contains("layer 2: tensor shapes do not chain"));
+}

@@ -228,7 +228,7 @@ TEST_CASE("the weight step moves one initial weight one int8 level toward zero")
 
 TEST_CASE("a cancelled run is reported failed with nothing half-recorded") {
     std::atomic<bool> cancel{true};
-    db::RunContext context;
+    observation::Context context;
     context.cancel = &cancel;
     auto run = run_training(short_config("golden"), 0, context);
     CHECK(run.status == "failed");

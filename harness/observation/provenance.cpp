@@ -1,6 +1,6 @@
 // What a stranger needs to re-run a stored run: tool versions, source commit, host and the
 // environment that reaches the tools.
-#include "db/store.h"
+#include "harness/observation/observation.h"
 #include "harness/process/process.h"
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace detlab::db {
+namespace detlab::observation {
 namespace {
 
 constexpr auto kProbeTimeout = std::chrono::seconds(20);
@@ -108,6 +108,16 @@ std::string os_description() {
 
 } // namespace
 
+db::RunResult start_record(db::RunKind kind, const std::string& experiment) {
+    db::RunResult run;
+    run.id = db::new_observation_id();
+    run.kind = db::kind_name(kind);
+    run.experiment = experiment;
+    run.host = host_name();
+    run.started_at = unix_time_now();
+    return run;
+}
+
 std::map<std::string, std::string> capture_provenance(std::chrono::milliseconds probe_limit) {
     // Tool versions cost a few process launches: probe once per process (thread-safe static).
     static const std::map<std::string, std::string> tools = probe_tools(probe_limit);
@@ -124,4 +134,4 @@ std::map<std::string, std::string> capture_provenance(std::chrono::milliseconds 
     return out;
 }
 
-} // namespace detlab::db
+} // namespace detlab::observation
