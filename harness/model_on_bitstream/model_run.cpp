@@ -1,11 +1,11 @@
 // A trained-models-on-bitstreams report stored as a run, so the analysis and the HTML report
 // can show it next to the toolchain and training groups.
-#include "harness/equiv/equiv.h"
+#include "harness/model_on_bitstream/model_on_bitstream.h"
 
 #include <algorithm>
 #include <set>
 
-namespace detlab::equiv {
+namespace detlab::model_on_bitstream {
 namespace {
 
 std::vector<std::string> sorted_unique(std::set<std::string> values) {
@@ -83,4 +83,4 @@ db::RunResult record_model_report(db::Store& store, const ModelReport& report) {
     return run;
 }
 
-} // namespace detlab::equiv
+} // namespace detlab::model_on_bitstream
