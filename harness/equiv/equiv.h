@@ -1,7 +1,9 @@
 // Functional equivalence of bitstreams: a stored .asc is turned back into a gate-level netlist
-// (icebox_vlog), simulated with rtl/tb/serial_tb.v driving the board top's serial protocol, and
-// its matrix products are compared with the golden model. The same simulation can serve as a
-// GemmBackend, so a trained model can run its inference on a bitstream.
+// (icebox_vlog), simulated as the board top's serial protocol drives it (the native simulator, or
+// rtl/tb/serial_tb.v under iverilog/Verilator), and its matrix products are compared with the
+// golden model; any other design's bitstream is compared with its own synthesised netlist.
+// NetlistSim is also what harness/model_on_bitstream runs trained models on; this module does
+// not depend on the training.
 #pragma once
 
 #include "db/store.h"
@@ -12,12 +14,10 @@
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <vector>
 
 namespace detlab::equiv {
@@ -111,7 +111,7 @@ struct CheckOptions {
     std::function<std::string(const std::string&)> netlist_edit;
     // For a design that is not the accelerator (check_against_synthesis, `vectors` stimuli):
     // cycles per stimulus, the clock input (empty: found) and inputs held at 0/1.
-    int cycles = 1000;
+    int cycles = kDefaultDesignCycles;
     std::string clock;
     std::map<std::string, bool> hold;
 };
@@ -240,9 +240,9 @@ std::string swap_ram_data_bits(const std::string& netlist_verilog, int ram, int 
 // and their outputs are compared after every cycle. One stimulus (a "vector" in the result) is
 // one lane's `cycles`-cycle sequence; it mismatches when any output differs in any cycle.
 struct DesignCheckOptions {
-    int stimuli = 256; // independent random stimuli, 64 per pass
-    int cycles = 1000; // clock cycles per stimulus
-    std::uint64_t seed = 1;
+    int stimuli = kDefaultVectors;     // independent random stimuli, 64 per pass
+    int cycles = kDefaultDesignCycles; // clock cycles per stimulus
+    std::uint64_t seed = kDefaultVectorSeed;
     // The input the simulation clocks (never random); empty: the port the flip-flops' clock
     // is, else the one input named like a clock (a netlist without state needs none).
     std::string clock;
@@ -255,77 +255,52 @@ CheckResult check_against_synthesis(std::string_view asc_text, const std::filesy
                                     const nlohmann::json& synthesised, const std::string& top,
                                     const DesignCheckOptions& options);
 
-// ---- A bitstream as a GemmBackend ----
-// Every gemm() becomes tile jobs (K split into chunks the board top accepts, wrapped sums
-// combined exactly as the accumulator would) run in one simulation of the netlist.
-std::unique_ptr<accel::GemmBackend> make_netlist_backend(std::shared_ptr<NetlistSim> sim);
-
-// ---- Trained models on bitstreams ----
-// Which test samples the models run on.
-enum class SamplePick {
-    first,       // the first `samples` of the test split
-    disagreement // first the samples whose golden predictions differ between two models
-};
-SamplePick parse_sample_pick(const std::string& name); // "first" | "disagreement"
-std::string sample_pick_name(SamplePick pick);
-
-struct ModelOptions {
-    int samples = 20; // how many samples of the models' test split
-    SamplePick pick = SamplePick::first;
-    Simulator simulator = Simulator::verilator; // inference needs millions of cycles
-    std::filesystem::path work_dir;             // empty: temporary
+// ---- Benchmark: the check's cost against the builds it checks ----
+// The bitstreams come from one .asc file, one stored toolchain run or (neither given) fresh
+// builds of the accelerator with placement seeds 1..builds, each timed: the baseline is measured
+// in the same run, so the ratio compares like with like.
+struct BenchOptions {
+    int builds = 2;                   // fresh builds (seeds 1..builds) when no asc_file or run_id
+    int array = 2;                    // the builds' array size, or the one asc_file was built for
+    std::string device = "hx1k";      // likewise the device
+    std::filesystem::path asc_file;   // a bitstream.asc: no build, no ratio
+    std::string run_id;               // a stored toolchain run's bitstream: no build, no ratio
+    const db::Store* store = nullptr; // holds run_id
+    int vectors = kDefaultVectors;    // the native check of every bitstream
+    std::uint64_t seed = kDefaultVectorSeed;
+    // Also check each bitstream on `cross_vectors` vectors with this simulator and with the
+    // native one, and compare the outputs (nullopt: no cross-check).
+    std::optional<Simulator> cross_check;
+    int cross_vectors = 8;
 };
 
-// One stored model (weights.bin of a train run) on one bitstream (a toolchain run).
-struct ModelResult {
-    std::string train_run, toolchain_run;
-    std::vector<int> labels, golden_predictions, netlist_predictions;
-    int prediction_mismatches = 0; // samples whose netlist prediction differs from golden
-    int logit_mismatches = 0;      // logits not bit-identical to the golden model's
-    int correct = 0;               // netlist predictions equal to the label
+struct BenchBuild {
+    int seed = 0;
+    double wall_s = 0; // the whole build (synthesis, place and route, packing)
 };
 
-struct ModelReport {
-    int samples = 0;
-    SamplePick pick = SamplePick::first;
-    std::vector<int> sample_indices; // positions in the test split, ascending
-    // With `disagreement`: the positions where two models' golden predictions differ when the
-    // whole split is one batch. Activations are quantised with one scale per product, so in the
-    // smaller batch of picked samples a few of them can come out alike.
-    std::vector<int> split_disagreements;
-    std::vector<ModelResult> results; // every model on every bitstream, model-major
-    // Per pair of models (i < j, in the order given): samples whose golden predictions differ.
-    std::vector<std::tuple<std::string, std::string, int>> model_disagreements;
-    // Per model: whether its predictions are identical on every bitstream.
-    std::vector<std::pair<std::string, bool>> identical_across_bitstreams;
-    SimTiming timing; // summed over the bitstreams' simulations
-    double wall_s = 0;
+struct BenchBitstream {
+    CheckResult check; // native, BenchOptions::vectors
+    // With a cross-check: the native simulator and the other one on cross_vectors vectors.
+    std::optional<CheckResult> cross_native, cross_other;
+    bool cross_identical() const; // both ran and gave the same outputs
+    double cross_ratio() const;   // other / native whole-check wall time
 };
 
-// Runs every model on samples of its test split, once with the golden model and once on each
-// bitstream (one compiled simulation per bitstream, one simulator run per layer). With
-// SamplePick::disagreement the golden model first runs the whole split, and the samples where
-// two models' predictions differ come first (then the split's first others, up to `samples`):
-// seed-to-seed disagreement is a few percent, so the first samples rarely show it. That needs
-// one test split for every model. Unknown runs, runs of the wrong kind, or models with
-// different test splits under `disagreement` throw InputError.
-ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::string>& train_runs,
-                                     const std::vector<std::string>& toolchain_runs,
-                                     const ModelOptions& options);
-nlohmann::json to_json(const ModelReport& report);
+struct BenchResult {
+    Board board;
+    std::vector<BenchBuild> builds;         // empty when the bitstream came from a file or run
+    std::vector<BenchBitstream> bitstreams; // in build order
+    double check_mean_s = 0, build_mean_s = 0;
+    // check / build wall time per build (empty without builds), their mean, min and max.
+    std::vector<double> ratios;
+    double ratio_mean = 0, ratio_min = 0, ratio_max = 0;
+};
 
-// The report as one stored run of kind "model_on_bitstream", so `detlab report` can show it.
-// Its configuration is the sorted train runs, toolchain runs and samples (and the pick, when it
-// is not `first`), so the same check always gets the same id (and a re-run replaces it). Metrics:
-// prediction_mismatches and logit_mismatches (summed over every pair, vs golden), models,
-// bitstreams, samples, identical_across_bitstreams (1 when every model predicts the same on every
-// bitstream) and, with two or more models, model_disagreement (mean over model pairs of the
-// fraction of samples whose golden predictions differ); to_json(report) is the artifact
-// model_on_bitstream.json. Pure: host, start time and provenance are left to the caller.
-inline constexpr const char* kModelOnBitstreamKind = db::kKindModelOnBitstream;
-db::RunResult model_report_run(const ModelReport& report, const std::string& experiment);
-// model_report_run with the experiment of the first train run, host, times and provenance,
-// recorded in one transaction. Returns the recorded run.
-db::RunResult record_model_report(db::Store& store, const ModelReport& report);
+// Builds (or loads) the bitstreams, then checks each. `on_build` sees each build as it finishes.
+// A build that fails throws std::runtime_error with the tool's message; a stored run without a
+// bitstream is an InputError.
+BenchResult bench_check(const BenchOptions& options,
+                        const std::function<void(const BenchBuild&)>& on_build = {});
 
 } // namespace detlab::equiv

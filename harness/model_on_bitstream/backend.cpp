@@ -1,18 +1,20 @@
 // A bitstream's netlist as a GemmBackend: each GEMM is cut into the tile jobs the board top
 // runs (N x N outputs, K up to serial::max_k), all simulated in one run of the testbench.
-#include "harness/equiv/equiv.h"
+#include "harness/model_on_bitstream/model_on_bitstream.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-namespace detlab::equiv {
+namespace detlab::model_on_bitstream {
 namespace {
 
 class NetlistBackend : public accel::GemmBackend {
 public:
-    explicit NetlistBackend(std::shared_ptr<NetlistSim> sim) : sim_(std::move(sim)) {}
+    explicit NetlistBackend(std::shared_ptr<equiv::NetlistSim> sim) : sim_(std::move(sim)) {}
 
-    std::string name() const override { return "netlist-" + simulator_name(sim_->simulator()); }
+    std::string name() const override {
+        return "netlist-" + equiv::simulator_name(sim_->simulator());
+    }
     accel::ArrayConfig config() const override { return sim_->board().array; }
 
     void gemm(int m, int k, int n, const std::int8_t* a, const std::int8_t* b,
@@ -24,7 +26,7 @@ public:
         std::fill(c, c + static_cast<std::size_t>(m) * static_cast<std::size_t>(n), 0);
         if (m == 0 || n == 0 || k == 0)
             return count(config, m, k, n);
-        std::vector<TileJob> jobs;
+        std::vector<equiv::TileJob> jobs;
         for (int row = 0; row < m; row += size)
             for (int col = 0; col < n; col += size)
                 for (int start = 0; start < k; start += chunk)
@@ -53,9 +55,9 @@ public:
 private:
     // The N x len slice of A at (row, start) and len x N slice of B at (start, col), zero-padded
     // where the matrices end.
-    static TileJob tile(int size, int m, int k, int n, const std::int8_t* a, const std::int8_t* b,
-                        int row, int col, int start, int len) {
-        TileJob job;
+    static equiv::TileJob tile(int size, int m, int k, int n, const std::int8_t* a,
+                               const std::int8_t* b, int row, int col, int start, int len) {
+        equiv::TileJob job;
         job.k = len;
         job.a.assign(static_cast<std::size_t>(size * len), 0);
         job.b.assign(static_cast<std::size_t>(size * len), 0);
@@ -81,16 +83,16 @@ private:
         stats_.cycles += accel::gemm_cycles(config, m, k, n);
     }
 
-    std::shared_ptr<NetlistSim> sim_;
+    std::shared_ptr<equiv::NetlistSim> sim_;
     accel::GemmStats stats_;
 };
 
 } // namespace
 
-std::unique_ptr<accel::GemmBackend> make_netlist_backend(std::shared_ptr<NetlistSim> sim) {
+std::unique_ptr<accel::GemmBackend> make_netlist_backend(std::shared_ptr<equiv::NetlistSim> sim) {
     if (!sim)
         throw std::invalid_argument("make_netlist_backend: no simulation");
     return std::make_unique<NetlistBackend>(std::move(sim));
 }
 
-} // namespace detlab::equiv
+} // namespace detlab::model_on_bitstream

@@ -1,12 +1,12 @@
 // A trained-models-on-bitstreams report stored as a run, so the analysis and the HTML report
 // can show it next to the toolchain and training groups.
-#include "harness/equiv/equiv.h"
+#include "harness/model_on_bitstream/model_on_bitstream.h"
 #include "harness/observation/observation.h"
 
 #include <algorithm>
 #include <set>
 
-namespace detlab::equiv {
+namespace detlab::model_on_bitstream {
 namespace {
 
 std::vector<std::string> sorted_unique(std::set<std::string> values) {
@@ -31,12 +31,8 @@ db::RunResult model_report_run(const ModelReport& report, const std::string& exp
     // Only a non-default pick joins the configuration, so earlier runs keep their ids.
     if (report.pick != SamplePick::first)
         config["pick"] = sample_pick_name(report.pick);
-    db::RunResult run;
-    run.kind = kModelOnBitstreamKind;
+    db::RunResult run = observation::start_record(db::RunKind::model_on_bitstream, experiment);
     run.config_json = config.dump();
-    run.id = db::new_observation_id();
-    run.host = host_name();
-    run.experiment = experiment;
     run.wall_seconds = report.wall_s;
     run.add_param("train_runs", config["train_runs"].dump());
     run.add_param("toolchain_runs", config["toolchain_runs"].dump());
@@ -78,10 +74,8 @@ db::RunResult record_model_report(db::Store& store, const ModelReport& report) {
     db::RunResult run = model_report_run(report, experiment);
     run.started_at = unix_time_now() - report.wall_s;
     run.provenance = observation::capture_provenance();
-    if (auto host = run.provenance.find("host"); host != run.provenance.end())
-        run.host = host->second;
     store.record_run(run);
     return run;
 }
 
-} // namespace detlab::equiv
+} // namespace detlab::model_on_bitstream

@@ -1,12 +1,12 @@
 // Trained models run on bitstreams: inference of stored weights with every integer product
 // computed by a bitstream's simulated netlist, compared with the golden model.
-#include "harness/equiv/equiv.h"
+#include "harness/model_on_bitstream/model_on_bitstream.h"
 #include "harness/train/train.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace detlab::equiv {
+namespace detlab::model_on_bitstream {
 namespace {
 
 struct Model {
@@ -123,7 +123,7 @@ void pick_samples(const std::vector<Model>& models, const ModelOptions& options,
     report.sample_indices = chosen;
 }
 
-void add_timing(SimTiming& total, const SimTiming& t) {
+void add_timing(equiv::SimTiming& total, const equiv::SimTiming& t) {
     total.netlist_s += t.netlist_s;
     total.compile_s += t.compile_s;
     total.simulate_s += t.simulate_s;
@@ -174,7 +174,8 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     if (train_runs.empty() || toolchain_runs.empty())
         throw InputError(input_error_message("argument", 0, "run",
                                              "need at least one train run and one toolchain run"));
-    if (options.simulator != Simulator::iverilog && options.simulator != Simulator::verilator)
+    if (options.simulator != equiv::Simulator::iverilog &&
+        options.simulator != equiv::Simulator::verilator)
         throw InputError(input_error_message(
             "argument", 0, "simulator", "models run on bitstreams with iverilog or verilator"));
     ModelReport report;
@@ -186,7 +187,8 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
     std::vector<db::RunRow> bitstreams;
     for (const auto& id : toolchain_runs)
         bitstreams.push_back(stored_run(store, id, db::kKindToolchain));
-    auto first_board = board_from_config(nlohmann::json::parse(bitstreams.front().config_json));
+    auto first_board =
+        equiv::board_from_config(nlohmann::json::parse(bitstreams.front().config_json));
     pick_samples(models, options, first_board.array, report);
     for (auto& model : models)
         model.sample =
@@ -204,8 +206,8 @@ ModelReport run_models_on_bitstreams(db::Store& store, const std::vector<std::st
         for (const auto& row : bitstreams) {
             const std::string& id = row.id;
             auto asc = stored_artifact(store, id, db::artifact::kAsc);
-            auto board = board_from_config(nlohmann::json::parse(row.config_json));
-            auto sim = std::make_shared<NetlistSim>(
+            auto board = equiv::board_from_config(nlohmann::json::parse(row.config_json));
+            auto sim = std::make_shared<equiv::NetlistSim>(
                 std::string_view(reinterpret_cast<const char*>(asc.data()), asc.size()), board,
                 options.simulator, root / id);
             for (std::size_t m = 0; m < models.size(); ++m) {
@@ -258,4 +260,4 @@ nlohmann::json to_json(const ModelReport& report) {
     return out;
 }
 
-} // namespace detlab::equiv
+} // namespace detlab::model_on_bitstream
