@@ -3,6 +3,7 @@
 // The command layer parses and prints; the work happens in the modules it calls.
 #pragma once
 
+#include "db/store.h"
 #include "harness/common/common.h"
 
 #include <CLI/CLI.hpp>
@@ -26,6 +27,10 @@ struct Registration {
 
 // Adds the standard --db option to a subcommand.
 void add_db_option(CLI::App& command, GlobalOptions& global);
+
+// The database of --db for a command that reads it: one that does not exist is an InputError
+// (exit 2), never a new empty file left behind by a typo.
+db::Store open_existing_store(const GlobalOptions& global);
 
 // The repeat index an ad hoc run (detlab synth / train) is stored under: `requested` when given
 // (>= 0), else the next free index of its configuration in `experiment`. Prints one line saying

@@ -21,20 +21,13 @@ struct VerdictOptions {
     std::string format = "text";
 };
 
-// The analysis commands read a database that must exist (opening would create an empty one).
-db::Store open_existing(const GlobalOptions& global) {
-    if (!std::filesystem::exists(global.db_path))
-        throw InputError(global.db_path + ": no such database");
-    return db::Store(global.db_path);
-}
-
 std::optional<std::string> experiment_filter(const std::string& name) {
     return name.empty() ? std::nullopt : std::optional<std::string>(name);
 }
 
 std::vector<analysis::ComparisonRow> load_rows(const GlobalOptions& global,
                                                const std::string& experiment_name) {
-    db::Store store = open_existing(global);
+    db::Store store = open_existing_store(global);
     auto experiment = experiment_filter(experiment_name);
     auto rows = analysis::comparison_rows(analysis::analyse(store, experiment));
     if (rows.empty())
@@ -83,7 +76,7 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         throw InputError("--verdict: only with --format text or markdown (machine-readable: "
                          "detlab verdict --format json)");
     if (options.machines) {
-        db::Store store = open_existing(global);
+        db::Store store = open_existing_store(global);
         auto machines = analysis::compare_machines(store, experiment_filter(options.experiment));
         if (machines.empty() && format == analysis::Format::text)
             std::cout << "No configuration in " << global.db_path

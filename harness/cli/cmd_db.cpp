@@ -13,13 +13,6 @@
 namespace detlab::cli {
 namespace {
 
-// Reading commands never create a database: a typo in --db should not leave an empty file.
-std::unique_ptr<db::Store> open_existing(const GlobalOptions& global) {
-    if (!std::filesystem::exists(global.db_path))
-        throw InputError(global.db_path + ": no such database");
-    return std::make_unique<db::Store>(global.db_path);
-}
-
 std::string human_bytes(std::int64_t bytes) {
     const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     double value = static_cast<double>(bytes);
@@ -34,8 +27,8 @@ std::string human_bytes(std::int64_t bytes) {
 }
 
 void print_info(const GlobalOptions& global) {
-    auto store = open_existing(global);
-    auto info = store->info();
+    auto store = open_existing_store(global);
+    auto info = store.info();
     std::cout << "database        " << global.db_path << "\n"
               << "schema version  " << info.schema_version << "\n"
               << "size on disk    " << human_bytes(info.file_bytes) << " (" << info.file_bytes
@@ -56,8 +49,8 @@ void print_info(const GlobalOptions& global) {
 }
 
 void run_check(const GlobalOptions& global) {
-    auto store = open_existing(global);
-    auto report = store->check();
+    auto store = open_existing_store(global);
+    auto report = store.check();
     std::cout << "integrity check: " << report.integrity << "\n"
               << "blobs checked:   " << report.blobs_checked << "\n";
     for (const auto& problem : report.problems)
@@ -167,14 +160,14 @@ std::string quality_cell(const db::RunRow& run, const std::vector<db::Metric>& m
 }
 
 void list_runs(const GlobalOptions& global, const ListOptions& options) {
-    auto store = open_existing(global);
-    auto runs = store->runs(options.filter());
+    auto store = open_existing_store(global);
+    auto runs = store.runs(options.filter());
     std::vector<std::vector<std::string>> rows{{"ID", "EXPERIMENT", "KIND", "STUDY", "FACTOR",
                                                 "VALUE", "REPEAT", "STATUS", "FMAX_MHZ", "ACCURACY",
                                                 "WALL_S", "MESSAGE"}};
     for (const auto& run : runs) {
-        auto point = run_point(store->params(run.id));
-        auto metrics = store->metrics(run.id);
+        auto point = run_point(store.params(run.id));
+        auto metrics = store.metrics(run.id);
         std::ostringstream wall;
         wall << std::fixed << std::setprecision(2) << run.wall_seconds;
         std::string message = short_message(run.message);
@@ -190,14 +183,14 @@ void list_runs(const GlobalOptions& global, const ListOptions& options) {
 }
 
 void export_runs(const GlobalOptions& global, const ListOptions& options) {
-    auto store = open_existing(global);
+    auto store = open_existing_store(global);
     auto format = options.format == "json" ? db::ExportFormat::json : db::ExportFormat::csv;
     if (options.out.empty()) {
-        db::export_runs(*store, format, std::cout, options.filter());
+        db::export_runs(store, format, std::cout, options.filter());
         return;
     }
     std::ostringstream text;
-    db::export_runs(*store, format, text, options.filter());
+    db::export_runs(store, format, text, options.filter());
     try {
         write_file(options.out, text.str());
     } catch (const std::exception& e) { // a bad --out is bad input: exit 2

@@ -25,12 +25,6 @@ struct EquivOptions {
     std::string bench_run, bench_asc, cross_check = "none";
 };
 
-db::Store open_store(const GlobalOptions& global) {
-    if (!std::filesystem::exists(global.db_path))
-        throw InputError(global.db_path + ": no such database");
-    return db::Store(global.db_path);
-}
-
 void print_timing(const equiv::CheckResult& r) {
     std::printf("  %s: netlist %.2f s, %s %.2f s, simulate %.2f s (%llu cycles, %llu runs), "
                 "total %.2f s\n",
@@ -73,7 +67,7 @@ void run_check(const GlobalOptions& global, const EquivOptions& options) {
                                                  "\"" + item + "\" is not NAME=0 or NAME=1"));
         check.hold[name] = level == "1";
     }
-    auto store = open_store(global); // after validation: a bad argument writes nothing
+    auto store = open_existing_store(global); // after validation: a bad argument writes nothing
     int failed = 0, damaged = 0;
     auto report = [&](const std::string& id, const equiv::CheckResult* result) {
         if (!result) {
@@ -170,7 +164,7 @@ void run_bench(const GlobalOptions& global, const EquivOptions& options) {
     if (options.cross_check != "none")
         bench.cross_check = equiv::parse_simulator(options.cross_check);
     if (options.bench_asc.empty() && !options.bench_run.empty()) {
-        auto store = open_store(global);
+        auto store = open_existing_store(global);
         bench.run_id = options.bench_run;
         bench.store = &store;
         print_bench(options, equiv::bench_check(bench, print_build));

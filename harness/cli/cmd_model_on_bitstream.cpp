@@ -28,9 +28,7 @@ std::string joined(const std::vector<int>& values) {
 }
 
 void run_model(const GlobalOptions& global, const ModelCliOptions& options) {
-    if (!std::filesystem::exists(global.db_path))
-        throw InputError(global.db_path + ": no such database");
-    db::Store store(global.db_path);
+    db::Store store = open_existing_store(global);
     model_on_bitstream::ModelOptions model;
     model.samples = options.samples;
     model.pick = model_on_bitstream::parse_sample_pick(options.pick);

@@ -14,9 +14,7 @@ struct ReportCliOptions {
 };
 
 void run_report(const GlobalOptions& global, const ReportCliOptions& options) {
-    if (!std::filesystem::exists(global.db_path))
-        throw InputError(global.db_path + ": no such database");
-    db::Store store(global.db_path);
+    db::Store store = open_existing_store(global);
     analysis::ReportOptions report;
     if (!options.experiment.empty())
         report.experiment = options.experiment;

@@ -1,10 +1,17 @@
-// What `detlab synth` and `detlab train` say before they add an observation.
+// Opening the database: for reading (it must exist), and what `detlab synth` and `detlab train`
+// say before they add an observation.
 #include "db/store.h"
 #include "harness/cli/cli.h"
 
 #include <cstdio>
 
 namespace detlab::cli {
+
+db::Store open_existing_store(const GlobalOptions& global) {
+    if (!std::filesystem::exists(global.db_path))
+        throw InputError(global.db_path + ": no such database");
+    return db::Store(global.db_path);
+}
 
 int announce_observation(const std::string& db_path, const std::string& experiment,
                          const std::string& config_id, int requested) {
