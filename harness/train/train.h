@@ -153,4 +153,43 @@ std::unique_ptr<MatmulBackend> make_quantised_matmul(std::unique_ptr<accel::Gemm
 std::vector<float> infer_logits(const std::vector<Tensor>& weights, const float* inputs, int count,
                                 MatmulBackend& matmul);
 
+// ---- `detlab bench train` (bench.cpp) ----
+// Each backend trains the same model on each data set (one measurement per cell), then the
+// integer backends' raw GEMM rate and the CPU's peak int8 rate are measured; all are read as
+// ratios to kBenchBaseline, which runs first in the same process.
+inline constexpr const char* kBenchBaseline = "tiled";
+
+struct TrainBenchOptions {
+    std::vector<std::string> backends{"float", "float-atomic", "golden", "tiled", "rtl"};
+    std::vector<std::string> datasets{"digits", "fashion-mnist"};
+    int epochs = 3, hidden = 32, array = 4, threads = 2, train_size = 0;
+    int fashion_epochs = 1, fashion_train_size = 12000, fashion_test_size = 2000;
+    double gemm_seconds = 0.3; // CPU seconds per raw GEMM and for the peak rate
+};
+
+struct TrainBenchRow {
+    std::string dataset, backend;
+    bool measured = false;
+    std::string why_not; // when not measured
+    double epoch_s = 0, macs_per_s = 0, cycles_per_epoch = 0, accuracy = 0;
+};
+
+struct GemmBenchRow {
+    std::string backend, shape; // shape "MxKxN"
+    double macs_per_s = 0;
+};
+
+struct TrainBench {
+    std::vector<TrainBenchRow> training;
+    std::vector<GemmBenchRow> gemm;
+    accel::PeakRate peak;
+    // The baseline's seconds per epoch on a data set and MAC/s on a shape; 0 when not measured.
+    double epoch_baseline(const std::string& dataset) const;
+    double gemm_baseline(const std::string& shape) const;
+};
+
+// Throws InputError for an unknown data set (before anything runs) and std::runtime_error when
+// a backend's training fails (a missing Fashion-MNIST is a row "not measured" instead).
+TrainBench bench_training(const TrainBenchOptions& options);
+
 } // namespace detlab::train
