@@ -47,6 +47,8 @@ using KeyValues = std::map<std::string, std::string>;
 // One option per key, its help text holding the key's doc, allowed values and default
 // (KeySpec::allowed_text); given values land in `values`, which must outlive parsing.
 void add_key_options(CLI::App& command, const std::vector<KeySpec>& keys, KeyValues& values);
+// --repeat and --experiment of an ad hoc observation (`detlab synth`, `detlab train`).
+void add_observation_options(CLI::App& command, int& repeat, std::string& experiment);
 // The given values parsed into the JSON each key expects (InputError naming the option).
 nlohmann::json partial_config(const std::vector<KeySpec>& keys, const KeyValues& values);
 

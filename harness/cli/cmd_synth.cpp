@@ -136,13 +136,7 @@ const Registration registration(30, [](CLI::App& app, GlobalOptions& global) {
                  "and record the run");
     add_key_options(*command, toolchain::config_keys(), options->values);
     command->add_option("--set", options->assignments, "any configuration key as key=value");
-    command
-        ->add_option("--repeat", options->repeat,
-                     "repeat index to file the observation under (default: the next free one of "
-                     "this configuration)")
-        ->check(CLI::NonNegativeNumber);
-    command->add_option("--experiment", options->experiment,
-                        "experiment name to file the run under (default: adhoc)");
+    add_observation_options(*command, options->repeat, options->experiment);
     command->add_option("--work-dir", options->work_dir,
                         "scratch directory for the build (default: a fresh temporary directory; "
                         "DETLAB_KEEP_BUILD=1 keeps it)");

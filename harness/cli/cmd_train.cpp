@@ -70,13 +70,7 @@ const Registration registration(40, [](CLI::App& app, GlobalOptions& global) {
     auto* command = app.add_subcommand(
         "train", "train the MLP with every matrix product on a chosen backend and record the run");
     add_key_options(*command, train::config_keys(), options->values);
-    command
-        ->add_option("--repeat", options->repeat,
-                     "repeat index to file the observation under (default: the next free one of "
-                     "this configuration)")
-        ->check(CLI::NonNegativeNumber);
-    command->add_option("--experiment", options->experiment,
-                        "experiment name to file the run under (default: adhoc)");
+    add_observation_options(*command, options->repeat, options->experiment);
     command->add_flag("-v,--verbose", options->verbose, "print every epoch's line");
     add_db_option(*command, global);
     command->callback([options, &global] { run_train_command(*options, global); });

@@ -33,6 +33,16 @@ std::string value_type_name(const KeySpec& spec) {
 }
 } // namespace
 
+void add_observation_options(CLI::App& command, int& repeat, std::string& experiment) {
+    command
+        .add_option("--repeat", repeat,
+                    "repeat index to file the observation under (default: the next free one of "
+                    "this configuration)")
+        ->check(CLI::NonNegativeNumber);
+    command.add_option("--experiment", experiment,
+                       "experiment name to file the run under (default: adhoc)");
+}
+
 void add_key_options(CLI::App& command, const std::vector<KeySpec>& keys, KeyValues& values) {
     for (const auto& spec : keys) {
         auto* option = command.add_option_function<std::string>(

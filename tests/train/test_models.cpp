@@ -1,28 +1,15 @@
 // Model options (depth, the CNN), the learning-rate schedule and Fashion-MNIST.
 #include "harness/train/train.h"
+#include "tests/train/run_access.h"
 
 #include <catch2/catch.hpp>
 
 using namespace detlab;
 using namespace detlab::train;
+using detlab::test::artifact;
+using detlab::test::final_metric;
 
 namespace {
-
-const Bytes& artifact(const db::RunResult& run, const std::string& name) {
-    for (const auto& a : run.artifacts)
-        if (a.name == name)
-            return a.bytes;
-    FAIL("run has no artifact " << name);
-    throw std::logic_error("unreachable");
-}
-
-double final_metric(const db::RunResult& run, const std::string& key) {
-    for (const auto& m : run.metrics)
-        if (m.key == key && m.step == 0)
-            return m.value;
-    FAIL("run has no metric " << key);
-    return 0;
-}
 
 std::string param(const db::RunResult& run, const std::string& key) {
     for (const auto& [name, value] : run.params)

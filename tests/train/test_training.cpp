@@ -1,5 +1,6 @@
 #include "harness/process/process.h"
 #include "harness/train/train.h"
+#include "tests/train/run_access.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -8,6 +9,8 @@
 
 using namespace detlab;
 using namespace detlab::train;
+using detlab::test::artifact;
+using detlab::test::final_metric;
 
 namespace {
 
@@ -15,22 +18,6 @@ namespace {
 nlohmann::json short_config(const std::string& backend) {
     return {{"backend", backend}, {"train_size", 240}, {"test_size", 100}, {"epochs", 2},
             {"hidden", 16},       {"array", 2},        {"batch_size", 16}};
-}
-
-const Bytes& artifact(const db::RunResult& run, const std::string& name) {
-    for (const auto& a : run.artifacts)
-        if (a.name == name)
-            return a.bytes;
-    FAIL("run has no artifact " << name);
-    throw std::logic_error("unreachable");
-}
-
-double final_metric(const db::RunResult& run, const std::string& key) {
-    for (const auto& m : run.metrics)
-        if (m.key == key && m.step == 0)
-            return m.value;
-    FAIL("run has no metric " << key);
-    return 0;
 }
 
 db::RunResult train_ok(const nlohmann::json& config, int repeat = 0) {
