@@ -40,9 +40,15 @@ Mlp::Mlp(const std::vector<int>& sizes, std::uint64_t init_seed, bool input_grad
         for (std::size_t i = 0; i < count; ++i)
             layer.weights.push_back(static_cast<float>((2 * rng.uniform() - 1) * limit));
         layer.bias.assign(static_cast<std::size_t>(layer.outputs), 0.0f);
-        layer.weight_velocity.assign(count, 0.0f);
-        layer.bias_velocity.assign(layer.bias.size(), 0.0f);
         layers_.push_back(std::move(layer));
+    }
+    allocate_state();
+}
+
+void Mlp::allocate_state() {
+    for (auto& layer : layers_) {
+        layer.weight_velocity.assign(layer.weights.size(), 0.0f);
+        layer.bias_velocity.assign(layer.bias.size(), 0.0f);
     }
     activations_.resize(layers_.size() + 1);
     weight_grads_.resize(layers_.size());
@@ -96,9 +102,7 @@ Mlp Mlp::from_tensors(const std::vector<Tensor>& tensors) {
     }
     if (mlp.layers_.empty())
         throw std::runtime_error("model has no tensor \"w1\"");
-    mlp.activations_.resize(mlp.layers_.size() + 1);
-    mlp.weight_grads_.resize(mlp.layers_.size());
-    mlp.bias_grads_.resize(mlp.layers_.size());
+    mlp.allocate_state();
     return mlp;
 }
 

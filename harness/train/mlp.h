@@ -79,6 +79,8 @@ public:
 
 private:
     Mlp() = default;
+    // Momentum (zero), activation and gradient buffers for the layers as they are now.
+    void allocate_state();
     void backward_layer(std::size_t index, std::vector<float>& grad_out, MatmulBackend& matmul);
     void update(Layer& layer, float learning_rate, float momentum);
 
