@@ -378,6 +378,9 @@ std::string probe_version(std::vector<std::string> argv, std::chrono::millisecon
     auto result = run(spec);
     if (result.outcome == Result::Outcome::spawn_failed)
         return "not found";
+    if (result.outcome == Result::Outcome::timed_out ||
+        result.outcome == Result::Outcome::signalled)
+        return std::string(kVersionUnknown) + " (" + result.describe() + ")";
     const std::string& text = result.out.empty() ? result.err : result.out;
     std::string line = text.substr(0, text.find('\n'));
     auto first = line.find_first_not_of(" \t\r");

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -53,8 +54,10 @@ Result run(const Spec& spec);
 std::filesystem::path find_executable(const std::string& name);
 
 // A tool's version for the provenance: the first line it prints for `argv` (stdout, else
-// stderr), "not found" when it cannot be started, "error: ..." when it fails silently. Bounded
-// by `limit`, so a hanging tool costs no more than that.
+// stderr), "not found" when it cannot be started, "error: ..." when it fails silently, and
+// kVersionUnknown + " (why)" when it was stopped before it finished (its partial text is not
+// a version). Bounded by `limit`, so a hanging tool costs no more than that.
+inline constexpr std::string_view kVersionUnknown = "unknown";
 std::string probe_version(std::vector<std::string> argv, std::chrono::milliseconds limit);
 
 } // namespace detlab::process

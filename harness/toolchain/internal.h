@@ -81,9 +81,14 @@ std::filesystem::path tools_root(const std::string& name);
 std::vector<std::string> tool_command(const std::filesystem::path& root,
                                       const std::filesystem::path& build_dir,
                                       std::vector<std::string> argv);
-// What a tool of the toolchain prints for argv (stdout then stderr), e.g. its --help.
-std::string tool_output(const std::string& tools, std::vector<std::string> argv,
-                        std::chrono::milliseconds limit);
+// What a tool of the toolchain prints for argv (stdout then stderr), e.g. its --help;
+// `complete` is false when the tool was stopped (time limit, signal) before it finished.
+struct ToolOutput {
+    std::string text;
+    bool complete = false;
+};
+ToolOutput tool_output(const std::string& tools, std::vector<std::string> argv,
+                       std::chrono::milliseconds limit);
 // `yosys -V` of the toolchain, probed once per process and toolchain: part of the synthesis key.
 std::string yosys_version(const std::string& tools, std::chrono::milliseconds limit);
 

@@ -17,32 +17,8 @@ constexpr auto kHelpLimit = std::chrono::seconds(20);
 // What one toolchain's tools accept, from their help texts.
 struct Offered {
     std::string nextpnr_version;
-    std::map<std::string, std::string> option_text; // "--placer" -> its description, unwrapped
-    std::vector<std::string> placers, routers;      // empty: the help does not list them
+    NextpnrHelp help; // no options: the probe gave nothing usable (missing tool, cut short)
 };
-
-// nextpnr's help (boost::program_options): an option line starts with "  --name" or
-// "  -r [ --name ]", its description continues on lines indented further.
-std::map<std::string, std::string> parse_options(const std::string& help) {
-    static const std::regex head(R"(^  (?:-\w \[ )?(--[a-z0-9-]+)(?: \])?(.*)$)");
-    std::map<std::string, std::string> options;
-    std::istringstream lines(help);
-    std::string line, current;
-    while (std::getline(lines, line)) {
-        std::smatch match;
-        if (std::regex_match(line, match, head)) {
-            current = match[1].str();
-            options[current] = match[2].str();
-        } else if (!current.empty() && line.starts_with("    ")) {
-            auto& text = options[current];
-            text.push_back(' ');
-            text.append(line, line.find_first_not_of(' '));
-        } else {
-            current.clear();
-        }
-    }
-    return options;
-}
 
 // "placer algorithm to use; available: sa, heap; default: heap" -> {sa, heap}.
 std::vector<std::string> available(const std::string& text) {
@@ -57,35 +33,31 @@ std::vector<std::string> available(const std::string& text) {
     return names;
 }
 
-Offered probe(const std::string& tools, std::chrono::milliseconds limit) {
+// A probe that was cut short (time limit, signal) is "unknown": its text is not used and it
+// is not remembered, so the next build asks again (a loaded machine must not poison a process).
+std::optional<Offered> probe(const std::string& tools, std::chrono::milliseconds limit) {
     Offered offered;
-    std::string help = tool_output(tools, {"nextpnr-ice40", "--help"}, limit);
-    offered.option_text = parse_options(help);
-    // find, not operator[]: an inserted empty entry would make a missing tool's empty help
-    // look like a help text that lacks every option.
-    auto text_of = [&](const char* option) {
-        auto it = offered.option_text.find(option);
-        return it == offered.option_text.end() ? std::string() : it->second;
-    };
-    offered.placers = available(text_of("--placer"));
-    offered.routers = available(text_of("--router"));
-    std::string version = tool_output(tools, {"nextpnr-ice40", "--version"}, limit);
-    offered.nextpnr_version = version.substr(0, version.find('\n'));
+    auto help = tool_output(tools, {"nextpnr-ice40", "--help"}, limit);
+    auto version = tool_output(tools, {"nextpnr-ice40", "--version"}, limit);
+    if (!help.complete || !version.complete)
+        return std::nullopt;
+    offered.help = parse_nextpnr_help(help.text);
+    offered.nextpnr_version = version.text.substr(0, version.text.find('\n'));
     return offered;
 }
 
 // Bounded by the run's stage limit (and 20 s), like the version probes.
-const Offered& offered_by(const std::string& tools, std::chrono::milliseconds limit = kHelpLimit) {
+// A copy, not a reference: an unknown answer is not in the cache.
+Offered offered_by(const std::string& tools, std::chrono::milliseconds limit = kHelpLimit) {
     static std::mutex mutex;
     static std::map<std::string, Offered> cache;
     std::lock_guard lock(mutex);
-    auto it = cache.find(tools);
-    if (it == cache.end())
-        it = cache
-                 .emplace(tools,
-                          probe(tools, std::min<std::chrono::milliseconds>(limit, kHelpLimit)))
-                 .first;
-    return it->second;
+    if (auto it = cache.find(tools); it != cache.end())
+        return it->second;
+    auto offered = probe(tools, std::min<std::chrono::milliseconds>(limit, kHelpLimit));
+    if (!offered)
+        return Offered{"unknown (the probe was cut short)", {}};
+    return cache.emplace(tools, std::move(*offered)).first->second;
 }
 
 void require(bool ok, const Settings& s, const std::string& key, const std::string& problem) {
@@ -108,23 +80,60 @@ void check_choice(const Settings& s, const std::string& key, const std::string& 
 } // namespace
 
 void check_tool_options(const Settings& settings) {
-    const Offered& offered =
+    const Offered offered =
         offered_by(settings.tools,
                    std::chrono::milliseconds(static_cast<long>(settings.stage_timeout_s * 1e3)));
-    // No help at all: the tool is missing or broken, which its stage reports with its own text.
-    if (offered.option_text.empty())
+    // No help at all: the tool is missing, broken or was too slow to answer; its stage reports
+    // the first two with its own text.
+    const auto& options = offered.help.options;
+    if (options.empty())
         return;
     for (const char* option : {"--threads", "--seed", "--freq", "--timing-allow-fail", "--report",
                                "--pcf", "--package", "--asc", "--json"})
-        require(offered.option_text.contains(option), settings, "tools",
+        require(options.contains(option), settings, "tools",
                 std::string("nextpnr-ice40 has no ") + option);
-    require(offered.option_text.contains("--" + settings.device), settings, "device",
+    require(options.contains("--" + settings.device), settings, "device",
             "nextpnr-ice40 has no --" + settings.device);
-    check_choice(settings, "placer", settings.placer, offered.placers);
-    check_choice(settings, "router", settings.router, offered.routers);
+    check_choice(settings, "placer", settings.placer, offered.help.placers);
+    check_choice(settings, "router", settings.router, offered.help.routers);
     if (settings.parallel_refine)
-        require(offered.option_text.contains("--parallel-refine"), settings, "parallel_refine",
+        require(options.contains("--parallel-refine"), settings, "parallel_refine",
                 "nextpnr-ice40 has no --parallel-refine");
 }
 
 } // namespace detlab::toolchain::detail
+
+namespace detlab::toolchain {
+
+// An option line starts with "  --name" or "  -r [ --name ]"; its description continues on
+// lines indented further. A line of spaces only (a help cut mid-line) ends the option.
+NextpnrHelp parse_nextpnr_help(const std::string& help) {
+    static const std::regex head(R"(^  (?:-\w \[ )?(--[a-z0-9-]+)(?: \])?(.*)$)");
+    NextpnrHelp parsed;
+    std::istringstream lines(help);
+    std::string line, current;
+    while (std::getline(lines, line)) {
+        std::smatch match;
+        auto text_start = line.find_first_not_of(' ');
+        if (std::regex_match(line, match, head)) {
+            current = match[1].str();
+            parsed.options[current] = match[2].str();
+        } else if (!current.empty() && line.starts_with("    ") &&
+                   text_start != std::string::npos) {
+            auto& text = parsed.options[current];
+            text.push_back(' ');
+            text.append(line, text_start);
+        } else {
+            current.clear();
+        }
+    }
+    auto text_of = [&](const char* option) {
+        auto it = parsed.options.find(option);
+        return it == parsed.options.end() ? std::string() : it->second;
+    };
+    parsed.placers = detail::available(text_of("--placer"));
+    parsed.routers = detail::available(text_of("--router"));
+    return parsed;
+}
+
+} // namespace detlab::toolchain

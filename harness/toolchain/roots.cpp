@@ -23,18 +23,26 @@ std::chrono::milliseconds probe_limit(std::chrono::milliseconds limit) {
     return std::clamp(limit, std::chrono::milliseconds(1), std::chrono::milliseconds(kProbeLimit));
 }
 
+// A version probe that finished (a cut one says "unknown (...)").
+bool answered(const std::string& version) {
+    return !version.starts_with(process::kVersionUnknown);
+}
+
 // A memo per toolchain name: probes cost process launches and answers do not change while a
-// process runs (a root is installed before detlab starts).
+// process runs (a root is installed before detlab starts). An answer `kept` refuses (a probe
+// cut short by its time limit) is returned but not remembered.
 template <class Value>
 class PerToolchain {
 public:
-    template <class Make>
-    Value get(const std::string& name, Make make) {
+    template <class Make, class Kept>
+    Value get(const std::string& name, Make make, Kept kept) {
         std::lock_guard lock(mutex_);
-        auto it = values_.find(name);
-        if (it == values_.end())
-            it = values_.emplace(name, make()).first;
-        return it->second;
+        if (auto it = values_.find(name); it != values_.end())
+            return it->second;
+        Value value = make();
+        if (kept(value))
+            values_.emplace(name, value);
+        return value;
     }
 
 private:
@@ -115,22 +123,27 @@ std::vector<std::string> tool_command(const std::filesystem::path& root,
     return command;
 }
 
-std::string tool_output(const std::string& tools, std::vector<std::string> argv,
-                        std::chrono::milliseconds limit) {
+ToolOutput tool_output(const std::string& tools, std::vector<std::string> argv,
+                       std::chrono::milliseconds limit) {
     process::Spec spec;
     spec.argv = tool_command(tools_root(tools), {}, std::move(argv));
     spec.timeout = probe_limit(limit);
     spec.set_env = {{"LC_ALL", "C"}};
     auto result = process::run(spec);
-    return result.out + result.err;
+    using Outcome = process::Result::Outcome;
+    bool complete = result.outcome == Outcome::exited || result.outcome == Outcome::spawn_failed;
+    return {result.out + result.err, complete};
 }
 
 std::string yosys_version(const std::string& tools, std::chrono::milliseconds limit) {
     static PerToolchain<std::string> versions;
-    return versions.get(tools, [&] {
-        return process::probe_version(tool_command(tools_root(tools), {}, {"yosys", "-V"}),
-                                      probe_limit(limit));
-    });
+    return versions.get(
+        tools,
+        [&] {
+            return process::probe_version(tool_command(tools_root(tools), {}, {"yosys", "-V"}),
+                                          probe_limit(limit));
+        },
+        answered);
 }
 
 } // namespace detail
@@ -138,26 +151,32 @@ std::string yosys_version(const std::string& tools, std::chrono::milliseconds li
 std::map<std::string, std::string> tool_provenance(const std::string& tools,
                                                    std::chrono::milliseconds limit) {
     static PerToolchain<std::map<std::string, std::string>> provenance;
-    return provenance.get(tools, [&] {
-        auto root = detail::tools_root(tools);
-        auto probe = [&](std::vector<std::string> argv) {
-            return process::probe_version(detail::tool_command(root, {}, std::move(argv)),
-                                          probe_limit(limit));
-        };
-        std::map<std::string, std::string> out;
-        out["tools.root"] = root.empty() ? "system" : root.string();
-        out["tool.yosys"] = detail::yosys_version(tools, limit);
-        out["tool.nextpnr-ice40"] = probe({"nextpnr-ice40", "--version"});
-        // icepack has no version flag; the Debian package version names the build.
-        std::vector<std::string> query{"dpkg-query", "-W", "-f", "fpga-icestorm ${Version}",
-                                       "fpga-icestorm"};
-        if (!root.empty())
-            query.insert(query.begin() + 1, "--admindir=" + (root / "var/lib/dpkg").string());
-        out["tool.icepack"] = process::probe_version(query, probe_limit(limit));
-        if (root.empty() && process::find_executable("icepack").empty())
-            out["tool.icepack"] = "not found";
-        return out;
-    });
+    return provenance.get(
+        tools,
+        [&] {
+            auto root = detail::tools_root(tools);
+            auto probe = [&](std::vector<std::string> argv) {
+                return process::probe_version(detail::tool_command(root, {}, std::move(argv)),
+                                              probe_limit(limit));
+            };
+            std::map<std::string, std::string> out;
+            out["tools.root"] = root.empty() ? "system" : root.string();
+            out["tool.yosys"] = detail::yosys_version(tools, limit);
+            out["tool.nextpnr-ice40"] = probe({"nextpnr-ice40", "--version"});
+            // icepack has no version flag; the Debian package version names the build.
+            std::vector<std::string> query{"dpkg-query", "-W", "-f", "fpga-icestorm ${Version}",
+                                           "fpga-icestorm"};
+            if (!root.empty())
+                query.insert(query.begin() + 1, "--admindir=" + (root / "var/lib/dpkg").string());
+            out["tool.icepack"] = process::probe_version(query, probe_limit(limit));
+            if (root.empty() && process::find_executable("icepack").empty())
+                out["tool.icepack"] = "not found";
+            return out;
+        },
+        [](const auto& out) {
+            return std::all_of(out.begin(), out.end(),
+                               [](const auto& entry) { return answered(entry.second); });
+        });
 }
 
 } // namespace detlab::toolchain

@@ -67,6 +67,16 @@ std::string synthesis_key(const nlohmann::json& config);
 // Whether `store` holds the netlist of synthesis `key`, so a build of it would reuse it.
 bool synthesis_stored(const db::Store& store, const std::string& key);
 
+// ---- What a nextpnr version offers (read from its --help before a build) ----
+struct NextpnrHelp {
+    // Option name ("--placer") -> its description, continuation lines joined.
+    std::map<std::string, std::string> options;
+    std::vector<std::string> placers, routers; // empty: the help does not list them
+};
+// Parses nextpnr's help text (boost::program_options layout). Any text is accepted: a help cut
+// mid-line, blank, or garbage gives fewer options, never an exception.
+NextpnrHelp parse_nextpnr_help(const std::string& help);
+
 // ---- Non-functional RTL edits (the rtl_rename and rtl_dead_logic factors) ----
 // Renames every reg/wire/integer/genvar that is not a port, in every module of `verilog`, to
 // "n<6 hex of its SHA-256>_<name>". Comments, strings, numbers and ".port(" names are untouched.
