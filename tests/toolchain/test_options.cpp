@@ -34,17 +34,22 @@ TEST_CASE("a help cut at any byte parses without an exception", "[options]") {
     for (std::size_t cut = 0; cut <= full.size(); ++cut) {
         toolchain::NextpnrHelp help;
         REQUIRE_NOTHROW(help = toolchain::parse_nextpnr_help(full.substr(0, cut)));
-        CHECK(help.options.size() >= options_seen); // a longer prefix never loses an option
-        options_seen = help.options.size();
+        // Cut at a line's end, a longer prefix never loses an option (mid-line, a partial name
+        // such as "--debug" of "--debug-placer" may stand for one).
+        if (cut > 0 && full[cut - 1] == '\n') {
+            CHECK(help.options.size() >= options_seen);
+            options_seen = help.options.size();
+        }
     }
     CHECK(options_seen == toolchain::parse_nextpnr_help(full).options.size());
+    CHECK(options_seen > 50);
 }
 
-TEST_CASE("blank, space-only and garbage help texts give no options and no exception",
+TEST_CASE("blank or space-only or garbage help texts give no options and no exception",
           "[options]") {
     // The case of issue 30: an option line, then a continuation cut to spaces.
     auto cut = toolchain::parse_nextpnr_help("  --placer arg   placer to use\n            ");
-    CHECK(cut.options.at("--placer") == "   placer to use");
+    CHECK(cut.options.at("--placer") == " arg   placer to use");
     CHECK(cut.placers.empty());
     for (std::string text :
          {std::string(), std::string("\n\n"), std::string(4096, ' '),
