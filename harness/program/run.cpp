@@ -116,8 +116,7 @@ db::RunResult run_program(const nlohmann::json& partial, int repeat,
     if (!result.ok()) {
         run.status = result.outcome == process::Result::Outcome::timed_out ? db::kStatusTimeout
                                                                            : db::kStatusFailed;
-        run.message = "program " + result.describe() +
-                      (result.error.empty() ? "" : ": " + result.error) + last_lines(result);
+        run.message = "program " + result.describe() + last_lines(result);
         return run;
     }
     try {
