@@ -111,3 +111,23 @@ TEST_CASE("program runs are planned as their own domain and stored as training r
     CHECK(experiment.runs[0].kind == "program");
     CHECK(experiment.runs[0].config.at("init_seed") == 1);
 }
+
+TEST_CASE("the PyTorch example's experiment files plan their studies") {
+    const auto& domains = sweep::builtin_domains();
+    auto folder = fs::path(DETLAB_SOURCE_ROOT) / "examples" / "pytorch_resnet";
+    for (const auto& [file, runs] : {std::pair{"smoke.toml", 16}, {"small.toml", 54}}) {
+        INFO(file);
+        auto experiment = sweep::load_experiment(folder / file, domains);
+        CHECK(experiment.runs.size() == std::size_t(runs));
+        const auto& config = experiment.runs.front().config;
+        CHECK(config.at("model") == "ResNet");
+        CHECK(config.at("dataset") == "Fashion-MNIST");
+        CHECK(fs::path(config.at("program_dir").get<std::string>()) == folder / "program");
+    }
+    auto slurm = sweep::load_experiment(folder / "slurm.toml", domains);
+    std::map<std::string, int> per_study;
+    for (const auto& run : slurm.runs)
+        ++per_study[run.study];
+    CHECK(per_study["repeat-deterministic"] == 32);
+    CHECK(per_study["init_seed"] == 32);
+}
