@@ -1,5 +1,6 @@
-// The two domains detlab ships, wired to the sweep.
+// The domains detlab ships, wired to the sweep.
 #include "harness/equiv/equiv.h"
+#include "harness/program/program.h"
 #include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
@@ -84,10 +85,28 @@ Domain train_domain() {
     return domain;
 }
 
+// A training program of the user's own: its runs are stored as "train" runs.
+Domain program_domain() {
+    Domain domain;
+    domain.kind = "program";
+    domain.stored_kind = db::kKindTrain;
+    domain.keys = program::config_keys();
+    domain.run = [](const nlohmann::json& config, int repeat, const observation::Context& context) {
+        return program::run_program(config, repeat, context);
+    };
+    domain.identity = [](const nlohmann::json& config) {
+        return program::configuration_id(config);
+    };
+    domain.check = [](const nlohmann::json& config) {
+        program::validate_config(config);
+    };
+    return domain;
+}
+
 } // namespace
 
 const std::vector<Domain>& builtin_domains() {
-    static const std::vector<Domain> domains{toolchain_domain(), train_domain()};
+    static const std::vector<Domain> domains{toolchain_domain(), train_domain(), program_domain()};
     return domains;
 }
 

@@ -160,13 +160,13 @@ std::string param_text(const nlohmann::json& value) {
 }
 
 // Fills in what the sweep owns (identity, study params, provenance) around a domain's result.
-void complete_result(db::RunResult& result, const PlannedRun& run, const std::string& config_id,
-                     const std::string& experiment) {
+void complete_result(db::RunResult& result, const PlannedRun& run, const Domain& domain,
+                     const std::string& config_id, const std::string& experiment) {
     if (result.id.empty()) // a run that threw before the domain gave it an id
         result.id = db::new_observation_id();
     result.config_id = config_id;
     result.experiment = experiment;
-    result.kind = run.kind;
+    result.kind = domain.stored_kind.empty() ? run.kind : domain.stored_kind;
     result.config_json = run.config.dump();
     result.repeat = run.repeat;
     if (result.host.empty())
@@ -248,7 +248,7 @@ public:
             result.started_at = started_at;
         if (result.wall_seconds == 0)
             result.wall_seconds = monotonic_seconds() - start;
-        complete_result(result, run, config_id, experiment_.name);
+        complete_result(result, run, domain, config_id, experiment_.name);
         std::error_code ignored;
         std::filesystem::remove_all(dir, ignored);
         return result;

@@ -27,7 +27,10 @@ using RunFunction = std::function<db::RunResult(const nlohmann::json& config, in
 
 // What the sweep needs to know about one domain of runs ("toolchain", "train").
 struct Domain {
-    std::string kind;
+    std::string kind; // the experiment file's table and the planned runs' kind
+    // The kind its runs are stored as when it is not `kind`: a user's own training program
+    // ("program") stores "train" runs, so the analysis reads them as the built-in trainer's.
+    std::string stored_kind;
     std::vector<KeySpec> keys;
     RunFunction run;
     // The configuration's identity (db::configuration_id with the domain's input digests): what
@@ -59,7 +62,8 @@ struct Domain {
         after_run;
 };
 
-// The domains detlab ships: toolchain (harness/toolchain) and train (harness/train).
+// The domains detlab ships: toolchain (harness/toolchain), train (harness/train) and program
+// (harness/program: a training program of the user's own).
 const std::vector<Domain>& builtin_domains();
 
 // One run of an expanded experiment.
