@@ -123,6 +123,14 @@ std::filesystem::path shard_db_path(const std::filesystem::path& db, Shard shard
 // "results/detlab.db" -> "results/detlab.shard-*.db", the shell pattern of every shard's file.
 std::filesystem::path shard_db_pattern(const std::filesystem::path& db);
 
+// ---- The key reference (docs/experiments.md, `detlab keys`) ----
+// One markdown table of a domain's keys: key, type, default, range / choices, factor, meaning.
+// Every cell is escaped, so a key's documentation cannot break the table.
+std::string key_table_markdown(const std::vector<KeySpec>& keys);
+// Each domain's table under a line naming its baseline table ("`[toolchain]` keys:"), in the
+// order given: the section of docs/experiments.md between its "generated" markers.
+std::string key_reference_markdown(const std::vector<Domain>& domains);
+
 // ---- The runner ----
 struct RunOptions {
     std::filesystem::path db_path = "detlab.db";
