@@ -5,10 +5,12 @@
 
 #include "db/store.h"
 #include "harness/common/common.h"
+#include "harness/observation/observation.h"
 
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace detlab::cli {
@@ -32,12 +34,24 @@ void add_db_option(CLI::App& command, GlobalOptions& global);
 // (exit 2), never a new empty file left behind by a typo.
 db::Store open_existing_store(const GlobalOptions& global);
 
-// The repeat index an ad hoc run (detlab synth / train) is stored under: `requested` when given
-// (>= 0), else the next free index of its configuration in `experiment`. Prints one line saying
-// how many observations of the configuration the store already holds, so a user sees that this
-// run adds one and replaces none.
-int announce_observation(const std::string& db_path, const std::string& experiment,
-                         const std::string& config_id, int requested);
+// ---- An ad hoc observation (`detlab synth`, `detlab train`) ----
+// Begun only once its input is known to be good: `check` runs every check the command's input
+// needs (keys, data set, RTL, what the tools offer, other options) and returns the
+// configuration id; only after it returns is the store opened (created when new). So bad input
+// exits 2 with nothing written, not even an empty database.
+struct AdHocObservation {
+    std::unique_ptr<db::Store> store;
+    observation::Context context; // store and experiment set; the command adds the rest
+    std::string config_id;
+    // `requested` when given (>= 0), else the next free index of the configuration in the
+    // experiment ("adhoc" when none is named).
+    int repeat = 0;
+};
+// Prints one line saying how many observations of the configuration the store already holds,
+// so a user sees that this run adds one and replaces none.
+AdHocObservation begin_ad_hoc_observation(const GlobalOptions& global,
+                                          const std::string& experiment, int requested_repeat,
+                                          const std::function<std::string()>& check);
 
 // ---- Options from a domain's key table (key_options.cpp) ----
 // "--array" for "array", "--parallel-refine" for "parallel_refine".

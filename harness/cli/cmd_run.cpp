@@ -1,5 +1,6 @@
 // `detlab run FILE`: runs an experiment file (see docs/experiments.md).
 #include "harness/cli/cli.h"
+#include "harness/equiv/equiv.h"
 #include "harness/sweep/sweep.h"
 
 #include <cstdlib>
@@ -102,8 +103,12 @@ void run_command(const RunArgs& args, const GlobalOptions& global) {
         list_runs(sweep::shard_runs(experiment.runs, shard));
         return;
     }
-    if (args.equiv_vectors >= 0) // read by the toolchain domain's equivalence check
-        ::setenv("DETLAB_EQUIV_VECTORS", std::to_string(args.equiv_vectors).c_str(), 1);
+    // The check's vector count travels in the experiment, read here once: a malformed
+    // $DETLAB_EQUIV_VECTORS is an input error now, not a failure of every build.
+    if (args.equiv_vectors >= 0)
+        experiment.equiv_vectors = args.equiv_vectors;
+    else if (const char* text = std::getenv("DETLAB_EQUIV_VECTORS"); text && *text)
+        experiment.equiv_vectors = equiv::vectors_from_environment();
     sweep::RunOptions options;
     options.db_path = sweep::shard_db_path(global.db_path, shard);
     options.work_root = args.work_dir;

@@ -101,27 +101,25 @@ void print_summary(const db::RunResult& run, const std::string& db_path) {
 }
 
 void run_synth_command(const SynthOptions& options, const GlobalOptions& global) {
-    // Bad options fail here, before the database is opened or created.
-    auto config =
-        complete_config(toolchain::config_keys(), partial_config(options), "command line");
-    auto config_id = toolchain::configuration_id(config); // a missing RTL file fails here too
-    toolchain::check_design(config); // the top and its parameters, before anything is written
-    int repeat =
-        announce_observation(global.db_path, options.experiment, config_id, options.repeat);
-    db::Store store(global.db_path);
-    observation::Context context;
-    context.store = &store;
-    context.experiment = options.experiment;
-    context.work_root = options.work_dir;
-    auto result = toolchain::run_build(config, repeat, context);
-    int vectors =
-        options.equiv_vectors >= 0 ? options.equiv_vectors : equiv::vectors_from_environment();
+    nlohmann::json config;
+    int vectors = 0;
+    auto begun = begin_ad_hoc_observation(global, options.experiment, options.repeat, [&] {
+        config = complete_config(toolchain::config_keys(), partial_config(options), "command line");
+        toolchain::validate_config(config);
+        auto config_id = toolchain::configuration_id(config); // a missing RTL file
+        toolchain::check_design(config); // the top, its parameters, what nextpnr offers
+        vectors =
+            options.equiv_vectors >= 0 ? options.equiv_vectors : equiv::vectors_from_environment();
+        return config_id;
+    });
+    begun.context.work_root = options.work_dir;
+    auto result = toolchain::run_build(config, begun.repeat, begun.context);
     if (vectors > 0 && result.status == db::kStatusDone) {
         equiv::CheckOptions check;
         check.vectors = vectors;
         equiv::check_toolchain_run(result, config, check);
     }
-    store.record_run(result);
+    begun.store->record_run(result);
     print_summary(result, global.db_path);
     if (result.status != db::kStatusDone) {
         std::cerr << "detlab: build " << result.status << ": " << result.message << "\n";

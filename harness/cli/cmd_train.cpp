@@ -33,24 +33,21 @@ void print_epoch(const train::EpochReport& report) {
 }
 
 void run_train_command(const TrainOptions& options, const GlobalOptions& global) {
-    nlohmann::json partial = partial_config(train::config_keys(), options.values);
-    // Bad options fail here, before the database is opened or created.
-    auto config = complete_config(train::config_keys(), partial, "command line");
-    auto config_id = train::configuration_id(config); // a missing data set fails here too
-    int repeat =
-        announce_observation(global.db_path, options.experiment, config_id, options.repeat);
-    db::Store store(global.db_path);
-    observation::Context context;
-    context.store = &store;
-    context.experiment = options.experiment;
+    nlohmann::json config;
+    auto begun = begin_ad_hoc_observation(global, options.experiment, options.repeat, [&] {
+        nlohmann::json partial = partial_config(train::config_keys(), options.values);
+        config = complete_config(train::config_keys(), partial, "command line");
+        train::validate_config(config);         // a bit flip beyond the weights, ...
+        return train::configuration_id(config); // a missing data set
+    });
     train::EpochReport last;
-    auto result =
-        train::run_training(config, repeat, context, [&](const train::EpochReport& report) {
-            last = report;
-            if (options.verbose)
-                print_epoch(report);
-        });
-    store.record_run(result);
+    auto result = train::run_training(config, begun.repeat, begun.context,
+                                      [&](const train::EpochReport& report) {
+                                          last = report;
+                                          if (options.verbose)
+                                              print_epoch(report);
+                                      });
+    begun.store->record_run(result);
     if (result.status != db::kStatusDone) {
         std::cerr << "detlab: training failed: " << result.message << "\n";
         std::printf("run %s  status %s  stored in %s\n", result.id.c_str(), result.status.c_str(),

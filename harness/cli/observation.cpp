@@ -13,18 +13,25 @@ db::Store open_existing_store(const GlobalOptions& global) {
     return db::Store(global.db_path);
 }
 
-int announce_observation(const std::string& db_path, const std::string& experiment,
-                         const std::string& config_id, int requested) {
-    db::Store store(db_path);
+AdHocObservation begin_ad_hoc_observation(const GlobalOptions& global,
+                                          const std::string& experiment, int requested_repeat,
+                                          const std::function<std::string()>& check) {
+    AdHocObservation begun;
+    begun.config_id = check(); // InputError (exit 2) here leaves no file
+    begun.store = std::make_unique<db::Store>(global.db_path);
+    begun.context.store = begun.store.get();
+    begun.context.experiment = experiment;
     std::string filed_under = experiment.empty() ? std::string("adhoc") : experiment;
-    int repeat = requested >= 0 ? requested : store.next_repeat(filed_under, config_id);
-    auto earlier = store.observation_count(config_id);
+    begun.repeat = requested_repeat >= 0 ? requested_repeat
+                                         : begun.store->next_repeat(filed_under, begun.config_id);
+    auto earlier = begun.store->observation_count(begun.config_id);
     if (earlier > 0)
         std::printf("configuration %s: %lld earlier observation%s in %s; adding another "
                     "(experiment %s, repeat %d)\n",
-                    config_id.c_str(), static_cast<long long>(earlier), earlier == 1 ? "" : "s",
-                    db_path.c_str(), filed_under.c_str(), repeat);
-    return repeat;
+                    begun.config_id.c_str(), static_cast<long long>(earlier),
+                    earlier == 1 ? "" : "s", global.db_path.c_str(), filed_under.c_str(),
+                    begun.repeat);
+    return begun;
 }
 
 } // namespace detlab::cli

@@ -74,9 +74,14 @@ std::map<std::string, std::string> probe_tools(std::chrono::milliseconds limit) 
     limit =
         std::clamp(limit, std::chrono::milliseconds(1), std::chrono::milliseconds(kProbeTimeout));
     std::map<std::string, std::string> tools;
+    tools["tool.compiler"] = compiler_version();
+    if (process::processes_forbidden()) { // a unit test running a domain: say so, start nothing
+        for (const char* key : {"tool.verilator", "tool.iverilog", "git.commit", "git.dirty"})
+            tools[key] = "not probed (DETLAB_FORBID_PROCESS=1)";
+        return tools;
+    }
     tools["tool.verilator"] = process::probe_version({"verilator", "--version"}, limit);
     tools["tool.iverilog"] = process::probe_version({"iverilog", "-V"}, limit);
-    tools["tool.compiler"] = compiler_version();
     add_git(tools, limit);
     return tools;
 }

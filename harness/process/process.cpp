@@ -17,6 +17,8 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <functional>
@@ -371,6 +373,33 @@ std::filesystem::path find_executable(const std::string& name) {
     return {};
 }
 
+bool processes_forbidden() {
+    const char* forbid = std::getenv("DETLAB_FORBID_PROCESS");
+    return forbid != nullptr && std::string_view(forbid) == "1";
+}
+
+namespace {
+
+// A unit test runs with DETLAB_FORBID_PROCESS=1 (tests/CMakeLists.txt), so code that should be
+// pure (parsing, validation, identity) and starts a tool fails that test at once, even where
+// the tool is installed and the call would have succeeded. Aborting, not throwing: a caller's
+// catch-all could turn an exception into an ordinary failed run and the test would pass.
+void refuse_when_forbidden(const Spec& spec) {
+    if (!processes_forbidden())
+        return;
+    std::string command = spec.argv.empty() ? std::string("(empty)") : spec.argv[0];
+    for (std::size_t i = 1; i < spec.argv.size() && i < 4; ++i)
+        command += " " + spec.argv[i];
+    std::fprintf(stderr,
+                 "detlab: process::run(%s) with DETLAB_FORBID_PROCESS=1: this code must not "
+                 "start a process (a unit test, or a pure function that runs a tool)\n",
+                 command.c_str());
+    std::fflush(stderr);
+    std::abort();
+}
+
+} // namespace
+
 std::string probe_version(std::vector<std::string> argv, std::chrono::milliseconds limit) {
     Spec spec;
     spec.argv = std::move(argv);
@@ -410,6 +439,7 @@ std::string Result::describe() const {
 }
 
 Result run(const Spec& spec) {
+    refuse_when_forbidden(spec);
     Result result;
     if (spec.argv.empty()) {
         result.error = "empty command line";

@@ -47,8 +47,13 @@ struct Result {
     std::string describe() const;
 };
 
-// Never throws for tool failures; those are reported in Result.
+// Never throws for tool failures; those are reported in Result. With DETLAB_FORBID_PROCESS=1
+// in the environment (every `unit` test has it) it starts nothing: it prints what it was asked
+// to run and aborts, so a pure function that spawns a tool fails its unit test.
 Result run(const Spec& spec);
+// Whether DETLAB_FORBID_PROCESS=1 is set: the few callers whose probe is optional (the
+// provenance's simulator and git versions) ask first and record "not probed" instead.
+bool processes_forbidden();
 
 // Finds an executable on PATH; empty when absent.
 std::filesystem::path find_executable(const std::string& name);

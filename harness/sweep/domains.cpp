@@ -51,10 +51,7 @@ Domain toolchain_domain() {
     // which win when set), never part of the configuration.
     domain.after_run = [](db::RunResult& result, const nlohmann::json& config,
                           const observation::Context& context, const Experiment& experiment) {
-        int vectors = equiv::vectors_from_environment();
-        if (std::getenv("DETLAB_EQUIV_VECTORS") == nullptr ||
-            *std::getenv("DETLAB_EQUIV_VECTORS") == '\0')
-            vectors = experiment.equiv_vectors;
+        int vectors = experiment.equiv_vectors; // `detlab run` applies --equiv / the variable
         if (vectors <= 0)
             return;
         context.enter_stage("equiv check");

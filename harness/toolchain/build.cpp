@@ -58,11 +58,11 @@ public:
 
     // The cache key synthesize() will use, known before the build: its script and sources do
     // not depend on the run's directory unless the tools get absolute paths.
-    std::string planned_synthesis_key() const {
+    std::string planned_synthesis_key(const std::string& yosys_version) const {
         if (!settings_.reuse_synthesis || settings_.path_style == "absolute")
             return {};
         auto sources = detail::prepare_sources(settings_);
-        return synthesis_key(yosys_script(sources), sources);
+        return synthesis_key(yosys_version, yosys_script(sources), sources);
     }
 
 private:
@@ -180,10 +180,9 @@ private:
         return script;
     }
 
-    std::string synthesis_key(const std::string& script,
-                              const std::vector<detail::PreparedSource>& sources) const {
-        std::string material = "yosys " + detail::yosys_version(settings_.tools, stage_limit()) +
-                               "\nscript\n" + script;
+    static std::string synthesis_key(const std::string& yosys_version, const std::string& script,
+                                     const std::vector<detail::PreparedSource>& sources) {
+        std::string material = "yosys " + yosys_version + "\nscript\n" + script;
         for (const auto& source : sources)
             material += "source " + source.name + " " + sha256_hex(source.text) + "\n";
         return "synth_ice40:" + sha256_hex(std::string_view(material));
@@ -192,7 +191,8 @@ private:
     bool synthesize(const std::vector<detail::PreparedSource>& sources) {
         std::string script = yosys_script(sources);
         write_file(build_dir_ / "synth.ys", script);
-        std::string key = synthesis_key(script, sources);
+        std::string key =
+            synthesis_key(detail::yosys_version(settings_.tools, stage_limit()), script, sources);
         run_.provenance["yosys_script"] = script;
         run_.provenance["synthesis_key"] = key;
         if (settings_.reuse_synthesis && context_.store)
@@ -295,10 +295,16 @@ db::RunResult run_build(const nlohmann::json& config, int repeat,
     return Build(completed, repeat, context).run();
 }
 
-std::string synthesis_key(const nlohmann::json& config) {
+std::string synthesis_key(const nlohmann::json& config, const std::string& yosys_version) {
     auto completed = complete_config(config_keys(), config, "config");
     observation::Context no_store;
-    return Build(completed, 0, no_store).planned_synthesis_key();
+    return Build(completed, 0, no_store).planned_synthesis_key(yosys_version);
+}
+
+std::string synthesis_key(const nlohmann::json& config) {
+    auto completed = complete_config(config_keys(), config, "config");
+    auto tools = completed.at("tools").get<std::string>();
+    return synthesis_key(completed, detail::yosys_version(tools, std::chrono::seconds(20)));
 }
 
 bool synthesis_stored(const db::Store& store, const std::string& key) {

@@ -51,6 +51,7 @@ void run_yosys_check(const detail::Settings& settings) {
 
 void check_design(const nlohmann::json& config) {
     auto settings = detail::settings_from(config);
+    detail::check_tool_options(settings); // a factor value this nextpnr lacks, before any store
     auto digests = input_digests(config); // every listed file and the pin file exist
     std::string key = settings.top + "\n" + settings.parameters.dump() + "\n";
     for (const auto& [name, sha] : digests)

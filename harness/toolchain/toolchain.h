@@ -24,13 +24,18 @@ inline constexpr const char* kAcceleratorTop = "detlab_top";
 const std::vector<KeySpec>& config_keys();
 
 // The checks the key ranges alone cannot make (a build_path that is absolute or leaves the
-// build directory); InputError naming the key. The CLI and experiment files share them.
+// build directory); InputError naming the key. The CLI and experiment files share them. Pure:
+// runs no tool (what a tool version offers is check_design's), and neither does
+// configuration_id.
 void validate_config(const nlohmann::json& config);
 
 // The check before a build or sweep starts (detlab synth, detlab run): every input exists and
 // a quick yosys parse of the sources in their listed order finds the top module and every
-// parameter the configuration sets. InputError naming sources.txt and the key (top,
-// parameters, array or rtl_dir) with yosys's own error line. Runs yosys once per design.
+// parameter the configuration sets, and the toolchain's nextpnr offers every option and
+// factor value the configuration uses. InputError naming sources.txt and the key (top,
+// parameters, array or rtl_dir, or the factor: placer, router, device, parallel_refine) with
+// the tool's own error line. Runs yosys once per design and nextpnr --help once per toolchain:
+// with the build, the only place the toolchain's configuration functions run a tool.
 void check_design(const nlohmann::json& config);
 
 // What a build's output depends on besides its keys: the bytes of sources.txt, of every file it
@@ -63,7 +68,10 @@ tool_provenance(const std::string& tools,
 // source bytes after the RTL edits), computed before the build: builds with one key share one
 // synthesis. Empty when the build cannot share (reuse_synthesis false, or path_style absolute,
 // whose script names the run's own directory). InputError for a bad configuration or RTL.
+// Probes `yosys -V` of the configuration's toolchain once per process: the sweep calls it after
+// its preflight. The second form takes the version instead and runs nothing.
 std::string synthesis_key(const nlohmann::json& config);
+std::string synthesis_key(const nlohmann::json& config, const std::string& yosys_version);
 // Whether `store` holds the netlist of synthesis `key`, so a build of it would reuse it.
 bool synthesis_stored(const db::Store& store, const std::string& key);
 

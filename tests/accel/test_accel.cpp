@@ -116,14 +116,18 @@ TEST_CASE("the rtl backend counts the cycles the schedule predicts") {
     CHECK(gemm_cycles({4, 8, 24}, 8, 1, 4) == 7 + 1 + 7);
 }
 
-TEST_CASE("the 4x4 array stays at least 90% busy on a 64x64x64 GEMM") {
+// No claim about how busy the PEs are: the backend counts every useful MAC as one busy PE-cycle
+// (busy_mac_cycles = macs), so a utilisation figure would hold by construction. What the RTL does
+// decide is when the last tile comes out (the drain waits for result_valid), and the cycle
+// count checked above and the product checked here.
+TEST_CASE("a 64x64x64 GEMM streams through the 4x4 array and agrees with the reference") {
     auto rtl = make_backend("rtl", {4, 8, 24});
     std::mt19937 rng(3);
     auto g = random_gemm(rng, 64, 64, 64);
     auto c = run(*rtl, g);
     auto stats = rtl->stats();
     CHECK(stats.macs == 64u * 64 * 64);
-    CHECK(stats.utilisation(4) >= 0.9);
+    CHECK(stats.cycles == gemm_cycles({4, 8, 24}, 64, 64, 64));
     auto reference = make_backend("reference", {4, 8, 24});
     CHECK(c == run(*reference, g));
 }

@@ -128,7 +128,7 @@ count = 2
     CHECK(experiment.runs.back().factor_value == nlohmann::json{{"seed", 3}, {"placer", "sa"}});
 }
 
-TEST_CASE("domains without studies run their baseline; the root seed reaches every domain") {
+TEST_CASE("domains without studies run their baseline, and the root seed reaches every domain") {
     auto experiment = parse(R"([experiment]
 domains = ["train", "toolchain"]
 repeats = 2

@@ -2,6 +2,7 @@
 // array script, sbatch runs it, `detlab merge` joins the shards.
 #include "cli_helpers.h"
 #include "db/store.h"
+#include "tests/skip.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -49,12 +50,11 @@ struct LocalSlurm {
 } // namespace
 
 TEST_CASE("a Slurm array runs every shard and the merge holds every run once") {
-    auto dir = fresh_test_dir("slurm");
     if (process::find_executable("slurmctld").empty() &&
         !std::filesystem::exists("/usr/sbin/slurmctld")) {
-        WARN("skipped: slurm-wlm is not installed (apt-get install slurm-wlm munge)");
-        return;
+        detlab_skip("slurm-wlm is not installed (apt-get install slurm-wlm munge)");
     }
+    auto dir = fresh_test_dir("slurm");
     write_file(dir / "exp.toml", kSweep);
     LocalSlurm slurm(dir);
     auto start = slurm.run({(source_root() / "scripts/slurm-local").string(), "start"}, dir);

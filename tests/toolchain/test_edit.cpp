@@ -204,9 +204,11 @@ TEST_CASE("the tools key accepts system and installed roots only, and keeps the 
                       Catch::EndsWith("install it with scripts/setup-toolchain absent"));
 }
 
-TEST_CASE("with no nextpnr on PATH the option check leaves the failure to the build's stage") {
+TEST_CASE("with no nextpnr on PATH the option check leaves the failure to the tool's own stage",
+          "[tools]") {
     // Before the fix the probe's empty help still looked like a help text lacking --threads, so
-    // validation said "nextpnr-ice40 has no --threads" for a tool that is not installed.
+    // the check said "nextpnr-ice40 has no --threads" for a tool that is not installed. The
+    // option check is the preflight's (check_design): validate_config runs no tool at all.
     const char* path = std::getenv("PATH");
     std::string saved = path ? path : "";
     auto empty = std::filesystem::path(DETLAB_TEST_TMP) / "empty-path";
@@ -214,5 +216,9 @@ TEST_CASE("with no nextpnr on PATH the option check leaves the failure to the bu
     ::setenv("PATH", empty.c_str(), 1);
     auto config = default_config(toolchain::config_keys());
     CHECK_NOTHROW(toolchain::validate_config(config));
+    // The next check that needs a tool is yosys's parse of the design, and it says so.
+    CHECK_THROWS_WITH(toolchain::check_design(config),
+                      Catch::Contains("yosys cannot elaborate") &&
+                          !Catch::Contains("nextpnr-ice40 has no"));
     ::setenv("PATH", saved.c_str(), 1);
 }

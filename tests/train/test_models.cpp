@@ -1,5 +1,6 @@
 // Model options (depth, the CNN), the learning-rate schedule and Fashion-MNIST.
 #include "harness/train/train.h"
+#include "tests/skip.h"
 #include "tests/train/run_access.h"
 
 #include <catch2/catch.hpp>
@@ -121,9 +122,8 @@ TEST_CASE("the cosine schedule starts at the learning rate and then decays") {
 
 TEST_CASE("Fashion-MNIST loads once, whole, with its hash in the run's parameters") {
     if (!fashion_mnist_installed()) {
-        WARN("skipped: Fashion-MNIST is not installed (scripts/setup installs "
-             "dataset-fashion-mnist)");
-        return;
+        detlab_skip("Fashion-MNIST is not installed (scripts/setup installs "
+                    "dataset-fashion-mnist)");
     }
     nlohmann::json config{{"dataset", "fashion-mnist"}, {"train_size", 0}, {"test_size", 0}};
     auto first = shared_split(config), second = shared_split(config);

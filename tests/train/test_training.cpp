@@ -266,3 +266,37 @@ TEST_CASE("detlab train records a run and prints the last epoch and the hashes",
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.err, Catch::Contains("--epochs: \"two\" is not an integer"));
 }
+
+TEST_CASE("detlab train refuses bad input before it creates the database", "[cli]") {
+    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "train-refused";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto db_path = dir / "new.db";
+    auto detlab = [&](std::vector<std::string> args) {
+        process::Spec spec;
+        spec.argv = {DETLAB_BINARY};
+        spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+        spec.cwd = dir;
+        spec.timeout = std::chrono::seconds(120);
+        return process::run(spec);
+    };
+    // Every key is in range, but the index is beyond the model's weights: only the training's
+    // own check knows, and it must run before the store is created.
+    auto result = detlab({"train", "--bit-flip", "99999999", "--db", db_path.string()});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("bit_flip: index 99999999 is beyond the model's"));
+    CHECK_FALSE(std::filesystem::exists(db_path));
+    // The same for `detlab run` given a malformed vector count in the environment: refused
+    // once, up front, rather than failing every build of the sweep.
+    write_file(dir / "exp.toml", "[experiment]\ndomains = [\"train\"]\n[train]\nepochs = 1\n");
+    process::Spec run;
+    run.argv = {DETLAB_BINARY, "run", "exp.toml", "--db", db_path.string()};
+    run.cwd = dir;
+    run.set_env = {{"DETLAB_EQUIV_VECTORS", "many"}};
+    run.timeout = std::chrono::seconds(120);
+    auto swept = process::run(run);
+    CHECK(swept.exit_code == 2);
+    CHECK_THAT(swept.err, Catch::Contains("DETLAB_EQUIV_VECTORS") && Catch::Contains("'many'"));
+    CHECK_FALSE(std::filesystem::exists(db_path));
+    CHECK_FALSE(std::filesystem::exists(dir / "new.db.work"));
+}

@@ -1,0 +1,20 @@
+# ctest's list of Catch2 tests (every name "<executable>:<case>") has exactly one entry for each
+# TEST_CASE in the test sources, read now (not at configure time, so a new case counts at once).
+file(READ ${SOURCES_FILE} sources)
+set(defined 0)
+foreach(source IN LISTS sources)
+  file(STRINGS ${source} cases REGEX "^[ \t]*TEST_CASE[ \t]*\\(")
+  list(LENGTH cases n)
+  math(EXPR defined "${defined} + ${n}")
+endforeach()
+execute_process(COMMAND ${CTEST} -N WORKING_DIRECTORY ${BUILD_DIR}
+  OUTPUT_VARIABLE listing RESULT_VARIABLE result)
+if(NOT result EQUAL 0)
+  message(FATAL_ERROR "ctest -N failed (${result})")
+endif()
+string(REGEX MATCHALL "\n *Test +#[0-9]+: test_[a-z0-9_]+: ?[^\n]*" listed "${listing}")
+list(LENGTH listed n_listed)
+if(NOT n_listed EQUAL defined)
+  message(FATAL_ERROR "ctest lists ${n_listed} Catch2 tests, the sources define ${defined} TEST_CASEs")
+endif()
+message(STATUS "ctest lists ${n_listed} Catch2 tests, one for each of the ${defined} TEST_CASEs")
