@@ -61,7 +61,7 @@ const analysis::ComparisonRow& row_of(const std::vector<analysis::ComparisonRow>
 
 } // namespace
 
-TEST_CASE("seeds vary a PyTorch program's weights; a deterministic repeat is bit-identical") {
+TEST_CASE("seeds vary a PyTorch program's weights and a deterministic repeat is bit-identical") {
     auto dir = scratch("seeds");
     auto program = tiny_program(dir);
     auto experiment = sweep::parse_experiment(
