@@ -150,6 +150,8 @@ std::optional<Bytes> Store::artifact_bytes(const std::string& run_id,
         return get_blob(query.getColumn(0).getString());
     } catch (const BlobCorrupt& error) { // say whose data it is: a blob name alone tells little
         throw BlobCorrupt("run " + run_id + ": " + name + " is damaged (" + error.what() + ")");
+    } catch (const std::out_of_range& error) { // a store edited without its foreign keys
+        throw BlobCorrupt("run " + run_id + ": " + name + " is missing (" + error.what() + ")");
     }
 }
 
