@@ -19,6 +19,18 @@ std::int64_t single_int(SQLite::Database& db, const std::string& sql) {
     return db.execAndGet(sql).getInt64();
 }
 
+// " (needed by run R: bitstream.bin, ...)": a damaged blob costs these runs, so say which.
+std::string owners_of(SQLite::Database& db, const std::string& sha256) {
+    SQLite::Statement owners(db, "SELECT run_id, name FROM artifacts WHERE sha256 = ? "
+                                 "ORDER BY run_id, name LIMIT 10");
+    owners.bind(1, sha256);
+    std::vector<std::string> names;
+    while (owners.executeStep())
+        names.push_back("run " + owners.getColumn(0).getString() + ": " +
+                        owners.getColumn(1).getString());
+    return names.empty() ? std::string() : " (needed by " + join(names) + ")";
+}
+
 void check_blobs(SQLite::Database& db, CheckReport& report) {
     SQLite::Statement query(db, "SELECT sha256, size, codec, data FROM blobs ORDER BY sha256");
     while (query.executeStep()) {
@@ -29,7 +41,7 @@ void check_blobs(SQLite::Database& db, CheckReport& report) {
                                   query.getColumn(2).getString(), data.getBlob(),
                                   static_cast<std::size_t>(data.getBytes()));
         } catch (const BlobCorrupt& e) {
-            report.problems.emplace_back(e.what());
+            report.problems.push_back(e.what() + owners_of(db, query.getColumn(0).getString()));
         }
     }
 }

@@ -17,7 +17,11 @@ constexpr const char* kRunColumns = "experiment, kind, config, repeat, status, m
 constexpr const char* kObservedColumns = "experiment, kind, config, repeat, status, message, "
                                          "started_at, wall_seconds, host, config_id";
 
-void check_mergeable(const fs::path& other) {
+} // namespace
+
+void Store::check_mergeable(const fs::path& other) {
+    if (other.empty())
+        throw InputError("merge: an empty path names no store");
     std::array<char, 16> header{};
     std::ifstream in(other, std::ios::binary);
     if (!in)
@@ -32,7 +36,10 @@ void check_mergeable(const fs::path& other) {
         throw InputError(other.string() + ": schema version " + std::to_string(version) +
                          ", this store uses " + std::to_string(current_schema_version()) +
                          " (open it once with this detlab, e.g. 'detlab db info', to migrate it)");
+    internal::refuse_hostile_schema(source, "main", other);
 }
+
+namespace {
 
 // ATTACH and DETACH cannot run inside a transaction; this keeps the pair balanced on errors.
 class Attached {
@@ -59,12 +66,17 @@ private:
 // Returns what is wrong with the first damaged blob the observation needs ("" when none): the
 // caller leaves that observation out and says so, and merges the rest.
 std::string damaged_blob_of(SQLite::Database& db, const std::string& id) {
-    SQLite::Statement incoming(db, "SELECT a.name, b.sha256, b.size, b.codec, b.data "
-                                   "FROM src.artifacts a JOIN src.blobs b ON b.sha256 = a.sha256 "
-                                   "WHERE a.run_id = ?1 AND b.sha256 NOT IN "
+    SQLite::Statement incoming(db, "SELECT a.name, a.sha256, b.size, b.codec, b.data, "
+                                   "b.sha256 IS NULL FROM src.artifacts a "
+                                   "LEFT JOIN src.blobs b ON b.sha256 = a.sha256 "
+                                   "WHERE a.run_id = ?1 AND a.sha256 NOT IN "
                                    "(SELECT sha256 FROM main.blobs) ORDER BY a.name");
     incoming.bind(1, id);
     while (incoming.executeStep()) {
+        // A missing blob would fail the whole merge on the foreign key, naming nothing.
+        if (incoming.getColumn(5).getInt() != 0)
+            return incoming.getColumn(0).getString() + " is missing (blob " +
+                   incoming.getColumn(1).getString() + " is not in the store)";
         auto data = incoming.getColumn(4);
         try {
             internal::decode_blob(incoming.getColumn(1).getString(),
@@ -194,35 +206,51 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
     if (fs::equivalent(other, path_, error))
         throw InputError(other.string() + ": cannot merge a store into itself");
     check_mergeable(other);
-    Attached attached(*db_, other);
-    MergeReport report;
-    auto transaction = internal::write_transaction(*db_);
-    SQLite::Statement theirs(*db_, "SELECT id FROM src.runs ORDER BY id");
-    while (theirs.executeStep()) {
-        auto id = theirs.getColumn(0).getString();
-        std::string new_id = id;
-        if (id_taken(*db_, id)) {
-            if (same_observation(*db_, id, id)) {
-                ++report.runs_skipped;
+    return internal::guard_write(path_, [&] {
+        Attached attached(*db_, other);
+        internal::refuse_hostile_schema(*db_, "src", other); // the file may have changed meanwhile
+        MergeReport report;
+        auto transaction = internal::write_transaction(*db_);
+        SQLite::Statement theirs(*db_, "SELECT id FROM src.runs ORDER BY id");
+        while (theirs.executeStep()) {
+            auto id = theirs.getColumn(0).getString();
+            std::string new_id = id;
+            if (id_taken(*db_, id)) {
+                if (same_observation(*db_, id, id)) {
+                    ++report.runs_skipped;
+                    continue;
+                }
+                new_id = derived_id(*db_, id);
+                if (id_taken(*db_, new_id)) {
+                    ++report.runs_skipped; // renamed by an earlier merge of the same store
+                    continue;
+                }
+            }
+            if (auto problem = damaged_blob_of(*db_, id); !problem.empty()) {
+                report.damaged.push_back("run " + id + ": " + problem + ": not merged");
                 continue;
             }
-            new_id = derived_id(*db_, id);
-            if (id_taken(*db_, new_id)) {
-                ++report.runs_skipped; // renamed by an earlier merge of the same store
+            // One savepoint per observation: a row the source should never have held (a broken
+            // reference, a duplicate key) costs that observation, named, not the whole merge.
+            db_->exec("SAVEPOINT merge_run");
+            try {
+                report.blobs_added += copy_run(*db_, id, new_id);
+                db_->exec("RELEASE merge_run");
+            } catch (const SQLite::Exception& failure) {
+                internal::rethrow_if_machine(failure, path_); // the whole merge stops for those
+                db_->exec("ROLLBACK TO merge_run");
+                db_->exec("RELEASE merge_run");
+                report.damaged.push_back("run " + id + ": cannot be copied (" + failure.what() +
+                                         "): not merged");
                 continue;
             }
+            ++report.runs_added;
+            report.runs_renamed += new_id != id;
         }
-        if (auto problem = damaged_blob_of(*db_, id); !problem.empty()) {
-            report.damaged.push_back("run " + id + ": " + problem + ": not merged");
-            continue;
-        }
-        report.blobs_added += copy_run(*db_, id, new_id);
-        ++report.runs_added;
-        report.runs_renamed += new_id != id;
-    }
-    report.blobs_added += copy_experiments_and_cache(*db_, report.damaged);
-    transaction.commit();
-    return report;
+        report.blobs_added += copy_experiments_and_cache(*db_, report.damaged);
+        transaction.commit();
+        return report;
+    });
 }
 
 } // namespace detlab::db

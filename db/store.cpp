@@ -79,15 +79,18 @@ void enable_wal(SQLite::Database& db) {
     }
 }
 
+// Any object at all (a table, a view, a trigger, an index) makes a file someone else's: a file
+// holding only views must not get detlab's tables created beside them.
 void refuse_foreign_database(SQLite::Database& db, const fs::path& path) {
-    SQLite::Statement tables(db, "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                 "AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3");
+    SQLite::Statement objects(db, "SELECT type, name FROM sqlite_master "
+                                  "WHERE name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 3");
     std::string names;
-    while (tables.executeStep())
-        names += (names.empty() ? "" : ", ") + tables.getColumn(0).getString();
+    while (objects.executeStep())
+        names += (names.empty() ? "" : ", ") + objects.getColumn(0).getString() + " " +
+                 terminal_safe(objects.getColumn(1).getString());
     if (!names.empty())
-        throw InputError(input_error(
-            path, "a SQLite database but not a detlab store (it has tables: " + names + ")"));
+        throw InputError(
+            input_error(path, "a SQLite database but not a detlab store (it has " + names + ")"));
 }
 
 // Runs from before step 3 recorded no input digests, so their identity can only come from their
@@ -172,6 +175,16 @@ void insert_metrics(SQLite::Database& db, const RunResult& run) {
         insert.exec();
         insert.reset();
     }
+}
+
+// A blob detlab could not read back (beyond kMaxBlobBytes) is never written.
+internal::EncodedBlob encode_artifact(const std::string& run_id, const Artifact& artifact) {
+    if (artifact.bytes.size() > kMaxBlobBytes)
+        throw std::length_error("run " + run_id + ": artifact " + artifact.name + " is " +
+                                std::to_string(artifact.bytes.size()) +
+                                " bytes, more than detlab's limit of " +
+                                std::to_string(kMaxBlobBytes) + " bytes for one artifact");
+    return internal::encode_blob(artifact.bytes);
 }
 
 } // namespace
@@ -283,9 +296,22 @@ Store::Store(const fs::path& path) : path_(path) {
         // Another application's database is refused here, by reading only: switching it to
         // WAL (below) would already change its file.
         // (A store another process is creating right now has our tables but no version yet.)
-        if (user_version(*db_) == 0 &&
-            db_->execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'runs'").getInt() == 0)
+        int version = user_version(*db_);
+        bool has_runs = db_->execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'runs' "
+                                        "AND type = 'table'")
+                            .getInt() > 0;
+        if (version == 0 && !has_runs)
             refuse_foreign_database(*db_, path);
+        if (version > current_schema_version())
+            throw InputError(input_error(path, "schema version " + std::to_string(version) +
+                                                   " is newer than this detlab knows (" +
+                                                   std::to_string(current_schema_version()) +
+                                                   "); use a newer detlab"));
+        internal::refuse_hostile_schema(*db_, "main", path);
+        if (version > 0 && !has_runs)
+            throw InputError(input_error(path, "a SQLite database with user_version " +
+                                                   std::to_string(version) +
+                                                   " but no runs table: not a detlab store"));
         enable_wal(*db_);
         db_->exec("PRAGMA synchronous = NORMAL"); // durable across crashes of detlab in WAL mode
         migrate(*db_, path);
@@ -311,15 +337,17 @@ SQLite::Database& Store::database() const {
 }
 
 void Store::put_experiment(const std::string& name, const std::string& source_text) {
-    auto transaction = write_transaction(*db_);
-    SQLite::Statement upsert(*db_, "INSERT INTO experiments (name, source, created_at) "
-                                   "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
-                                   "source = excluded.source");
-    upsert.bind(1, name);
-    upsert.bind(2, source_text);
-    upsert.bind(3, unix_time_now());
-    upsert.exec();
-    transaction.commit();
+    internal::guard_write(path_, [&] {
+        auto transaction = write_transaction(*db_);
+        SQLite::Statement upsert(*db_, "INSERT INTO experiments (name, source, created_at) "
+                                       "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                                       "source = excluded.source");
+        upsert.bind(1, name);
+        upsert.bind(2, source_text);
+        upsert.bind(3, unix_time_now());
+        upsert.exec();
+        transaction.commit();
+    });
 }
 
 void Store::record_run(const RunResult& run) {
@@ -331,75 +359,81 @@ void Store::record_run(const RunResult& run) {
     std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
     blobs.reserve(run.artifacts.size());
     for (const auto& artifact : run.artifacts)
-        blobs.emplace_back(artifact.name, internal::encode_blob(artifact.bytes));
+        blobs.emplace_back(artifact.name, encode_artifact(run.id, artifact));
 
-    auto transaction = write_transaction(*db_);
-    SQLite::Statement existing(*db_, "SELECT 1 FROM runs WHERE id = ?");
-    existing.bind(1, run.id);
-    if (existing.executeStep())
-        throw std::logic_error("record_run: observation " + run.id +
-                               " is already stored; an observation is never replaced");
-    insert_run_row(*db_, run);
-    insert_pairs(*db_, "params", run.id, run.params);
-    insert_metrics(*db_, run);
-    insert_pairs(*db_, "provenance", run.id, run.provenance);
-    SQLite::Statement link(*db_, "INSERT OR REPLACE INTO artifacts (run_id, name, sha256) "
-                                 "VALUES (?, ?, ?)");
-    for (const auto& [name, blob] : blobs) {
-        internal::insert_blob(*db_, blob);
-        link.bind(1, run.id);
-        link.bind(2, name);
-        link.bind(3, blob.sha256);
-        link.exec();
-        link.reset();
-    }
-    transaction.commit();
+    internal::guard_write(path_, [&] {
+        auto transaction = write_transaction(*db_);
+        SQLite::Statement existing(*db_, "SELECT 1 FROM runs WHERE id = ?");
+        existing.bind(1, run.id);
+        if (existing.executeStep())
+            throw std::logic_error("record_run: observation " + run.id +
+                                   " is already stored; an observation is never replaced");
+        insert_run_row(*db_, run);
+        insert_pairs(*db_, "params", run.id, run.params);
+        insert_metrics(*db_, run);
+        insert_pairs(*db_, "provenance", run.id, run.provenance);
+        SQLite::Statement link(*db_, "INSERT OR REPLACE INTO artifacts (run_id, name, sha256) "
+                                     "VALUES (?, ?, ?)");
+        for (const auto& [name, blob] : blobs) {
+            internal::insert_blob(*db_, blob);
+            link.bind(1, run.id);
+            link.bind(2, name);
+            link.bind(3, blob.sha256);
+            link.exec();
+            link.reset();
+        }
+        transaction.commit();
+    });
 }
 
 void Store::annotate_run(const std::string& id, const RunResult& extra) {
     std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
     for (const auto& artifact : extra.artifacts)
-        blobs.emplace_back(artifact.name, internal::encode_blob(artifact.bytes));
-    auto transaction = write_transaction(*db_);
-    SQLite::Statement exists(*db_, "SELECT 1 FROM runs WHERE id = ?");
-    exists.bind(1, id);
-    if (!exists.executeStep())
-        throw std::logic_error("annotate_run: no observation " + id);
-    SQLite::Statement metric(*db_, "INSERT INTO metrics (run_id, key, step, value) "
-                                   "VALUES (?, ?, ?, ?)");
-    for (const auto& m : extra.metrics) {
-        metric.bind(1, id);
-        metric.bind(2, m.key);
-        metric.bind(3, m.step);
-        metric.bind(4, m.value);
-        try {
-            metric.exec();
-        } catch (const SQLite::Exception&) {
-            throw std::logic_error("annotate_run: run " + id + " already has metric " + m.key);
+        blobs.emplace_back(artifact.name, encode_artifact(id, artifact));
+    internal::guard_write(path_, [&] {
+        auto transaction = write_transaction(*db_);
+        SQLite::Statement exists(*db_, "SELECT 1 FROM runs WHERE id = ?");
+        exists.bind(1, id);
+        if (!exists.executeStep())
+            throw std::logic_error("annotate_run: no observation " + id);
+        SQLite::Statement metric(*db_, "INSERT INTO metrics (run_id, key, step, value) "
+                                       "VALUES (?, ?, ?, ?)");
+        for (const auto& m : extra.metrics) {
+            metric.bind(1, id);
+            metric.bind(2, m.key);
+            metric.bind(3, m.step);
+            metric.bind(4, m.value);
+            try {
+                metric.exec();
+            } catch (const SQLite::Exception&) {
+                throw std::logic_error("annotate_run: run " + id + " already has metric " + m.key);
+            }
+            metric.reset();
         }
-        metric.reset();
-    }
-    SQLite::Statement link(*db_, "INSERT INTO artifacts (run_id, name, sha256) VALUES (?, ?, ?)");
-    for (const auto& [name, blob] : blobs) {
-        internal::insert_blob(*db_, blob);
-        link.bind(1, id);
-        link.bind(2, name);
-        link.bind(3, blob.sha256);
-        try {
-            link.exec();
-        } catch (const SQLite::Exception&) {
-            throw std::logic_error("annotate_run: run " + id + " already has artifact " + name);
+        SQLite::Statement link(*db_,
+                               "INSERT INTO artifacts (run_id, name, sha256) VALUES (?, ?, ?)");
+        for (const auto& [name, blob] : blobs) {
+            internal::insert_blob(*db_, blob);
+            link.bind(1, id);
+            link.bind(2, name);
+            link.bind(3, blob.sha256);
+            try {
+                link.exec();
+            } catch (const SQLite::Exception&) {
+                throw std::logic_error("annotate_run: run " + id + " already has artifact " + name);
+            }
+            link.reset();
         }
-        link.reset();
-    }
-    if (!extra.message.empty()) {
-        SQLite::Statement message(*db_, "UPDATE runs SET message = CASE WHEN message = '' THEN ?1 "
-                                        "ELSE message || char(10) || ?1 END WHERE id = ?2");
-        message.bind(1, extra.message);
-        message.bind(2, id);
-        message.exec();
-    }
-    transaction.commit();
+        if (!extra.message.empty()) {
+            SQLite::Statement message(*db_,
+                                      "UPDATE runs SET message = CASE WHEN message = '' THEN ?1 "
+                                      "ELSE message || char(10) || ?1 END WHERE id = ?2");
+            message.bind(1, extra.message);
+            message.bind(2, id);
+            message.exec();
+        }
+        transaction.commit();
+    });
 }
 
 } // namespace detlab::db

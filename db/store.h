@@ -193,11 +193,34 @@ struct CheckReport {
     std::vector<std::string> problems; // one line per bad blob or dangling artifact
 };
 
-// Thrown when a blob's bytes do not hash to its name; the message names the blob.
+// The largest artifact detlab stores or reads back (256 MiB). A blob whose stated size or zstd
+// frame claims more is damaged data, refused before any allocation, so a hostile store costs at
+// most this much memory per blob read (decoding grows its buffer with what zstd really delivers,
+// so a size that lies costs only the real bytes). Tool logs are capped far below it.
+inline constexpr std::uint64_t kMaxBlobBytes = std::uint64_t{256} << 20;
+
+// Thrown when a blob's bytes do not hash to its name, its stated size is beyond kMaxBlobBytes
+// or disagrees with its zstd frame; the message names the blob.
 class BlobCorrupt : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// The machine, not the run: the store could not be written because its disk is full, another
+// writer held the lock past the busy timeout, or the file system failed (SQLITE_FULL, BUSY,
+// LOCKED, IOERR, CANTOPEN). Nothing of the write is kept (the transaction rolled back). A sweep
+// leaves such a run to be redone and counts it apart; it is never the configuration's failure.
+class StoreUnavailable : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Bytes that must be free on the store's file system (and the work root's) before a sweep
+// starts a run: below it the run would only fill the disk and could not be recorded.
+inline constexpr std::uint64_t kMinFreeBytes = std::uint64_t{16} << 20;
+// Free bytes on the file system holding `path` (a file or directory; its folder when the file
+// does not exist yet); nullopt when it cannot be asked.
+std::optional<std::uint64_t> free_bytes(const std::filesystem::path& path);
 
 // One Store is one SQLite connection: give each thread its own (SQLite serialises the
 // writers of one file across connections and processes, not the transactions of one connection).
@@ -261,7 +284,8 @@ public:
     // skipped; a different observation that happens to carry an id stored here (stores made
     // before observation ids, or copied files) is added under a new id derived from it, with
     // "merged_from_id" in its provenance. Nothing readable is dropped: an observation needing a
-    // blob that is damaged in `other` (and not stored here) is left out and named in `damaged`,
+    // blob that is damaged or missing in `other` (and not stored here) is left out and named in
+    // `damaged`,
     // never copied as if it were good; the rest merges.
     struct MergeReport {
         std::int64_t runs_added = 0, runs_skipped = 0, runs_renamed = 0, blobs_added = 0;
@@ -270,6 +294,11 @@ public:
         std::vector<std::string> damaged;
     };
     MergeReport merge_from(const std::filesystem::path& other);
+    // What merge_from checks about `other` before it writes anything, by reading only: a SQLite
+    // store of this schema version with no hostile objects (triggers, views in place of tables).
+    // Throws InputError naming the file. `detlab merge` calls it on every input before it
+    // creates the output store, so a refused merge leaves nothing behind.
+    static void check_mergeable(const std::filesystem::path& other);
 
     // For read-only analysis queries that the methods above do not cover.
     SQLite::Database& database() const;

@@ -54,7 +54,7 @@ void run_check(const GlobalOptions& global) {
     std::cout << "integrity check: " << report.integrity << "\n"
               << "blobs checked:   " << report.blobs_checked << "\n";
     for (const auto& problem : report.problems)
-        std::cout << "problem: " << problem << "\n";
+        std::cout << "problem: " << terminal_safe(problem) << "\n";
     std::cout << (report.ok ? "store is OK" : "store has problems") << "\n";
     if (!report.ok)
         throw CLI::RuntimeError(1);
@@ -97,7 +97,11 @@ std::string short_message(const std::string& message) {
     return line.size() > kWidth ? line.substr(0, kWidth - 3) + "..." : line;
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+void print_table(std::vector<std::vector<std::string>> rows) {
+    // Every cell comes from the store: escape sequences in it must not reach the terminal.
+    for (auto& row : rows)
+        for (auto& cell : row)
+            cell = terminal_safe(cell, 200);
     std::vector<std::size_t> widths;
     for (const auto& row : rows)
         for (std::size_t i = 0; i < row.size(); ++i) {

@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace detlab::cli {
 namespace {
@@ -20,33 +21,67 @@ std::string damaged_text(const db::Store::MergeReport& report) {
     return ", left out " + std::to_string(report.damaged.size()) + " with damaged data";
 }
 
+// Removes the output store when this merge created it and did not finish: a refused or failed
+// merge leaves no empty store behind (one that existed before is left as it was).
+class CreatedOutput {
+public:
+    explicit CreatedOutput(const std::string& path) : path_(path) {
+        std::error_code error;
+        created_ = !std::filesystem::exists(path_, error);
+    }
+    ~CreatedOutput() {
+        if (!created_ || finished_)
+            return;
+        std::error_code error;
+        for (const char* suffix : {"", "-wal", "-shm", "-journal"})
+            std::filesystem::remove(path_ + suffix, error);
+    }
+    CreatedOutput(const CreatedOutput&) = delete;
+    CreatedOutput& operator=(const CreatedOutput&) = delete;
+    void finished() { finished_ = true; }
+
+private:
+    std::string path_;
+    bool created_ = false, finished_ = false;
+};
+
 void merge_command(const MergeArgs& args) {
     std::error_code error;
+    if (args.out.empty())
+        throw InputError("merge: OUT is an empty path");
     for (const auto& input : args.inputs) {
+        if (input.empty())
+            throw InputError("merge: an input is an empty path");
         if (!std::filesystem::is_regular_file(input, error))
-            throw InputError(input + ": no such database");
+            throw InputError(terminal_safe(input) + ": no such database");
         if (std::filesystem::exists(args.out, error) &&
             std::filesystem::equivalent(input, args.out, error))
-            throw InputError(input + ": is the output database itself");
+            throw InputError(terminal_safe(input) + ": is the output database itself");
+        db::Store::check_mergeable(input); // every input, before OUT is created
     }
-    db::Store out(args.out);
+    CreatedOutput created(args.out);
+    std::optional<db::Store> opened;
+    opened.emplace(args.out);
+    db::Store& out = *opened;
     std::int64_t added = 0, skipped = 0, renamed = 0, blobs = 0;
     std::size_t damaged = 0;
     for (const auto& input : args.inputs) {
         auto report = out.merge_from(input);
-        std::cout << input << ": added " << report.runs_added << " observations ("
+        created.finished(); // it now holds what it reports
+        std::cout << terminal_safe(input) << ": added " << report.runs_added << " observations ("
                   << report.runs_renamed << " under a new id: their id was taken here), skipped "
                   << report.runs_skipped << " (already present), " << report.blobs_added
                   << " new blobs" << damaged_text(report) << "\n";
         for (const auto& line : report.damaged)
-            std::cerr << "detlab: DAMAGED DATA in " << input << ": " << line << "\n";
+            std::cerr << "detlab: DAMAGED DATA in " << terminal_safe(input) << ": "
+                      << terminal_safe(line) << "\n";
         added += report.runs_added;
         damaged += report.damaged.size();
         skipped += report.runs_skipped;
         renamed += report.runs_renamed;
         blobs += report.blobs_added;
     }
-    std::cout << args.out << ": added " << added << " observations (" << renamed
+    std::cout << terminal_safe(args.out) << ": added " << added << " observations (" << renamed
               << " renamed), skipped " << skipped << ", " << blobs << " new blobs";
     if (damaged)
         std::cout << ", left out " << damaged << " with damaged data (see detlab db check on the "

@@ -94,6 +94,10 @@ bool print_failed_studies(const sweep::SweepSummary& summary) {
     return all_failed_somewhere;
 }
 
+// EX_TEMPFAIL of sysexits.h: the sweep is incomplete for a reason that may pass (a full disk, a
+// held lock); running the same command again finishes it.
+constexpr int kExitIncomplete = 75;
+
 void run_command(const RunArgs& args, const GlobalOptions& global) {
     auto experiment = sweep::load_experiment(args.file, sweep::builtin_domains());
     auto shard = chosen_shard(args);
@@ -127,7 +131,18 @@ void run_command(const RunArgs& args, const GlobalOptions& global) {
         int signal = sweep::last_signal();
         throw CLI::RuntimeError(128 + (signal > 0 ? signal : 2));
     }
-    if (print_failed_studies(summary))
+    bool measured_nothing = print_failed_studies(summary);
+    if (summary.unrecorded > 0) {
+        // Not the configurations' failures: a Slurm task or a script must see that the sweep is
+        // incomplete, and the same command redoes these runs.
+        std::cout << "  not recorded: " << summary.unrecorded
+                  << " run(s), because of the machine and not their configuration (first: "
+                  << summary.first_unrecorded << "); the same command redoes them\n";
+        std::cerr << "detlab: sweep incomplete: " << summary.unrecorded
+                  << " run(s) could not be recorded\n";
+        throw CLI::RuntimeError(kExitIncomplete);
+    }
+    if (measured_nothing)
         throw CLI::RuntimeError(1);
 }
 

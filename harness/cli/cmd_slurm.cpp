@@ -26,19 +26,28 @@ void slurm_command(SlurmArgs& args, const GlobalOptions& global) {
                                            : std::filesystem::absolute(args.log_dir);
     if (options.job_name.empty())
         options.job_name = "detlab-" + experiment.name;
+    // The name comes from the file's text: it names the script only when it cannot lead out of
+    // the working folder or hide a control character.
+    if (args.out.empty() && !is_plain_file_name(experiment.name))
+        throw InputError(input_error_message(
+            args.file, 0, "name",
+            "\"" + terminal_safe(experiment.name, 200) +
+                "\" is not a plain file name (no '/', '..', control characters or leading '-'), "
+                "so it cannot name the script; give --out"));
     std::string out = args.out.empty() ? experiment.name + ".sbatch" : args.out;
     write_file(out, sweep::sbatch_script(options));
     std::filesystem::permissions(out, std::filesystem::perms::owner_exec,
                                  std::filesystem::perm_options::add);
     auto runs = experiment.runs.size();
     auto shards = static_cast<std::size_t>(options.shards);
-    std::cout << "wrote " << out << ": " << options.shards << " array task(s) for " << runs
-              << " runs (" << runs / shards << "-" << (runs + shards - 1) / shards << " each)\n"
-              << "submit:  sbatch " << out << "\n"
-              << "then:    detlab merge " << options.db_path.string() << " "
-              << (options.shards > 1 ? sweep::shard_db_pattern(options.db_path)
-                                     : sweep::shard_db_path(options.db_path, {0, 1}))
-                     .string()
+    std::cout << "wrote " << terminal_safe(out) << ": " << options.shards << " array task(s) for "
+              << runs << " runs (" << runs / shards << "-" << (runs + shards - 1) / shards
+              << " each)\n"
+              << "submit:  sbatch " << terminal_safe(out) << "\n"
+              << "then:    detlab merge " << terminal_safe(options.db_path.string()) << " "
+              << terminal_safe((options.shards > 1 ? sweep::shard_db_pattern(options.db_path)
+                                                   : sweep::shard_db_path(options.db_path, {0, 1}))
+                                   .string())
               << "\n";
     if (shards > runs)
         std::cout << "note: more shards than runs; " << shards - runs << " task(s) will be idle\n";

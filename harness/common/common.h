@@ -40,7 +40,21 @@ std::string input_error_message(const std::string& file, long line, const std::s
 std::string join(const std::vector<std::string>& items);
 
 // One CSV cell (RFC 4180): quoted when it holds a comma, quote or line break, inner quotes doubled.
+// A cell a spreadsheet would run as a formula (starting with = + - @ TAB or CR and not a plain
+// number) is neutralised as OWASP's CSV-injection guidance says: a single quote in front, and
+// the cell quoted.
 std::string csv_cell(const std::string& text);
+
+// Text from data (stored names, keys, messages) made safe for a terminal: control characters
+// (C0, DEL, C1) and bytes that are not UTF-8 become visible escapes (\n, \x1b, \u009b), so no
+// escape sequence reaches the terminal. Text longer than `max_bytes` is cut there and says how
+// long it was, so a 1 MB key is not echoed whole.
+std::string terminal_safe(std::string_view text, std::size_t max_bytes = 1024);
+
+// Whether a name from data may become a file name in the working folder as it is: not empty,
+// no '/', not "." or "..", no "..", no control characters, not starting with '-' (an option to
+// the next tool).
+bool is_plain_file_name(std::string_view name);
 
 // SHA-256 of raw bytes as 64 lowercase hex digits.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);

@@ -147,7 +147,7 @@ void Progress::finished(const PlannedRun& run, const std::string& status, double
          << status << "  " << run.kind << " " << run.id << "  " << run.study << ": "
          << describe_point(run) << "  " << wall;
     if (!ok && !message.empty())
-        line << "\n    " << message.substr(0, message.find('\n'));
+        line << "\n    " << terminal_safe(message.substr(0, message.find('\n')));
     if (bar_) {
         // Failures stay on screen above the bar; successes only move the bar.
         if (!ok)

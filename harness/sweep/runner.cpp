@@ -1,5 +1,6 @@
 // The sweep runner: a queue of pending runs, N worker threads with their own store connection,
 // and a rule that the first run of a setup group finishes before the rest of it start.
+#include "harness/sweep/outcome.h"
 #include "harness/sweep/progress.h"
 #include "harness/sweep/sweep.h"
 #include "harness/sweep/workspace.h"
@@ -30,6 +31,10 @@ const Domain& find_domain(const std::vector<Domain>& domains, const std::string&
             return domain;
     throw std::logic_error("no domain \"" + kind + "\"");
 }
+
+// A run whose result could not be stored for a reason of the machine's (disk full, store
+// locked): shown in the progress, counted in SweepSummary::unrecorded, redone next time.
+constexpr const char* kStatusUnrecorded = "not recorded";
 
 bool cancelled(const RunOptions& options) {
     return options.cancel && options.cancel->load();
@@ -240,6 +245,9 @@ public:
             result = domain.run(run.config, run.repeat, context);
             if (result.status == db::kStatusDone && domain.after_run)
                 domain.after_run(result, run.config, context, experiment_);
+        } catch (const db::StoreUnavailable& error) { // the store, not the configuration
+            result.status = db::kStatusFailed;
+            result.message = std::string("the machine, not the configuration: ") + error.what();
         } catch (const std::exception& error) {
             result.status = db::kStatusFailed;
             result.message = error.what();
@@ -349,29 +357,42 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             }
             progress.started(*run);
             double run_start = monotonic_seconds();
-            db::RunResult result = worker.execute(*run, config_ids.at(run), connection, progress);
+            // No room on the store's disk: the run could not be recorded, so it is not started.
+            std::string unrecorded = no_room_to_run(options.db_path, work_root.session());
+            db::RunResult result;
+            if (unrecorded.empty())
+                result = worker.execute(*run, config_ids.at(run), connection, progress);
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
-            bool keep = !(cancelled(options) && status != db::kStatusDone);
-            if (keep) {
+            bool keep = unrecorded.empty() && !(cancelled(options) && status != db::kStatusDone);
+            if (keep)
+                unrecorded = machine_failure(result, options.db_path, work_root.session());
+            if (keep && unrecorded.empty()) {
                 try {
                     connection.record_run(result);
                 } catch (const std::exception& error) {
-                    status = db::kStatusFailed;
-                    result.message = std::string("could not record the run: ") + error.what();
+                    unrecorded = std::string("could not record the run: ") + error.what();
                 }
-            } else {
+            }
+            if (!unrecorded.empty()) {
+                status = kStatusUnrecorded;
+                result.message = unrecorded;
+            } else if (!keep) {
                 status = "cancelled";
             }
             progress.finished(*run, status, monotonic_seconds() - run_start, result.message);
             {
                 std::lock_guard lock(summary_mutex);
-                if (status == db::kStatusDone)
+                if (!unrecorded.empty()) {
+                    if (summary.unrecorded++ == 0)
+                        summary.first_unrecorded = unrecorded;
+                } else if (status == db::kStatusDone) {
                     ++summary.done;
-                else if (keep)
+                } else if (keep) {
                     ++summary.failed;
-                else
+                } else {
                     ++summary.not_started;
+                }
             }
             scheduler.finished(run);
         }

@@ -14,12 +14,19 @@ std::string shell_quote(const std::string& text) {
 }
 
 // Slurm reads #SBATCH lines before the shell runs, so their values cannot be quoted; reject
-// what would silently break them.
+// what would silently break them (white space) or end the line (control characters).
 std::string directive_value(const std::string& key, const std::string& value) {
     for (char c : value)
-        if (c == ' ' || c == '\n' || c == '\t')
-            throw InputError("--" + key + ": \"" + value + "\" must not contain white space");
+        if (c == ' ' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            throw InputError("--" + key + ": \"" + terminal_safe(value) +
+                             "\" must not contain white space or control characters");
     return value;
+}
+
+// Text in a comment line: a line break would end the comment and start a command, so control
+// characters are written as visible escapes (the real values are quoted on the exec line).
+std::string comment(const std::string& text) {
+    return terminal_safe(text, 4096);
 }
 } // namespace
 
@@ -32,12 +39,12 @@ std::string sbatch_script(const SlurmOptions& options) {
     auto shard_glob = shard_db_pattern(options.db_path);
     std::ostringstream out;
     out << "#!/bin/bash\n"
-        << "# Written by `detlab slurm` for " << options.experiment.string() << ": "
+        << "# Written by `detlab slurm` for " << comment(options.experiment.string()) << ": "
         << options.shards << " shard(s), one array task each.\n"
         << "# Submit:  sbatch "
         << "<this file>\n"
-        << "# Then:    detlab merge " << options.db_path.string() << " "
-        << (options.shards > 1 ? shard_glob.string() : first_shard.string()) << "\n"
+        << "# Then:    detlab merge " << comment(options.db_path.string()) << " "
+        << comment(options.shards > 1 ? shard_glob.string() : first_shard.string()) << "\n"
         << "#SBATCH --job-name=" << directive_value("job-name", options.job_name) << "\n"
         << "#SBATCH --array=0-" << options.shards - 1 << "\n"
         << "#SBATCH --ntasks=1\n"
@@ -52,7 +59,7 @@ std::string sbatch_script(const SlurmOptions& options) {
         out << "#SBATCH --mem=" << directive_value("mem", options.memory) << "\n";
     out << "set -euo pipefail\n"
         << "# detlab takes its share from SLURM_ARRAY_TASK_ID / _COUNT / _MIN and writes it to\n"
-        << "# its own database file (" << first_shard.filename().string() << ", ...).\n"
+        << "# its own database file (" << comment(first_shard.filename().string()) << ", ...).\n"
         << "export SLURM_ARRAY_TASK_COUNT=\"${SLURM_ARRAY_TASK_COUNT:-" << options.shards << "}\"\n"
         << "exec " << shell_quote(options.detlab_binary.string()) << " run "
         << shell_quote(options.experiment.string()) << " --db "

@@ -159,6 +159,11 @@ struct SweepSummary {
     int done = 0, failed = 0;
     int done_elsewhere = 0; // recorded by a concurrent detlab (same store and work root) meanwhile
     int not_started = 0;    // left for later because of cancellation
+    // Not stored because of the machine (disk full or below db::kMinFreeBytes, store locked past
+    // the busy timeout, a write that failed): never the configuration's failure, redone by the
+    // next invocation. `detlab run` exits kExitIncomplete when it is not 0.
+    int unrecorded = 0;
+    std::string first_unrecorded; // the reason of the first of them
     bool cancelled = false;
     double wall_seconds = 0;
     std::vector<StudyOutcome> studies; // in plan order
