@@ -42,4 +42,9 @@ double expected_distance(const BitDensity& a, const BitDensity& b);
 // Bit positions set in some of these equal-length outputs and clear in others.
 std::uint64_t varying_positions(const std::vector<Bytes>& outputs);
 
+// The row's effects against the baseline group (nullptr: none on this machine): effect.cpp.
+void fill_effects(const GroupSummary& group, const GroupSummary* baseline, ComparisonRow& row);
+// Numbers effect_rank within each experiment, domain and machine by |effect|, largest first.
+void rank_effects(std::vector<ComparisonRow>& rows);
+
 } // namespace detlab::analysis::detail
