@@ -135,6 +135,20 @@ struct PairMean {
 PairMean pair_mean(const std::vector<double>& matrix, std::size_t runs,
                    int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
                    double confidence = kConfidence);
+// Above this many runs pair_mean's interval is pair_mean_jackknife's: the bootstrap walks every
+// pair once per resample (resamples x n^2 / 2 reads), the jackknife walks them once.
+inline constexpr std::size_t kBootstrapMaxRuns = 300;
+// pair_mean with the bootstrap at any n (the benchmark's old method), and with the method chosen.
+PairMean pair_mean_bootstrap(const std::vector<double>& matrix, std::size_t runs,
+                             int resamples = kBootstrapResamples,
+                             std::uint64_t seed = kBootstrapSeed, double confidence = kConfidence);
+PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t runs, int resamples,
+                        std::uint64_t seed, double confidence, bool jackknife);
+// The jackknife interval of the mean over pairs (a U-statistic of degree two; Arvesen 1969,
+// Ann. Math. Stat. 40:2076): leave-one-run-out means from row sums after one walk of the matrix,
+// mean +- t(n-1) * jackknife standard error. Extra memory 16 n bytes beside the n x n matrix.
+std::optional<Interval> pair_mean_jackknife(const std::vector<double>& matrix, std::size_t runs,
+                                            double confidence = kConfidence);
 
 // Percentile bootstrap intervals of the mean and the sample standard deviation of values.
 struct BootstrapCI {
@@ -493,6 +507,11 @@ struct PlotFile {
 std::vector<PlotFile> make_plots(const std::vector<GroupSummary>& summaries,
                                  const std::filesystem::path& dir);
 
+// The forest plot of the effects against the baseline: one line per source with its 95%
+// interval, a panel per domain (Fmax in MHz, accuracy in pp); nullopt when no row has an effect.
+std::optional<PlotFile> forest_plot(const std::vector<ComparisonRow>& rows,
+                                    const std::filesystem::path& dir);
+
 struct ReportOptions {
     std::optional<std::string> experiment;
     std::filesystem::path out_dir = "report";
@@ -518,5 +537,20 @@ struct DistanceBenchResult {
 };
 DistanceBenchResult bench_distances(std::size_t bitstreams = 200, std::size_t bytes_each = 135100,
                                     std::size_t baseline_pairs = 200, std::uint64_t seed = 1);
+
+// `detlab bench compare`: a synthetic store of `runs` toolchain runs in one study (small
+// perturbed bitstreams, Fmax), timed through analyse() and comparison_rows() as `compare` runs
+// them, and the pairwise figures' intervals by the bootstrap over the same matrices (what
+// compare did for every group before kBootstrapMaxRuns; skipped above `old_max_runs`).
+struct CompareBenchResult {
+    std::size_t runs = 0;
+    double store_seconds = 0;                // writing the synthetic store (not part of compare)
+    double compare_seconds = 0;              // analyse + comparison_rows
+    std::optional<double> bootstrap_seconds; // the three pairwise figures' bootstrap
+    std::size_t matrix_bytes = 0;            // the group's n x n matrices: 3 x 8 n^2
+    std::string interval_method;             // "bootstrap" or "jackknife"
+};
+CompareBenchResult bench_compare(std::size_t runs, const std::filesystem::path& dir,
+                                 std::size_t old_max_runs = 1000);
 
 } // namespace detlab::analysis

@@ -227,3 +227,42 @@ TEST_CASE("two machines' stores merged: every row names exactly one machine") {
     auto machines = format_machines(compare_machines(merged, std::nullopt), Format::text);
     CHECK(machines.find("versions that differ: yosys Yosys 0.23") != std::string::npos);
 }
+
+TEST_CASE("the jackknife of a pair mean agrees with the bootstrap and takes over for large n") {
+    // Pairs that share a run share its offset: the dependence the intervals must account for.
+    auto make = [](std::size_t n, std::uint64_t seed) {
+        DeterministicRng rng(seed);
+        std::vector<double> offset(n);
+        for (auto& o : offset)
+            o = 0.1 * rng.uniform();
+        std::vector<double> m(n * n, 0.0);
+        for (std::size_t a = 0; a < n; ++a)
+            for (std::size_t b = a + 1; b < n; ++b)
+                m[a * n + b] = m[b * n + a] = 0.5 + offset[a] + offset[b] + 0.01 * rng.uniform();
+        return m;
+    };
+    auto m = make(100, 3);
+    auto boot = pair_mean(m, 100);
+    auto jack = pair_mean_jackknife(m, 100);
+    REQUIRE(boot.ci);
+    REQUIRE(jack);
+    CHECK(jack->low < boot.mean);
+    CHECK(jack->high > boot.mean);
+    double boot_width = boot.ci->high - boot.ci->low, jack_width = jack->high - jack->low;
+    CHECK(jack_width > 0.7 * boot_width);
+    CHECK(jack_width < 1.3 * boot_width);
+    // The expected value of a pair is 0.5 + 0.1 + 0.005: inside the interval.
+    CHECK(jack->low < 0.605);
+    CHECK(jack->high > 0.605);
+    std::size_t big = kBootstrapMaxRuns + 1;
+    auto large = make(big, 4);
+    auto over = pair_mean(large, big);
+    REQUIRE(over.ci);
+    auto direct = pair_mean_jackknife(large, big);
+    REQUIRE(direct);
+    CHECK(over.ci->low == direct->low);
+    CHECK(over.ci->high == direct->high);
+    // Not measured pairs are left out of both the mean and the interval.
+    large[0 * big + 1] = large[1 * big + 0] = std::numeric_limits<double>::quiet_NaN();
+    CHECK(pair_mean_jackknife(large, big).has_value());
+}
