@@ -135,6 +135,20 @@ struct PairMean {
 PairMean pair_mean(const std::vector<double>& matrix, std::size_t runs,
                    int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
                    double confidence = kConfidence);
+// Above this many runs pair_mean's interval is pair_mean_jackknife's: the bootstrap walks every
+// pair once per resample (resamples x n^2 / 2 reads), the jackknife walks them once.
+inline constexpr std::size_t kBootstrapMaxRuns = 300;
+// pair_mean with the bootstrap at any n (the benchmark's old method), and with the method chosen.
+PairMean pair_mean_bootstrap(const std::vector<double>& matrix, std::size_t runs,
+                             int resamples = kBootstrapResamples,
+                             std::uint64_t seed = kBootstrapSeed, double confidence = kConfidence);
+PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t runs, int resamples,
+                        std::uint64_t seed, double confidence, bool jackknife);
+// The jackknife interval of the mean over pairs (a U-statistic of degree two; Arvesen 1969,
+// Ann. Math. Stat. 40:2076): leave-one-run-out means from row sums after one walk of the matrix,
+// mean +- t(n-1) * jackknife standard error. Extra memory 16 n bytes beside the n x n matrix.
+std::optional<Interval> pair_mean_jackknife(const std::vector<double>& matrix, std::size_t runs,
+                                            double confidence = kConfidence);
 
 // Percentile bootstrap intervals of the mean and the sample standard deviation of values.
 struct BootstrapCI {
@@ -144,8 +158,23 @@ BootstrapCI bootstrap_ci(std::span<const double> values, double confidence = kCo
                          int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed);
 
 // ---------------------------------------------------------------- runs and groups
+// A machine, as far as a run's output can depend on it: the host name, the CPU model and the
+// versions of the tools and compiler the run used (from its provenance). A group, and so a row
+// of the table, holds the observations of one machine only (docs/analysis.md).
+struct Machine {
+    std::string host, cpu, tools; // tools: "yosys 0.23; nextpnr-ice40 0.4; ..." (one line)
+    bool operator<(const Machine& other) const;
+    bool operator==(const Machine& other) const = default;
+    // "<host> #<6 hex digits of CPU and tools>": short enough for a table column, and two
+    // machines with one host name but other tools or CPUs get different labels.
+    std::string label() const;
+};
+Machine machine_from_provenance(const std::string& host,
+                                const std::map<std::string, std::string>& provenance);
+
 struct RunData {
     db::RunRow row;
+    Machine machine;
     std::map<std::string, std::string> params;
     std::map<std::string, double> final_metrics;                                // step 0
     std::map<std::string, std::vector<std::pair<std::int64_t, double>>> curves; // step >= 1
@@ -162,11 +191,13 @@ struct DamagedRun {
 };
 
 // Runs of one experiment and kind ("toolchain" or "train"; other kinds are skipped) that share
-// every setting but `factor`. Runs with a `study`
-// param are grouped by it; ad-hoc runs without one are grouped by identical params except
-// seed-like keys (names containing "seed"), with factor "seed" when seeds vary, else "repeat".
+// every setting but `factor`, observed on one machine (runs of other machines form groups of
+// their own). Runs with a `study` param are grouped by it; ad-hoc runs without one are grouped by
+// identical params except seed-like keys (names containing "seed"), with factor "seed" when seeds
+// vary, else "repeat".
 struct Group {
     std::string experiment, kind, study, factor;
+    Machine machine;             // every run of the group was observed on it
     std::vector<RunData> runs;   // status done, sorted by factor value then repeat
     std::vector<RunData> failed; // failed or timed-out runs (counted, not compared)
     // Further observations of a slot (the same configuration and repeat index in one study:
@@ -268,6 +299,7 @@ struct ComparisonRow {
     // reduction order); the headline figure pairs rows by it.
     std::string source;
     std::string backend; // training: the GEMM backend of the group's runs
+    Machine machine;     // the one machine whose observations the row holds
     std::size_t runs = 0, failed = 0;
     std::optional<Proportion> differ;    // runs differing from the first run's output
     std::optional<double> identical_pct; // raw: % of pairs with identical outputs
@@ -279,10 +311,23 @@ struct ComparisonRow {
     Estimate quality_raw;                // Fmax std in MHz, accuracy std in pp
     Estimate quality_vs_noise;           // accuracy std / its test-set sampling error
     std::string quality_label;           // "fmax" or "test_accuracy"
-    std::vector<std::string> notes;      // e.g. netlists differ, bitstreams do not
-    std::vector<std::string> warnings;   // e.g. equivalence-check mismatches
-    std::string equivalence;             // toolchain: ToolchainSummary::equivalence
-    std::vector<std::string> damaged;    // DamagedRun::text() of runs left out (also warnings)
+    // Against the baseline configuration (the sweep's "baseline" study of the same experiment,
+    // kind and machine): the study's mean Fmax (MHz) or test accuracy (pp) minus the baseline's,
+    // and for training the mean cross-entropy's difference, each with Welch's 95% interval;
+    // effect_rank orders the rows of one experiment, domain and machine by |effect| (1: largest).
+    Estimate effect;
+    Estimate loss_effect;
+    std::size_t baseline_runs = 0; // 0: no baseline observed on this machine
+    std::size_t effect_rank = 0;   // 0: no effect
+    // A grid's factor rows (FactorialAnalysis): the term ("tools", "seed x tools"), the level
+    // compared with the factor's first level (`effect`), and the share of the grid's total sum of
+    // squares the term explains (eta squared, %); empty for a study's row.
+    std::string grid_term, grid_level;
+    std::optional<double> variance_share_pct;
+    std::vector<std::string> notes;    // e.g. netlists differ, bitstreams do not
+    std::vector<std::string> warnings; // e.g. equivalence-check mismatches
+    std::string equivalence;           // toolchain: ToolchainSummary::equivalence
+    std::vector<std::string> damaged;  // DamagedRun::text() of runs left out (also warnings)
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);
 
@@ -320,15 +365,69 @@ std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& ro
 // One line per run left out of the figures because its stored data is damaged.
 std::vector<std::string> damaged_alarms(const std::vector<ComparisonRow>& rows);
 
-// ---------------------------------------------------------------- across machines
-// A machine, as far as a run's output can depend on it: the host name, the CPU model and the
-// versions of the tools and compiler the run used (from its provenance).
-struct Machine {
-    std::string host, cpu, tools; // tools: "yosys 0.23; nextpnr-ice40 0.4; ..." (one line)
-    bool operator<(const Machine& other) const;
-    bool operator==(const Machine& other) const = default;
-};
+// ---------------------------------------------------------------- effects
+// Student's t distribution, the regularised incomplete beta function behind it and the F
+// distribution's CDF (the factorial analysis's test).
+double incomplete_beta(double a, double b, double x);
+double student_t_cdf(double t, double dof);
+double student_t_quantile(double q, double dof);
+double f_cdf(double f, double dof1, double dof2);
 
+// mean(a) - mean(b) with Welch's (1947) interval for small unequal groups with unequal
+// variances. One value on one side: the other side's spread is assumed for it (a prediction
+// interval, df = n - 1). No interval with one value on each side.
+struct MeanDifference {
+    std::size_t n_a = 0, n_b = 0;
+    double difference = std::numeric_limits<double>::quiet_NaN();
+    double dof = 0;
+    std::optional<Interval> ci;
+    std::string note;
+};
+MeanDifference welch_difference(std::span<const double> a, std::span<const double> b,
+                                double confidence = kConfidence);
+
+// The study's name that holds the baseline configuration's repeats (the sweep plans it).
+inline constexpr const char* kBaselineStudy = "baseline";
+
+// The rows with an effect, largest |effect| first within each experiment, domain and machine:
+// "Effects against the baseline" under the text table.
+std::string format_effects(const std::vector<ComparisonRow>& rows);
+
+// ---------------------------------------------------------------- factorial
+// A `design = "grid"` group analysed as one factorial experiment (one machine): the sums of
+// squares of each factor and each two-factor interaction over the cell means (balanced:
+// equal runs per cell), the residual (within cells and higher interactions), the share of the
+// total each explains (eta squared), its F test against the residual, and each factor's main
+// effect: its level's marginal mean minus the first level's, with Welch's interval over the
+// runs at either level (the other factors' levels act as replicates). Fisher (1935),
+// Montgomery (2017) ch. 5; docs/analysis.md.
+struct FactorTerm {
+    std::string term;                 // "tools", or "seed x tools" for an interaction
+    std::vector<std::string> factors; // one (a main effect) or two (an interaction)
+    double sum_squares = 0, dof = 0;  // dof 0: not estimable
+    double share = 0;                 // sum_squares / total sum of squares
+    std::optional<double> f, p;       // F test against the residual; nullopt: no residual dof
+    std::vector<std::pair<std::string, MeanDifference>> level_effects; // mains: vs first level
+    std::string reference_level;                                       // mains: the first level
+};
+struct FactorialAnalysis {
+    std::string domain, experiment, metric, unit; // metric: "fmax_mhz" (MHz) or accuracy (pp)
+    Machine machine;
+    std::size_t runs = 0, cells = 0;
+    bool balanced = false;         // the same number of runs in every cell
+    std::vector<FactorTerm> terms; // main effects, then two-factor interactions
+    FactorTerm residual;           // within cells (and interactions of three or more factors)
+    double total_sum_squares = 0;
+    std::vector<std::string> notes; // e.g. unbalanced cells, runs without the metric
+};
+// One analysis per grid group; a grid of one factor or without the metric gives none.
+std::vector<FactorialAnalysis> factorial_analyses(const std::vector<GroupSummary>& summaries);
+// Rows for the comparison table: one per factor level against the first level, with the main
+// effect and the term's variance share; and one per interaction with its share.
+std::vector<ComparisonRow> factorial_rows(const std::vector<FactorialAnalysis>& analyses);
+std::string format_factorial(const std::vector<FactorialAnalysis>& analyses);
+
+// ---------------------------------------------------------------- across machines
 // Every configuration (config_id) with done observations from two or more machines: how often
 // two observations from different machines give identical outputs (bitstream.bin, weights.bin)
 // and how far apart they are, beside the same figures for pairs from one machine (repeats).
@@ -408,6 +507,11 @@ struct PlotFile {
 std::vector<PlotFile> make_plots(const std::vector<GroupSummary>& summaries,
                                  const std::filesystem::path& dir);
 
+// The forest plot of the effects against the baseline: one line per source with its 95%
+// interval, a panel per domain (Fmax in MHz, accuracy in pp); nullopt when no row has an effect.
+std::optional<PlotFile> forest_plot(const std::vector<ComparisonRow>& rows,
+                                    const std::filesystem::path& dir);
+
 struct ReportOptions {
     std::optional<std::string> experiment;
     std::filesystem::path out_dir = "report";
@@ -433,5 +537,20 @@ struct DistanceBenchResult {
 };
 DistanceBenchResult bench_distances(std::size_t bitstreams = 200, std::size_t bytes_each = 135100,
                                     std::size_t baseline_pairs = 200, std::uint64_t seed = 1);
+
+// `detlab bench compare`: a synthetic store of `runs` toolchain runs in one study (small
+// perturbed bitstreams, Fmax), timed through analyse() and comparison_rows() as `compare` runs
+// them, and the pairwise figures' intervals by the bootstrap over the same matrices (what
+// compare did for every group before kBootstrapMaxRuns; skipped above `old_max_runs`).
+struct CompareBenchResult {
+    std::size_t runs = 0;
+    double store_seconds = 0;                // writing the synthetic store (not part of compare)
+    double compare_seconds = 0;              // analyse + comparison_rows
+    std::optional<double> bootstrap_seconds; // the three pairwise figures' bootstrap
+    std::size_t matrix_bytes = 0;            // the group's n x n matrices: 3 x 8 n^2
+    std::string interval_method;             // "bootstrap" or "jackknife"
+};
+CompareBenchResult bench_compare(std::size_t runs, const std::filesystem::path& dir,
+                                 std::size_t old_max_runs = 1000);
 
 } // namespace detlab::analysis

@@ -44,9 +44,14 @@ bool factor_less(const RunData& a, const RunData& b) {
 }
 
 // A sweep's slot: one configuration at one repeat index in one study of one experiment.
-std::string slot_of(const RunData& run) {
+// Observations of different machines never share a slot: each machine's sweep is its own.
+std::string study_of(const RunData& run) {
     return run.row.experiment + "\n" + run.row.kind + "\n" + run.param("study") + "\n" +
-           run.row.config_json + "\n" + std::to_string(run.row.repeat);
+           run.machine.host + "\n" + run.machine.cpu + "\n" + run.machine.tools;
+}
+
+std::string slot_of(const RunData& run) {
+    return study_of(run) + "\n" + run.row.config_json + "\n" + std::to_string(run.row.repeat);
 }
 
 // Which observation of a slot the group uses: a done one before a failed one, then the most
@@ -92,6 +97,7 @@ std::vector<RunData> load_runs(const db::Store& store,
         for (auto& [key, curve] : run.curves)
             std::sort(curve.begin(), curve.end());
         run.artifacts = store.artifacts(row.id);
+        run.machine = machine_from_provenance(row.host, store.provenance(row.id));
         out.push_back(std::move(run));
     }
     return out;
@@ -107,8 +113,7 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
         auto slot = slot_of(all_runs[i]);
         auto [it, inserted] = best.emplace(slot, i);
         if (!inserted) {
-            ++further[all_runs[i].row.experiment + "\n" + all_runs[i].row.kind + "\n" +
-                      all_runs[i].param("study")];
+            ++further[study_of(all_runs[i])];
             if (preferred(all_runs[i], all_runs[it->second]))
                 it->second = i;
         }
@@ -117,8 +122,9 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
     for (std::size_t i = 0; i < all_runs.size(); ++i)
         if (all_runs[i].param("study").empty() || best.at(slot_of(all_runs[i])) == i)
             runs.push_back(std::move(all_runs[i]));
-    std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
-    std::map<std::tuple<std::string, std::string, std::string>, std::string> adhoc_first_seed;
+    using GroupId = std::tuple<std::string, std::string, std::string, Machine>;
+    std::map<GroupId, Group> groups;
+    std::map<GroupId, std::string> adhoc_first_seed;
     for (auto& run : runs) {
         // Only these two kinds have a per-group summary; e.g. model_on_bitstream runs are
         // shown in their own report section and would otherwise become empty groups.
@@ -128,18 +134,18 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
         std::string study = run.param("study");
         bool adhoc = study.empty();
         std::string key = adhoc ? "adhoc:" + adhoc_key(run) : study;
-        auto id = std::make_tuple(run.row.experiment, run.row.kind, key);
+        auto id = std::make_tuple(run.row.experiment, run.row.kind, key, run.machine);
         Group& group = groups[id];
         if (group.runs.empty() && group.failed.empty()) {
             group.experiment = run.row.experiment;
             group.kind = run.row.kind;
             group.study = adhoc ? "adhoc" : study;
+            group.machine = run.machine;
             group.factor = adhoc ? "repeat" : run.param("factor", "repeat");
             if (adhoc)
                 adhoc_first_seed[id] = seed_values(run);
             else
-                group.further_observations =
-                    further[run.row.experiment + "\n" + run.row.kind + "\n" + study];
+                group.further_observations = further[study_of(run)];
         } else if (adhoc && seed_values(run) != adhoc_first_seed[id]) {
             group.factor = "seed";
         }

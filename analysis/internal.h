@@ -42,4 +42,16 @@ double expected_distance(const BitDensity& a, const BitDensity& b);
 // Bit positions set in some of these equal-length outputs and clear in others.
 std::uint64_t varying_positions(const std::vector<Bytes>& outputs);
 
+// Writes `name`.gp and renders it as SVG and PNG with gnuplot (plots.cpp); the script holds no
+// data text: labels reach gnuplot through data files, quoted by plot_data_label.
+void render_plot(const std::filesystem::path& dir, const std::string& name,
+                 const std::string& title, const std::string& script, std::vector<PlotFile>& plots,
+                 int width, int height);
+std::string plot_data_label(const std::string& text);
+
+// The row's effects against the baseline group (nullptr: none on this machine): effect.cpp.
+void fill_effects(const GroupSummary& group, const GroupSummary* baseline, ComparisonRow& row);
+// Numbers effect_rank within each experiment, domain and machine by |effect|, largest first.
+void rank_effects(std::vector<ComparisonRow>& rows);
+
 } // namespace detlab::analysis::detail

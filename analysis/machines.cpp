@@ -18,17 +18,7 @@ const char* output_artifact(const std::string& kind) {
 }
 
 Machine machine_of(const db::Store& store, const db::RunRow& row) {
-    auto provenance = store.provenance(row.id);
-    Machine machine;
-    machine.host = row.host.empty() ? provenance["host"] : row.host;
-    machine.cpu = provenance["cpu.model"];
-    std::string tools;
-    for (const auto& [key, value] : provenance)
-        if (key.rfind("tool.", 0) == 0)
-            tools += (tools.empty() ? "" : "; ") + key.substr(5) + " " +
-                     value.substr(0, value.find('\n'));
-    machine.tools = tools;
-    return machine;
+    return machine_from_provenance(row.host, store.provenance(row.id));
 }
 
 struct Observation {
@@ -125,7 +115,46 @@ MachineComparison compare_one(const db::Store& store, std::vector<Observation>& 
 }
 
 std::string machine_text(const Machine& machine) {
-    return machine.host + " [" + machine.cpu + "]";
+    return machine.label() + " " + machine.host + " [" + machine.cpu + "]";
+}
+
+// "yosys 0.23; nextpnr-ice40 0.4" -> {yosys: 0.23, nextpnr-ice40: 0.4}
+std::map<std::string, std::string> tool_versions(const std::string& tools) {
+    std::map<std::string, std::string> out;
+    for (std::size_t start = 0; start < tools.size();) {
+        auto end = tools.find("; ", start);
+        std::string entry = tools.substr(start, end == std::string::npos ? end : end - start);
+        auto space = entry.find(' ');
+        out[entry.substr(0, space)] = space == std::string::npos ? "" : entry.substr(space + 1);
+        start = end == std::string::npos ? tools.size() : end + 2;
+    }
+    return out;
+}
+
+// The tools whose versions are not the same on every machine of the comparison, with this
+// machine's version of each: what the lab asks when outputs differ across machines.
+std::string differing_versions(const Machine& machine, const std::vector<Machine>& all) {
+    auto mine = tool_versions(machine.tools);
+    std::set<std::string> names;
+    for (const auto& other : all)
+        for (const auto& [name, version] : tool_versions(other.tools))
+            names.insert(name);
+    std::string out;
+    for (const auto& name : names) {
+        bool differs = false;
+        for (const auto& other : all) {
+            auto theirs = tool_versions(other.tools);
+            auto a = mine.find(name), b = theirs.find(name);
+            differs = differs || (a == mine.end()) != (b == theirs.end()) ||
+                      (a != mine.end() && a->second != b->second);
+        }
+        if (differs) {
+            auto it = mine.find(name);
+            out += (out.empty() ? "" : "; ") + name + " " +
+                   (it == mine.end() ? std::string("(not recorded)") : it->second);
+        }
+    }
+    return out;
 }
 
 std::string count_text(std::size_t part, std::size_t whole) {
@@ -152,6 +181,28 @@ std::vector<std::string> damaged_texts(const MachineComparison& row) {
 
 bool Machine::operator<(const Machine& other) const {
     return std::tie(host, cpu, tools) < std::tie(other.host, other.cpu, other.tools);
+}
+
+std::string Machine::label() const {
+    return host + " #" + sha256_hex(std::string_view(cpu + "\n" + tools)).substr(0, 6);
+}
+
+Machine machine_from_provenance(const std::string& host,
+                                const std::map<std::string, std::string>& provenance) {
+    Machine machine;
+    auto find = [&](const std::string& key) {
+        auto it = provenance.find(key);
+        return it == provenance.end() ? std::string() : it->second;
+    };
+    machine.host = host.empty() ? find("host") : host;
+    machine.cpu = find("cpu.model");
+    std::string tools;
+    for (const auto& [key, value] : provenance)
+        if (key.rfind("tool.", 0) == 0)
+            tools += (tools.empty() ? "" : "; ") + key.substr(5) + " " +
+                     value.substr(0, value.find('\n'));
+    machine.tools = tools;
+    return machine;
 }
 
 std::vector<MachineComparison> compare_machines(const db::Store& store,
@@ -195,7 +246,11 @@ std::string format_machines(const std::vector<MachineComparison>& rows, Format f
         for (const auto& r : rows) {
             nlohmann::json machines = nlohmann::json::array();
             for (const auto& m : r.machines)
-                machines.push_back({{"host", m.host}, {"cpu", m.cpu}, {"tools", m.tools}});
+                machines.push_back({{"label", m.label()},
+                                    {"host", m.host},
+                                    {"cpu", m.cpu},
+                                    {"tools", m.tools},
+                                    {"versions_that_differ", differing_versions(m, r.machines)}});
             all.push_back(
                 {{"kind", r.kind},
                  {"config_id", r.config_id},
@@ -237,8 +292,11 @@ std::string format_machines(const std::vector<MachineComparison>& rows, Format f
             << " pairs, bit distance " << distance_text(r.cross_distance)
             << "; identical within a machine " << count_text(r.within_identical, r.within_pairs)
             << " pairs\n";
-        for (const auto& m : r.machines)
+        for (const auto& m : r.machines) {
             out << "    machine " << machine_text(m) << "\n";
+            if (auto versions = differing_versions(m, r.machines); !versions.empty())
+                out << "      versions that differ: " << versions << "\n";
+        }
         for (const auto& text : damaged_texts(r))
             out << "    WARNING: " << text << ": left out of the bit distance\n";
     }

@@ -342,6 +342,16 @@ void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
 
 } // namespace
 
+namespace detail {
+void render_plot(const fs::path& dir, const std::string& name, const std::string& title,
+                 const std::string& script, std::vector<PlotFile>& plots, int width, int height) {
+    render(dir, name, title, script, plots, width, height);
+}
+std::string plot_data_label(const std::string& text) {
+    return data_label(text);
+}
+} // namespace detail
+
 std::vector<PlotFile> make_plots(const std::vector<GroupSummary>& summaries,
                                  const std::filesystem::path& dir) {
     fs::create_directories(dir);

@@ -319,6 +319,8 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
     files.csv = options.out_dir / "comparison.csv";
     write_file(files.csv, format_table(rows, Format::csv));
     files.plots = make_plots(summaries, options.out_dir);
+    if (auto forest = forest_plot(rows, options.out_dir))
+        files.plots.push_back(*forest);
 
     std::ostringstream out;
     out << "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>detlab report</title>"

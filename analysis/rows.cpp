@@ -1,5 +1,5 @@
 // The comparison rows: every figure of a group as an Estimate with n and a 95% interval.
-#include "analysis/analysis.h"
+#include "analysis/internal.h"
 
 #include <cmath>
 
@@ -109,6 +109,15 @@ void fill_training(const TrainingSummary& t, ComparisonRow& row) {
     }
 }
 
+// The baseline study's summary of the same experiment, kind and machine.
+const GroupSummary* baseline_of(const std::vector<GroupSummary>& summaries, const Group& g) {
+    for (const auto& s : summaries)
+        if (s.group.study == kBaselineStudy && s.group.experiment == g.experiment &&
+            s.group.kind == g.kind && s.group.machine == g.machine)
+            return &s;
+    return nullptr;
+}
+
 } // namespace
 
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries) {
@@ -125,14 +134,15 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
         row.study = g.study;
         row.factor = g.factor;
         row.source = source_of(g);
+        row.machine = g.machine;
         if (db::run_kind(g.kind) == db::RunKind::train && !g.runs.empty())
             row.backend = g.runs.front().param("backend");
         row.runs = g.runs.size();
         row.failed = g.failed.size();
         if (g.further_observations > 0)
             row.warnings.push_back(std::to_string(g.further_observations) +
-                                   " further observations of these runs (other machines or "
-                                   "retries) not in these figures: see detlab compare --machines");
+                                   " further observations of these runs on this machine "
+                                   "(retries or merged copies) not in these figures");
         for (const auto& damage : g.damaged) {
             row.damaged.push_back(damage.text());
             row.warnings.push_back(damage.text() +
@@ -142,10 +152,14 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
             fill_toolchain(*summary.toolchain, row);
         else if (summary.training)
             fill_training(*summary.training, row);
-        if (row.runs < 2)
+        detail::fill_effects(summary, baseline_of(summaries, g), row);
+        if (row.runs < 2 && !row.effect.value)
             row.warnings.push_back("fewer than 2 completed runs: nothing to compare");
+        else if (row.runs < 2)
+            row.notes.push_back("one run: compared with the baseline only");
         rows.push_back(std::move(row));
     }
+    detail::rank_effects(rows);
     return rows;
 }
 

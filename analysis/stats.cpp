@@ -150,6 +150,16 @@ std::optional<Interval> std_interval(double s, std::size_t n, double confidence)
 
 PairMean pair_mean(const std::vector<double>& matrix, std::size_t n, int resamples,
                    std::uint64_t seed, double confidence) {
+    return pair_mean_with(matrix, n, resamples, seed, confidence, n > kBootstrapMaxRuns);
+}
+
+PairMean pair_mean_bootstrap(const std::vector<double>& matrix, std::size_t n, int resamples,
+                             std::uint64_t seed, double confidence) {
+    return pair_mean_with(matrix, n, resamples, seed, confidence, false);
+}
+
+PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t n, int resamples,
+                        std::uint64_t seed, double confidence, bool jackknife) {
     PairMean out;
     out.runs = n;
     if (n < 2 || matrix.size() != n * n)
@@ -176,6 +186,10 @@ PairMean pair_mean(const std::vector<double>& matrix, std::size_t n, int resampl
     }
     if (n < 3)
         return out; // one pair: a value, no spread
+    if (jackknife) {
+        out.ci = pair_mean_jackknife(matrix, n, confidence);
+        return out;
+    }
     DeterministicRng rng(seed);
     std::vector<double> means;
     std::vector<std::size_t> pick(n);

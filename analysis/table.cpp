@@ -76,12 +76,28 @@ std::string runs_cell(const ComparisonRow& row) {
     return out;
 }
 
+// "+3.1 MHz [1.2, 5.0] #1": the difference from the baseline's mean, its interval and rank.
+std::string effect_cell(const ComparisonRow& row) {
+    const Estimate& e = row.effect;
+    if (!e.value)
+        return e.note.empty() ? "-" : e.note;
+    bool training = row.domain == "training";
+    std::string out = *e.value > 0 ? "+" : "";
+    out += printf_string("%.3g", *e.value);
+    out += training ? " pp" : " MHz";
+    if (e.ci)
+        out += " [" + printf_string("%.3g", e.ci->low) + ", " + printf_string("%.3g", e.ci->high) +
+               "]";
+    return out + " #" + std::to_string(row.effect_rank);
+}
+
 std::vector<std::string> cells(const ComparisonRow& row) {
     bool training = row.domain == "training";
     return {row.domain,
             row.experiment,
             row.study,
             row.source,
+            row.machine.label(),
             runs_cell(row),
             differ_cell(row.differ),
             estimate_cell(row.representational, 100, "%"),
@@ -89,14 +105,15 @@ std::vector<std::string> cells(const ComparisonRow& row) {
             estimate_cell(row.functional, 100, "%", "not measured"),
             (training ? "acc " : "Fmax ") + estimate_cell(row.quality_relative, 1, "%"),
             training ? estimate_cell(row.quality_vs_noise, 1, "x SE", "-") : "exact (STA)",
+            effect_cell(row),
             notes_cell(row)};
 }
 
 const std::vector<std::string>& headers() {
-    static const std::vector<std::string> h{"domain",         "experiment",   "study",
-                                            "source",         "runs",         "differ from 1st",
-                                            "bits differing", "vs unrelated", "functional distance",
-                                            "quality CV",     "vs noise",     "notes"};
+    static const std::vector<std::string> h{
+        "domain",     "experiment",      "study",          "source",       "machine",
+        "runs",       "differ from 1st", "bits differing", "vs unrelated", "functional distance",
+        "quality CV", "vs noise",        "vs baseline",    "notes"};
     return h;
 }
 
@@ -116,11 +133,13 @@ const char* const kEstimates[] = {"representational_distance",
                                   "functional_distance",
                                   "quality_cv_pct",
                                   "quality_std",
-                                  "quality_std_over_noise"};
+                                  "quality_std_over_noise",
+                                  "effect_vs_baseline",
+                                  "loss_effect_vs_baseline"};
 
 std::vector<const Estimate*> estimates(const ComparisonRow& r) {
-    return {&r.representational, &r.normalised,  &r.functional,
-            &r.quality_relative, &r.quality_raw, &r.quality_vs_noise};
+    return {&r.representational, &r.normalised,       &r.functional, &r.quality_relative,
+            &r.quality_raw,      &r.quality_vs_noise, &r.effect,     &r.loss_effect};
 }
 
 std::string render_text(const std::vector<ComparisonRow>& rows) {
@@ -162,12 +181,14 @@ std::string render_markdown(const std::vector<ComparisonRow>& rows) {
 
 std::string render_csv(const std::vector<ComparisonRow>& rows) {
     std::ostringstream out;
-    out << "domain,experiment,study,factor,source,runs,failed,differ_runs,compared_runs,"
+    out << "domain,experiment,study,factor,source,machine,machine_host,machine_cpu,machine_tools,"
+           "runs,failed,differ_runs,compared_runs,"
            "differ_low,differ_high,identical_pairs_pct";
     for (const char* name : kEstimates)
         out << "," << name << "," << name << "_low," << name << "_high," << name << "_n," << name
             << "_note";
-    out << ",baseline_outputs,baseline_varying_bits,baseline_expected_bits,quality_metric,notes,"
+    out << ",baseline_runs,effect_rank,grid_term,grid_level,variance_share_pct,baseline_outputs,"
+           "baseline_varying_bits,baseline_expected_bits,quality_metric,notes,"
            "warnings\n";
     for (const auto& r : rows) {
         std::string notes, warnings;
@@ -176,7 +197,9 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         for (const auto& w : r.warnings)
             warnings += (warnings.empty() ? "" : "; ") + w;
         out << csv_cell(r.domain) << "," << csv_cell(r.experiment) << "," << csv_cell(r.study)
-            << "," << csv_cell(r.factor) << "," << csv_cell(r.source) << "," << r.runs << ","
+            << "," << csv_cell(r.factor) << "," << csv_cell(r.source) << ","
+            << csv_cell(r.machine.label()) << "," << csv_cell(r.machine.host) << ","
+            << csv_cell(r.machine.cpu) << "," << csv_cell(r.machine.tools) << "," << r.runs << ","
             << r.failed << ",";
         if (r.differ)
             out << r.differ->k << "," << r.differ->n << "," << number(r.differ->ci.low) << ","
@@ -186,9 +209,12 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         out << "," << number(r.identical_pct);
         for (const Estimate* e : estimates(r))
             out << "," << estimate_csv(*e);
-        out << "," << r.baseline.outputs << "," << r.baseline.varying_bits << ","
-            << number(r.baseline.expected_bits) << "," << csv_cell(r.quality_label) << ","
-            << csv_cell(notes) << "," << csv_cell(warnings) << "\n";
+        out << "," << r.baseline_runs << "," << (r.effect_rank ? std::to_string(r.effect_rank) : "")
+            << "," << csv_cell(r.grid_term) << "," << csv_cell(r.grid_level) << ","
+            << number(r.variance_share_pct) << "," << r.baseline.outputs << ","
+            << r.baseline.varying_bits << "," << number(r.baseline.expected_bits) << ","
+            << csv_cell(r.quality_label) << "," << csv_cell(notes) << "," << csv_cell(warnings)
+            << "\n";
     }
     return out.str();
 }
@@ -218,6 +244,11 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                            {"study", r.study},
                            {"factor", r.factor},
                            {"source", r.source},
+                           {"machine",
+                            {{"label", r.machine.label()},
+                             {"host", r.machine.host},
+                             {"cpu", r.machine.cpu},
+                             {"tools", r.machine.tools}}},
                            {"runs", r.runs},
                            {"failed", r.failed},
                            {"differ_from_first", differ},
@@ -229,6 +260,12 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                              {"varying_bits", r.baseline.varying_bits},
                              {"expected_bits", r.baseline.expected_bits}}},
                            {"quality_metric", r.quality_label},
+                           {"baseline_runs", r.baseline_runs},
+                           {"grid_term", r.grid_term},
+                           {"grid_level", r.grid_level},
+                           {"variance_share_pct", optional_json(r.variance_share_pct)},
+                           {"effect_rank", r.effect_rank ? nlohmann::json(r.effect_rank)
+                                                         : nlohmann::json(nullptr)},
                            {"notes", r.notes},
                            {"warnings", r.warnings},
                            {"damaged", r.damaged}};

@@ -87,14 +87,35 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
         report_damage(machines);
         return;
     }
-    auto rows = load_rows(global, options.experiment);
-    db::Store store(global.db_path);
+    db::Store store = open_existing_store(global);
     auto experiment = experiment_filter(options.experiment);
-    std::cout << analysis::format_table(rows, format);
+    auto summaries = analysis::analyse(store, experiment);
+    auto rows = analysis::comparison_rows(summaries);
+    if (rows.empty())
+        throw InputError(global.db_path + ": experiment: no runs" +
+                         (experiment ? " for '" + *experiment + "'" : std::string()));
+    auto factorial = analysis::factorial_analyses(summaries);
+    if (format == analysis::Format::text) {
+        std::cout << analysis::format_table(rows, format);
+    } else {
+        // Machine-readable output: a grid's factors as rows of their own (grid_term set).
+        auto all = rows;
+        for (auto& row : analysis::factorial_rows(factorial))
+            all.push_back(std::move(row));
+        std::cout << analysis::format_table(all, format);
+    }
     if (options.verdict)
         std::cout << "\nVerdict\n" << analysis::format_verdicts(analysis::verdicts(rows));
     // Only under the human-readable table: csv/json/markdown output stays machine-parseable.
     if (format == analysis::Format::text) {
+        if (auto effects = analysis::format_effects(rows); !effects.empty())
+            std::cout << "\nEffects against the baseline (difference in mean, Welch 95% interval; "
+                         "largest first)\n"
+                      << effects;
+        if (auto grids = analysis::format_factorial(factorial); !grids.empty())
+            std::cout << "\nGrids as factorial experiments (sums of squares over cells, share of "
+                         "the variance, main effects vs the first level with Welch 95%)\n"
+                      << grids;
         if (auto versions = analysis::toolchain_versions(store, experiment); !versions.empty())
             std::cout << "\nToolchain versions (same RTL and seed on each toolchain root)\n"
                       << analysis::format_toolchain_versions(versions, format);

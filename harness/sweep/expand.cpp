@@ -57,6 +57,7 @@ public:
         } else {
             for (const auto& study : table.studies)
                 one_at_a_time(domain, baseline, study);
+            baseline_repeats(domain, baseline);
         }
     }
 
@@ -96,6 +97,18 @@ private:
             for (int r = 0; r < replicates; ++r)
                 add(domain, config, name, study.factor, value);
         }
+    }
+
+    // Each study is compared with the baseline configuration (docs/analysis.md, "Effects"): with
+    // `baseline_repeats = N` it is observed N times in a study of its own, planned after every
+    // study so that the other runs' slots stay what they were.
+    void baseline_repeats(const Domain& domain, const nlohmann::json& baseline) {
+        if (spec_.baseline_repeats == 0 || names_.contains(domain.kind + "/baseline"))
+            return; // none asked for, or the file has a study of that name: the user's
+        names_.insert(domain.kind + "/baseline");
+        line_ = 0;
+        for (int r = 0; r < spec_.baseline_repeats; ++r)
+            add(domain, baseline, "baseline", "repeat", r);
     }
 
     // Whether every configuration of an optional study can run here; if not, a note says why.

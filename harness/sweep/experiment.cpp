@@ -9,8 +9,8 @@ namespace detlab::sweep {
 namespace {
 
 const std::vector<std::string> kExperimentKeys{
-    "name", "description",   "domains",      "design",      "repeats",
-    "seed", "equiv_vectors", "equiv_cycles", "equiv_clock", "equiv_hold"};
+    "name",          "description",  "domains",     "design",     "repeats",         "seed",
+    "equiv_vectors", "equiv_cycles", "equiv_clock", "equiv_hold", "baseline_repeats"};
 const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",      "step",
                                           "count",  "with",   "name", "repeats", "optional"};
 constexpr std::int64_t kMaxValues = 100000;
@@ -145,6 +145,8 @@ void read_experiment_table(const Reader& in, const toml::table& table, Experimen
                         "\"" + spec.design + "\" is not one of: one-at-a-time, grid");
         } else if (name == "repeats") {
             spec.repeats = static_cast<int>(in.integer_value(node, key, 1, kMaxValues));
+        } else if (name == "baseline_repeats") {
+            spec.baseline_repeats = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
         } else if (name == "equiv_vectors") {
             spec.equiv_vectors = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
         } else if (name == "equiv_cycles") {

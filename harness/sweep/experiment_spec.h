@@ -33,6 +33,7 @@ struct ExperimentSpec {
     std::string name, description;
     std::string design = "one-at-a-time";
     int repeats = 1;
+    int baseline_repeats = 0; // observations of the baseline planned after the studies
     int equiv_vectors = 0;
     int equiv_cycles = 1000;
     std::string equiv_clock;

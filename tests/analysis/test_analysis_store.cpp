@@ -189,7 +189,8 @@ TEST_CASE("the comparison table in every format, with the equivalence alarm") {
                          Catch::Contains("Fmax 0% (all identical) n=2") &&
                          Catch::Contains("(n=2: one pair, no interval) n=2"));
     std::string csv = format_table(rows, Format::csv);
-    CHECK_THAT(csv, Catch::StartsWith("domain,experiment,study,factor,source,runs"));
+    CHECK_THAT(csv, Catch::StartsWith("domain,experiment,study,factor,source,machine,machine_host,"
+                                      "machine_cpu,machine_tools,runs"));
     CHECK(std::count(csv.begin(), csv.end(), '\n') == 5);
     auto json = nlohmann::json::parse(format_table(rows, Format::json));
     REQUIRE(json.size() == 4);
@@ -244,7 +245,8 @@ TEST_CASE("report.html is self-contained with the table, inline plots and proven
     CHECK(html.find("src=\"http") == std::string::npos); // nothing fetched from the network
     CHECK(html.find("<script") == std::string::npos);
     CHECK(files.plots.size() == 5);
-    CHECK_THAT(read_file_text(files.csv), Catch::Contains("toolchain,handmade,seed,seed,seed,3"));
+    CHECK_THAT(read_file_text(files.csv),
+               Catch::Contains("toolchain,handmade,seed,seed,seed,testhost #01ba47,testhost,,,3"));
 }
 
 TEST_CASE("detlab compare and report on the command line", "[cli][tools]") {
@@ -254,7 +256,8 @@ TEST_CASE("detlab compare and report on the command line", "[cli][tools]") {
     spec.argv = {DETLAB_BINARY, "compare", "--db", db, "--format", "markdown"};
     auto result = process::run(spec);
     CHECK(result.exit_code == 0);
-    CHECK_THAT(result.out, Catch::Contains("| toolchain | handmade | seed | seed | 3 |"));
+    CHECK_THAT(result.out,
+               Catch::Contains("| toolchain | handmade | seed | seed | testhost #01ba47 | 3 |"));
     CHECK_THAT(result.err, Catch::Contains("EQUIVALENCE CHECK FAILED"));
 
     spec.argv = {DETLAB_BINARY, "compare", "--db", db, "--format", "xml"};

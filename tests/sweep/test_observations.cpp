@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 using namespace detlab;
@@ -201,9 +202,24 @@ TEST_CASE("two machines' databases merge with every observation and a cross-mach
     CHECK(machines.out.find("on 2 machines") != std::string::npos);
     // Golden training is deterministic: the neighbour's weights are bit-identical to ours.
     CHECK(machines.out.find("identical across machines 1/1 pairs") != std::string::npos);
-    auto compare = run_detlab({"compare", "--db", "m.db"}, dir);
+    // Rows never mix machines: each study appears once per machine, each row naming one.
+    auto compare = run_detlab({"compare", "--db", "m.db", "--format", "json"}, dir);
+    INFO(compare.out + compare.err);
     REQUIRE(compare.code == 0);
-    CHECK(compare.out.find("further observations") != std::string::npos);
+    auto rows = nlohmann::json::parse(compare.out);
+    std::set<std::string> row_hosts;
+    std::size_t init_rows = 0;
+    for (const auto& row : rows) {
+        REQUIRE(row.contains("machine"));
+        row_hosts.insert(row["machine"]["host"].get<std::string>());
+        if (row["factor"] == "init_seed") {
+            ++init_rows;
+            CHECK(row["runs"] == 2); // the two seeds of one machine, never four
+        }
+    }
+    CHECK(row_hosts.size() == 2);
+    CHECK(init_rows == 2);
+    CHECK(compare.out.find("further observations") == std::string::npos);
     auto report = run_detlab({"report", "--db", "m.db", "--out", "report"}, dir);
     INFO(report.out + report.err);
     REQUIRE(report.code == 0);

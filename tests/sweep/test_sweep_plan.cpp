@@ -85,6 +85,24 @@ TEST_CASE("one-at-a-time studies expand into groups with study params") {
     CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == ids.size());
 }
 
+TEST_CASE("baseline_repeats plans the baseline after every study, changing no other id") {
+    auto plain = parse(kStudies);
+    std::string with_baseline = kStudies;
+    with_baseline.replace(with_baseline.find("domains"), 0, "baseline_repeats = 3\n");
+    auto experiment = parse(with_baseline);
+    REQUIRE(experiment.runs.size() == plain.runs.size() + 3);
+    for (std::size_t i = 0; i < plain.runs.size(); ++i)
+        CHECK(experiment.runs[i].id == plain.runs[i].id);
+    for (std::size_t i = plain.runs.size(); i < experiment.runs.size(); ++i) {
+        const auto& run = experiment.runs[i];
+        CHECK(run.study == "baseline");
+        CHECK(run.factor == "repeat");
+        CHECK(run.config == plain.runs[0].config); // seed = 1 and placer = heap: the baseline
+        CHECK(run.repeat == static_cast<int>(i - plain.runs.size()) + 2);
+    }
+    CHECK(parse(kStudies).runs.size() == 4 + 3 + 2); // none unless asked for
+}
+
 TEST_CASE("run ids come from the completed config and stay stable") {
     auto experiment = parse(kStudies);
     for (const auto& run : experiment.runs)
@@ -188,7 +206,8 @@ TEST_CASE("every invalid input names file, line and key") {
           "train)");
     CHECK(error_of("[experiment]\nnmae = \"x\"\n") ==
           "exp.toml:2: experiment.nmae: unknown key (valid keys: name, description, domains, "
-          "design, repeats, seed, equiv_vectors, equiv_cycles, equiv_clock, equiv_hold)");
+          "design, repeats, seed, equiv_vectors, equiv_cycles, equiv_clock, equiv_hold, "
+          "baseline_repeats)");
     CHECK(error_of("[experiment]\nequiv_vectors = -1\n") ==
           "exp.toml:2: experiment.equiv_vectors: value -1 is out of range [0, 100000]");
     CHECK(error_of("[experiment]\n[training]\n") ==

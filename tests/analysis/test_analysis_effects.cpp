@@ -1,0 +1,268 @@
+// Effects against the baseline, factorial grids and machines kept apart, on hand-made stores
+// with known (planted) answers.
+#include "analysis/analysis.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <numbers>
+#include <set>
+
+using namespace detlab;
+using namespace detlab::analysis;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis-effects" / name;
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+// A toolchain observation with only what the effects read: Fmax, study params, machine.
+db::RunResult build(const std::string& study, const std::string& factor,
+                    const nlohmann::json& value, int repeat, double fmax,
+                    const std::string& host = "lab-pc", const std::string& yosys = "Yosys 0.52") {
+    db::RunResult r;
+    r.config_json = nlohmann::json{{"study", study}, {"value", value}}.dump();
+    r.repeat = repeat;
+    r.id = db::run_id("toolchain", r.config_json + host + yosys, repeat);
+    r.experiment = "planted";
+    r.kind = "toolchain";
+    r.host = host;
+    r.add_param("study", study);
+    r.add_param("factor", factor);
+    r.add_param("factor_value", value.dump());
+    r.add_metric("fmax_mhz", fmax);
+    r.provenance = {{"cpu.model", "Test CPU"}, {"tool.yosys", yosys}};
+    return r;
+}
+
+// Standard normal draws from the project's one random source (Box-Muller).
+double normal(DeterministicRng& rng) {
+    double u = 1 - rng.uniform(), v = rng.uniform();
+    return std::sqrt(-2 * std::log(u)) * std::cos(2 * std::numbers::pi * v);
+}
+
+const ComparisonRow& row_of(const std::vector<ComparisonRow>& rows, const std::string& study) {
+    for (const auto& r : rows)
+        if (r.study == study)
+            return r;
+    FAIL("no row " << study);
+    throw std::logic_error("unreachable");
+}
+
+} // namespace
+
+TEST_CASE("Student's t quantiles and Welch's interval match published values") {
+    // Tables of Student's t (two-sided 95%).
+    CHECK(student_t_quantile(0.975, 1) == Approx(12.7062047).epsilon(1e-7));
+    CHECK(student_t_quantile(0.975, 4) == Approx(2.7764451).epsilon(1e-7));
+    CHECK(student_t_quantile(0.975, 10) == Approx(2.2281389).epsilon(1e-7));
+    CHECK(student_t_quantile(0.025, 10) == Approx(-2.2281389).epsilon(1e-7));
+    CHECK(student_t_cdf(0, 3) == Approx(0.5));
+    // Equal n and variances: Welch's df is 2(n - 1) = 8, se = 1.
+    std::vector<double> a{1, 2, 3, 4, 5}, b{3, 4, 5, 6, 7};
+    auto d = welch_difference(a, b);
+    CHECK(d.difference == Approx(-2));
+    CHECK(d.dof == Approx(8));
+    REQUIRE(d.ci);
+    CHECK(d.ci->low == Approx(-2 - 2.3060041));
+    CHECK(d.ci->high == Approx(-2 + 2.3060041));
+    // Unequal variances: Satterthwaite's df lies between the smaller group's and the sum's.
+    std::vector<double> wide{2, 4, 6, 8, 10, 12};
+    auto u = welch_difference(a, wide);
+    CHECK(u.difference == Approx(-4));
+    CHECK(u.dof > 4);
+    CHECK(u.dof < 9);
+    REQUIRE(u.ci);
+    CHECK(u.ci->high < 0);
+    // One run against repeats: the repeats' spread, df = n - 1.
+    std::vector<double> one{10};
+    auto p = welch_difference(one, a);
+    CHECK(p.difference == Approx(7));
+    CHECK(p.dof == Approx(4));
+    REQUIRE(p.ci);
+    CHECK(p.ci->high - p.ci->low ==
+          Approx(2 * 2.7764451 * std::sqrt(2.5) * std::sqrt(1 + 1.0 / 5)).epsilon(1e-6));
+    auto none = welch_difference(one, one);
+    CHECK_FALSE(none.ci);
+}
+
+TEST_CASE("a one-value study is compared with the baseline, and sources are ranked") {
+    auto dir = fresh_dir("baseline");
+    db::Store store(dir / "detlab.db");
+    store.record_run(build("baseline", "repeat", 0, 0, 100));
+    store.record_run(build("baseline", "repeat", 1, 1, 101));
+    store.record_run(build("baseline", "repeat", 2, 2, 99));
+    store.record_run(build("file_order", "file_order", "reversed", 0, 90));
+    store.record_run(build("seed", "seed", 1, 0, 100));
+    store.record_run(build("seed", "seed", 2, 0, 104));
+    store.record_run(build("seed", "seed", 3, 0, 102));
+    auto rows = comparison_rows(analyse(store, std::nullopt));
+    const auto& order = row_of(rows, "file_order");
+    REQUIRE(order.effect.value);
+    CHECK(*order.effect.value == Approx(-10));
+    REQUIRE(order.effect.ci);
+    CHECK(order.effect.ci->low < -10);
+    CHECK(order.effect.ci->high > -10);
+    CHECK(order.baseline_runs == 3);
+    for (const auto& w : order.warnings)
+        CHECK(w.find("fewer than 2") == std::string::npos);
+    const auto& seed = row_of(rows, "seed");
+    REQUIRE(seed.effect.value);
+    CHECK(*seed.effect.value == Approx(2));
+    CHECK(order.effect_rank == 1);
+    CHECK(seed.effect_rank == 2);
+    CHECK(row_of(rows, "baseline").effect_rank == 0);
+    auto csv = format_table(rows, Format::csv);
+    CHECK(csv.find("effect_vs_baseline,effect_vs_baseline_low,effect_vs_baseline_high") !=
+          std::string::npos);
+    CHECK(format_effects(rows).find("1. planted / file_order") != std::string::npos);
+}
+
+TEST_CASE("a grid with planted effects: the shift is recovered, the null factor's interval "
+          "holds 0") {
+    auto dir = fresh_dir("grid");
+    db::Store store(dir / "detlab.db");
+    constexpr double kShift = 5; // MHz, what factor `tools` does
+    DeterministicRng rng(7);
+    int repeat = 0;
+    for (const char* tools : {"debian12", "debian13"})
+        for (int seed : {1, 2, 3})
+            for (int r = 0; r < 4; ++r) {
+                double fmax = 80 + (std::string(tools) == "debian13" ? kShift : 0) + normal(rng);
+                store.record_run(build("grid", "tools,seed", {{"tools", tools}, {"seed", seed}},
+                                       repeat++, fmax));
+            }
+    auto summaries = analyse(store, std::nullopt);
+    auto grids = factorial_analyses(summaries);
+    REQUIRE(grids.size() == 1);
+    const auto& g = grids.front();
+    CHECK(g.runs == 24);
+    CHECK(g.cells == 6);
+    CHECK(g.balanced);
+    REQUIRE(g.terms.size() == 3); // tools, seed, tools x seed
+    const auto& tools = g.terms[0];
+    CHECK(tools.term == "tools");
+    REQUIRE(tools.level_effects.size() == 1);
+    const auto& shift = tools.level_effects[0].second;
+    REQUIRE(shift.ci);
+    CHECK(shift.ci->low < kShift);
+    CHECK(shift.ci->high > kShift);
+    CHECK(shift.ci->low > 0);
+    CHECK(tools.share > 0.5);
+    REQUIRE(tools.p);
+    CHECK(*tools.p < 0.001);
+    const auto& seed = g.terms[1];
+    CHECK(seed.term == "seed");
+    REQUIRE(seed.level_effects.size() == 2);
+    for (const auto& [level, d] : seed.level_effects) {
+        INFO("seed " << level);
+        REQUIRE(d.ci);
+        CHECK(d.ci->low < 0);
+        CHECK(d.ci->high > 0);
+    }
+    // The shares add up to the whole in a balanced design.
+    double shares = g.residual.share;
+    for (const auto& t : g.terms)
+        shares += t.share;
+    CHECK(shares == Approx(1));
+    CHECK(g.residual.dof == Approx(24 - 6));
+    // The CSV has one row per factor level with its main effect and variance share.
+    auto rows = factorial_rows(grids);
+    auto csv = format_table(rows, Format::csv);
+    CHECK(csv.find("grid_term,grid_level,variance_share_pct") != std::string::npos);
+    std::size_t tools_rows = 0;
+    for (const auto& r : rows)
+        if (r.grid_term == "tools") {
+            ++tools_rows;
+            REQUIRE(r.effect.value);
+            REQUIRE(r.variance_share_pct);
+            CHECK(*r.variance_share_pct == Approx(tools.share * 100));
+        }
+    CHECK(tools_rows == 1);
+}
+
+TEST_CASE("two machines' stores merged: every row names exactly one machine") {
+    auto dir = fresh_dir("machines");
+    {
+        db::Store laptop(dir / "laptop.db");
+        db::Store lab(dir / "lab.db");
+        for (int s = 1; s <= 3; ++s) {
+            // The same configurations on both machines, with outputs to compare across them.
+            auto mine = build("seed", "seed", s, 0, 90 + s, "laptop", "Yosys 0.52");
+            auto theirs = build("seed", "seed", s, 0, 80 + s, "lab-pc", "Yosys 0.23");
+            mine.config_id = theirs.config_id = "config-" + std::to_string(s);
+            mine.add_artifact("bitstream.bin", std::string_view("laptop bits"));
+            theirs.add_artifact("bitstream.bin", std::string_view("lab-pc bits"));
+            laptop.record_run(mine);
+            lab.record_run(theirs);
+        }
+    }
+    db::Store merged(dir / "merged.db");
+    merged.merge_from(dir / "laptop.db");
+    merged.merge_from(dir / "lab.db");
+    auto summaries = analyse(merged, std::nullopt);
+    auto rows = comparison_rows(summaries);
+    REQUIRE(rows.size() == 2);
+    std::set<std::string> labels;
+    for (const auto& s : summaries) {
+        std::set<Machine> machines;
+        for (const auto& run : s.group.runs)
+            machines.insert(run.machine);
+        CHECK(machines.size() == 1);
+    }
+    for (const auto& r : rows) {
+        CHECK(r.runs == 3);
+        CHECK(r.warnings.empty());
+        labels.insert(r.machine.label());
+        // One machine's seeds only: 91..93 or 81..83, never a spread over both.
+        REQUIRE(r.quality_raw.value);
+        CHECK(*r.quality_raw.value == Approx(1));
+    }
+    CHECK(labels.size() == 2);
+    auto machines = format_machines(compare_machines(merged, std::nullopt), Format::text);
+    CHECK(machines.find("versions that differ: yosys Yosys 0.23") != std::string::npos);
+}
+
+TEST_CASE("the jackknife of a pair mean agrees with the bootstrap and takes over for large n") {
+    // Pairs that share a run share its offset: the dependence the intervals must account for.
+    auto make = [](std::size_t n, std::uint64_t seed) {
+        DeterministicRng rng(seed);
+        std::vector<double> offset(n);
+        for (auto& o : offset)
+            o = 0.1 * rng.uniform();
+        std::vector<double> m(n * n, 0.0);
+        for (std::size_t a = 0; a < n; ++a)
+            for (std::size_t b = a + 1; b < n; ++b)
+                m[a * n + b] = m[b * n + a] = 0.5 + offset[a] + offset[b] + 0.01 * rng.uniform();
+        return m;
+    };
+    auto m = make(100, 3);
+    auto boot = pair_mean(m, 100);
+    auto jack = pair_mean_jackknife(m, 100);
+    REQUIRE(boot.ci);
+    REQUIRE(jack);
+    CHECK(jack->low < boot.mean);
+    CHECK(jack->high > boot.mean);
+    double boot_width = boot.ci->high - boot.ci->low, jack_width = jack->high - jack->low;
+    CHECK(jack_width > 0.7 * boot_width);
+    CHECK(jack_width < 1.3 * boot_width);
+    // The expected value of a pair is 0.5 + 0.1 + 0.005: inside the interval.
+    CHECK(jack->low < 0.605);
+    CHECK(jack->high > 0.605);
+    std::size_t big = kBootstrapMaxRuns + 1;
+    auto large = make(big, 4);
+    auto over = pair_mean(large, big);
+    REQUIRE(over.ci);
+    auto direct = pair_mean_jackknife(large, big);
+    REQUIRE(direct);
+    CHECK(over.ci->low == direct->low);
+    CHECK(over.ci->high == direct->high);
+    // Not measured pairs are left out of both the mean and the interval.
+    large[0 * big + 1] = large[1 * big + 0] = std::numeric_limits<double>::quiet_NaN();
+    CHECK(pair_mean_jackknife(large, big).has_value());
+}
