@@ -41,7 +41,7 @@ Estimate from_pairs(const std::vector<double>& matrix, std::size_t runs) {
     if (m.all_zero)
         e.note = "all identical";
     else if (!m.ci)
-        e.note = "n=" + std::to_string(runs) + ": one pair, no interval";
+        e.note = "n=" + std::to_string(runs) + " too small for a bootstrap interval";
     return e;
 }
 
@@ -142,6 +142,7 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
             fill_toolchain(*summary.toolchain, row);
         else if (summary.training)
             fill_training(*summary.training, row);
+        attach_verdict_inputs(summary, row); // issue 25
         if (row.runs < 2)
             row.warnings.push_back("fewer than 2 completed runs: nothing to compare");
         rows.push_back(std::move(row));
