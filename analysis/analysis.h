@@ -103,9 +103,10 @@ struct Interval {
     double low = 0, high = 0;
 };
 
-// k events in n independent trials. The interval is Clopper-Pearson's exact two-sided one, and
-// exact one-sided at the edges: k = 0 gives [0, 1 - alpha^(1/n)] ("at most"), k = n gives
-// [alpha^(1/n), 1] ("at least"). n = 0: [0, 1].
+// k events in n independent trials. The interval is Clopper-Pearson's exact two-sided one, also
+// at the edges: k = 0 gives [0, 1 - (alpha/2)^(1/n)] ("at most"), k = n gives
+// [(alpha/2)^(1/n), 1] ("at least"). n = 0: [0, 1]. `one_sided` stays false (kept for readers
+// of the JSON table).
 struct Proportion {
     std::size_t k = 0, n = 0;
     Interval ci{0, 1};
@@ -122,8 +123,8 @@ std::optional<Interval> std_interval(double s, std::size_t n, double confidence 
 
 // The mean over pairs of distinct runs of a symmetric runs x runs matrix (NaN: not measured),
 // with a percentile bootstrap over runs: each resample draws runs with replacement and averages
-// the pairs of different draws. No interval for fewer than 3 runs or when every pair is 0
-// (then the mean is exactly 0).
+// the pairs of different draws. No interval below kMinBootstrapRuns runs (it would not cover)
+// or when every pair is 0 (then the mean is exactly 0).
 inline constexpr int kBootstrapResamples = 2000;
 inline constexpr std::uint64_t kBootstrapSeed = 20240607;
 struct PairMean {
@@ -328,6 +329,12 @@ struct ComparisonRow {
     std::vector<std::string> warnings; // e.g. equivalence-check mismatches
     std::string equivalence;           // toolchain: ToolchainSummary::equivalence
     std::vector<std::string> damaged;  // DamagedRun::text() of runs left out (also warnings)
+    // issue 25: what the verdict scopes evidence by and resamples (attach_verdict_inputs)
+    std::vector<std::pair<std::string, std::string>> scope; // design+device / model+data+...
+    std::vector<double> quality_values; // per run: Fmax (MHz) or test accuracy (fraction)
+    std::vector<double> differs;        // per run after the first: 1 when its output differs
+    std::vector<double> normalised_matrix, functional_matrix; // runs x runs (empty: none)
+    std::size_t test_samples = 0;                             // behind each accuracy
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);
 
@@ -336,26 +343,95 @@ std::string describe(const Estimate& e, double scale = 1, const std::string& uni
 std::string describe(const std::optional<Proportion>& differ);
 
 // ---------------------------------------------------------------- verdict
-// The five claims of the discussion the project answers, each turned into a measurable
-// proposition and decided by a written rule (verdict.cpp, docs/analysis.md) from the rows.
+// The claims of the discussion the project answers, each a pre-declared test: a figure, a
+// practical margin justified from outside the data (the k*Margin constants below, their sources
+// in docs/analysis.md), a named test at one confidence level (kConfidence: every decision reads
+// the two-sided 95% interval, so each one-sided test runs at 2.5% and TOST at 2.5% a side), the
+// n that would decide and the decision's stability under bootstrap resamples of the runs. Every
+// comparison row that matches a claim's part is one evidence set; all are listed.
 enum class Finding { supported, contradicted, undecided };
 const char* finding_name(Finding finding); // "supported", "contradicted", "cannot decide"
+
+// How a figure is held against its margin: at most (equivalence to "none" by a one-sided
+// test), at least (difference by a one-sided test) or within [low, high] (two one-sided tests).
+enum class Direction { at_most, at_least, within };
+struct Margin {
+    Direction direction = Direction::at_most;
+    double low = 0, high = 0; // at_most: high; at_least: low; within: both
+    std::string text;         // "<= 20% of repeats differ"
+    std::string source;       // why this margin, from outside the data
+};
+
+// One evidence set: one comparison row (or a pair of rows, for a ratio) held against one part
+// of a claim.
+struct Evidence {
+    std::string part;                                       // the claim's part it tests
+    std::string label;                                      // "training quick/repeat-baseline"
+    std::vector<std::pair<std::string, std::string>> scope; // design, device, model, data, ...
+    std::string figure;                                     // what the value is
+    std::string test;                                       // the test's name
+    Margin margin;
+    std::size_t n = 0;           // runs (a ratio: the smaller of its two studies)
+    std::optional<double> value; // nullopt: not measured
+    std::optional<Interval> ci;  // 95% two-sided; nullopt: `note` says why
+    std::string note;
+    Finding finding = Finding::undecided;
+    std::optional<std::size_t> n_to_decide; // runs that would decide (nullopt: see n_note)
+    std::string n_note;                     // "decided", "never: on the margin", ...
+    // Share of bootstrap resamples of the runs whose estimate falls on the same side of the
+    // margin as the whole data's (about 1/2 for a figure on its margin), and the share whose
+    // decision (interval against margin) equals the whole data's. nullopt: not resampled.
+    std::optional<double> stability, same_outcome;
+};
+
 struct ClaimVerdict {
     int number = 0;
     std::string claim;  // the words of the discussion
-    std::string tested; // the proposition the rule decides
+    std::string tested; // the proposition the test decides
     Finding finding = Finding::undecided;
-    std::string because; // the figures the rule used, with intervals and n
+    std::string because; // the figures used, with intervals and n
+    // issue 25: the pre-declared test and all of its evidence
+    std::vector<Margin> margins; // one per part
+    std::vector<std::string> tests;
+    std::vector<Evidence> evidence;
+    bool evidence_disagrees = false;        // decided evidence sets of one part point both ways
+    std::optional<std::size_t> n_to_decide; // the largest over undecided evidence sets
+    std::optional<double> stability;        // the smallest over the evidence sets
 };
-// Thresholds of the rules, in one place (documented in docs/analysis.md).
-inline constexpr double kReproducibleBound = 0.20; // max chance a repeat differs (0 of n seen)
-inline constexpr double kSmallCvPct = 2.0;         // quality CV that is "small"
-inline constexpr double kLargeCvPct = 10.0;        // quality CV that makes results "random"
-inline constexpr double kUnrelatedShare = 0.5;     // "as different as unrelated outputs"
+
+// Margins of the tests, justified in docs/analysis.md ("Verdict: margins").
+// A fixed-input repeat may differ from the first run this often and still count as reproducible:
+// Cohen's conventional beta = 0.20 (Statistical Power Analysis, 1988), the miss rate a study
+// design accepts, taken as the miss rate a reader accepts from a rebuild.
+inline constexpr double kReproducibleMargin = 0.20;
+// Parallel nondeterminism is "small" when the Fmax CV stays within the timing margin a designer
+// keeps anyway: 5% of the clock, the order of the gap between two timers' estimates of the same
+// placed design (nextpnr's estimate vs icetime) and of the slack a design closes with.
+inline constexpr double kFmaxMarginPct = 5.0;
+// A training spread is "beyond measurement" when its standard deviation exceeds one binomial
+// standard error of an accuracy measured on the test set (sqrt(p (1 - p) / N)).
+inline constexpr double kSamplingErrorMargin = 1.0;
+// "As different as unrelated outputs": past the midpoint of the scale on which 0 is identical
+// and 1 is the distance of two independent outputs (the scale's definition, not the data).
+inline constexpr double kUnrelatedShare = 0.5;
+// "About the same variability": a ratio within [0.80, 1.25], the equivalence range of
+// bioequivalence (FDA, Statistical Approaches to Establishing Bioequivalence, 2001), tested by
+// Schuirmann's two one-sided tests (1987).
+inline constexpr double kEquivalenceLow = 0.80, kEquivalenceHigh = 1.25;
+// No bootstrap interval below this many runs: an independent audit found detlab's percentile
+// intervals cover from about 10 runs up and only 55-72% of the time at n = 3 (issue 25).
+inline constexpr std::size_t kMinBootstrapRuns = 10;
+// Bootstrap resamples of the runs behind each stability share (and each interval inside them).
+inline constexpr int kStabilityResamples = 400;
+inline constexpr int kInnerResamples = 200;
+
 // Claims 1-5, then as 6 the published result that one changed bit of one initial weight gives
 // about the variability of a full reseed (Summers and Dinneen, ICML 2021), on each backend.
 std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows);
 std::string format_verdicts(const std::vector<ClaimVerdict>& verdicts);
+std::string format_verdicts_json(const std::vector<ClaimVerdict>& verdicts); // one array
+// Copies what the verdict scopes by and resamples from a group into its row (rows.cpp).
+void attach_verdict_inputs(const GroupSummary& summary, ComparisonRow& row);
 
 enum class Format { text, csv, json, markdown };
 Format parse_format(const std::string& name); // throws InputError on an unknown name

@@ -225,15 +225,30 @@ void table_section(std::ostringstream& out, const std::vector<ComparisonRow>& ro
 }
 
 void verdict_section(std::ostringstream& out, const std::vector<ClaimVerdict>& list) {
-    out << "<h2>Verdict</h2>\n<p>Each claim of the discussion as a measurable proposition, "
-           "decided from this database by the rules in <code>analysis/verdict.cpp</code> "
-           "(docs/analysis.md); \"cannot decide\" when a figure is missing or its interval "
-           "straddles the threshold.</p>\n<table class=cmp><tr><th>claim</th><th>tested as</th>"
-           "<th>verdict</th><th>because</th></tr>\n";
-    for (const auto& v : list)
+    out << "<h2>Verdict</h2>\n<p>Each claim of the discussion as a pre-declared test: a margin "
+           "justified from outside the data, a named test at 95% (docs/analysis.md), every "
+           "matching evidence set listed. \"cannot decide\" when an interval straddles its "
+           "margin or the evidence sets disagree; stability is the share of bootstrap resamples "
+           "of the runs that fall on the same side of the margin.</p>\n<table class=cmp><tr>"
+           "<th>claim</th><th>tested as</th><th>margin and test</th><th>verdict</th>"
+           "<th>evidence</th></tr>\n";
+    auto share = [](const std::optional<double>& v) {
+        return v ? std::to_string(int(std::lround(*v * 100))) + "%" : std::string("-");
+    };
+    for (const auto& v : list) {
         out << "<tr><td>" << v.number << ". " << escape(v.claim) << "</td><td>" << escape(v.tested)
-            << "</td><td" << (v.finding == Finding::undecided ? "" : " class=verdict") << "><b>"
-            << finding_name(v.finding) << "</b></td><td>" << escape(v.because) << "</td></tr>\n";
+            << "</td><td>";
+        for (std::size_t i = 0; i < v.margins.size(); ++i)
+            out << escape(v.margins[i].text) << " (" << escape(v.margins[i].source) << ")"
+                << (i < v.tests.size() ? "; " + escape(v.tests[i]) : "") << "<br>";
+        out << "</td><td" << (v.finding == Finding::undecided ? "" : " class=verdict") << "><b>"
+            << finding_name(v.finding) << "</b>"
+            << (v.evidence_disagrees ? "<br>the evidence sets disagree" : "")
+            << (v.n_to_decide ? "<br>about " + std::to_string(*v.n_to_decide) + " runs would decide"
+                              : "")
+            << "<br>stability " << share(v.stability) << "</td><td>" << escape(v.because)
+            << "</td></tr>\n";
+    }
     out << "</table>\n";
 }
 

@@ -41,7 +41,7 @@ Estimate from_pairs(const std::vector<double>& matrix, std::size_t runs) {
     if (m.all_zero)
         e.note = "all identical";
     else if (!m.ci)
-        e.note = "n=" + std::to_string(runs) + ": one pair, no interval";
+        e.note = "n=" + std::to_string(runs) + " too small for a bootstrap interval";
     return e;
 }
 
@@ -153,6 +153,7 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
         else if (summary.training)
             fill_training(*summary.training, row);
         detail::fill_effects(summary, baseline_of(summaries, g), row);
+        attach_verdict_inputs(summary, row); // issue 25
         if (row.runs < 2 && !row.effect.value)
             row.warnings.push_back("fewer than 2 completed runs: nothing to compare");
         else if (row.runs < 2)

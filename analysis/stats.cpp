@@ -112,12 +112,12 @@ Proportion binomial_proportion(std::size_t k, std::size_t n, double confidence) 
     if (n == 0 || k > n)
         return out;
     double alpha = 1 - confidence;
-    if (k == 0) { // exact one-sided bound: (1 - p)^n = alpha
-        out.ci = {0, 1 - std::pow(alpha, 1 / double(n))};
-        out.one_sided = true;
+    // Clopper-Pearson at the edges too (one confidence level throughout, issue 25): the open
+    // tail at alpha / 2, so 0 of n bounds p by (1 - p)^n = alpha / 2.
+    if (k == 0) {
+        out.ci = {0, 1 - std::pow(alpha / 2, 1 / double(n))};
     } else if (k == n) {
-        out.ci = {std::pow(alpha, 1 / double(n)), 1};
-        out.one_sided = true;
+        out.ci = {std::pow(alpha / 2, 1 / double(n)), 1};
     } else { // Clopper and Pearson (1934): the binomial tails at alpha / 2 each
         auto at_least_k = [&](double p) {
             return 1 - binomial_cdf(k - 1, n, p);
@@ -184,8 +184,8 @@ PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t n, int re
         out.mean = 0; // exactly: no rounding residue from a sum of zeros
         return out;
     }
-    if (n < 3)
-        return out; // one pair: a value, no spread
+    if (n < kMinBootstrapRuns)
+        return out; // the percentile bootstrap does not cover at this n (issue 25)
     if (jackknife) {
         out.ci = pair_mean_jackknife(matrix, n, confidence);
         return out;

@@ -4,7 +4,6 @@
 
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 namespace detlab::cli {
 namespace {
@@ -60,14 +59,7 @@ void run_verdict(const GlobalOptions& global, const VerdictOptions& options) {
         std::cout << analysis::format_verdicts(list);
         return;
     }
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& v : list)
-        out.push_back({{"claim", v.number},
-                       {"text", v.claim},
-                       {"tested", v.tested},
-                       {"finding", analysis::finding_name(v.finding)},
-                       {"because", v.because}});
-    std::cout << out.dump(2) << "\n";
+    std::cout << analysis::format_verdicts_json(list);
 }
 
 void run_compare(const GlobalOptions& global, const CompareOptions& options) {

@@ -102,6 +102,14 @@ std::unique_ptr<Model> make_cnn(int side, int channels, const std::vector<int>& 
 std::size_t cnn_weight_count(int side, int channels, const std::vector<int>& head_hidden,
                              int classes);
 
+// Which weight a one-weight perturbation changes (perturb.cpp). `draw` numbers the studies'
+// perturbations: each draws one weight uniformly over all layers with its own seed (derived from
+// `root_seed`), skipping dead weights: an MLP's first-layer weights whose input feature is zero
+// in every training sample get no gradient, so changing them changes nothing (issue 25). The
+// CNN's weights all count as live (each kernel weight sees many pixels).
+std::size_t live_weight_index(std::uint64_t root_seed, std::uint64_t draw, const Dataset& train,
+                              std::size_t first_layer_outputs, bool mlp, std::size_t weights);
+
 // Scores logits against labels; with `grad` non-null also writes d(mean loss)/d(logits).
 BatchScore score_batch(const float* logits, const int* labels, int batch, int classes, float* grad);
 

@@ -159,6 +159,18 @@ std::vector<KeySpec> make_keys() {
          1e9,
          {},
          true},
+        {"perturb_weights",
+         Type::string,
+         "index",
+         "what the bit_flip and weight_step values name: the weight at that index (index), or "
+         "the n-th random draw among the live weights of all layers, seeded by root_seed (live: "
+         "how Summers and Dinneen perturb; a first-layer weight of an input that is zero in every "
+         "training sample is dead)",
+         0,
+         0,
+         {"index", "live"},
+         false,
+         true},
     };
 }
 
@@ -275,6 +287,19 @@ MatmulOptions matmul_options(const nlohmann::json& config) {
     return options;
 }
 
+// The weight a bit_flip or weight_step value names (perturb_weights: an index or a live draw).
+std::size_t perturbed_weight(const nlohmann::json& config, long long value) {
+    auto v = static_cast<std::size_t>(value);
+    if (config.value("perturb_weights", std::string("index")) != "live")
+        return v;
+    const Split& split = *shared_split(config);
+    auto sizes = layer_sizes(config, split.train);
+    bool mlp = config.at("model") != "cnn";
+    auto model = make_model(config, split.train);
+    return live_weight_index(config.at("root_seed").get<std::uint64_t>(), v, split.train,
+                             static_cast<std::size_t>(sizes.at(1)), mlp, model->weight_count());
+}
+
 // The state of one training: data, backend, model, data order and the latest test results.
 class Session {
 public:
@@ -290,9 +315,9 @@ public:
         if (split_->train.size() == 0 || split_->test.size() == 0)
             throw std::runtime_error("empty training or test set");
         if (auto flip = config.at("bit_flip").get<long long>(); flip >= 0)
-            model_->flip_weight_bit(static_cast<std::size_t>(flip));
+            model_->flip_weight_bit(perturbed_weight(config, flip));
         if (auto step = config.at("weight_step").get<long long>(); step >= 0)
-            model_->step_weight(static_cast<std::size_t>(step), kInt8Max);
+            model_->step_weight(perturbed_weight(config, step), kInt8Max);
         std::iota(order_.begin(), order_.end(), std::size_t{0});
     }
 

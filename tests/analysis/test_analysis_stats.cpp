@@ -7,16 +7,18 @@
 
 using namespace detlab::analysis;
 
-TEST_CASE("zero and full counts give the exact one-sided bounds") {
+TEST_CASE("zero and full counts give Clopper-Pearson's two-sided bounds like every other count") {
     Proportion none = binomial_proportion(0, 19);
-    CHECK(none.one_sided);
+    CHECK_FALSE(none.one_sided);
     CHECK(none.ci.low == 0.0);
-    CHECK(none.ci.high == Approx(1 - std::pow(0.05, 1.0 / 19))); // 14.6%
-    CHECK(none.ci.high == Approx(0.145868).margin(1e-6));
-    CHECK(binomial_proportion(0, 1).ci.high == Approx(0.95));
+    CHECK(none.ci.high == Approx(1 - std::pow(0.025, 1.0 / 19))); // 17.6%
+    CHECK(none.ci.high == Approx(0.176466).margin(1e-6));
+    // The open tail is alpha / 2, as at the ends of every other interval.
+    CHECK(binomial_cdf(0, 19, none.ci.high) == Approx(0.025).margin(1e-9));
+    CHECK(binomial_proportion(0, 1).ci.high == Approx(0.975));
     Proportion all = binomial_proportion(9, 9);
-    CHECK(all.one_sided);
-    CHECK(all.ci.low == Approx(std::pow(0.05, 1.0 / 9)));
+    CHECK_FALSE(all.one_sided);
+    CHECK(all.ci.low == Approx(std::pow(0.025, 1.0 / 9)));
     CHECK(all.ci.high == 1.0);
     CHECK(all.value() == 1.0);
     Proportion empty = binomial_proportion(0, 0);
@@ -97,7 +99,7 @@ TEST_CASE("pair means bootstrap over runs and say when they cannot") {
     CHECK_FALSE(zero.ci);
     CHECK(zero.pairs == 15);
 
-    PairMean flat = pair_mean(matrix(5, [](auto, auto) { return 0.3; }), 5);
+    PairMean flat = pair_mean(matrix(10, [](auto, auto) { return 0.3; }), 10);
     CHECK(flat.mean == Approx(0.3));
     REQUIRE(flat.ci);
     CHECK(flat.ci->low == Approx(0.3));
@@ -106,6 +108,13 @@ TEST_CASE("pair means bootstrap over runs and say when they cannot") {
     PairMean one = pair_mean(matrix(2, [](auto, auto) { return 0.4; }), 2);
     CHECK(one.mean == Approx(0.4));
     CHECK_FALSE(one.ci); // one pair: no spread
+    // Below kMinBootstrapRuns the percentile bootstrap does not cover: a value, no interval.
+    PairMean few =
+        pair_mean(matrix(kMinBootstrapRuns - 1,
+                         [](std::size_t i, std::size_t j) { return double(i + j) / 20; }),
+                  kMinBootstrapRuns - 1);
+    CHECK_FALSE(std::isnan(few.mean));
+    CHECK_FALSE(few.ci);
     CHECK(std::isnan(pair_mean({0.0}, 1).mean));
 
     // One odd run among 10: its 9 pairs are 1, the other 36 are 0. The interval covers the
