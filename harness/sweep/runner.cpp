@@ -353,9 +353,11 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
             bool keep = !(cancelled(options) && status != db::kStatusDone);
+            bool recorded = false;
             if (keep) {
                 try {
                     connection.record_run(result);
+                    recorded = true;
                 } catch (const std::exception& error) {
                     status = db::kStatusFailed;
                     result.message = std::string("could not record the run: ") + error.what();
@@ -363,7 +365,8 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             } else {
                 status = "cancelled";
             }
-            progress.finished(*run, status, monotonic_seconds() - run_start, result.message);
+            progress.finished(*run, status, monotonic_seconds() - run_start, result.message,
+                              recorded ? result.id : "");
             {
                 std::lock_guard lock(summary_mutex);
                 if (status == db::kStatusDone)
