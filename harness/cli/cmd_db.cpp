@@ -1,6 +1,7 @@
 // `detlab db info|check`, `detlab runs` and `detlab export`: looking into a results store.
 #include "db/store.h"
 #include "harness/cli/cli.h"
+#include "harness/sweep/sweep.h"
 
 #include <cmath>
 #include <cstdio>
@@ -91,9 +92,13 @@ void add_filter_options(CLI::App& command, ListOptions& options) {
         ->check(CLI::NonNegativeNumber);
 }
 
+// The message's first line and the tool's first ERROR line ("yosys exit 1: src/top.v:49:
+// ERROR: syntax error ..."), cut at kWidth, with control characters shown as '?'.
 std::string short_message(const std::string& message) {
-    constexpr std::size_t kWidth = 60;
-    std::string line = message.substr(0, message.find('\n'));
+    constexpr std::size_t kWidth = 160;
+    std::string line;
+    for (const auto& text : sweep::message_lines(message, 2))
+        line += (line.empty() ? "" : " ") + text;
     return line.size() > kWidth ? line.substr(0, kWidth - 3) + "..." : line;
 }
 

@@ -80,7 +80,10 @@ bool print_failed_studies(const sweep::SweepSummary& summary) {
             continue;
         bool all = study.failed == study.runs;
         all_failed_somewhere |= all;
-        std::string first = study.first_failure.substr(0, study.first_failure.find('\n'));
+        // Its first line and the tool's first ERROR line: "yosys exit 1:" alone says nothing.
+        std::string first;
+        for (const auto& line : sweep::message_lines(study.first_failure, 2))
+            first += (first.empty() ? "" : " ") + line;
         if (all)
             std::cout << "  study " << study.study << ": all " << study.runs
                       << " run(s) failed; first: " << first << "\n";

@@ -22,7 +22,9 @@ std::string value_type_name(const KeySpec& spec) {
     case KeySpec::Type::boolean:
         return "BOOL";
     case KeySpec::Type::table:
-        return "NAME=INT,...";
+        return "NAME=VALUE,...";
+    case KeySpec::Type::list:
+        return "A,B,...";
     case KeySpec::Type::string:
         break;
     }

@@ -1,6 +1,7 @@
 #include "harness/common/common.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -308,7 +309,9 @@ const char* type_name(KeySpec::Type type) {
     case KeySpec::Type::string:
         return "a string";
     case KeySpec::Type::table:
-        return "a table of name = integer";
+        return "a table of name = integer or \"text\"";
+    case KeySpec::Type::list:
+        return "a list of strings";
     }
     return "?";
 }
@@ -322,6 +325,13 @@ bool is_identifier(std::string_view text) {
         return false;
     return std::all_of(text.begin(), text.end(),
                        [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
+bool is_plain_text(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("_.+-/:").find(c) != std::string_view::npos;
+    });
 }
 
 namespace {
@@ -351,6 +361,10 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
     case KeySpec::Type::table:
         type_ok = value.is_object();
         break;
+    case KeySpec::Type::list:
+        type_ok = value.is_array() && std::all_of(value.begin(), value.end(),
+                                                  [](const auto& e) { return e.is_string(); });
+        break;
     }
     if (!type_ok)
         return std::string("expected ") + type_name(spec.type) + ", got " + value.dump();
@@ -359,8 +373,11 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
             // The names and values reach a yosys script: only identifiers and integers do.
             if (!is_identifier(name))
                 return "\"" + name + "\" is not an identifier";
-            if (!entry.is_number_integer())
-                return name + ": expected an integer, got " + entry.dump();
+            if (entry.is_string() && !is_plain_text(entry.get<std::string>()))
+                return name + ": " + entry.dump() +
+                       " has a character other than letters, digits and _ . + - / :";
+            if (!entry.is_number_integer() && !entry.is_string())
+                return name + ": expected an integer or a string, got " + entry.dump();
         }
     if (double number = value.is_number() ? value.get<double>() : 0; !std::isfinite(number))
         return std::string("value ") +
@@ -383,8 +400,25 @@ std::string check_value(const KeySpec& spec, const nlohmann::json& value) {
             return "\"" + text + "\" is not one of: " + join(spec.choices);
         }
     }
+    if (spec.check)
+        return spec.check(value);
     return {};
 }
+
+namespace {
+// "a,b,c" -> {a, b, c}; "" -> {}.
+std::vector<std::string> split_commas(const std::string& text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto comma = text.find(',', start);
+        items.push_back(
+            text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+        start = comma == std::string::npos ? text.size() : comma + 1;
+    }
+    return items;
+}
+} // namespace
 
 nlohmann::json parse_key_value(const KeySpec& spec, const std::string& text,
                                const std::string& where) {
@@ -412,24 +446,32 @@ nlohmann::json parse_key_value(const KeySpec& spec, const std::string& text,
     case KeySpec::Type::string:
         return text;
     case KeySpec::Type::table: {
-        // NAME=VALUE[,NAME=VALUE...]
+        // NAME=VALUE[,NAME=VALUE...]: an integer VALUE is an integer, anything else a string
+        // ("..." around it makes digits a string too).
         nlohmann::json table = nlohmann::json::object();
-        std::size_t start = 0;
-        while (start < text.size()) {
-            auto comma = text.find(',', start);
-            std::string item =
-                text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        for (const auto& item : split_commas(text)) {
             auto equals = item.find('=');
+            if (equals == std::string::npos)
+                return fail("\"" + item + "\" is not NAME=VALUE (e.g. WIDTH=8,memfile=sw/a.hex)");
+            std::string value_text = item.substr(equals + 1);
             long long value = 0;
-            const char* first = item.data() + (equals == std::string::npos ? 0 : equals + 1);
-            auto [end, error] = std::from_chars(first, item.data() + item.size(), value);
-            if (equals == std::string::npos || error != std::errc() ||
-                end != item.data() + item.size())
-                return fail("\"" + item + "\" is not NAME=INTEGER (e.g. WIDTH=8,TAPS=4)");
-            table[item.substr(0, equals)] = value;
-            start = comma == std::string::npos ? text.size() : comma + 1;
+            auto [end, error] =
+                std::from_chars(value_text.data(), value_text.data() + value_text.size(), value);
+            if (error == std::errc() && end == value_text.data() + value_text.size())
+                table[item.substr(0, equals)] = value;
+            else if (value_text.size() >= 2 && value_text.front() == '"' &&
+                     value_text.back() == '"')
+                table[item.substr(0, equals)] = value_text.substr(1, value_text.size() - 2);
+            else
+                table[item.substr(0, equals)] = value_text;
         }
         return table;
+    }
+    case KeySpec::Type::list: {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& item : split_commas(text))
+            list.push_back(item);
+        return list;
     }
     }
     return fail("unsupported key type");

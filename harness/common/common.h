@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
@@ -157,8 +158,9 @@ std::vector<Tensor> decode_tensors(std::span<const std::uint8_t> bytes,
 // experiment files against them and docs/experiments.md lists them. A key marked `factor` can
 // be varied in a study; "repeat" is a factor of every domain and is not a key.
 struct KeySpec {
-    // table: a TOML table / JSON object of identifier -> integer (a design's parameters).
-    enum class Type { integer, real, boolean, string, table };
+    // table: a TOML table / JSON object of identifier -> integer or plain string (a design's
+    // parameters and defines); list: a TOML array of strings (a design's folders and files).
+    enum class Type { integer, real, boolean, string, table, list };
     std::string name;
     Type type = Type::integer;
     nlohmann::json default_value;
@@ -180,12 +182,18 @@ struct KeySpec {
         nlohmann::json value;
     };
     std::optional<Condition> applies_when = std::nullopt;
+    // A check beyond the type (a list of paths that must stay inside rtl_dir): why `value` is
+    // not acceptable, or empty. Runs after the type check, for experiment files and options.
+    std::function<std::string(const nlohmann::json&)> check = nullptr;
     // One line for --help and the docs: the type, the allowed values or range, the default.
     std::string allowed_text() const;
 };
 
 // A Verilog-style identifier ([A-Za-z_][A-Za-z0-9_]*): names that reach a tool's script.
 bool is_identifier(std::string_view text);
+// Text that may stand in a tool's script as a quoted string or a plain word: letters, digits
+// and _ . + - / : only (no quote, space, ';' or '#' that could end the word or the command).
+bool is_plain_text(std::string_view text);
 
 // Why `value` is not acceptable for `spec`, or empty when it is.
 std::string check_value(const KeySpec& spec, const nlohmann::json& value);

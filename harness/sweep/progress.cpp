@@ -132,8 +132,25 @@ void Progress::stage(const PlannedRun& run, std::string_view stage) {
     *out_ << format_stage_line(*it, clock_()) << "\n" << std::flush;
 }
 
+std::vector<std::string> message_lines(const std::string& message, std::size_t limit) {
+    std::vector<std::string> lines;
+    std::istringstream in(message);
+    std::string line;
+    bool first = true;
+    while (lines.size() < limit && std::getline(in, line)) {
+        if (first || line.find("ERROR") != std::string::npos) {
+            for (auto& c : line)
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+                    c = '?';
+            lines.push_back(line);
+        }
+        first = false;
+    }
+    return lines;
+}
+
 void Progress::finished(const PlannedRun& run, const std::string& status, double seconds,
-                        const std::string& message) {
+                        const std::string& message, const std::string& recorded_id) {
     std::lock_guard lock(mutex_);
     std::erase_if(active_, [&](const ActiveRun& a) { return a.id == run.id; });
     bool ok = status == db::kStatusDone;
@@ -144,10 +161,11 @@ void Progress::finished(const PlannedRun& run, const std::string& status, double
     char wall[32];
     std::snprintf(wall, sizeof wall, "%.1f s", seconds);
     line << "detlab run: [" << counts_.done + counts_.failed << "/" << counts_.total << "] "
-         << status << "  " << run.kind << " " << run.id << "  " << run.study << ": "
-         << describe_point(run) << "  " << wall;
-    if (!ok && !message.empty())
-        line << "\n    " << terminal_safe(message.substr(0, message.find('\n')));
+         << status << "  " << run.kind << " " << (recorded_id.empty() ? run.id : recorded_id)
+         << "  " << run.study << ": " << describe_point(run) << "  " << wall;
+    if (!ok)
+        for (const auto& text : message_lines(message, 4))
+            line << "\n    " << text;
     if (bar_) {
         // Failures stay on screen above the bar; successes only move the bar.
         if (!ok)

@@ -51,8 +51,11 @@ public:
     void started(const PlannedRun& run);
     // `run` entered `stage` ("yosys (synthesis)", "epoch 3/20"): called from the run's thread.
     void stage(const PlannedRun& run, std::string_view stage);
+    // `recorded_id`: the id of the stored run (what detlab runs, equiv and export take), shown
+    // instead of the slot when the run was recorded. A failure shows its message's first line
+    // and the tool's ERROR lines (at most kMessageLines), control characters made visible.
     void finished(const PlannedRun& run, const std::string& status, double seconds,
-                  const std::string& message);
+                  const std::string& message, const std::string& recorded_id = "");
     // A run that was not started after all (another process recorded it meanwhile).
     void skipped(const PlannedRun& run, const std::string& why);
     void note(const std::string& line);

@@ -365,11 +365,13 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             std::string status = result.status;
             // A run cut short by cancellation is not recorded: the next invocation redoes it.
             bool keep = unrecorded.empty() && !(cancelled(options) && status != db::kStatusDone);
+            bool recorded = false;
             if (keep)
                 unrecorded = machine_failure(result, options.db_path, work_root.session());
             if (keep && unrecorded.empty()) {
                 try {
                     connection.record_run(result);
+                    recorded = true;
                 } catch (const std::exception& error) {
                     unrecorded = std::string("could not record the run: ") + error.what();
                 }
@@ -380,7 +382,8 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
             } else if (!keep) {
                 status = "cancelled";
             }
-            progress.finished(*run, status, monotonic_seconds() - run_start, result.message);
+            progress.finished(*run, status, monotonic_seconds() - run_start, result.message,
+                              recorded ? result.id : "");
             {
                 std::lock_guard lock(summary_mutex);
                 if (!unrecorded.empty()) {

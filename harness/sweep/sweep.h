@@ -67,6 +67,11 @@ struct Domain {
 const std::vector<Domain>& builtin_domains();
 
 // One run of an expanded experiment.
+// The lines of a run's message a log shows: the first and those naming an ERROR (the tool's
+// own), at most `limit`, each with control characters shown as '?', so a tool's output cannot
+// move the terminal's cursor.
+std::vector<std::string> message_lines(const std::string& message, std::size_t limit);
+
 struct PlannedRun {
     std::string id; // the slot: db::run_id(kind, config.dump(), repeat), used to split shards
     std::string kind;

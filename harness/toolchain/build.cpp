@@ -31,6 +31,7 @@ public:
         double start = monotonic_seconds();
         // A bad RTL directory is bad configuration (InputError), found before anything runs.
         auto sources = detail::prepare_sources(settings_);
+        design_ = detail::design_inputs(settings_);
         auto pcf = detail::pin_file(settings_);
         run_.config_id = configuration_id(config_); // InputError when the pin file is missing
         run_.provenance = observation::capture_provenance(stage_limit());
@@ -58,10 +59,11 @@ public:
 
     // The cache key synthesize() will use, known before the build: its script and sources do
     // not depend on the run's directory unless the tools get absolute paths.
-    std::string planned_synthesis_key(const std::string& yosys_version) const {
+    std::string planned_synthesis_key(const std::string& yosys_version) {
         if (!settings_.reuse_synthesis || settings_.path_style == "absolute")
             return {};
         auto sources = detail::prepare_sources(settings_);
+        design_ = detail::design_inputs(settings_);
         return synthesis_key(yosys_version, yosys_script(sources), sources);
     }
 
@@ -96,8 +98,11 @@ private:
 
     void write_inputs(const std::vector<detail::PreparedSource>& sources,
                       const std::filesystem::path& pcf) {
-        for (const auto& source : sources)
+        for (const auto& source : sources) {
+            std::filesystem::create_directories((build_dir_ / "src" / source.name).parent_path());
             write_file(build_dir_ / "src" / source.name, source.text);
+        }
+        detail::write_design_files(settings_, design_, build_dir_);
         write_file(build_dir_ / "pins.pcf", read_file_bytes(pcf));
     }
 
@@ -171,20 +176,32 @@ private:
     }
 
     std::string yosys_script(const std::vector<detail::PreparedSource>& sources) const {
+        std::string read = "read_verilog ";
+        if (detail::deferred_elaboration(settings_))
+            read += "-defer ";
+        auto prefix = settings_.path_style == "absolute" ? build_dir_.string() + "/" : "";
+        for (const auto& option : detail::read_options(settings_, prefix))
+            read += option + " ";
         std::string script;
         for (const auto& source : sources)
-            script += "read_verilog " + path("src/" + source.name) + "\n";
+            script += read + path("src/" + source.name) + "\n";
         for (const auto& command : detail::parameter_commands(settings_))
             script += command + "\n";
         script += "synth_ice40 -top " + settings_.top + " -json " + path("netlist.json") + "\n";
         return script;
     }
 
-    static std::string synthesis_key(const std::string& yosys_version, const std::string& script,
+    std::string synthesis_key(const std::string& yosys_version, const std::string& script,
                                      const std::vector<detail::PreparedSource>& sources) {
         std::string material = "yosys " + yosys_version + "\nscript\n" + script;
         for (const auto& source : sources)
             material += "source " + source.name + " " + sha256_hex(source.text) + "\n";
+        // Only designs that have them add these lines, so earlier keys stay as they were.
+        for (const auto& include : design_.includes)
+            material +=
+                "include " + include + " " + file_sha256(settings_.rtl_dir / include) + "\n";
+        for (const auto& data : design_.data)
+            material += "data " + data + " " + file_sha256(settings_.rtl_dir / data) + "\n";
         return "synth_ice40:" + sha256_hex(std::string_view(material));
     }
 
@@ -206,8 +223,15 @@ private:
         std::vector<std::string> inputs{"synth.ys"};
         for (const auto& source : sources)
             inputs.push_back("src/" + source.name);
-        if (!run_stage("yosys", {"yosys", "-s", path("synth.ys")}, inputs))
+        for (const auto& include : design_.includes)
+            inputs.push_back("src/" + include);
+        inputs.insert(inputs.end(), design_.data.begin(), design_.data.end());
+        if (!run_stage("yosys", {"yosys", "-s", path("synth.ys")}, inputs)) {
+            if (auto text = detail::explain_tool_error(run_.message, design_, settings_);
+                !text.empty())
+                run_.message += "\n" + text;
             return false;
+        }
         if (!std::filesystem::exists(build_dir_ / "netlist.json"))
             return fail(db::kStatusFailed, "yosys", "yosys wrote no netlist.json");
         if (context_.store)
@@ -280,6 +304,7 @@ private:
 
     nlohmann::json config_;
     Settings settings_;
+    detail::DesignInputs design_; // include and data files besides the sources
     const observation::Context& context_;
     db::RunResult run_;
     std::filesystem::path run_dir_, build_dir_;

@@ -82,6 +82,26 @@ KeySpec design_key(KeySpec spec) {
     return spec;
 }
 
+// A list of paths relative to rtl_dir (include_dirs, data_files): each must be a name the
+// build can mirror inside its own directory.
+KeySpec path_list_key(std::string name, std::string doc, bool data) {
+    KeySpec spec =
+        key(std::move(name), Type::list, nlohmann::json::array(), std::move(doc), 0, 0, {}, false);
+    spec.omit_at_default = true;
+    spec.check = [data](const nlohmann::json& value) -> std::string {
+        for (const auto& entry : value) {
+            auto text = entry.get<std::string>();
+            if (auto problem = detail::relative_path_problem(text); !problem.empty())
+                return "\"" + text + "\": " + problem;
+            if (data)
+                if (auto problem = detail::build_name_problem(text); !problem.empty())
+                    return "\"" + text + "\": " + problem;
+        }
+        return {};
+    };
+    return spec;
+}
+
 // Added after the identity was defined: at "system" it leaves every stored id as it was.
 // Its values are the installed roots, so they are checked in settings_from, not as choices.
 KeySpec tools_key() {
@@ -145,10 +165,24 @@ const std::vector<KeySpec>& config_keys() {
                        "the design's top module (detlab_top: the accelerator in rtl/)", 0, 0, {},
                        false)),
         design_key(key("parameters", Type::table, nlohmann::json::object(),
-                       "top-level parameters given to yosys (chparam), NAME = integer; the "
-                       "accelerator's N is the key array",
+                       "top-level parameters given to yosys (chparam), NAME = integer or "
+                       "\"text\" (a string parameter, e.g. a $readmemh file); the accelerator's "
+                       "N is the key array",
                        0, 0, {}, false)),
         tools_key(),
+        path_list_key("include_dirs",
+                      "folders (relative to rtl_dir) searched for `include files after the "
+                      "including file's own folder (read_verilog -I)",
+                      false),
+        design_key(key("defines", Type::table, nlohmann::json::object(),
+                       "preprocessor macros, NAME = integer or \"text\" (\"\": defined without "
+                       "a value; read_verilog -D)",
+                       0, 0, {}, false)),
+        path_list_key("data_files",
+                      "files the design reads while it is elaborated ($readmemh/$readmemb), "
+                      "relative to rtl_dir; each is placed at the same relative path where the "
+                      "tools run",
+                      true),
     };
     return keys;
 }
@@ -226,6 +260,9 @@ Settings settings_from(const nlohmann::json& config) {
     std::string rtl_dir = config.at("rtl_dir").get<std::string>();
     s.rtl_dir = std::filesystem::absolute(rtl_dir.empty() ? source_root() / "rtl"
                                                           : std::filesystem::path(rtl_dir));
+    s.include_dirs = config.value("include_dirs", std::vector<std::string>{});
+    s.defines = config.value("defines", nlohmann::json::object());
+    s.data_files = config.value("data_files", std::vector<std::string>{});
     s.tools = config.value("tools", std::string("system"));
     s.tools_root = tools_root(s.tools);
     return s;
@@ -233,9 +270,22 @@ Settings settings_from(const nlohmann::json& config) {
 
 std::vector<std::string> parameter_commands(const Settings& settings) {
     std::vector<std::string> commands;
+    // dump() writes an integer as digits and a string in double quotes, which is how chparam
+    // tells them apart; both were checked (identifier names, plain-text strings).
     for (const auto& [name, value] : settings.parameters.items())
         commands.push_back("chparam -set " + name + " " + value.dump() + " " + settings.top);
+    if (deferred_elaboration(settings))
+        commands.push_back("hierarchy -top " + settings.top);
     return commands;
+}
+
+bool deferred_elaboration(const Settings& settings) {
+    if (!settings.data_files.empty())
+        return true;
+    for (const auto& [name, value] : settings.parameters.items())
+        if (value.is_string())
+            return true;
+    return false;
 }
 
 ToolEnvironment environment_preset(const std::string& name) {

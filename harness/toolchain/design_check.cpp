@@ -16,21 +16,47 @@ std::string key_of_error(const std::string& text, const detail::Settings& settin
         return "top";
     if (text.find("defparam") != std::string::npos)
         return settings.top == kAcceleratorTop ? "array" : "parameters";
+    if (text.find("$readmem") != std::string::npos)
+        return "data_files";
+    if (text.find("include file") != std::string::npos)
+        return "include_dirs";
     return "rtl_dir";
 }
 
-void run_yosys_check(const detail::Settings& settings) {
-    // Files are given relative to rtl_dir (names checked by source_list), so no path from the
-    // configuration reaches the yosys command text.
-    std::string script;
-    for (const auto& entry : detail::source_list(settings.rtl_dir))
-        script += "read_verilog " + entry.name + "; ";
+// The design as the build will read it (sources at src/<path>, include and data files beside
+// them), in a directory of its own: a file the configuration does not declare is not there, so
+// yosys fails on it here as the build would, inside a tool root too.
+void run_yosys_check(const detail::Settings& listed) {
+    auto settings = listed; // the sources unedited, in their listed order
+    settings.file_order = "listed";
+    settings.rtl_rename = false;
+    settings.rtl_dead_logic = "none";
+    auto sources = detail::prepare_sources(settings);
+    auto design = detail::design_inputs(settings);
+    TempDir dir("detlab-design-check");
+    for (const auto& source : sources) {
+        std::filesystem::create_directories((dir.path() / "src" / source.name).parent_path());
+        write_file(dir.path() / "src" / source.name, source.text);
+    }
+    detail::write_design_files(settings, design, dir.path());
+    // The family's cell library first, as synth_ice40 reads it: a design may instantiate
+    // SB_IO, SB_PLL40_CORE or SB_RAM40_4K itself. File names are checked relative paths and
+    // parameters checked plain text, so nothing from the configuration becomes a command.
+    std::string script = "read_verilog -lib +/ice40/cells_sim.v; ";
+    std::string read = "read_verilog ";
+    if (detail::deferred_elaboration(settings))
+        read += "-defer ";
+    for (const auto& option : detail::read_options(settings, ""))
+        read += option + " ";
+    for (const auto& source : sources)
+        script += read + "src/" + source.name + "; ";
     for (const auto& command : detail::parameter_commands(settings))
         script += command + "; ";
     script += "hierarchy -check -top " + settings.top;
     process::Spec spec;
-    spec.argv = {"yosys", "-q", "-p", script};
-    spec.cwd = settings.rtl_dir;
+    spec.argv =
+        detail::tool_command(settings.tools_root, dir.path(), {"yosys", "-q", "-p", script});
+    spec.cwd = dir.path();
     spec.set_env = {{"LC_ALL", "C"}};
     spec.timeout = std::chrono::milliseconds(
         static_cast<long>(std::min(settings.stage_timeout_s, 120.0) * 1e3));
@@ -42,6 +68,8 @@ void run_yosys_check(const detail::Settings& settings) {
                            : detail::tool_error_text(result.out, result.err);
     if (text.empty())
         text = result.describe();
+    if (auto include = detail::explain_tool_error(text, design, settings); !include.empty())
+        throw InputError(include);
     throw InputError(input_error_message(
         (settings.rtl_dir / "sources.txt").string(), 0, key_of_error(text, settings),
         "yosys cannot elaborate top " + settings.top + ": " + text));
@@ -53,7 +81,9 @@ void check_design(const nlohmann::json& config) {
     auto settings = detail::settings_from(config);
     detail::check_tool_options(settings); // a factor value this nextpnr lacks, before any store
     auto digests = input_digests(config); // every listed file and the pin file exist
-    std::string key = settings.top + "\n" + settings.parameters.dump() + "\n";
+    std::string key = settings.top + "\n" + settings.parameters.dump() + "\n" +
+                      settings.defines.dump() + "\n" +
+                      nlohmann::json(settings.include_dirs).dump() + "\n" + settings.tools + "\n";
     for (const auto& [name, sha] : digests)
         if (!name.starts_with("pcf/"))
             key += name + " " + sha + "\n";

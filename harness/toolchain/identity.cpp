@@ -31,6 +31,12 @@ db::InputDigests input_digests(const nlohmann::json& config) {
     if (!std::filesystem::is_regular_file(pcf))
         throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
     digests.emplace_back("pcf/" + settings.device + ".pcf", file_sha256(pcf));
+    // Every other file that reaches a tool; a design without them keeps its earlier id.
+    auto design = detail::design_inputs(settings);
+    for (const auto& include : design.includes)
+        digests.emplace_back("include/" + include, file_sha256(settings.rtl_dir / include));
+    for (const auto& data : design.data)
+        digests.emplace_back("data/" + data, file_sha256(settings.rtl_dir / data));
     return digests;
 }
 

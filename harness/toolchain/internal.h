@@ -34,16 +34,36 @@ struct Settings {
     std::string rtl_dead_logic;
     bool reuse_synthesis = true;
     double stage_timeout_s = 600;
-    std::filesystem::path rtl_dir;    // absolute
-    std::string tools;                // "system" or an installed root's name
-    std::filesystem::path tools_root; // empty: the host's tools
+    std::filesystem::path rtl_dir;                     // absolute
+    std::vector<std::string> include_dirs;             // relative to rtl_dir
+    nlohmann::json defines = nlohmann::json::object(); // NAME -> integer or plain string
+    std::vector<std::string> data_files;               // relative to rtl_dir
+    std::string tools;                                 // "system" or an installed root's name
+    std::filesystem::path tools_root;                  // empty: the host's tools
 };
 
 Settings settings_from(const nlohmann::json& config);
 
-// The yosys commands that set the top's parameters. Names and values are checked identifiers
-// and integers (settings_from), so nothing from the configuration can become a yosys command.
+// The yosys commands that set the top's parameters (after the read_verilog commands). Names
+// and values are checked identifiers, integers and plain-text strings (check_value), so nothing
+// from the configuration can become a yosys command. With deferred elaboration they end with
+// `hierarchy -top`, so the top is elaborated once, with the given values.
 std::vector<std::string> parameter_commands(const Settings& settings);
+// Whether the sources are read with `read_verilog -defer`: when a parameter is a string or the
+// design reads data files, its defaults may name a file that does not exist, and yosys would
+// elaborate them at once without -defer. Other designs keep the eager read, whose netlists
+// differ (the accelerator: 1598 cells eager, 1597 deferred), so stored results stay comparable.
+bool deferred_elaboration(const Settings& settings);
+// The options every read_verilog of the design carries: -D per define, -I per include folder
+// (its copy under `prefix`src/, prefix "" or the build directory with a slash).
+std::vector<std::string> read_options(const Settings& settings, const std::string& prefix);
+
+// Why `path` cannot name a file or folder of the design (absolute, leaves rtl_dir, characters
+// a script could misread), or empty.
+std::string relative_path_problem(const std::string& path);
+// Why a data file cannot be placed at `path` in the build directory (it would replace one of
+// the build's own files or src/), or empty.
+std::string build_name_problem(const std::string& path);
 
 // LC_ALL, TZ and umask of one environment preset.
 struct ToolEnvironment {
@@ -54,7 +74,7 @@ ToolEnvironment environment_preset(const std::string& name);
 
 // One RTL file after the variation transforms, named as the build will see it.
 struct PreparedSource {
-    std::string name; // file name inside the build's src/ directory
+    std::string name; // path inside the build's src/ directory (as relative to rtl_dir)
     std::string text;
 };
 // One line of sources.txt: a file relative to rtl_dir. A line whose comment is
@@ -72,6 +92,33 @@ std::vector<SourceEntry> source_list(const std::filesystem::path& rtl_dir);
 std::filesystem::path pin_file(const Settings& settings);
 // Reads rtl_dir/sources.txt and the files it lists, applies rename/dead logic and the order.
 std::vector<PreparedSource> prepare_sources(const Settings& settings);
+
+// ---- The design's other files (design_files.cpp) ----
+// An `include that is in none of the folders searched: an error only if yosys reads it (it may
+// stand in an `ifdef the configuration leaves out), then named with the including file's line.
+struct MissingInclude {
+    std::string file; // the including file, relative to rtl_dir
+    long line = 0;
+    std::string name;     // as written
+    std::string searched; // the folders looked in, for the message
+};
+struct DesignInputs {
+    std::vector<std::string> includes; // files the sources `include, relative to rtl_dir
+    std::vector<std::string> data;     // data_files, normalised
+    std::vector<MissingInclude> missing_includes;
+};
+// Finds the include files (the including file's folder first, then include_dirs, as yosys
+// does) and checks the data files: InputError naming the key and file when a declared folder or
+// file is missing or a source's literal $readmemh name is not declared.
+DesignInputs design_inputs(const Settings& settings);
+// Copies the include files to build_dir/src/<path> (beside the sources, which are at
+// src/<path> too) and the data files to build_dir/<path>, where the tools run.
+void write_design_files(const Settings& settings, const DesignInputs& inputs,
+                        const std::filesystem::path& build_dir);
+// A yosys error about an include the scan could not find, as a message naming the including
+// file and line; empty when `text` is about something else.
+std::string explain_tool_error(const std::string& text, const DesignInputs& inputs,
+                               const Settings& settings);
 
 // ---- Toolchain roots (roots.cpp) ----
 // The root of `name`: empty for "system"; UnavailableError (key `tools`) when not installed.

@@ -2,30 +2,12 @@
 // configuration says. The build writes them into its own src/ directory.
 #include "harness/toolchain/internal.h"
 
-#include <cctype>
 #include <sstream>
 
 namespace detlab::toolchain::detail {
 namespace {
 
 constexpr std::string_view kKeepOrder = "detlab: keep-order";
-
-// A file name as it may appear in sources.txt: relative, inside rtl_dir, and made of
-// characters that cannot change the yosys script it is written into.
-std::string name_problem(const std::string& name) {
-    std::filesystem::path path(name);
-    if (path.is_absolute())
-        return "an absolute path: list files relative to rtl_dir";
-    for (const auto& part : path)
-        if (part == "..")
-            return "leaves rtl_dir ('..'): keep the design's files inside rtl_dir";
-    for (char c : name)
-        if (!std::isalnum(static_cast<unsigned char>(c)) &&
-            std::string_view("_.+-/").find(c) == std::string_view::npos)
-            return std::string("has the character '") + c +
-                   "' (allowed: letters, digits and _ . + - /)";
-    return {};
-}
 
 std::vector<SourceEntry> read_source_list(const std::filesystem::path& list_path) {
     if (!std::filesystem::is_regular_file(list_path))
@@ -52,7 +34,7 @@ std::vector<SourceEntry> read_source_list(const std::filesystem::path& list_path
         std::string name(trim(text));
         if (name.empty())
             continue;
-        if (auto problem = name_problem(name); !problem.empty())
+        if (auto problem = relative_path_problem(name); !problem.empty())
             throw InputError(input_error_message(list_path.string(), number, name, problem));
         bool pinned = comment == kKeepOrder;
         if (!pinned && comment.starts_with("detlab:"))
@@ -111,12 +93,13 @@ std::vector<PreparedSource> prepare_sources(const Settings& settings) {
         auto path = settings.rtl_dir / name;
         if (!std::filesystem::is_regular_file(path))
             throw InputError(input_error_message(list_path.string(), line, name, "file not found"));
-        PreparedSource source{std::filesystem::path(name).filename().string(),
+        // At its path relative to rtl_dir, so an `include relative to it finds its file.
+        PreparedSource source{std::filesystem::path(name).lexically_normal().generic_string(),
                               read_file_text(path)};
         for (const auto& other : sources)
             if (other.name == source.name)
-                throw InputError(input_error_message(list_path.string(), line, name,
-                                                     "two sources share the file name"));
+                throw InputError(
+                    input_error_message(list_path.string(), line, name, "listed twice"));
         if (settings.rtl_rename)
             source.text = rename_internal_signals(source.text);
         sources.push_back(std::move(source));

@@ -72,14 +72,14 @@ TEST_CASE("off a terminal each stage change is one plain line, repeats are not")
     clock.set(104);
     progress.stage(run, "nextpnr (place and route)");
     clock.set(109);
-    progress.finished(run, "done", 9.0, "");
+    progress.finished(run, "done", 9.0, "", "5f72c1a0e3375866");
     progress.close();
     CHECK(out.str() ==
           "detlab run: start  toolchain aaaaaaaaaaaaaaaa  seeds: seed=3 (repeat 0)\n"
           "detlab run: stage  toolchain aaaaaaaaaaaaaaaa  yosys (synthesis)  at 1s\n"
           "detlab run: stage  toolchain aaaaaaaaaaaaaaaa  nextpnr (place and route)"
           "  at 4s\n"
-          "detlab run: [1/2] done  toolchain aaaaaaaaaaaaaaaa  seeds: seed=3  9.0 s\n");
+          "detlab run: [1/2] done  toolchain 5f72c1a0e3375866  seeds: seed=3  9.0 s\n");
 }
 
 TEST_CASE("on a terminal one line is redrawn with every active run's stage") {
@@ -98,11 +98,15 @@ TEST_CASE("on a terminal one line is redrawn with every active run's stage") {
     CHECK(text.find('\n') == std::string::npos); // nothing but redraws so far
     CHECK(text.ends_with("\r\033[K[....................] 0/2  done 0  failed 0  elapsed 7s  ETA ?"
                          " | 11111111 yosys (synthesis) 7s | 22222222 epoch 1/5 7s"));
-    progress.finished(first, "failed", 8.0, "nextpnr: ERROR: no pin\nmore");
+    progress.finished(first, "failed", 8.0,
+                      "yosys exit 1:\nsrc/top.v:3: ERROR: no \033[2Jpin\nmore");
     text = out.str();
-    // A failure stays above the line, with its message's first line.
+    // A failure stays above the line, with its message's first line and the tool's ERROR line
+    // (a control character in it made visible); without a recorded run, the slot.
     CHECK_THAT(text, Catch::Contains("\r\033[Kdetlab run: [1/2] failed  toolchain 1111111111111111"
-                                     "  seeds: seed=1  8.0 s\n    nextpnr: ERROR: no pin\n"));
+                                     "  seeds: seed=1  8.0 s\n    yosys exit 1:\n"
+                                     "    src/top.v:3: ERROR: no ?[2Jpin\n"));
+    CHECK_THAT(text, !Catch::Contains("more"));
     CHECK(text.ends_with("] 1/2  done 0  failed 1  elapsed 7s  ETA 7s | 22222222 epoch 1/5 7s"));
     progress.close();
     CHECK(out.str().ends_with("\n"));
