@@ -54,7 +54,7 @@ void check_design(const nlohmann::json& config) {
     auto digests = input_digests(config); // every listed file and the pin file exist
     std::string key = settings.top + "\n" + settings.parameters.dump() + "\n";
     for (const auto& [name, sha] : digests)
-        if (!name.starts_with("pcf/"))
+        if (!name.starts_with("pcf/") && !name.starts_with("lpf/")) // issue 27: family
             key += name + " " + sha + "\n";
     static std::mutex mutex;
     static std::set<std::string> checked; // designs yosys accepted in this process
