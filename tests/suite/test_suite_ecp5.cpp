@@ -34,6 +34,7 @@ Bytes artifact(const db::RunResult& run, const char* name) {
 void ecppack(const std::filesystem::path& dir, const std::string& in, const std::string& out) {
     auto root = toolchain::toolchains_dir() / "trixie";
     process::Spec spec;
+    // The root is read-only at /; the scratch directory is bound on a fresh /tmp inside it.
     spec.argv = {"bwrap",
                  "--ro-bind",
                  root.string(),
@@ -42,11 +43,13 @@ void ecppack(const std::filesystem::path& dir, const std::string& in, const std:
                  "/proc",
                  "--dev",
                  "/dev",
+                 "--tmpfs",
+                 "/tmp",
                  "--bind",
                  dir.string(),
-                 dir.string(),
+                 "/tmp/work",
                  "--chdir",
-                 dir.string(),
+                 "/tmp/work",
                  "--setenv",
                  "PATH",
                  "/usr/bin:/bin",
