@@ -106,8 +106,8 @@ TEST_CASE("ECP5: two seeds differ, a repeat is bit-identical, distances count fr
     CHECK(distance.bits.differing_bits > 0);
 
     // One LUT bit of nextpnr's textual configuration is one configuration bit once packed.
-    std::string config = std::string(artifact(one, "bitstream.config").begin(),
-                                     artifact(one, "bitstream.config").end());
+    Bytes config_bytes = artifact(one, "bitstream.config");
+    std::string config(config_bytes.begin(), config_bytes.end());
     write_file(scratch / "a.config", config);
     write_file(scratch / "b.config", flip_one_lut_bit(config));
     ecppack(scratch, "a.config", "a.bit");
