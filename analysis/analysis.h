@@ -39,8 +39,22 @@ BitDistance bit_distance_naive(std::span<const std::uint8_t> a, std::span<const 
 // bytes are not an iCE40 bitstream. Its bit count is the device's configuration bits.
 std::optional<Bytes> ice40_config_payload(std::span<const std::uint8_t> bin);
 
-// Distance between two .bin files over the configuration payload when both parse with the same
-// payload size (what `BitstreamDistance::over` calls "cram+bram"), else over all file bytes.
+// The configuration payload of an ECP5 .bit (issue 27): every configuration frame's bits (frame
+// index x bits per frame, pad bits left out) and then every block RAM of the die (2048 9-bit
+// words each, at the EBR's number, unwritten ones zero), without the header, commands, CRCs and
+// dummy bytes. The die comes from the VERIFY_ID command. nullopt when the bytes are not an
+// uncompressed ECP5 bitstream of a known die. docs/toolchain.md "ECP5".
+std::optional<Bytes> ecp5_config_payload(std::span<const std::uint8_t> bit);
+// Either family's payload and what it covers: "cram+bram" (iCE40) or "frames+ebr" (ECP5).
+struct ConfigPayload {
+    Bytes bits;
+    std::string over;
+};
+std::optional<ConfigPayload> config_payload(std::span<const std::uint8_t> bitstream);
+
+// Distance between two bitstreams over the configuration payload when both parse as one family
+// with the same payload size (`BitstreamDistance::over` names it: "cram+bram" or "frames+ebr"),
+// else over all file bytes.
 struct BitstreamDistance {
     BitDistance bits;
     std::string over; // "cram+bram" or "file"
@@ -628,5 +642,29 @@ struct CompareBenchResult {
 };
 CompareBenchResult bench_compare(std::size_t runs, const std::filesystem::path& dir,
                                  std::size_t old_max_runs = 1000);
+
+// ---------------------------------------------------------------- suite (issue 27)
+// The design suite's view: one row per toolchain study with its design ("accelerator 4x4",
+// "crc32_top LANES=4"), family (param `family`, else from the device), device and logic
+// utilisation (metric logic_utilisation_pct), beside the comparison's figures with n and 95%
+// intervals. docs/analysis.md "The design suite".
+struct SuiteRow {
+    std::string experiment, family, device, design, study, factor;
+    std::size_t runs = 0, failed = 0;
+    Estimate utilisation_pct; // mean over builds; note: the range (packing may move a few cells)
+    Estimate differ;          // share of builds after the first whose bitstream differs (C-P)
+    Estimate hamming_pct;     // mean bit distance over pairs, % of configuration bits (bootstrap)
+    Estimate fmax_mhz;        // mean (bootstrap), and std (chi-square interval)
+    Estimate fmax_std_mhz;
+    std::string distance_over; // "cram+bram", "frames+ebr" or "file"
+    std::string equivalence;
+};
+std::vector<SuiteRow> suite_rows(const std::vector<GroupSummary>& summaries);
+std::string suite_table(const std::vector<SuiteRow>& rows); // for people
+std::string suite_csv(const std::vector<SuiteRow>& rows);   // cells through csv_cell
+// suite_hamming and suite_fmax_std (.svg, .png, with .dat and .gp beside): seed studies' figure
+// against utilisation, one series per family, 95% intervals as error bars.
+std::vector<PlotFile> suite_plots(const std::vector<SuiteRow>& rows,
+                                  const std::filesystem::path& dir);
 
 } // namespace detlab::analysis

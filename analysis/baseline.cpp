@@ -30,8 +30,8 @@ std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, Bl
         return std::nullopt;
     const Bytes& raw = blobs.get(sha);
     if (db::run_kind(kind) != db::RunKind::train) {
-        if (auto payload = ice40_config_payload(raw))
-            return payload;
+        if (auto payload = config_payload(raw)) // issue 27: iCE40 or ECP5
+            return std::move(payload->bits);
         return raw;
     }
     Bytes out;

@@ -227,10 +227,12 @@ std::optional<Bytes> ice40_config_payload(std::span<const std::uint8_t> bin) {
 
 BitstreamDistance bitstream_distance(std::span<const std::uint8_t> a,
                                      std::span<const std::uint8_t> b) {
-    auto payload_a = ice40_config_payload(a);
-    auto payload_b = ice40_config_payload(b);
-    if (payload_a && payload_b && payload_a->size() == payload_b->size())
-        return {bit_distance(*payload_a, *payload_b), "cram+bram"};
+    // issue 27: family: the payload of either family, compared only within one family.
+    auto payload_a = config_payload(a);
+    auto payload_b = config_payload(b);
+    if (payload_a && payload_b && payload_a->over == payload_b->over &&
+        payload_a->bits.size() == payload_b->bits.size())
+        return {bit_distance(payload_a->bits, payload_b->bits), payload_a->over};
     return {bit_distance(a, b), "file"};
 }
 

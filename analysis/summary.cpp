@@ -118,17 +118,22 @@ void bitstream_distances(const std::vector<RunData>& runs, BlobCache& blobs, Too
         return;
     std::vector<Bytes> payloads;
     bool parsed = true;
+    std::string over; // issue 27: family ("cram+bram" iCE40, "frames+ebr" ECP5)
     for (const auto& run : runs) {
-        auto payload = ice40_config_payload(blobs.get(sha_of(run, db::artifact::kBitstream)));
-        parsed = parsed && payload && (payloads.empty() || payload->size() == payloads[0].size());
-        payloads.push_back(payload ? std::move(*payload) : Bytes{});
+        auto payload = config_payload(blobs.get(sha_of(run, db::artifact::kBitstream)));
+        parsed = parsed && payload &&
+                 (payloads.empty() || payload->bits.size() == payloads[0].size()) &&
+                 (over.empty() || payload->over == over);
+        if (payload)
+            over = payload->over;
+        payloads.push_back(payload ? std::move(payload->bits) : Bytes{});
     }
     std::vector<std::span<const std::uint8_t>> vectors;
     for (std::size_t i = 0; i < runs.size(); ++i)
         vectors.emplace_back(parsed ? std::span<const std::uint8_t>(payloads[i])
                                     : std::span<const std::uint8_t>(
                                           blobs.get(sha_of(runs[i], db::artifact::kBitstream))));
-    s.distance_over = parsed ? "cram+bram" : "file";
+    s.distance_over = parsed ? over : "file";
     s.config_bits = vectors.empty() ? 0 : 8 * static_cast<std::uint64_t>(vectors[0].size());
     PairwiseDistances d = pairwise_distances(vectors);
     s.hamming_matrix = d.hamming;

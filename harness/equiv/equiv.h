@@ -192,6 +192,9 @@ int vectors_from_environment();
 // recorded as not_checked with the reason.
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options);
+// issue 27: family. Why an ECP5 bitstream is not checked: the reason its not_checked result
+// carries (docs/equivalence.md, "ECP5").
+extern const char* const kEcp5NotChecked;
 
 // The equivalence check already stored on a run, if any; run_verdict: of a run not yet stored.
 std::optional<StoredVerdict> stored_check(const db::Store& store, const std::string& run_id);

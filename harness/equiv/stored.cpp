@@ -92,8 +92,27 @@ bool builds_accelerator(const nlohmann::json& config) {
            toolchain::kAcceleratorTop;
 }
 
+const char* const kEcp5NotChecked =
+    "ECP5: no bitstream-to-netlist reader exists in Debian (Project Trellis's ecpunpack turns the "
+    "bitstream back into nextpnr's textual configuration, not into a netlist, and nothing like "
+    "icebox_vlog ships for ECP5); nextpnr's routed netlist is stored as routed.json but uses "
+    "nextpnr's internal cells (TRELLIS_COMB, TRELLIS_FF), which no simulator here models";
+
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options) {
+    // issue 27: family: an ECP5 build is recorded as not checked, with the exact reason.
+    auto device = config.contains("device")
+                      ? config.at("device").get<std::string>()
+                      : nlohmann::json::parse(run.config_json).value("device", std::string("hx1k"));
+    if (toolchain::device_family(device) == "ecp5") {
+        if (run.find_artifact(db::artifact::kBitstream) && options.vectors > 0) {
+            auto result = not_checked(kEcp5NotChecked);
+            if (!builds_accelerator(config))
+                result.method = kMethodRandomStimulus;
+            add_to_run(run, result);
+        }
+        return;
+    }
     const db::Artifact* asc = run.find_artifact(db::artifact::kAsc);
     if (!asc || options.vectors <= 0)
         return;

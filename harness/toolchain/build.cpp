@@ -1,5 +1,6 @@
-// One FPGA build: prepare sources -> yosys -> nextpnr-ice40 -> icepack -> icetime, each stage
-// recorded (argv, input hash, log, wall/CPU/peak memory), the first failing stage ending the run.
+// One FPGA build: prepare sources -> yosys -> nextpnr-ice40 -> icepack -> icetime (or, for an
+// ECP5 device, synth_ecp5 -> nextpnr-ecp5 -> ecppack: family_ecp5.cpp), each stage recorded (argv,
+// input hash, log, wall/CPU/peak memory), the first failing stage ending the run.
 #include "harness/toolchain/internal.h"
 
 #include <charconv>
@@ -34,6 +35,7 @@ public:
         design_ = detail::design_inputs(settings_);
         auto pcf = detail::pin_file(settings_);
         run_.config_id = configuration_id(config_); // InputError when the pin file is missing
+        run_.add_param("family", detail::family_name(settings_.family)); // issue 27: family
         run_.provenance = observation::capture_provenance(stage_limit());
         for (const auto& [key, value] : tool_provenance(settings_.tools, stage_limit()))
             run_.provenance[key] = value;
@@ -103,8 +105,13 @@ private:
             write_file(build_dir_ / "src" / source.name, source.text);
         }
         detail::write_design_files(settings_, design_, build_dir_);
-        write_file(build_dir_ / "pins.pcf", read_file_bytes(pcf));
+        write_file(build_dir_ / pins_name(), read_file_bytes(pcf));
     }
+
+    // issue 27: family: an ECP5 build reads .lpf constraints.
+    bool ecp5() const { return settings_.family == detail::Family::ecp5; }
+    const char* pins_name() const { return ecp5() ? "pins.lpf" : "pins.pcf"; }
+    const char* synth_pass() const { return ecp5() ? "synth_ecp5" : "synth_ice40"; }
 
     std::string inputs_hash(const std::vector<std::string>& names) const {
         std::string joined;
@@ -124,6 +131,8 @@ private:
             return "icepack (pack)";
         if (stage == "icetime")
             return "icetime (timing)";
+        if (stage == "ecppack")
+            return "ecppack (pack)";
         return stage;
     }
 
@@ -187,7 +196,8 @@ private:
             script += read + path("src/" + source.name) + "\n";
         for (const auto& command : detail::parameter_commands(settings_))
             script += command + "\n";
-        script += "synth_ice40 -top " + settings_.top + " -json " + path("netlist.json") + "\n";
+        script += std::string(synth_pass()) + " -top " + settings_.top + " -json " +
+                  path("netlist.json") + "\n";
         return script;
     }
 
@@ -202,7 +212,7 @@ private:
                 "include " + include + " " + file_sha256(settings_.rtl_dir / include) + "\n";
         for (const auto& data : design_.data)
             material += "data " + data + " " + file_sha256(settings_.rtl_dir / data) + "\n";
-        return "synth_ice40:" + sha256_hex(std::string_view(material));
+        return std::string(synth_pass()) + ":" + sha256_hex(std::string_view(material));
     }
 
     bool synthesize(const std::vector<detail::PreparedSource>& sources) {
@@ -241,6 +251,14 @@ private:
     }
 
     bool place_and_route() {
+        if (ecp5()) { // issue 27: family
+            auto name = [this](std::string file) {
+                return path(file);
+            };
+            return run_stage("nextpnr", detail::ecp5_nextpnr_argv(settings_, name),
+                             {"netlist.json", "pins.lpf"}) &&
+                   expect_output("nextpnr", "bitstream.config");
+        }
         std::vector<std::string> argv{"nextpnr-ice40", "--" + settings_.device,
                                       "--package",     settings_.package,
                                       "--pcf",         path("pins.pcf"),
@@ -261,6 +279,13 @@ private:
     }
 
     bool pack() {
+        if (ecp5()) { // issue 27: family
+            auto name = [this](std::string file) {
+                return path(file);
+            };
+            return run_stage("ecppack", detail::ecp5_pack_argv(name), {"bitstream.config"}) &&
+                   expect_output("ecppack", "bitstream.bit");
+        }
         if (!run_stage("icepack", {"icepack", path("bitstream.asc"), path("bitstream.bin")},
                        {"bitstream.asc"}))
             return false;
@@ -268,6 +293,8 @@ private:
     }
 
     bool analyse_timing() {
+        if (ecp5()) // issue 27: family: no icetime; nextpnr's report gives fmax_mhz
+            return true;
         std::vector<std::string> argv{
             "icetime",        "-d", settings_.device,     "-P", settings_.package, "-p",
             path("pins.pcf"), "-t", path("bitstream.asc")};
@@ -285,18 +312,35 @@ private:
     }
 
     void record_outputs() {
-        for (const char* name : {db::artifact::kNetlist, db::artifact::kAsc,
-                                 db::artifact::kBitstream, "nextpnr-report.json"})
-            run_.add_artifact(name, read_file_bytes(build_dir_ / name));
-        auto report =
-            detail::parse_nextpnr_report(read_file_text(build_dir_ / "nextpnr-report.json"));
+        if (ecp5()) {
+            // issue 27: family: the packed .bit is the run's bitstream artifact (the analysis
+            // reads either family's); nextpnr's textual configuration and routed netlist beside.
+            for (const char* name :
+                 {db::artifact::kNetlist, "bitstream.config", "routed.json", "nextpnr-report.json"})
+                run_.add_artifact(name, read_file_bytes(build_dir_ / name));
+            run_.add_artifact(db::artifact::kBitstream,
+                              read_file_bytes(build_dir_ / "bitstream.bit"));
+        } else {
+            for (const char* name : {db::artifact::kNetlist, db::artifact::kAsc,
+                                     db::artifact::kBitstream, "nextpnr-report.json"})
+                run_.add_artifact(name, read_file_bytes(build_dir_ / name));
+        }
+        std::string report_text = read_file_text(build_dir_ / "nextpnr-report.json");
+        if (auto pct = detail::logic_utilisation_pct(report_text, settings_.family))
+            run_.add_metric("logic_utilisation_pct", *pct);
+        auto report = detail::parse_nextpnr_report(report_text);
         if (report.fmax_mhz)
             run_.add_metric(db::metric::kFmaxMhz, *report.fmax_mhz);
         static const std::vector<std::pair<std::string, std::string>> cells{
             {"ICESTORM_LC", "logic_cells"},
             {"ICESTORM_RAM", "ram_blocks"},
             {"SB_IO", "io_cells"},
-            {"SB_GB", "global_buffers"}};
+            {"SB_GB", "global_buffers"},
+            // issue 27: family: ECP5 cells
+            {"TRELLIS_COMB", "logic_cells"},
+            {"DP16KD", "ram_blocks"},
+            {"TRELLIS_IO", "io_cells"},
+            {"MULT18X18D", "dsp_blocks"}};
         for (const auto& [cell, metric] : cells)
             if (auto it = report.used.find(cell); it != report.used.end())
                 run_.add_metric(metric, static_cast<double>(it->second));

@@ -5,6 +5,8 @@ namespace detlab::toolchain {
 
 namespace detail {
 std::filesystem::path pin_file(const Settings& settings) {
+    if (settings.family == Family::ecp5) // issue 27: family
+        return ecp5_pin_file(settings);
     return settings.rtl_dir / "pcf" / (settings.device + ".pcf");
 }
 } // namespace detail
@@ -30,7 +32,12 @@ db::InputDigests input_digests(const nlohmann::json& config) {
     auto pcf = detail::pin_file(settings);
     if (!std::filesystem::is_regular_file(pcf))
         throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
-    digests.emplace_back("pcf/" + settings.device + ".pcf", file_sha256(pcf));
+    // issue 27: family: the digest's name is the pin file's path under rtl_dir (pcf/hx1k.pcf,
+    // lpf/cabga381.lpf); iCE40 keeps the name stored identities already carry.
+    std::string pin_name = settings.family == detail::Family::ecp5
+                               ? "lpf/" + pcf.filename().string()
+                               : "pcf/" + settings.device + ".pcf";
+    digests.emplace_back(pin_name, file_sha256(pcf));
     // Every other file that reaches a tool; a design without them keeps its earlier id.
     auto design = detail::design_inputs(settings);
     for (const auto& include : design.includes)

@@ -5,6 +5,7 @@
 #include "harness/toolchain/toolchain.h"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,12 +14,17 @@
 
 namespace detlab::toolchain::detail {
 
+// issue 27: family. The FPGA family a device belongs to decides the flow: iCE40 (synth_ice40,
+// nextpnr-ice40, icepack, icetime) or ECP5 (synth_ecp5, nextpnr-ecp5, ecppack; family_ecp5.cpp).
+enum class Family { ice40, ecp5 };
+
 // The completed configuration in typed form, with derived values (package, paths) filled in.
 struct Settings {
     std::string top; // the top module
     // Top-level parameters given to yosys, name -> integer; for the accelerator N = array.
     nlohmann::json parameters = nlohmann::json::object();
     std::string device, package;
+    Family family = Family::ice40; // issue 27: family, from the device
     double freq_mhz = 12;
     long long seed = 1;
     int threads = 1;
@@ -119,6 +125,27 @@ void write_design_files(const Settings& settings, const DesignInputs& inputs,
 // file and line; empty when `text` is about something else.
 std::string explain_tool_error(const std::string& text, const DesignInputs& inputs,
                                const Settings& settings);
+
+// ---- The ECP5 family (issue 27: family; family_ecp5.cpp) ----
+struct FamilyDevice {
+    std::string name;         // the key's value: "lfe5u-25f"
+    std::string nextpnr_flag; // "--25k"
+    std::string default_package;
+    std::vector<std::string> packages;
+};
+const std::vector<FamilyDevice>& ecp5_devices();
+Family family_of(const std::string& device);
+std::string family_name(Family family); // "ice40", "ecp5": the run's param `family`
+// UnavailableError naming the key `tools` when the toolchain lacks the family's tools.
+void require_family_tools(const Settings& settings);
+// rtl_dir/lpf/<package in lower case>.lpf: ECP5 ball names depend on the package only.
+std::filesystem::path ecp5_pin_file(const Settings& settings);
+// nextpnr-ecp5 and ecppack argv; `path` gives a build file's name as the tools see it.
+std::vector<std::string> ecp5_nextpnr_argv(const Settings& settings,
+                                           const std::function<std::string(std::string)>& path);
+std::vector<std::string> ecp5_pack_argv(const std::function<std::string(std::string)>& path);
+// Used / available logic elements in percent from nextpnr's report (ICESTORM_LC, TRELLIS_COMB).
+std::optional<double> logic_utilisation_pct(const std::string& report_json, Family family);
 
 // ---- Toolchain roots (roots.cpp) ----
 // The root of `name`: empty for "system"; UnavailableError (key `tools`) when not installed.

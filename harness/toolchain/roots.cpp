@@ -171,6 +171,18 @@ std::map<std::string, std::string> tool_provenance(const std::string& tools,
             out["tool.icepack"] = process::probe_version(query, probe_limit(limit));
             if (root.empty() && process::find_executable("icepack").empty())
                 out["tool.icepack"] = "not found";
+            // issue 27: family: the ECP5 tools, where this toolchain has them.
+            bool has_ecp5 = root.empty() ? !process::find_executable("nextpnr-ecp5").empty()
+                                         : std::filesystem::exists(root / "usr/bin/nextpnr-ecp5");
+            if (has_ecp5) {
+                out["tool.nextpnr-ecp5"] = probe({"nextpnr-ecp5", "--version"});
+                std::vector<std::string> trellis{"dpkg-query", "-W", "-f",
+                                                 "fpga-trellis ${Version}", "fpga-trellis"};
+                if (!root.empty())
+                    trellis.insert(trellis.begin() + 1,
+                                   "--admindir=" + (root / "var/lib/dpkg").string());
+                out["tool.ecppack"] = process::probe_version(trellis, probe_limit(limit));
+            }
             return out;
         },
         [](const auto& out) {

@@ -52,6 +52,9 @@ std::string configuration_id(const nlohmann::json& config);
 db::RunResult run_build(const nlohmann::json& config, int repeat,
                         const observation::Context& context);
 
+// issue 27: family. The FPGA family of a device name: "ice40" or "ecp5" (lfe5u-25f, ...).
+std::string device_family(const std::string& device);
+
 // ---- Toolchain roots (the `tools` key; scripts/setup-toolchain NAME installs one) ----
 // Where roots live: $DETLAB_TOOLCHAINS, else /var/lib/detlab/toolchains; a root is NAME/ there
 // with the marker file scripts/setup-toolchain writes last.
