@@ -70,6 +70,8 @@ const char* type_word(KeySpec::Type type) {
         return "string";
     case KeySpec::Type::table:
         return "table";
+    case KeySpec::Type::list:
+        return "list";
     }
     return "?";
 }
