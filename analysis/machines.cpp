@@ -196,9 +196,19 @@ Machine machine_from_provenance(const std::string& host,
     };
     machine.host = host.empty() ? find("host") : host;
     machine.cpu = find("cpu.model");
+    // A toolchain run's FPGA tools (tool.* beside tools.root) are chosen by its configuration's
+    // `tools` key: a `tools` study compares them within one machine, and the versions block
+    // shows them. The machine keeps the versions the configuration does not choose.
+    bool chosen_toolchain = provenance.contains("tools.root");
+    auto fpga_tool = [](const std::string& key) {
+        for (const char* prefix : {"tool.yosys", "tool.nextpnr", "tool.ice", "tool.ecp"})
+            if (key.rfind(prefix, 0) == 0)
+                return true;
+        return false;
+    };
     std::string tools;
     for (const auto& [key, value] : provenance)
-        if (key.rfind("tool.", 0) == 0)
+        if (key.rfind("tool.", 0) == 0 && !(chosen_toolchain && fpga_tool(key)))
             tools += (tools.empty() ? "" : "; ") + key.substr(5) + " " +
                      value.substr(0, value.find('\n'));
     machine.tools = tools;

@@ -426,8 +426,8 @@ void train(const nlohmann::json& config, const observation::Context& context,
 // Keys added after configuration identities were first defined: at their default they stay out
 // of the identity, so every configuration stored before keeps its id (tests/identity pins it).
 bool added_after_identity_v1(const std::string& name) {
-    static const std::set<std::string> added{"model", "channels", "layers", "lr_schedule",
-                                             "weight_step"};
+    static const std::set<std::string> added{"model",       "channels",    "layers",
+                                             "lr_schedule", "weight_step", "perturb_weights"};
     return added.contains(name);
 }
 

@@ -48,6 +48,7 @@ TEST_CASE("the default identities of both domains are pinned") {
                                  {{"rtl_dir", design.string()}, {"device", "hx8k"}}, "test");
     CHECK(toolchain::configuration_id(build) == "cee276aff7828add5");
     auto training = complete_config(train::config_keys(), nlohmann::json::object(), "test");
+    INFO(identity_config(train::config_keys(), training).dump());
     CHECK(train::configuration_id(training) == "c1d94ef96c3647a9b");
 }
 
