@@ -59,6 +59,7 @@ TEST_CASE("a bad contract in an experiment file fails with file, line and key") 
 
 TEST_CASE("a program's identity is its files' bytes and its keys, not its folder") {
     auto dir = program_folder("one");
+    fs::create_directories(dir / "lib" / "__pycache__");
     write_file(dir / "lib" / "model.py", std::string_view("WIDTH = 3\n"));
     auto id = program::configuration_id(config_of(dir));
 
