@@ -147,14 +147,14 @@ const Registration registration(60, [](CLI::App& app, GlobalOptions& global) {
     cmd->add_flag("--machines", options->machines,
                   "only the cross-machine view: configurations observed on two or more machines "
                   "(host, CPU, tool versions), identical fraction and bit distance between them");
-    cmd->add_flag("--verdict", options->verdict, "also print the verdict on the five claims");
+    cmd->add_flag("--verdict", options->verdict, "also print the verdict on the six claims");
     cmd->callback([&global, options] { run_compare(global, *options); });
 });
 
 const Registration verdict_registration(62, [](CLI::App& app, GlobalOptions& global) {
     auto options = std::make_shared<VerdictOptions>();
     auto* cmd = app.add_subcommand(
-        "verdict", "what the measured data says about the five claims (supported, contradicted "
+        "verdict", "what the measured data says about the six claims (supported, contradicted "
                    "or cannot decide), with the figures, intervals and n behind each");
     add_db_option(*cmd, global);
     cmd->add_option("--experiment", options->experiment, "only runs of this experiment");
