@@ -301,7 +301,8 @@ TEST_CASE("a decisive figure on its margin cannot be decided and is stable about
     CHECK(*v.stability < 0.7);
     // The same figure well below the margin is decided, and stably so.
     w.tc_parallel.fmax_step = 1;
-    const auto& low = evidence_of(w.verdicts("below-margin")[4], "parallel-refine");
+    auto below = w.verdicts("below-margin"); // kept: evidence_of returns a reference into it
+    const auto& low = evidence_of(below[4], "parallel-refine");
     CHECK(low.finding == Finding::supported);
     REQUIRE(low.stability);
     CHECK(*low.stability > 0.95);
