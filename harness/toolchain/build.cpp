@@ -202,7 +202,7 @@ private:
     }
 
     std::string synthesis_key(const std::string& yosys_version, const std::string& script,
-                                     const std::vector<detail::PreparedSource>& sources) {
+                              const std::vector<detail::PreparedSource>& sources) {
         std::string material = "yosys " + yosys_version + "\nscript\n" + script;
         for (const auto& source : sources)
             material += "source " + source.name + " " + sha256_hex(source.text) + "\n";
