@@ -37,6 +37,11 @@ struct Context {
 // host and the start time now. Every domain starts its record here, so no run is stored
 // without its host.
 db::RunResult start_record(db::RunKind kind, const std::string& experiment);
+// start_record for a configuration: its JSON, id, repeat index and keys as params, and the
+// provenance with the digest of every input it reads.
+db::RunResult start_configured_record(db::RunKind kind, const std::string& experiment,
+                                      const nlohmann::json& config, std::string config_id,
+                                      int repeat, const db::InputDigests& inputs);
 
 // Captures the simulators' versions (verilator, iverilog), the compiler, git commit and dirty
 // flag, host, CPU, cores, OS and the environment variables that affect the tools (the FPGA

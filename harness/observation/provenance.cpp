@@ -123,6 +123,21 @@ db::RunResult start_record(db::RunKind kind, const std::string& experiment) {
     return run;
 }
 
+db::RunResult start_configured_record(db::RunKind kind, const std::string& experiment,
+                                      const nlohmann::json& config, std::string config_id,
+                                      int repeat, const db::InputDigests& inputs) {
+    db::RunResult run = start_record(kind, experiment);
+    run.config_json = config.dump();
+    run.config_id = std::move(config_id);
+    run.repeat = repeat;
+    for (const auto& [key, value] : config.items())
+        run.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
+    run.provenance = capture_provenance();
+    for (const auto& [name, sha] : inputs)
+        run.provenance[db::kInputProvenancePrefix + name] = sha;
+    return run;
+}
+
 std::map<std::string, std::string> capture_provenance(std::chrono::milliseconds probe_limit) {
     // Tool versions cost a few process launches: probe once per process (thread-safe static).
     static const std::map<std::string, std::string> tools = probe_tools(probe_limit);

@@ -455,15 +455,9 @@ db::RunResult run_training(const nlohmann::json& partial, int repeat,
     nlohmann::json config = complete_config(config_keys(), partial, "train config");
     check_config(config);
 
-    db::RunResult run = observation::start_record(db::RunKind::train, context.experiment);
-    run.config_json = config.dump();
-    run.config_id = configuration_id(config);
-    run.repeat = repeat;
-    for (const auto& [key, value] : config.items())
-        run.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
-    run.provenance = observation::capture_provenance();
-    for (const auto& [name, sha] : input_digests(config))
-        run.provenance[db::kInputProvenancePrefix + name] = sha;
+    db::RunResult run = observation::start_configured_record(db::RunKind::train, context.experiment,
+                                                             config, configuration_id(config),
+                                                             repeat, input_digests(config));
     if (config.at("backend") == "golden")
         run.provenance["train.golden_library"] = accel::golden_library();
     for (const char* stream : {"init", "shuffle", "rounding"})
