@@ -1,9 +1,12 @@
-// Comparison analysis: distances between the outputs of runs that differ in one factor,
-// statistics per group, the cross-domain comparison table, gnuplot plots and the HTML report.
-// The pure functions (distances, statistics) take bytes and tensors, so they are tested on
-// hand-made inputs; the rest reads runs from a db::Store.
+// Comparison analysis: runs grouped by the factor they differ in, summaries per group, the
+// cross-domain comparison table, effects against the baseline, factorial designs, the verdict,
+// the cross-machine and toolchain-version views, gnuplot plots and the HTML report. It reads
+// runs from a db::Store; the pure parts it builds on are modules of their own:
+// analysis/distance (distances between outputs) and analysis/stats (statistics).
 #pragma once
 
+#include "analysis/distance/distance.h"
+#include "analysis/stats/stats.h"
 #include "db/store.h"
 #include "harness/common/common.h"
 
@@ -19,158 +22,6 @@
 #include <vector>
 
 namespace detlab::analysis {
-
-// ---------------------------------------------------------------- bit distances
-// Bits that differ between two equal-length bit vectors and the set bits of each, counted with
-// 64-bit words and std::popcount. Unequal lengths: the shorter one is zero-padded.
-struct BitDistance {
-    std::uint64_t total_bits = 0;     // bits compared
-    std::uint64_t differing_bits = 0; // Hamming distance
-    std::uint64_t set_a = 0, set_b = 0, set_both = 0;
-    double hamming() const; // differing_bits / total_bits (0 for empty input)
-    double jaccard() const; // 1 - |A and B| / |A or B| over set bits (0 when both empty)
-};
-BitDistance bit_distance(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
-// The same result from a byte-by-byte loop: the baseline of `detlab bench distances`.
-BitDistance bit_distance_naive(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b);
-
-// The configuration payload of an iCE40 .bin: the CRAM and BRAM data blocks of every bank in
-// file order, without the comment, preamble, commands, CRCs and padding. nullopt when the
-// bytes are not an iCE40 bitstream. Its bit count is the device's configuration bits.
-std::optional<Bytes> ice40_config_payload(std::span<const std::uint8_t> bin);
-
-// The configuration payload of an ECP5 .bit (issue 27): every configuration frame's bits (frame
-// index x bits per frame, pad bits left out) and then every block RAM of the die (2048 9-bit
-// words each, at the EBR's number, unwritten ones zero), without the header, commands, CRCs and
-// dummy bytes. The die comes from the VERIFY_ID command. nullopt when the bytes are not an
-// uncompressed ECP5 bitstream of a known die. docs/toolchain.md "ECP5".
-std::optional<Bytes> ecp5_config_payload(std::span<const std::uint8_t> bit);
-// Either family's payload and what it covers: "cram+bram" (iCE40) or "frames+ebr" (ECP5).
-struct ConfigPayload {
-    Bytes bits;
-    std::string over;
-};
-std::optional<ConfigPayload> config_payload(std::span<const std::uint8_t> bitstream);
-
-// Distance between two bitstreams over the configuration payload when both parse as one family
-// with the same payload size (`BitstreamDistance::over` names it: "cram+bram" or "frames+ebr"),
-// else over all file bytes.
-struct BitstreamDistance {
-    BitDistance bits;
-    std::string over; // "cram+bram" or "file"
-};
-BitstreamDistance bitstream_distance(std::span<const std::uint8_t> a,
-                                     std::span<const std::uint8_t> b);
-
-// All pairwise Hamming and Jaccard distances of equal-length bit vectors, each vector's set
-// bits counted once. Row-major n x n matrices with zero diagonals.
-struct PairwiseDistances {
-    std::size_t n = 0;
-    std::vector<double> hamming, jaccard;
-};
-PairwiseDistances pairwise_distances(const std::vector<std::span<const std::uint8_t>>& vectors);
-
-// ---------------------------------------------------------------- training distances
-struct WeightDistance {
-    bool identical = false;           // every byte of every tensor equal
-    std::uint64_t total_bits = 0;     // 32 per float value
-    std::uint64_t differing_bits = 0; // over the float32 bit patterns
-    double relative_l2 = 0;           // ||a - b|| / ||a|| over all values (0 when both zero)
-    double differing_bit_fraction() const;
-};
-// Tensors are matched by name; a missing tensor or a shape mismatch throws std::runtime_error.
-WeightDistance weight_distance(const std::vector<Tensor>& a, const std::vector<Tensor>& b);
-
-double pearson(std::span<const float> x, std::span<const float> y); // NaN if a side is constant
-std::vector<std::uint32_t> argmax_rows(const Tensor& logits);       // logits [n x classes]
-double accuracy(const Tensor& logits, const Tensor& labels);
-double cross_entropy(const Tensor& logits, const Tensor& labels); // mean, natural log
-
-struct LogitsComparison {
-    double disagreement = 0; // fraction of test samples whose argmax differs
-    double pearson = 0;      // over all logits
-    double accuracy_a = 0, accuracy_b = 0;
-    double ensemble_accuracy = 0; // argmax of the mean of both softmaxes
-    double ensemble_gain = 0;     // ensemble_accuracy - mean(accuracy_a, accuracy_b)
-};
-LogitsComparison compare_logits(const Tensor& logits_a, const Tensor& logits_b,
-                                const Tensor& labels);
-
-// Fraction of vectors whose int32 outputs differ between two equiv_outputs.bin files
-// (`words_per_vector` int32 values per vector). Unequal sizes count as all different.
-double output_disagreement(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
-                           std::size_t words_per_vector);
-
-// ---------------------------------------------------------------- statistics
-// Every interval is a 95% one unless a caller asks otherwise; methods and references are in
-// docs/analysis.md. Runs are the independent units throughout: pairs of runs share runs.
-inline constexpr double kConfidence = 0.95;
-
-struct Summary {
-    std::size_t n = 0;
-    double mean = 0, std = 0, cv = 0, min = 0, max = 0; // std: sample (n-1); cv = std / |mean|
-};
-// NaNs skipped; n = 0 when none remain. Equal values give std and cv of exactly 0.
-Summary summarize(std::span<const double> values);
-
-struct Interval {
-    double low = 0, high = 0;
-};
-
-// k events in n independent trials. The interval is Clopper-Pearson's exact two-sided one, also
-// at the edges: k = 0 gives [0, 1 - (alpha/2)^(1/n)] ("at most"), k = n gives
-// [(alpha/2)^(1/n), 1] ("at least"). n = 0: [0, 1]. `one_sided` stays false (kept for readers
-// of the JSON table).
-struct Proportion {
-    std::size_t k = 0, n = 0;
-    Interval ci{0, 1};
-    bool one_sided = false;
-    double value() const; // k / n, NaN for n = 0
-};
-Proportion binomial_proportion(std::size_t k, std::size_t n, double confidence = kConfidence);
-double binomial_cdf(std::size_t k, std::size_t n, double p); // P(X <= k), X ~ Bin(n, p)
-double chi_square_cdf(double x, double dof);
-double chi_square_quantile(double q, double dof);
-// The chi-square interval of a normal population's standard deviation from n values with
-// sample std s: [s sqrt((n-1)/chi2(1-a/2)), s sqrt((n-1)/chi2(a/2))]; nullopt for n < 2.
-std::optional<Interval> std_interval(double s, std::size_t n, double confidence = kConfidence);
-
-// The mean over pairs of distinct runs of a symmetric runs x runs matrix (NaN: not measured),
-// with a percentile bootstrap over runs: each resample draws runs with replacement and averages
-// the pairs of different draws. No interval below kMinBootstrapRuns runs (it would not cover)
-// or when every pair is 0 (then the mean is exactly 0).
-inline constexpr int kBootstrapResamples = 2000;
-inline constexpr std::uint64_t kBootstrapSeed = 20240607;
-struct PairMean {
-    std::size_t runs = 0, pairs = 0;
-    double mean = std::numeric_limits<double>::quiet_NaN();
-    std::optional<Interval> ci;
-    bool all_zero = false;
-};
-PairMean pair_mean(const std::vector<double>& matrix, std::size_t runs,
-                   int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
-                   double confidence = kConfidence);
-// Above this many runs pair_mean's interval is pair_mean_jackknife's: the bootstrap walks every
-// pair once per resample (resamples x n^2 / 2 reads), the jackknife walks them once.
-inline constexpr std::size_t kBootstrapMaxRuns = 300;
-// pair_mean with the bootstrap at any n (the benchmark's old method), and with the method chosen.
-PairMean pair_mean_bootstrap(const std::vector<double>& matrix, std::size_t runs,
-                             int resamples = kBootstrapResamples,
-                             std::uint64_t seed = kBootstrapSeed, double confidence = kConfidence);
-PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t runs, int resamples,
-                        std::uint64_t seed, double confidence, bool jackknife);
-// The jackknife interval of the mean over pairs (a U-statistic of degree two; Arvesen 1969,
-// Ann. Math. Stat. 40:2076): leave-one-run-out means from row sums after one walk of the matrix,
-// mean +- t(n-1) * jackknife standard error. Extra memory 16 n bytes beside the n x n matrix.
-std::optional<Interval> pair_mean_jackknife(const std::vector<double>& matrix, std::size_t runs,
-                                            double confidence = kConfidence);
-
-// Percentile bootstrap intervals of the mean and the sample standard deviation of values.
-struct BootstrapCI {
-    Interval mean, std;
-};
-BootstrapCI bootstrap_ci(std::span<const double> values, double confidence = kConfidence,
-                         int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed);
 
 // ---------------------------------------------------------------- runs and groups
 // A machine, as far as a run's output can depend on it: the host name, the CPU model and the
@@ -432,9 +283,6 @@ inline constexpr double kUnrelatedShare = 0.5;
 // bioequivalence (FDA, Statistical Approaches to Establishing Bioequivalence, 2001), tested by
 // Schuirmann's two one-sided tests (1987).
 inline constexpr double kEquivalenceLow = 0.80, kEquivalenceHigh = 1.25;
-// No bootstrap interval below this many runs: an independent audit found detlab's percentile
-// intervals cover from about 10 runs up and only 55-72% of the time at n = 3 (issue 25).
-inline constexpr std::size_t kMinBootstrapRuns = 10;
 // Bootstrap resamples of the runs behind each stability share (and each interval inside them).
 inline constexpr int kStabilityResamples = 400;
 inline constexpr int kInnerResamples = 200;
@@ -456,26 +304,6 @@ std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& ro
 std::vector<std::string> damaged_alarms(const std::vector<ComparisonRow>& rows);
 
 // ---------------------------------------------------------------- effects
-// Student's t distribution, the regularised incomplete beta function behind it and the F
-// distribution's CDF (the factorial analysis's test).
-double incomplete_beta(double a, double b, double x);
-double student_t_cdf(double t, double dof);
-double student_t_quantile(double q, double dof);
-double f_cdf(double f, double dof1, double dof2);
-
-// mean(a) - mean(b) with Welch's (1947) interval for small unequal groups with unequal
-// variances. One value on one side: the other side's spread is assumed for it (a prediction
-// interval, df = n - 1). No interval with one value on each side.
-struct MeanDifference {
-    std::size_t n_a = 0, n_b = 0;
-    double difference = std::numeric_limits<double>::quiet_NaN();
-    double dof = 0;
-    std::optional<Interval> ci;
-    std::string note;
-};
-MeanDifference welch_difference(std::span<const double> a, std::span<const double> b,
-                                double confidence = kConfidence);
-
 // The study's name that holds the baseline configuration's repeats (the sweep plans it).
 inline constexpr const char* kBaselineStudy = "baseline";
 
@@ -539,17 +367,6 @@ std::vector<MachineComparison> compare_machines(const db::Store& store,
 std::string format_machines(const std::vector<MachineComparison>& rows, Format format);
 
 // ---------------------------------------------------------------- toolchain versions
-// How far two synthesised netlists (yosys JSON) are apart as cell counts per cell type, over
-// every non-blackbox module: sum |a_t - b_t| / (cells_a + cells_b), 0 for the same cell mix and
-// 1 for disjoint ones. Names are ignored (they change with any edit); a bit distance of JSON text
-// would mean nothing. Throws std::runtime_error when a side is not a yosys netlist.
-struct NetlistDistance {
-    std::uint64_t cells_a = 0, cells_b = 0, type_difference = 0;
-    std::map<std::string, std::pair<long, long>> changed_types; // type -> (count a, count b)
-    double fraction() const;
-};
-NetlistDistance netlist_distance(std::string_view a_json, std::string_view b_json);
-
 // One toolchain of a `tools` study (factor "tools": the same build on each toolchain root),
 // compared with the study's first toolchain (its first run against the reference's first run).
 struct ToolchainVersion {
@@ -616,18 +433,6 @@ struct ReportFiles {
 ReportFiles write_report(const db::Store& store, const ReportOptions& options);
 
 // ---------------------------------------------------------------- benchmark
-struct DistanceBenchResult {
-    std::size_t bitstreams = 0, bytes_each = 0, pairs = 0;
-    double seconds = 0, pairs_per_s = 0; // word-wide popcount, all pairs
-    std::size_t baseline_pairs = 0;      // pairs timed with the naive loop
-    double baseline_seconds = 0, baseline_pairs_per_s = 0;
-    double speedup = 0;      // pairs_per_s / baseline_pairs_per_s
-    double mean_hamming = 0; // checksum so the work is not optimised away
-    bool agree = false;      // naive and fast results equal on the sample
-};
-DistanceBenchResult bench_distances(std::size_t bitstreams = 200, std::size_t bytes_each = 135100,
-                                    std::size_t baseline_pairs = 200, std::uint64_t seed = 1);
-
 // `detlab bench compare`: a synthetic store of `runs` toolchain runs in one study (small
 // perturbed bitstreams, Fmax), timed through analyse() and comparison_rows() as `compare` runs
 // them, and the pairwise figures' intervals by the bootstrap over the same matrices (what

@@ -2,7 +2,9 @@
 // interval for a standard deviation, and a percentile bootstrap over runs for pairwise means.
 // Every random number comes from DeterministicRng (harness/common), so results agree across
 // platforms.
-#include "analysis/analysis.h"
+#include "analysis/stats/stats.h"
+
+#include "harness/common/common.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +14,15 @@ namespace detlab::analysis {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double sample_std(std::span<const double> v, double mean) {
+    if (v.size() < 2)
+        return 0.0;
+    double ss = 0;
+    for (double x : v)
+        ss += (x - mean) * (x - mean);
+    return std::sqrt(ss / double(v.size() - 1));
+}
 
 double log_choose(double n, double k) {
     return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1);
@@ -228,6 +239,30 @@ BootstrapCI bootstrap_ci(std::span<const double> values, double confidence, int 
     ci.mean = {percentile(means, tail), percentile(means, 1 - tail)};
     ci.std = {percentile(stds, tail), percentile(stds, 1 - tail)};
     return ci;
+}
+
+Summary summarize(std::span<const double> values) {
+    std::vector<double> v;
+    for (double x : values)
+        if (!std::isnan(x))
+            v.push_back(x);
+    Summary s;
+    s.n = v.size();
+    if (v.empty())
+        return s;
+    for (double x : v)
+        s.mean += x;
+    s.mean /= double(v.size());
+    auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    s.min = *lo;
+    s.max = *hi;
+    if (s.min == s.max) { // no rounding residue such as 1e-14 for identical values
+        s.mean = s.min;
+        return s;
+    }
+    s.std = sample_std(v, s.mean);
+    s.cv = s.mean != 0 ? s.std / std::fabs(s.mean) : 0.0;
+    return s;
 }
 
 } // namespace detlab::analysis

@@ -1,5 +1,5 @@
 // Benchmark of all pairwise bitstream distances against a naive bit-by-bit loop.
-#include "analysis/analysis.h"
+#include "analysis/distance/distance.h"
 
 #include <random>
 

@@ -1,5 +1,5 @@
 // Training-side distances (weights, logits, predictions) and summary statistics.
-#include "analysis/analysis.h"
+#include "analysis/distance/distance.h"
 
 #include <algorithm>
 #include <bit>
@@ -37,15 +37,6 @@ std::vector<double> softmax_row(const Tensor& logits, std::size_t row) {
     for (auto& v : out)
         v /= sum;
     return out;
-}
-
-double sample_std(std::span<const double> v, double mean) {
-    if (v.size() < 2)
-        return 0.0;
-    double ss = 0;
-    for (double x : v)
-        ss += (x - mean) * (x - mean);
-    return std::sqrt(ss / double(v.size() - 1));
 }
 
 } // namespace
@@ -174,30 +165,6 @@ double output_disagreement(std::span<const std::uint8_t> a, std::span<const std:
     for (std::size_t v = 0; v < vectors; ++v)
         differ += std::memcmp(a.data() + v * stride, b.data() + v * stride, stride) != 0;
     return double(differ) / double(vectors);
-}
-
-Summary summarize(std::span<const double> values) {
-    std::vector<double> v;
-    for (double x : values)
-        if (!std::isnan(x))
-            v.push_back(x);
-    Summary s;
-    s.n = v.size();
-    if (v.empty())
-        return s;
-    for (double x : v)
-        s.mean += x;
-    s.mean /= double(v.size());
-    auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    s.min = *lo;
-    s.max = *hi;
-    if (s.min == s.max) { // no rounding residue such as 1e-14 for identical values
-        s.mean = s.min;
-        return s;
-    }
-    s.std = sample_std(v, s.mean);
-    s.cv = s.mean != 0 ? s.std / std::fabs(s.mean) : 0.0;
-    return s;
 }
 
 } // namespace detlab::analysis

@@ -1,5 +1,5 @@
 // Bit-level distances between bitstreams and the iCE40 .bin payload parser.
-#include "analysis/analysis.h"
+#include "analysis/distance/distance.h"
 
 #include <algorithm>
 #include <bit>

@@ -1,5 +1,5 @@
 // Student's t distribution and Welch's interval for a difference of two means.
-#include "analysis/analysis.h"
+#include "analysis/stats/stats.h"
 
 #include <cmath>
 #include <limits>

@@ -2,7 +2,7 @@
 // frame and of every block RAM, without the file's header, the commands, the per-frame CRCs and
 // the dummy bytes. The command layout is Project Trellis's (libtrellis Bitstream.cpp); the frame
 // geometry per IDCODE is its devices.json (bits_per_frame, pad_bits_before_frame).
-#include "analysis/analysis.h"
+#include "analysis/distance/distance.h"
 
 #include <algorithm>
 #include <array>

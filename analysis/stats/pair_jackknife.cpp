@@ -1,6 +1,6 @@
 // The jackknife interval of a mean over pairs (a U-statistic of degree two) from row sums: one
 // walk of the matrix, then O(n), where the bootstrap walks every pair once per resample.
-#include "analysis/analysis.h"
+#include "analysis/stats/stats.h"
 
 #include <cmath>
 

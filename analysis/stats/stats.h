@@ -1,0 +1,111 @@
+// Statistics the analysis uses, pure functions of numbers: summaries, binomial and chi-square
+// intervals, the bootstrap and jackknife over runs, Student's t, F and Welch's difference of
+// means. No store, no process: tested on hand-made values (tests/analysis). Methods and their
+// references: docs/analysis.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace detlab::analysis {
+
+// Every interval is a 95% one unless a caller asks otherwise; methods and references are in
+// docs/analysis.md. Runs are the independent units throughout: pairs of runs share runs.
+inline constexpr double kConfidence = 0.95;
+
+struct Summary {
+    std::size_t n = 0;
+    double mean = 0, std = 0, cv = 0, min = 0, max = 0; // std: sample (n-1); cv = std / |mean|
+};
+// NaNs skipped; n = 0 when none remain. Equal values give std and cv of exactly 0.
+Summary summarize(std::span<const double> values);
+
+struct Interval {
+    double low = 0, high = 0;
+};
+
+// k events in n independent trials. The interval is Clopper-Pearson's exact two-sided one, also
+// at the edges: k = 0 gives [0, 1 - (alpha/2)^(1/n)] ("at most"), k = n gives
+// [(alpha/2)^(1/n), 1] ("at least"). n = 0: [0, 1]. `one_sided` stays false (kept for readers
+// of the JSON table).
+struct Proportion {
+    std::size_t k = 0, n = 0;
+    Interval ci{0, 1};
+    bool one_sided = false;
+    double value() const; // k / n, NaN for n = 0
+};
+Proportion binomial_proportion(std::size_t k, std::size_t n, double confidence = kConfidence);
+double binomial_cdf(std::size_t k, std::size_t n, double p); // P(X <= k), X ~ Bin(n, p)
+double chi_square_cdf(double x, double dof);
+double chi_square_quantile(double q, double dof);
+// The chi-square interval of a normal population's standard deviation from n values with
+// sample std s: [s sqrt((n-1)/chi2(1-a/2)), s sqrt((n-1)/chi2(a/2))]; nullopt for n < 2.
+std::optional<Interval> std_interval(double s, std::size_t n, double confidence = kConfidence);
+
+// The mean over pairs of distinct runs of a symmetric runs x runs matrix (NaN: not measured),
+// with a percentile bootstrap over runs: each resample draws runs with replacement and averages
+// the pairs of different draws. No interval below kMinBootstrapRuns runs (it would not cover)
+// or when every pair is 0 (then the mean is exactly 0).
+inline constexpr int kBootstrapResamples = 2000;
+// No bootstrap interval below this many runs: an independent audit found detlab's percentile
+// intervals cover from about 10 runs up and only 55-72% of the time at n = 3 (issue 25).
+inline constexpr std::size_t kMinBootstrapRuns = 10;
+inline constexpr std::uint64_t kBootstrapSeed = 20240607;
+struct PairMean {
+    std::size_t runs = 0, pairs = 0;
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    std::optional<Interval> ci;
+    bool all_zero = false;
+};
+PairMean pair_mean(const std::vector<double>& matrix, std::size_t runs,
+                   int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
+                   double confidence = kConfidence);
+// Above this many runs pair_mean's interval is pair_mean_jackknife's: the bootstrap walks every
+// pair once per resample (resamples x n^2 / 2 reads), the jackknife walks them once.
+inline constexpr std::size_t kBootstrapMaxRuns = 300;
+// pair_mean with the bootstrap at any n (the benchmark's old method), and with the method chosen.
+PairMean pair_mean_bootstrap(const std::vector<double>& matrix, std::size_t runs,
+                             int resamples = kBootstrapResamples,
+                             std::uint64_t seed = kBootstrapSeed, double confidence = kConfidence);
+PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t runs, int resamples,
+                        std::uint64_t seed, double confidence, bool jackknife);
+// The jackknife interval of the mean over pairs (a U-statistic of degree two; Arvesen 1969,
+// Ann. Math. Stat. 40:2076): leave-one-run-out means from row sums after one walk of the matrix,
+// mean +- t(n-1) * jackknife standard error. Extra memory 16 n bytes beside the n x n matrix.
+std::optional<Interval> pair_mean_jackknife(const std::vector<double>& matrix, std::size_t runs,
+                                            double confidence = kConfidence);
+
+// Percentile bootstrap intervals of the mean and the sample standard deviation of values.
+struct BootstrapCI {
+    Interval mean, std;
+};
+BootstrapCI bootstrap_ci(std::span<const double> values, double confidence = kConfidence,
+                         int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed);
+
+// ---- Student's t and the F distribution
+// Student's t distribution, the regularised incomplete beta function behind it and the F
+// distribution's CDF (the factorial analysis's test).
+double incomplete_beta(double a, double b, double x);
+double student_t_cdf(double t, double dof);
+double student_t_quantile(double q, double dof);
+double f_cdf(double f, double dof1, double dof2);
+
+// mean(a) - mean(b) with Welch's (1947) interval for small unequal groups with unequal
+// variances. One value on one side: the other side's spread is assumed for it (a prediction
+// interval, df = n - 1). No interval with one value on each side.
+struct MeanDifference {
+    std::size_t n_a = 0, n_b = 0;
+    double difference = std::numeric_limits<double>::quiet_NaN();
+    double dof = 0;
+    std::optional<Interval> ci;
+    std::string note;
+};
+MeanDifference welch_difference(std::span<const double> a, std::span<const double> b,
+                                double confidence = kConfidence);
+
+} // namespace detlab::analysis
