@@ -1,18 +1,20 @@
 // icebox_vlog's Verilog (with -s) read into a GateNetlist. It writes a small, regular subset:
 // `assign n = /* LUT x y i */ <?: expression>;`, carries as `(a & b) | ((a | b) & c)`,
 // flip-flops as `always @(posedge clk) if (en) q <= sr ? 1'bV : d;` (or the asynchronous
-// `always @(posedge clk, posedge sr) if (sr) q <= 1'bV; else if (en) q <= d;`) and
-// SB_RAM40_4K instances. Anything else is refused with the construct named.
+// `always @(posedge clk, posedge sr) if (sr) q <= 1'bV; else if (en) q <= d;`), SB_RAM40_4K
+// instances in every mode and SB_PLL40_* (cells.cpp). Anything else is refused with the
+// construct named.
 #include "harness/equiv/internal.h"
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace detlab::equiv::detail {
 namespace {
 
 struct Token {
-    enum Kind { name, number, punct, comment, end } kind = end;
+    enum Kind { name, number, string, punct, comment, end } kind = end;
     std::string text;
 };
 
@@ -61,6 +63,13 @@ public:
             word([](unsigned char ch) { return std::isalnum(ch) || ch == '\'' || ch == '_'; });
             return {Token::number, std::string(text_.substr(start, pos_ - start))};
         }
+        if (c == '"') { // a parameter's string value (PLLOUT_SELECT("GENCLK")), without quotes
+            auto close = text_.find('"', pos_ + 1);
+            if (close == std::string_view::npos)
+                throw Unsupported("icebox netlist: unterminated string");
+            pos_ = close + 1;
+            return {Token::string, std::string(text_.substr(start + 1, close - start - 1))};
+        }
         if (text_.substr(pos_, 2) == "<=") {
             pos_ += 2;
             return {Token::punct, "<="};
@@ -101,13 +110,16 @@ public:
                 assign();
             else if (word == "always")
                 always();
-            else if (word == "SB_RAM40_4K")
-                ram();
+            else if (word.starts_with("SB_RAM40_4K"))
+                ram(word);
+            else if (word.starts_with("SB_PLL40_"))
+                pll(word);
             else if (word == "endmodule")
                 break;
             else
                 throw Unsupported("icebox netlist: unsupported statement \"" + word + "\"");
         }
+        out_.resolve_clock("icebox netlist");
         return std::move(out_);
     }
 
@@ -285,11 +297,7 @@ private:
         if (edge != "posedge")
             throw Unsupported("icebox netlist: a " + edge +
                               " flip-flop (only posedge is modelled)");
-        if (out_.clock.empty())
-            out_.clock = clock;
-        else if (out_.clock != clock)
-            throw Unsupported("icebox netlist: flip-flops on two clocks (" + out_.clock + ", " +
-                              clock + ")");
+        out_.use_clock(clock);
         bool asynchronous = false;
         if (at(",")) {
             advance();
@@ -356,76 +364,114 @@ private:
         return bits;
     }
 
-    void ram() {
-        GateNetlist::Ram r;
-        int read_mode = 0, write_mode = 0;
+    // `TYPE #(.P(value), ...) name (.PORT(bus), ...);` after its type: parameters as text
+    // (numbers as written, strings without quotes) and ports as nets, LSB first.
+    struct Instance {
+        std::string name;
+        std::map<std::string, std::string> params;
+        std::map<std::string, std::vector<Net>> ports;
+    };
+    Instance instance() {
+        Instance cell;
         expect("#");
         expect("(");
         while (!at(")")) {
             expect(".");
             std::string param = take_name();
             expect("(");
-            std::string value = peek_.text;
+            cell.params[param] = peek_.text;
             advance();
             expect(")");
-            if (param == "READ_MODE")
-                read_mode = std::stoi(value);
-            else if (param == "WRITE_MODE")
-                write_mode = std::stoi(value);
-            else if (param.starts_with("INIT_") && param.size() == 6) {
-                int block = std::stoi(param.substr(5), nullptr, 16);
-                auto hex = value.substr(value.find('h') + 1); // 256'h..., 64 digits MSB first
-                for (int word = 0; word < 16; ++word)
-                    r.init[static_cast<std::size_t>(block * 16 + word)] =
-                        static_cast<std::uint16_t>(
-                            std::stoul(hex.substr(hex.size() - 4 * (word + 1), 4), nullptr, 16));
-            }
             if (at(","))
                 advance();
         }
         expect(")");
-        if (read_mode != 0 || write_mode != 0)
-            throw Unsupported("icebox netlist: SB_RAM40_4K in mode " + std::to_string(read_mode) +
-                              "/" + std::to_string(write_mode) + " (only 256 x 16 is modelled)");
-        take_name(); // instance
+        cell.name = take_name();
         expect("(");
         while (!at(")")) {
             expect(".");
             std::string port = take_name();
             expect("(");
             auto bits = bus();
+            std::reverse(bits.begin(), bits.end());
+            cell.ports[port] = std::move(bits);
             expect(")");
-            auto lsb = [&](std::size_t i) {
-                return bits.at(bits.size() - 1 - i);
-            };
-            if (port == "RADDR" || port == "WADDR")
-                for (std::size_t i = 0; i < 8; ++i)
-                    (port == "RADDR" ? r.raddr : r.waddr)[i] = lsb(i);
-            else if (port == "RDATA" || port == "WDATA" || port == "MASK")
-                for (std::size_t i = 0; i < 16; ++i)
-                    (port == "RDATA" ? r.rdata : port == "WDATA" ? r.wdata : r.mask)[i] = lsb(i);
-            else if (port == "WE")
-                r.we = bits.at(0);
-            else if (port == "WCLKE")
-                r.wclke = bits.at(0);
-            else if (port == "RE")
-                r.re = bits.at(0);
-            else if (port == "RCLKE")
-                r.rclke = bits.at(0);
-            else if (port == "RCLK" || port == "WCLK") {
-                const std::string& name = out_.names.at(bits.at(0));
-                if (out_.clock.empty())
-                    out_.clock = name;
-                else if (name != out_.clock)
-                    throw Unsupported("icebox netlist: a RAM clocked by " + name);
-            } else
-                throw Unsupported("icebox netlist: SB_RAM40_4K port " + port);
             if (at(","))
                 advance();
         }
         expect(")");
         expect(";");
-        out_.rams.push_back(r);
+        return cell;
+    }
+    static int number_value(const std::string& text) { // 3, 2'b11, 4'h0
+        auto tick = text.find('\'');
+        if (tick == std::string::npos)
+            return std::stoi(text);
+        int base = text[tick + 1] == 'b' ? 2 : text[tick + 1] == 'h' ? 16 : 10;
+        return std::stoi(text.substr(tick + 2), nullptr, base);
+    }
+
+    void ram(const std::string& type) {
+        Instance cell = instance();
+        if (auto reason = negative_edge_ram(type); !reason.empty())
+            throw Unsupported("icebox netlist: " + cell.name + ": " + reason);
+        if (type != "SB_RAM40_4K")
+            throw Unsupported("icebox netlist: cell type " + type + " is not modelled");
+        RamPins pins;
+        std::array<std::uint16_t, 256> init{};
+        for (const auto& [param, value] : cell.params)
+            if (param.starts_with("INIT_") && param.size() == 6) {
+                int block = std::stoi(param.substr(5), nullptr, 16);
+                auto hex = value.substr(value.find('h') + 1); // 256'h..., 64 digits MSB first
+                for (int word = 0; word < 16; ++word)
+                    init[static_cast<std::size_t>(block * 16 + word)] = static_cast<std::uint16_t>(
+                        std::stoul(hex.substr(hex.size() - 4 * (word + 1), 4), nullptr, 16));
+            }
+        for (const auto& [port, bits] : cell.ports) {
+            auto bit = [&](std::size_t i) {
+                return i < bits.size() ? bits[i] : kConst0;
+            };
+            if (port == "RADDR" || port == "WADDR")
+                for (std::size_t i = 0; i < 11; ++i)
+                    (port == "RADDR" ? pins.raddr : pins.waddr)[i] = bit(i);
+            else if (port == "RDATA" || port == "WDATA" || port == "MASK")
+                for (std::size_t i = 0; i < 16; ++i)
+                    (port == "RDATA"   ? pins.rdata
+                     : port == "WDATA" ? pins.wdata
+                                       : pins.mask)[i] = bit(i);
+            else if (port == "WE")
+                pins.we = bit(0);
+            else if (port == "WCLKE")
+                pins.wclke = bit(0);
+            else if (port == "RE")
+                pins.re = bit(0);
+            else if (port == "RCLKE")
+                pins.rclke = bit(0);
+            else if (port == "RCLK" || port == "WCLK")
+                out_.use_clock(out_.names.at(bit(0)));
+            else
+                throw Unsupported("icebox netlist: SB_RAM40_4K port " + port);
+        }
+        auto mode = [&](const char* param) {
+            auto it = cell.params.find(param);
+            return it == cell.params.end() ? 0 : number_value(it->second);
+        };
+        add_ram(out_, pins, mode("READ_MODE"), mode("WRITE_MODE"), init,
+                "icebox netlist: " + cell.name);
+    }
+
+    void pll(const std::string& type) {
+        Instance cell = instance();
+        add_pll(
+            out_, "icebox netlist: " + type + " " + cell.name,
+            [&](const char* pin) {
+                auto it = cell.ports.find(pin);
+                return it == cell.ports.end() || it->second.empty() ? kConst0 : it->second[0];
+            },
+            [&](const char* param) {
+                auto it = cell.params.find(param);
+                return it == cell.params.end() ? std::string() : it->second;
+            });
     }
 
     Lexer lexer_;

@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -38,9 +40,13 @@ struct GateNetlist {
         Net q = 0, d = 0, enable = kConst1, reset = kConst0;
         bool reset_value = false;
     };
-    struct Ram { // SB_RAM40_4K, READ_MODE = WRITE_MODE = 0 (256 x 16, MASK bit 1 keeps a bit)
+    // The physical 256 x 16 array of an SB_RAM40_4K (MASK bit 1 keeps a bit). Modes 1-3 (512 x 8
+    // ... 2048 x 2) are logic around it, as yosys's cells_sim.v has them (add_ram, cells.cpp):
+    // write and read masks from the high address bits, data bits spread and OR-reduced. A read
+    // stores word & ~rmask, the mask as it was at the read edge.
+    struct Ram {
         std::array<Net, 8> raddr{}, waddr{};
-        std::array<Net, 16> rdata{}, wdata{}, mask{};
+        std::array<Net, 16> rdata{}, wdata{}, mask{}, rmask{};
         Net we = 0, wclke = kConst1, re = 0, rclke = kConst1;
         std::array<std::uint16_t, 256> init{};
     };
@@ -52,10 +58,39 @@ struct GateNetlist {
     std::vector<Ram> rams;
     std::vector<std::pair<std::string, Net>> inputs, outputs; // top-level ports
     std::string clock;                                        // the one clock every FF uses
+    // Clock nets as the flip-flops and RAMs name them, and what drives a clock through a PLL or a
+    // global buffer (the PLL's output is modelled as its reference clock: cells.cpp).
+    std::vector<std::string> clock_uses;
+    std::map<std::string, std::string> clock_source;
 
     Net net(const std::string& name); // finds or adds
     Net fresh(const std::string& hint);
+    void use_clock(const std::string& name);
+    // Follows clock_source back to the nets the design's clocks start from and sets `clock`;
+    // more than one is Unsupported, named (`what`: the netlist's kind, for the message).
+    void resolve_clock(const std::string& what);
 };
+
+// The pins of an SB_RAM40_4K as its instance connects them (11 address bits, LSB first).
+struct RamPins {
+    std::array<Net, 11> raddr{}, waddr{};
+    std::array<Net, 16> rdata{}, wdata{}, mask{};
+    Net we = kConst0, wclke = kConst1, re = kConst0, rclke = kConst1;
+};
+// Adds one SB_RAM40_4K in READ_MODE/WRITE_MODE 0..3 with its physical contents (256 words),
+// the mode's logic built from cells_sim.v. A mode outside 0..3 is Unsupported.
+void add_ram(GateNetlist& netlist, const RamPins& pins, int read_mode, int write_mode,
+             const std::array<std::uint16_t, 256>& init, const std::string& cell);
+// Why a falling-edge RAM (SB_RAM40_4KNR, ...NW, ...NRNW) is not modelled, or "" for the rest.
+std::string negative_edge_ram(const std::string& type);
+// An SB_PLL40_* (CORE, PAD, 2_PAD, 2F_CORE, 2F_PAD): each output it drives is the reference
+// clock, so the design clock is the PLL's output, one simulated cycle per output cycle; LOCK is
+// 1 (the check starts locked) and SDO 0 (docs/equivalence.md, "PLL"). `port` gives a pin's net
+// (kConst0 when not connected), `param` a string parameter ("" when absent). An output whose
+// PLLOUT_SELECT is not GENCLK (a halved or phase-shifted clock) is Unsupported naming the PLL.
+void add_pll(GateNetlist& netlist, const std::string& cell,
+             const std::function<Net(const char*)>& port,
+             const std::function<std::string(const char*)>& param);
 
 // icebox_vlog -s output (one module). Throws Unsupported for constructs outside the subset.
 GateNetlist parse_icebox_verilog(std::string_view text);
@@ -97,6 +132,7 @@ private:
         bool valid = false;
         std::uint64_t read = 0;
         std::array<std::uint64_t, 8> raddr{};
+        std::array<std::uint64_t, 16> rmask{};
         bool wrote = false;
     };
 

@@ -160,10 +160,14 @@ void LaneSim::edge() {
         auto& last = last_read_[r];
         std::uint64_t read = v[ram.re] & v[ram.rclke], write = v[ram.we] & v[ram.wclke];
         std::array<std::uint64_t, 8> raddr{};
+        std::array<std::uint64_t, 16> rmask{};
         for (std::size_t b = 0; b < 8; ++b)
             raddr[b] = v[ram.raddr[b]];
+        for (std::size_t b = 0; b < 16; ++b)
+            rmask[b] = v[ram.rmask[b]];
         // Nothing written since and the same addresses read: RDATA already holds the words.
-        bool same = last.valid && last.read == read && last.raddr == raddr && !last.wrote;
+        bool same = last.valid && last.read == read && last.raddr == raddr && last.rmask == rmask &&
+                    !last.wrote;
         if (read && !same) {
             std::array<std::uint64_t, 16> rdata{};
             for (std::size_t b = 0; b < 16; ++b)
@@ -178,10 +182,12 @@ void LaneSim::edge() {
                 for (std::size_t b = 0; b < 16; ++b)
                     rdata[b] |= ((word >> b) & 1U) << lane;
             }
+            for (std::size_t b = 0; b < 16; ++b) // modes 1-3: the bits of other words read 0
+                rdata[b] &= ~(rmask[b] & read);
             pending_rdata_[r] = rdata;
         }
         pending_[r] = read && !same;
-        last = {true, read, raddr, write != 0};
+        last = {true, read, raddr, rmask, write != 0};
         dirty_ = dirty_ || write != 0;
         if (write) {
             for (unsigned lane = 0; lane < 64; ++lane) {
