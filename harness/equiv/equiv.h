@@ -8,7 +8,7 @@
 
 #include "db/store.h"
 #include "harness/accel/accel.h"
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <filesystem>
