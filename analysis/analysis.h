@@ -8,7 +8,7 @@
 #include "analysis/distance/distance.h"
 #include "analysis/stats/stats.h"
 #include "db/store.h"
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -2,6 +2,7 @@
 #include "db/internal.h"
 
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <cmath>
 #include <set>
 

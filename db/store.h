@@ -3,7 +3,7 @@
 // can read them directly (see db/schema.sql).
 #pragma once
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,7 +1,7 @@
 // IDX files (the MNIST / Fashion-MNIST format) made by tests: a data set of the test's own.
 #pragma once
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -4,7 +4,8 @@
 // hand-made inputs (tests/analysis). What each one means: docs/analysis.md.
 #pragma once
 
-#include "harness/common/common.h"
+#include "harness/tensor_file/tensor_file.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <map>

@@ -1,10 +1,10 @@
 // Intervals a reviewer can check by hand: exact binomial bounds for counts, the chi-square
 // interval for a standard deviation, and a percentile bootstrap over runs for pairwise means.
-// Every random number comes from DeterministicRng (harness/common), so results agree across
+// Every random number comes from DeterministicRng (harness/util), so results agree across
 // platforms.
 #include "analysis/stats/stats.h"
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,6 @@
 // Throughput of a backend on repeated GEMMs, for `detlab bench accel`.
 #include "harness/accel/accel.h"
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <algorithm>
 #include <ctime>

@@ -4,7 +4,8 @@
 #pragma once
 
 #include "db/store.h"
-#include "harness/common/common.h"
+#include "harness/config_keys/config_keys.h"
+#include "harness/util/util.h"
 #include "harness/observation/observation.h"
 
 #include <CLI/CLI.hpp>

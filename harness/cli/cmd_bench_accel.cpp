@@ -2,7 +2,7 @@
 // (2x2 and 4x4), and the golden model's MACs/s on the same GEMM as a ratio.
 #include "harness/accel/accel.h"
 #include "harness/cli/cli.h"
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <algorithm>
 #include <cstdio>

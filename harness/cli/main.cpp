@@ -1,5 +1,5 @@
 #include "harness/cli/cli.h"
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <algorithm>
 #include <iostream>

@@ -8,7 +8,7 @@
 
 #include "db/store.h"
 #include "harness/accel/accel.h"
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -231,6 +231,10 @@ std::vector<LutSite> used_luts(std::string_view netlist_verilog);
 // Flips truth-table bit `bit` (0..15; bit = in3*8 + in2*4 + in1*2 + in0) of one LUT in the .asc.
 // Throws std::invalid_argument when the tile is not in the file.
 std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit);
+// Flips bit `bit` (0..15) of physical word `word` (0..255) of the `ram`-th block RAM whose
+// contents the .asc holds (.ram_data, in file order): a wrong initial value. Throws
+// std::invalid_argument when there is no such RAM.
+std::string flip_ram_init_bit(std::string_view asc_text, int ram, int word, int bit);
 // Swaps two data bits (0..15) of the `ram`-th SB_RAM40_4K's WDATA in icebox_vlog's netlist, as
 // crossed RAM data wires would: words are stored with those bits exchanged. Throws
 // std::invalid_argument when the netlist has no such RAM. (A netlist mutation: the .asc's RAM

@@ -3,6 +3,7 @@
 #include "harness/equiv/equiv.h"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <stdexcept>
 #include <tuple>
@@ -54,6 +55,30 @@ std::string flip_lut_bit(std::string_view asc_text, const LutSite& site, int bit
     if (cell >= asc.size() || (asc[cell] != '0' && asc[cell] != '1'))
         throw std::invalid_argument("flip_lut_bit: malformed logic tile block");
     asc[cell] = asc[cell] == '0' ? '1' : '0';
+    return asc;
+}
+
+std::string flip_ram_init_bit(std::string_view asc_text, int ram, int word, int bit) {
+    if (word < 0 || word > 255 || bit < 0 || bit > 15)
+        throw std::invalid_argument("flip_ram_init_bit: word 0..255 and bit 0..15 expected");
+    std::string asc(asc_text);
+    std::size_t pos = 0;
+    for (int r = 0; r <= ram; ++r) {
+        pos = asc.find(".ram_data ", pos);
+        if (pos == std::string::npos)
+            throw std::invalid_argument("flip_ram_init_bit: no RAM " + std::to_string(ram) +
+                                        " with contents in the .asc");
+        pos += 10;
+    }
+    // 16 lines after the header, line i = INIT_i as 64 hex digits, word 0 the last four.
+    pos = asc.find('\n', pos) + 1;
+    for (int line = 0; line < word / 16; ++line)
+        pos = asc.find('\n', pos) + 1;
+    std::size_t digit = pos + 63 - static_cast<std::size_t>(4 * (word % 16) + bit / 4);
+    if (digit >= asc.size() || !std::isxdigit(static_cast<unsigned char>(asc[digit])))
+        throw std::invalid_argument("flip_ram_init_bit: malformed .ram_data block");
+    int value = std::stoi(std::string(1, asc[digit]), nullptr, 16) ^ (1 << (bit % 4));
+    asc[digit] = "0123456789abcdef"[value];
     return asc;
 }
 

@@ -8,7 +8,7 @@
 // (Boost.Process 1.74 was used before; its environment handling reads out of bounds under ASan.)
 #include "harness/process/process.h"
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <array>
 #include <boost/asio/io_context.hpp>

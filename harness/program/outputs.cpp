@@ -1,6 +1,7 @@
 // What a program wrote into its output folder, read with bounded memory and checked against the
 // contract, turned into the same metrics and artifacts as the built-in trainer's.
 #include "harness/program/internal.h"
+#include "harness/tensor_file/tensor_file.h"
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 // recognisable (an unlocked session) and its claims free for the next invocation.
 #include "harness/sweep/workspace.h"
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <system_error>
 #include <unistd.h>
+#include <utility>
 
 namespace detlab::sweep {
 namespace {

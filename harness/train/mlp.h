@@ -3,7 +3,8 @@
 // element-wise work (bias, ReLU, softmax, update) is plain fp32 in a fixed order.
 #pragma once
 
-#include "harness/common/common.h"
+#include "harness/tensor_file/tensor_file.h"
+#include "harness/util/util.h"
 #include "harness/train/train.h"
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // The two neutralisers every command's output goes through: csv_cell (OWASP's CSV-injection
 // guidance) and terminal_safe (no control character reaches a terminal).
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <catch2/catch.hpp>
 

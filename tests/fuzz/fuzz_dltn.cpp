@@ -1,7 +1,8 @@
 // Fuzzes the DLTN tensor-file decoder (weights.bin, test_logits.bin read back from a store or a
 // merged database). Malformed input must end in std::runtime_error; a decoded file must be
 // consistent (every tensor's values match its shape) and encode back to the same bytes.
-#include "harness/common/common.h"
+#include "harness/tensor_file/tensor_file.h"
+#include "harness/util/util.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 #include "harness/process/process.h"
 
 #include <catch2/catch.hpp>

@@ -1,7 +1,7 @@
 // .npy files written byte by byte, so the reader's tests control every field of the header.
 #pragma once
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
 #include <cstring>
 #include <string>

@@ -1,7 +1,7 @@
 // Running the detlab executable from tests: exit code, stdout and stderr.
 #pragma once
 
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 #include "harness/process/process.h"
 
 #include <csignal>

@@ -1,6 +1,8 @@
 // Text from data on its way to a spreadsheet or a terminal: neutralised so it stays text.
-#include "harness/common/common.h"
+#include "harness/util/util.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -118,6 +120,23 @@ bool is_plain_file_name(std::string_view name) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
             return false;
     return true;
+}
+
+bool is_identifier(std::string_view text) {
+    auto letter = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
+    if (text.empty() || !letter(text[0]))
+        return false;
+    return std::all_of(text.begin(), text.end(),
+                       [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+}
+
+bool is_plain_text(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("_.+-/:").find(c) != std::string_view::npos;
+    });
 }
 
 } // namespace detlab
