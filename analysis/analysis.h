@@ -379,6 +379,9 @@ struct ToolchainVersion {
     std::optional<BitstreamDistance> bits;
     std::optional<NetlistDistance> netlist;
     std::optional<double> functional; // equivalence outputs; nullopt: not measured
+    // Why `functional` is not measured: no check ran, or a check ran and did not simulate (its
+    // reason), so the hint names the right remedy (issue 31).
+    std::string functional_missing;
 };
 std::vector<ToolchainVersion> toolchain_versions(const db::Store& store,
                                                  const std::optional<std::string>& experiment);

@@ -53,6 +53,25 @@ std::optional<double> functional(const RunData& a, const RunData& b, detail::Blo
     return output_disagreement(x, y, per_vector);
 }
 
+// Why two runs have no functional distance: a run no check ran on, or one whose check ran
+// and recorded why it could not simulate (then "detlab run --equiv N" would not help).
+std::string functional_missing(const RunData& a, const RunData& b, detail::BlobCache& blobs) {
+    for (const RunData* run : {&a, &b}) {
+        if (!sha_of(*run, "equiv_outputs.bin").empty())
+            continue;
+        std::string sha = sha_of(*run, "equiv_result.json");
+        if (sha.empty())
+            return "not measured (no check ran: experiment key equiv_vectors, detlab run --equiv "
+                   "N, or detlab equiv --experiment)";
+        const Bytes& bytes = blobs.get(sha);
+        auto json = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, false);
+        std::string reason = json.is_object() ? json.value("reason", std::string()) : "";
+        return "not measured (the check ran on run " + run->row.id + " but did not simulate: " +
+               (reason.empty() ? std::string("no reason recorded") : reason) + ")";
+    }
+    return "not measured";
+}
+
 std::string printf_string(const char* format, double value) {
     if (std::isnan(value))
         return "not measured";
@@ -135,6 +154,8 @@ std::vector<ToolchainVersion> toolchain_versions(const db::Store& store,
                     }
                 }
                 v.functional = functional(a, b, blobs);
+                if (!v.functional)
+                    v.functional_missing = functional_missing(a, b, blobs);
             } catch (const db::BlobCorrupt&) {
             }
             out.push_back(std::move(v));
@@ -216,8 +237,9 @@ std::string format_toolchain_versions(const std::vector<ToolchainVersion>& rows,
                 << " bits differ, " << printf_string("%.3g%%", 100 * v.bits->bits.hamming())
                 << ", over " << v.bits->over << ")";
         out << "; functional distance "
-            << (v.functional ? printf_string("%.3g%%", 100 * *v.functional)
-                             : std::string("not measured (detlab run --equiv N)"))
+            << (v.functional                   ? printf_string("%.3g%%", 100 * *v.functional)
+                : v.functional_missing.empty() ? std::string("not measured")
+                                               : v.functional_missing)
             << "\n";
     }
     return out.str();

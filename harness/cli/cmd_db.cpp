@@ -3,8 +3,11 @@
 #include "harness/cli/cli.h"
 #include "harness/sweep/sweep.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -66,6 +69,7 @@ struct ListOptions {
     std::int64_t limit = -1;
     std::string format = "csv";
     std::string out;
+    std::string artifact, run; // export --artifact NAME RUN
 
     db::RunFilter filter() const {
         db::RunFilter filter;
@@ -207,6 +211,56 @@ void export_runs(const GlobalOptions& global, const ListOptions& options) {
     }
 }
 
+// `detlab export --artifact NAME RUN --out FILE`: one stored artifact as the tool wrote it
+// (decompressed), its bytes hashed again against the hash the store names it by. The file is
+// created exclusively, so an existing file is never overwritten (nor one made meanwhile).
+void export_artifact(const GlobalOptions& global, const ListOptions& options) {
+    auto bad = [](const std::string& key, const std::string& why) {
+        return InputError(input_error_message("argument", 0, key, why));
+    };
+    if (options.run.empty())
+        throw bad("RUN", "--artifact needs the run id (detlab runs lists them)");
+    if (options.out.empty())
+        throw bad("--out", "--artifact needs --out FILE (artifacts are bytes, not text)");
+    if (!options.experiment.empty() || !options.kind.empty() || !options.status.empty() ||
+        options.limit >= 0 || options.format != "csv")
+        throw bad("--artifact", "takes one run: --experiment, --kind, --status, --limit and "
+                                "--format select rows of the table export, not an artifact");
+    auto store = open_existing_store(global);
+    if (!store.run(options.run))
+        throw bad("RUN", "no run " + terminal_safe(options.run) + " in " + global.db_path);
+    auto artifacts = store.artifacts(options.run);
+    auto it = artifacts.find(options.artifact);
+    if (it == artifacts.end()) {
+        std::string names;
+        for (const auto& [name, sha] : artifacts)
+            names += (names.empty() ? "" : ", ") + name;
+        throw bad("--artifact",
+                  "run " + options.run + " has no artifact " + terminal_safe(options.artifact) +
+                      " (it has: " + (names.empty() ? std::string("none") : names) + ")");
+    }
+    Bytes bytes = *store.artifact_bytes(options.run, options.artifact); // throws BlobCorrupt
+    std::string sha = sha256_hex(bytes);
+    if (sha != it->second)
+        throw std::runtime_error("artifact " + options.artifact + " of run " + options.run +
+                                 " reads back as sha256 " + sha + ", stored as " + it->second);
+    std::FILE* file = std::fopen(options.out.c_str(), "wbx"); // x: fail if it exists
+    if (!file)
+        throw bad("--out", options.out + ": " +
+                               (errno == EEXIST ? std::string("exists; not overwritten")
+                                                : std::string(std::strerror(errno))));
+    bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+    written = std::fclose(file) == 0 && written;
+    if (!written) {
+        std::error_code ignored;
+        std::filesystem::remove(options.out, ignored);
+        throw std::runtime_error(options.out + ": write failed");
+    }
+    std::cout << "wrote " << options.artifact << " of run " << options.run << " to "
+              << terminal_safe(options.out) << " (" << bytes.size() << " bytes, sha256 " << sha
+              << ", as stored)\n";
+}
+
 struct BenchOptions {
     int runs = 200, writers = 2;
     std::string dir;
@@ -277,8 +331,20 @@ const Registration registration(50, [](CLI::App& app, GlobalOptions& global) {
     exporter->add_option("--format", options->format, "csv or json")
         ->check(CLI::IsMember({"csv", "json"}))
         ->capture_default_str();
-    exporter->add_option("--out", options->out, "write to this file instead of stdout");
-    exporter->callback([&global, options] { export_runs(global, *options); });
+    exporter->add_option("--out", options->out,
+                         "write to this file instead of stdout (with --artifact: required, and "
+                         "an existing file is not overwritten)");
+    exporter->add_option("--artifact", options->artifact,
+                         "write this stored artifact of RUN (bitstream.bin, bitstream.asc, "
+                         "netlist.json, ...) to --out as the tool wrote it, decompressed and "
+                         "checked against its stored sha256");
+    exporter->add_option("run", options->run, "the run whose artifact --artifact writes");
+    exporter->callback([&global, options] {
+        if (!options->artifact.empty() || !options->run.empty())
+            export_artifact(global, *options);
+        else
+            export_runs(global, *options);
+    });
 });
 
 } // namespace
