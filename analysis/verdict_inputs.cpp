@@ -63,6 +63,7 @@ void attach_verdict_inputs(const GroupSummary& summary, ComparisonRow& row) {
         row.normalised_matrix = summary.training->weights.normalised_matrix;
         row.functional_matrix = summary.training->disagreement_matrix;
         row.test_samples = summary.training->test_samples;
+        attach_training_metrics(*summary.training, row);
     }
 }
 
