@@ -318,6 +318,36 @@ TEST_CASE("claim 6: a one-bit change against a reseed of the same scope, by TOST
     REQUIRE(e.value);
     CHECK(*e.value == Approx(1.0));
     CHECK_THAT(e.test, Catch::Contains("two one-sided tests"));
+    // Summers and Dinneen's full metric set of both studies, each figure with n and an interval.
+    const auto& sets = list[5].metric_sets;
+    REQUIRE(sets.size() == 2);
+    CHECK(sets[0].label == "constructed/bit-flip-float vs constructed/init-seed-float");
+    CHECK(sets[1].label == "constructed/init-seed-float");
+    for (const auto& set : sets) {
+        CHECK(set.runs == 15);
+        CHECK(set.test_samples == 400);
+        for (const Estimate* figure : {&set.accuracy_std_pp, &set.loss_std, &set.disagreement,
+                                       &set.logit_correlation, &set.ensemble_gain_pp}) {
+            CHECK(figure->n == 15);
+            CHECK((figure->ci || !figure->note.empty())); // an interval, or why there is none
+        }
+        REQUIRE(set.disagreement.value);
+        CHECK(*set.disagreement.value == Approx(4.0)); // 8 + 8 of 400 inputs, in %
+        REQUIRE(set.disagreement.ci);
+    }
+    CHECK_FALSE(sets[1].accuracy_std_ratio.value); // the reference has no ratio to itself
+    w.extra[0].accuracy_step = 0.004;
+    w.extra[1].accuracy_step = 0.002;
+    auto spread = w.verdicts("claim6-spread");
+    const auto& ratio = spread[5].metric_sets.at(0).accuracy_std_ratio;
+    REQUIRE(ratio.value);
+    CHECK(*ratio.value == Approx(2.0));
+    REQUIRE(ratio.ci);
+    CHECK(ratio.ci->low == Approx(2 / std::sqrt(f_quantile(0.975, 14, 14))).margin(1e-6));
+    CHECK(ratio.ci->high == Approx(2 / std::sqrt(f_quantile(0.025, 14, 14))).margin(1e-6));
+    CHECK_THAT(format_verdicts(spread), Catch::Contains("metric set") &&
+                                            Catch::Contains("accuracy std over the reseed's 2"));
+    w.extra[0].accuracy_step = w.extra[1].accuracy_step = 0;
     w.extra[0].flipped_samples = 0; // the flip changes no prediction, the reseed does
     CHECK(finding(w.verdicts("claim6-contradicted"), 6) == Finding::contradicted);
     w.extra.pop_back(); // no float reseed to compare with
@@ -373,6 +403,10 @@ TEST_CASE("the verdict's JSON carries every field for every claim and evidence s
     CHECK(json[0]["outcome"] == "cannot decide");
     CHECK(json[0]["n_to_decide"] == 18);
     CHECK(json[5]["evidence"][0]["scope"]["backend"] == "float");
+    REQUIRE(json[5]["metric_sets"].size() == 2);
+    for (const char* key : {"accuracy_std_pp", "cross_entropy_std", "prediction_disagreement_pct",
+                            "logit_correlation", "ensemble_gain_pp"})
+        CHECK(json[5]["metric_sets"][0][key].contains("n"));
 }
 
 TEST_CASE("detlab verdict and compare --verdict print the tests' findings", "[cli]") {
