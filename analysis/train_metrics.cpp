@@ -61,13 +61,17 @@ Estimate std_over_runs(const Summary& s, double scale) {
     return e;
 }
 
-std::string number(double v) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.3g", v);
+std::string number(double v, int digits) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, v);
     return buffer;
 }
 
-std::string text(const Estimate& e, const std::string& unit = "") {
+// `digits`: a correlation near 1 needs more than three ("0.99993", not "1").
+std::string text(const Estimate& e, const std::string& unit = "", int digits = 3) {
+    auto number = [digits](double v) {
+        return ::detlab::analysis::number(v, digits);
+    };
     if (!e.value)
         return "not measured" + (e.note.empty() ? "" : " (" + e.note + ")") +
                " n=" + std::to_string(e.n);
@@ -123,7 +127,7 @@ std::string describe(const TrainingMetricSet& set) {
         "; cross-entropy std " + text(set.loss_std) + "; prediction disagreement " +
         text(set.disagreement, "%") +
         (set.test_samples ? " of " + std::to_string(set.test_samples) + " inputs" : std::string()) +
-        "; logit correlation " + text(set.logit_correlation) + "; ensemble gain " +
+        "; logit correlation " + text(set.logit_correlation, "", 6) + "; ensemble gain " +
         text(set.ensemble_gain_pp, " pp");
     if (set.accuracy_std_ratio.value || !set.accuracy_std_ratio.note.empty())
         out += "; accuracy std over the reseed's " + text(set.accuracy_std_ratio) + " (F interval)";
