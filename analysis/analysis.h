@@ -207,7 +207,10 @@ struct ComparisonRow {
     // issue 25: what the verdict scopes evidence by and resamples (attach_verdict_inputs)
     std::vector<std::pair<std::string, std::string>> scope; // design+device / model+data+...
     std::vector<double> quality_values; // per run: Fmax (MHz) or test accuracy (fraction)
-    std::vector<double> differs;        // per run after the first: 1 when its output differs
+    // Which Fmax quality_values holds: "icetime" (static timing of the packed .asc, where every
+    // run of the row has it) or "nextpnr" (the placer's estimate); empty for training.
+    std::string fmax_timer;
+    std::vector<double> differs; // per run after the first: 1 when its output differs
     std::vector<double> normalised_matrix, functional_matrix; // runs x runs (empty: none)
     std::size_t test_samples = 0;                             // behind each accuracy
     // issue 25: Summers and Dinneen's metric set beside quality_raw (the accuracy's std in pp)

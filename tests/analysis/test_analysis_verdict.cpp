@@ -34,7 +34,8 @@ struct Builds {
     bool distinct = false;            // each run its own bitstream, else all the same one
     double fmax = 100, fmax_step = 0; // run i: fmax + fmax_step * (i % 5 - 2)
     bool parallel = false;
-    std::optional<bool> same_function; // equivalence outputs equal (true) or not; none: not run
+    std::optional<double> icetime_step; // icetime's Fmax: fmax + step * (i % 5 - 2); none: not run
+    std::optional<bool> same_function;  // equivalence outputs equal (true) or not; none: not run
 };
 
 void record(db::Store& store, const Builds& b) {
@@ -55,6 +56,8 @@ void record(db::Store& store, const Builds& b) {
                                             : 0));
         r.add_artifact("netlist.json", std::string_view("{}"));
         r.add_metric("fmax_mhz", b.fmax + b.fmax_step * (i % 5 - 2));
+        if (b.icetime_step)
+            r.add_metric("fmax_icetime_mhz", b.fmax + *b.icetime_step * (i % 5 - 2));
         if (b.same_function) {
             std::int32_t words[2] = {1, *b.same_function ? 2 : i};
             Bytes out(8);
@@ -277,6 +280,20 @@ TEST_CASE("claims 4 and 5: parallel builds of another quality contradict, none c
     World noisy; // training's parallel spread about its sampling error: neither side
     noisy.tr_parallel.accuracy_step = 0.008;
     CHECK(finding(noisy.verdicts("claim5-noisy"), 5) == Finding::undecided);
+}
+
+TEST_CASE("claims 4 and 5 read icetime's Fmax where every build has it, and say so") {
+    World w;
+    w.tc_parallel.fmax_step = 10;   // nextpnr's estimate: CV about 14%
+    w.tc_parallel.icetime_step = 1; // icetime: CV about 1.4%
+    auto list = w.verdicts("claim45-icetime");
+    CHECK(finding(list, 4) == Finding::supported);
+    const auto& e = evidence_of(list[4], "parallel-refine");
+    CHECK(e.figure == "Fmax CV (%, icetime)");
+    w.tc_parallel.icetime_step.reset(); // no static timing: the placer's estimate, named
+    auto estimate = w.verdicts("claim45-nextpnr");
+    CHECK(finding(estimate, 4) == Finding::contradicted);
+    CHECK(evidence_of(estimate[4], "parallel-refine").figure == "Fmax CV (%, nextpnr)");
 }
 
 TEST_CASE("a decisive figure on its margin cannot be decided and is stable about half the time") {
