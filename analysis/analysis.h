@@ -117,6 +117,7 @@ struct ToolchainSummary {
     OutputComparison bitstream;
     Summary fmax_mhz, logic_cells, tools_wall_s;
     std::optional<double> functional;      // mean output disagreement over pairs (equiv outputs)
+    std::size_t equiv_vectors = 0;         // vectors behind each pair's figure (0: unknown)
     std::vector<double> functional_matrix; // runs x runs; empty when not measured
     std::vector<std::string> equiv_mismatch_runs; // runs with equiv_mismatches > 0
     // The equivalence check of the group's bitstreams in words, per verdict: "15/15 no
@@ -132,7 +133,10 @@ struct TrainingSummary {
     Summary weight_bits, relative_l2, disagreement, pearson, ensemble_gain; // over pairs
     OutputComparison weights;
     std::vector<double> disagreement_matrix; // runs x runs; empty when no logits
-    Summary accuracy, loss;                  // final test accuracy / cross-entropy over runs
+    // Summers and Dinneen's pairwise metrics per pair (runs x runs; empty when no logits):
+    // Pearson r of the two models' logits, and the two-model ensemble's accuracy gain.
+    std::vector<double> pearson_matrix, ensemble_gain_matrix;
+    Summary accuracy, loss; // final test accuracy / cross-entropy over runs
     BootstrapCI accuracy_ci, loss_ci;
     std::size_t test_samples = 0; // test-set size behind each accuracy (0: unknown)
 };
@@ -172,11 +176,17 @@ struct ComparisonRow {
     Estimate representational;           // raw: mean fraction of differing bits
     Estimate normalised;                 // share of the unrelated-output distance
     UnrelatedBaseline baseline;          // what `normalised` is measured against
-    Estimate functional;                 // mean disagreement; no value: "not measured"
-    Estimate quality_relative;           // relative spread (CV, %) of Fmax or accuracy
-    Estimate quality_raw;                // Fmax std in MHz, accuracy std in pp
-    Estimate quality_vs_noise;           // accuracy std / its test-set sampling error
-    std::string quality_label;           // "fmax" or "test_accuracy"
+    // Functional figures, one per meaning (never one column): toolchain, the share of the
+    // equivalence check's V random vectors on which two bitstreams' outputs differ (correctness,
+    // mean over pairs); training, the share of the N natural test inputs on which two models
+    // predict differently (mean over pairs). No value: "not measured".
+    Estimate correctness_mismatch;    // toolchain only
+    std::size_t mismatch_vectors = 0; // V behind each pair's share (0: unknown)
+    Estimate prediction_disagreement; // training only; N is test_samples
+    Estimate quality_relative;        // relative spread (CV, %) of Fmax or accuracy
+    Estimate quality_raw;             // Fmax std in MHz, accuracy std in pp
+    Estimate quality_vs_noise;        // accuracy std / its test-set sampling error
+    std::string quality_label;        // "fmax" or "test_accuracy"
     // Against the baseline configuration (the sweep's "baseline" study of the same experiment,
     // kind and machine): the study's mean Fmax (MHz) or test accuracy (pp) minus the baseline's,
     // and for training the mean cross-entropy's difference, each with Welch's 95% interval;
@@ -197,15 +207,50 @@ struct ComparisonRow {
     // issue 25: what the verdict scopes evidence by and resamples (attach_verdict_inputs)
     std::vector<std::pair<std::string, std::string>> scope; // design+device / model+data+...
     std::vector<double> quality_values; // per run: Fmax (MHz) or test accuracy (fraction)
-    std::vector<double> differs;        // per run after the first: 1 when its output differs
+    // Which Fmax quality_values holds: "icetime" (static timing of the packed .asc, where every
+    // run of the row has it) or "nextpnr" (the placer's estimate); empty for training.
+    std::string fmax_timer;
+    std::vector<double> differs; // per run after the first: 1 when its output differs
     std::vector<double> normalised_matrix, functional_matrix; // runs x runs (empty: none)
     std::size_t test_samples = 0;                             // behind each accuracy
+    // issue 25: Summers and Dinneen's metric set beside quality_raw (the accuracy's std in pp)
+    // and prediction_disagreement: the cross-entropy's std over runs (chi-square interval), the
+    // logits' Pearson r and the two-model ensemble's gain in pp, means over pairs (pair_mean).
+    Estimate loss_std, logit_correlation, ensemble_gain_pp;
 };
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries);
 
 // The text of one figure as the table shows it: "12.3% [10.1-14.2] n=20", "0/19 (<=14.6%)".
 std::string describe(const Estimate& e, double scale = 1, const std::string& unit = "");
 std::string describe(const std::optional<Proportion>& differ);
+
+// ---------------------------------------------------------------- training metric set (issue 25)
+// Summers and Dinneen's (ICML 2021, table 1) measures of a training study's variability, each
+// with n and a 95% interval whose method covers at that n (docs/analysis.md "Training metric
+// set"): the std of test accuracy (pp) and of test cross-entropy over runs (chi-square interval),
+// and over pairs of runs the prediction disagreement, the logits' Pearson r and the two-model
+// ensemble's accuracy gain (pp) (percentile bootstrap over runs from kMinBootstrapRuns, none
+// below: the note says so).
+struct TrainingMetricSet {
+    std::string label; // "<experiment>/<study>"
+    std::string source;
+    std::size_t runs = 0, test_samples = 0;
+    Estimate accuracy_std_pp, loss_std, disagreement, logit_correlation, ensemble_gain_pp;
+    // Against the reference study it is held against (claim 6: the init-seed study): the ratio
+    // of the accuracy stds, with the F distribution's interval for a ratio of normal variances'
+    // square roots; no value for the reference itself.
+    Estimate accuracy_std_ratio;
+};
+TrainingMetricSet training_metric_set(const ComparisonRow& row);
+// Fills the row's loss_std, logit_correlation and ensemble_gain_pp (attach_verdict_inputs).
+void attach_training_metrics(const TrainingSummary& summary, ComparisonRow& row);
+// Sets set.accuracy_std_ratio: the row's accuracy std over the reference row's.
+void compare_accuracy_std(TrainingMetricSet& set, const ComparisonRow& row,
+                          const ComparisonRow& reference);
+// "study: acc std 0.47 pp [0.37-0.63] n=30; CE std ...; disagreement ...; r ...; ensemble ..."
+std::string describe(const TrainingMetricSet& set);
+// The metric set of every training row, one line each (empty when there is none).
+std::string format_training_metrics(const std::vector<ComparisonRow>& rows);
 
 // ---------------------------------------------------------------- verdict
 // The claims of the discussion the project answers, each a pre-declared test: a figure, a
@@ -262,6 +307,9 @@ struct ClaimVerdict {
     bool evidence_disagrees = false;        // decided evidence sets of one part point both ways
     std::optional<std::size_t> n_to_decide; // the largest over undecided evidence sets
     std::optional<double> stability;        // the smallest over the evidence sets
+    // Claim 6: Summers and Dinneen's full metric set of both studies of each evidence set, and
+    // the ratio of their accuracy stds (context beside the decisive disagreement ratio).
+    std::vector<TrainingMetricSet> metric_sets;
 };
 
 // Margins of the tests, justified in docs/analysis.md ("Verdict: margins").

@@ -117,7 +117,10 @@ void toolchain_details(std::ostringstream& out, const ToolchainSummary& t) {
                {"Fmax (MHz)", runs_cell(t.fmax_mhz)},
                {"logic cells", runs_cell(t.logic_cells)},
                {"tool wall time (s)", runs_cell(t.tools_wall_s)},
-               {"functional distance", t.functional ? opt_pct(t.functional) : "not measured"},
+               {"mismatch on random vectors (correctness)",
+                t.functional ? opt_pct(t.functional) + " of " + std::to_string(t.equiv_vectors) +
+                                   " vectors, mean over pairs"
+                             : "not measured"},
                {"equivalence check", t.equivalence_differs
                                          ? "<b class=bad>" + escape(t.equivalence) + "</b>"
                                          : escape(t.equivalence)}});
@@ -372,7 +375,11 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "bits, or float32 weight bits), bootstrap interval over runs; <i>vs unrelated</i>: "
            "the same distance as a share of the distance expected between unrelated outputs of "
            "the same kind (1 = as different as unrelated; only bit positions that vary count); "
-           "<i>functional distance</i>: share of test inputs on which two outputs differ; "
+           "<i>mismatch on random vectors</i> (toolchain): share of the equivalence check's "
+           "random input vectors on which two bitstreams compute different outputs, a "
+           "correctness figure; <i>prediction disagreement on test set</i> (training): share of "
+           "the test set's natural inputs on which two models predict different classes (the "
+           "two measure different things and are never one column); "
            "<i>quality CV</i>: relative spread of Fmax or of test accuracy over runs, chi-square "
            "interval; <i>vs noise</i>: the accuracy's std over runs in units of one accuracy's "
            "test-set sampling error (static timing has none).</p>\n";

@@ -76,7 +76,8 @@ void fill_toolchain(const ToolchainSummary& t, ComparisonRow& row) {
     row.representational = from_pairs(t.bitstream.bits_matrix, row.runs);
     row.normalised = from_pairs(t.bitstream.normalised_matrix, row.runs);
     row.baseline = t.bitstream.baseline;
-    row.functional = from_pairs(t.functional_matrix, row.runs);
+    row.correctness_mismatch = from_pairs(t.functional_matrix, row.runs);
+    row.mismatch_vectors = t.equiv_vectors;
     row.quality_label = "fmax";
     row.quality_relative = spread(t.fmax_mhz, 100, std::fabs(t.fmax_mhz.mean));
     row.quality_raw = spread(t.fmax_mhz, 1, 1);
@@ -96,7 +97,7 @@ void fill_training(const TrainingSummary& t, ComparisonRow& row) {
     row.representational = from_pairs(t.weights.bits_matrix, row.runs);
     row.normalised = from_pairs(t.weights.normalised_matrix, row.runs);
     row.baseline = t.weights.baseline;
-    row.functional = from_pairs(t.disagreement_matrix, row.runs);
+    row.prediction_disagreement = from_pairs(t.disagreement_matrix, row.runs);
     row.quality_label = "test_accuracy";
     row.quality_relative = spread(t.accuracy, 100, std::fabs(t.accuracy.mean));
     row.quality_raw = spread(t.accuracy, 100, 1);

@@ -161,6 +161,8 @@ void functional_distance(const std::vector<RunData>& runs, BlobCache& blobs, Too
             std::size_t words = a.size() / 4, per_vector = 1;
             if (vectors >= 1 && words % static_cast<std::size_t>(vectors) == 0)
                 per_vector = words / static_cast<std::size_t>(vectors);
+            if (vectors >= 1)
+                s.equiv_vectors = static_cast<std::size_t>(vectors);
             per_pair.push_back(output_disagreement(a, b, per_vector));
             s.functional_matrix[i * n + j] = s.functional_matrix[j * n + i] = per_pair.back();
         }
@@ -290,10 +292,16 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
             }
             if (!a.logits.values.empty() && !b.logits.values.empty()) {
                 LogitsComparison c = compare_logits(a.logits, b.logits, a.labels);
-                if (s.disagreement_matrix.empty())
+                if (s.disagreement_matrix.empty()) {
                     s.disagreement_matrix.assign(n * n, kNaN);
+                    s.pearson_matrix.assign(n * n, kNaN);
+                    s.ensemble_gain_matrix.assign(n * n, kNaN);
+                }
                 s.disagreement_matrix[i * n + j] = s.disagreement_matrix[j * n + i] =
                     c.disagreement;
+                s.pearson_matrix[i * n + j] = s.pearson_matrix[j * n + i] = c.pearson;
+                s.ensemble_gain_matrix[i * n + j] = s.ensemble_gain_matrix[j * n + i] =
+                    c.ensemble_gain;
                 disagreement.push_back(c.disagreement);
                 correlation.push_back(c.pearson);
                 gain.push_back(c.ensemble_gain);

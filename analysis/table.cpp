@@ -91,34 +91,65 @@ std::string effect_cell(const ComparisonRow& row) {
     return out + " #" + std::to_string(row.effect_rank);
 }
 
+// "0% (all identical) n=10 of 256 vectors": a functional figure with what each pair's share is
+// of (the equivalence check's random vectors, or the test set's natural inputs).
+std::string functional_cell(const Estimate& e, std::size_t inputs, const std::string& what) {
+    std::string out = estimate_cell(e, 100, "%", "not measured");
+    if (e.value && inputs > 0)
+        out += " of " + std::to_string(inputs) + " " + what;
+    return out;
+}
+
 std::vector<std::string> cells(const ComparisonRow& row) {
     bool training = row.domain == "training";
-    return {row.domain,
-            row.experiment,
-            row.study,
-            row.source,
-            row.machine.label(),
-            runs_cell(row),
-            differ_cell(row.differ),
-            estimate_cell(row.representational, 100, "%"),
-            estimate_cell(row.normalised, 1, "", row.representational.value ? "no baseline" : "-"),
-            estimate_cell(row.functional, 100, "%", "not measured"),
-            (training ? "acc " : "Fmax ") + estimate_cell(row.quality_relative, 1, "%"),
-            training ? estimate_cell(row.quality_vs_noise, 1, "x SE", "-") : "exact (STA)",
-            effect_cell(row),
-            notes_cell(row)};
+    return {
+        row.domain,
+        row.experiment,
+        row.study,
+        row.source,
+        row.machine.label(),
+        runs_cell(row),
+        differ_cell(row.differ),
+        estimate_cell(row.representational, 100, "%"),
+        estimate_cell(row.normalised, 1, "", row.representational.value ? "no baseline" : "-"),
+        training ? "-" : functional_cell(row.correctness_mismatch, row.mismatch_vectors, "vectors"),
+        training ? functional_cell(row.prediction_disagreement, row.test_samples, "inputs") : "-",
+        (training ? "acc " : "Fmax ") + estimate_cell(row.quality_relative, 1, "%"),
+        training ? estimate_cell(row.quality_vs_noise, 1, "x SE", "-") : "exact (STA)",
+        effect_cell(row),
+        notes_cell(row)};
 }
 
 const std::vector<std::string>& headers() {
     static const std::vector<std::string> h{
-        "domain",     "experiment",      "study",          "source",       "machine",
-        "runs",       "differ from 1st", "bits differing", "vs unrelated", "functional distance",
-        "quality CV", "vs noise",        "vs baseline",    "notes"};
+        "domain",
+        "experiment",
+        "study",
+        "source",
+        "machine",
+        "runs",
+        "differ from 1st",
+        "bits differing",
+        "vs unrelated",
+        "mismatch on random vectors",          // toolchain: correctness (equivalence check)
+        "prediction disagreement on test set", // training: natural inputs
+        "quality CV",
+        "vs noise",
+        "vs baseline",
+        "notes"};
     return h;
 }
 
 std::string number(std::optional<double> v) {
     return v && std::isfinite(*v) ? printf_string("%.9g", *v) : std::string();
+}
+
+// A count that 0 would misstate ("not known", not "none"): blank in CSV, null in JSON.
+std::string count_or_blank(std::size_t count) {
+    return count ? std::to_string(count) : std::string();
+}
+nlohmann::json count_or_null(std::size_t count) {
+    return count ? nlohmann::json(count) : nlohmann::json(nullptr);
 }
 
 // value, low, high, n and note of an estimate: five CSV fields.
@@ -128,18 +159,17 @@ std::string estimate_csv(const Estimate& e) {
            "," + csv_cell(e.note);
 }
 
-const char* const kEstimates[] = {"representational_distance",
-                                  "normalised_distance",
-                                  "functional_distance",
-                                  "quality_cv_pct",
-                                  "quality_std",
-                                  "quality_std_over_noise",
-                                  "effect_vs_baseline",
-                                  "loss_effect_vs_baseline"};
+const char* const kEstimates[] = {
+    "representational_distance", "normalised_distance", "correctness_mismatch",
+    "prediction_disagreement",   "quality_cv_pct",      "quality_std",
+    "quality_std_over_noise",    "effect_vs_baseline",  "loss_effect_vs_baseline",
+    "cross_entropy_std",         "logit_correlation",   "ensemble_gain_pp"};
 
 std::vector<const Estimate*> estimates(const ComparisonRow& r) {
-    return {&r.representational, &r.normalised,       &r.functional, &r.quality_relative,
-            &r.quality_raw,      &r.quality_vs_noise, &r.effect,     &r.loss_effect};
+    return {
+        &r.representational, &r.normalised,  &r.correctness_mismatch, &r.prediction_disagreement,
+        &r.quality_relative, &r.quality_raw, &r.quality_vs_noise,     &r.effect,
+        &r.loss_effect,      &r.loss_std,    &r.logit_correlation,    &r.ensemble_gain_pp};
 }
 
 std::string render_text(const std::vector<ComparisonRow>& rows) {
@@ -158,6 +188,8 @@ std::string render_text(const std::vector<ComparisonRow>& rows) {
         text.erase(text.find_last_not_of(' ') + 1);
         out << text << "\n";
     }
+    if (auto metrics = format_training_metrics(rows); !metrics.empty())
+        out << "\n" << metrics;
     return out.str();
 }
 
@@ -187,7 +219,8 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
     for (const char* name : kEstimates)
         out << "," << name << "," << name << "_low," << name << "_high," << name << "_n," << name
             << "_note";
-    out << ",baseline_runs,effect_rank,grid_term,grid_level,variance_share_pct,baseline_outputs,"
+    out << ",correctness_vectors,prediction_inputs,baseline_runs,effect_rank,grid_term,grid_level,"
+           "variance_share_pct,baseline_outputs,"
            "baseline_varying_bits,baseline_expected_bits,quality_metric,notes,"
            "warnings\n";
     for (const auto& r : rows) {
@@ -209,6 +242,7 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         out << "," << number(r.identical_pct);
         for (const Estimate* e : estimates(r))
             out << "," << estimate_csv(*e);
+        out << "," << count_or_blank(r.mismatch_vectors) << "," << count_or_blank(r.test_samples);
         out << "," << r.baseline_runs << "," << (r.effect_rank ? std::to_string(r.effect_rank) : "")
             << "," << csv_cell(r.grid_term) << "," << csv_cell(r.grid_level) << ","
             << number(r.variance_share_pct) << "," << r.baseline.outputs << ","
@@ -259,6 +293,8 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                              {"total_bits", r.baseline.total_bits},
                              {"varying_bits", r.baseline.varying_bits},
                              {"expected_bits", r.baseline.expected_bits}}},
+                           {"correctness_vectors", count_or_null(r.mismatch_vectors)},
+                           {"prediction_inputs", count_or_null(r.test_samples)},
                            {"quality_metric", r.quality_label},
                            {"baseline_runs", r.baseline_runs},
                            {"grid_term", r.grid_term},

@@ -57,6 +57,31 @@ nlohmann::json evidence_json(const Evidence& e) {
             {"same_outcome_share", or_null(e.same_outcome)}};
 }
 
+nlohmann::json estimate_json(const Estimate& e) {
+    return {{"value", or_null(e.value)},
+            {"interval",
+             e.ci ? nlohmann::json::array({e.ci->low, e.ci->high}) : nlohmann::json(nullptr)},
+            {"n", e.n},
+            {"note", e.note}};
+}
+
+// Claim 6's context: each study's full metric set, every figure with n and its interval.
+nlohmann::json metric_sets_json(const std::vector<TrainingMetricSet>& sets) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& set : sets)
+        out.push_back({{"study", set.label},
+                       {"source", set.source},
+                       {"runs", set.runs},
+                       {"test_samples", set.test_samples},
+                       {"accuracy_std_pp", estimate_json(set.accuracy_std_pp)},
+                       {"cross_entropy_std", estimate_json(set.loss_std)},
+                       {"prediction_disagreement_pct", estimate_json(set.disagreement)},
+                       {"logit_correlation", estimate_json(set.logit_correlation)},
+                       {"ensemble_gain_pp", estimate_json(set.ensemble_gain_pp)},
+                       {"accuracy_std_ratio_to_reseed", estimate_json(set.accuracy_std_ratio)}});
+    return out;
+}
+
 std::string share(const std::optional<double>& v) {
     if (!v)
         return "-";
@@ -105,6 +130,10 @@ std::string format_verdicts(const std::vector<ClaimVerdict>& list) {
             out << "; stability " << share(e.stability) << ", same outcome "
                 << share(e.same_outcome) << "\n";
         }
+        if (!v.metric_sets.empty())
+            out << "  metric set (Summers and Dinneen 2021; context, not the decision):\n";
+        for (const auto& set : v.metric_sets)
+            out << "    " << describe(set) << "\n";
     }
     return out.str();
 }
@@ -128,6 +157,7 @@ std::string format_verdicts_json(const std::vector<ClaimVerdict>& list) {
                        {"stability", or_null(v.stability)},
                        {"evidence_disagrees", v.evidence_disagrees},
                        {"evidence", evidence},
+                       {"metric_sets", metric_sets_json(v.metric_sets)},
                        {"because", v.because}});
     }
     return out.dump(2) + "\n";

@@ -34,6 +34,8 @@ std::vector<std::pair<std::string, std::string>> scope_of(const Group& g) {
     return scope;
 }
 
+constexpr const char* kIcetimeFmax = "fmax_icetime_mhz"; // harness/toolchain/build.cpp
+
 double final_metric(const RunData& run, const char* key) {
     auto it = run.final_metrics.find(key);
     return it == run.final_metrics.end() ? std::nan("") : it->second;
@@ -46,6 +48,17 @@ void attach_verdict_inputs(const GroupSummary& summary, ComparisonRow& row) {
     row.scope = scope_of(g);
     bool training = summary.training.has_value();
     const char* quality = training ? db::metric::kFinalTestAccuracy : db::metric::kFmaxMhz;
+    // The quality figure of a build is icetime's static timing of the packed bitstream where it
+    // ran for every run of the row (a timer independent of the placer, issue 25), else nextpnr's
+    // own estimate; the figure's name says which.
+    if (!training) {
+        bool icetime = !g.runs.empty();
+        for (const auto& run : g.runs)
+            icetime = icetime && !std::isnan(final_metric(run, kIcetimeFmax));
+        row.fmax_timer = icetime ? "icetime" : "nextpnr";
+        if (icetime)
+            quality = kIcetimeFmax;
+    }
     for (const auto& run : g.runs)
         if (double v = final_metric(run, quality); !std::isnan(v))
             row.quality_values.push_back(v);
@@ -63,6 +76,7 @@ void attach_verdict_inputs(const GroupSummary& summary, ComparisonRow& row) {
         row.normalised_matrix = summary.training->weights.normalised_matrix;
         row.functional_matrix = summary.training->disagreement_matrix;
         row.test_samples = summary.training->test_samples;
+        attach_training_metrics(*summary.training, row);
     }
 }
 

@@ -208,7 +208,9 @@ Figure share_differing(const ComparisonRow& row) {
 
 Figure quality_cv(const ComparisonRow& row) {
     Figure f;
-    f.name = row.quality_label == "fmax" ? "Fmax CV (%)" : "test accuracy CV (%)";
+    f.name = row.quality_label != "fmax" ? "test accuracy CV (%)"
+             : row.fmax_timer.empty()    ? "Fmax CV (%)"
+                                         : "Fmax CV (%, " + row.fmax_timer + ")";
     f.test = "chi-square interval of the standard deviation, one-sided at 2.5%";
     f.runs_a = row.quality_values.size();
     f.measure = [values = row.quality_values](const std::vector<std::size_t>& a,

@@ -94,6 +94,14 @@ double incomplete_beta(double a, double b, double x);
 double student_t_cdf(double t, double dof);
 double student_t_quantile(double q, double dof);
 double f_cdf(double f, double dof1, double dof2);
+// The q-quantile of the F distribution (bisection on f_cdf); NaN for q outside (0, 1).
+double f_quantile(double q, double dof1, double dof2);
+// The ratio s_a / s_b of two normal populations' standard deviations from n_a and n_b values,
+// with its exact interval from the F distribution of (s_a/sigma_a)^2 / (s_b/sigma_b)^2:
+// [r / sqrt(F(1-a/2; n_a-1, n_b-1)), r / sqrt(F(a/2; n_a-1, n_b-1))] (e.g. Casella and Berger,
+// Statistical Inference, 2002, ex. 9.17); nullopt for n < 2 on a side or s_b = 0.
+std::optional<Interval> std_ratio_interval(double s_a, std::size_t n_a, double s_b, std::size_t n_b,
+                                           double confidence = kConfidence);
 
 // mean(a) - mean(b) with Welch's (1947) interval for small unequal groups with unequal
 // variances. One value on one side: the other side's spread is assumed for it (a prediction

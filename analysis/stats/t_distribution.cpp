@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace detlab::analysis {
 namespace {
@@ -79,6 +80,29 @@ double f_cdf(double f, double dof1, double dof2) {
     if (!(f > 0))
         return 0;
     return incomplete_beta(dof1 / 2, dof2 / 2, dof1 * f / (dof1 * f + dof2));
+}
+
+double f_quantile(double q, double dof1, double dof2) {
+    if (!(q > 0 && q < 1) || !(dof1 > 0) || !(dof2 > 0))
+        return kNaN;
+    double low = 0, high = 1;
+    while (f_cdf(high, dof1, dof2) < q && high < 1e300)
+        high *= 2;
+    for (int i = 0; i < 200 && high - low > 1e-12 * high; ++i) {
+        double mid = (low + high) / 2;
+        (f_cdf(mid, dof1, dof2) < q ? low : high) = mid;
+    }
+    return (low + high) / 2;
+}
+
+std::optional<Interval> std_ratio_interval(double s_a, std::size_t n_a, double s_b, std::size_t n_b,
+                                           double confidence) {
+    if (n_a < 2 || n_b < 2 || !(s_b > 0) || !(s_a >= 0))
+        return std::nullopt;
+    double alpha = 1 - confidence, ratio = s_a / s_b;
+    double d1 = double(n_a - 1), d2 = double(n_b - 1);
+    return Interval{ratio / std::sqrt(f_quantile(1 - alpha / 2, d1, d2)),
+                    ratio / std::sqrt(f_quantile(alpha / 2, d1, d2))};
 }
 
 MeanDifference welch_difference(std::span<const double> a, std::span<const double> b,

@@ -60,6 +60,20 @@ TEST_CASE("chi-square quantiles and the interval of a standard deviation") {
     CHECK(zero->high == 0.0);
 }
 
+TEST_CASE("F quantiles and the interval of a ratio of standard deviations") {
+    // Published values (NIST/SEMATECH e-Handbook 1.3.6.7.3) and the reciprocal identity.
+    CHECK(f_quantile(0.975, 9, 9) == Approx(4.025994).margin(1e-4));
+    CHECK(f_quantile(0.95, 5, 10) == Approx(3.325835).margin(1e-4));
+    CHECK(f_quantile(0.025, 9, 9) == Approx(1 / 4.025994).margin(1e-5));
+    CHECK(std::isnan(f_quantile(1.0, 3, 3)));
+    auto ci = std_ratio_interval(2.0, 10, 1.0, 10);
+    REQUIRE(ci);
+    CHECK(ci->low == Approx(2 / std::sqrt(4.025994)).margin(1e-4));
+    CHECK(ci->high == Approx(2 * std::sqrt(4.025994)).margin(1e-3));
+    CHECK_FALSE(std_ratio_interval(1.0, 1, 1.0, 10));  // no spread on one side
+    CHECK_FALSE(std_ratio_interval(1.0, 10, 0.0, 10)); // the reference never varies
+}
+
 TEST_CASE("identical values have a spread of exactly zero") {
     std::vector<double> same{0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1};
     Summary s = summarize(same);

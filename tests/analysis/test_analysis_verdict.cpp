@@ -35,7 +35,8 @@ struct Builds {
     bool distinct = false;            // each run its own bitstream, else all the same one
     double fmax = 100, fmax_step = 0; // run i: fmax + fmax_step * (i % 5 - 2)
     bool parallel = false;
-    std::optional<bool> same_function; // equivalence outputs equal (true) or not; none: not run
+    std::optional<double> icetime_step; // icetime's Fmax: fmax + step * (i % 5 - 2); none: not run
+    std::optional<bool> same_function;  // equivalence outputs equal (true) or not; none: not run
 };
 
 void record(db::Store& store, const Builds& b) {
@@ -56,6 +57,8 @@ void record(db::Store& store, const Builds& b) {
                                             : 0));
         r.add_artifact("netlist.json", std::string_view("{}"));
         r.add_metric("fmax_mhz", b.fmax + b.fmax_step * (i % 5 - 2));
+        if (b.icetime_step)
+            r.add_metric("fmax_icetime_mhz", b.fmax + *b.icetime_step * (i % 5 - 2));
         if (b.same_function) {
             std::int32_t words[2] = {1, *b.same_function ? 2 : i};
             Bytes out(8);
@@ -280,6 +283,20 @@ TEST_CASE("claims 4 and 5: parallel builds of another quality contradict, none c
     CHECK(finding(noisy.verdicts("claim5-noisy"), 5) == Finding::undecided);
 }
 
+TEST_CASE("claims 4 and 5 read icetime's Fmax where every build has it, and say so") {
+    World w;
+    w.tc_parallel.fmax_step = 10;   // nextpnr's estimate: CV about 14%
+    w.tc_parallel.icetime_step = 1; // icetime: CV about 1.4%
+    auto list = w.verdicts("claim45-icetime");
+    CHECK(finding(list, 4) == Finding::supported);
+    const auto& e = evidence_of(list[4], "parallel-refine");
+    CHECK(e.figure == "Fmax CV (%, icetime)");
+    w.tc_parallel.icetime_step.reset(); // no static timing: the placer's estimate, named
+    auto estimate = w.verdicts("claim45-nextpnr");
+    CHECK(finding(estimate, 4) == Finding::contradicted);
+    CHECK(evidence_of(estimate[4], "parallel-refine").figure == "Fmax CV (%, nextpnr)");
+}
+
 TEST_CASE("a decisive figure on its margin cannot be decided and is stable about half the time") {
     World w;
     // Fmax 100 + step * {-2..2}: a sample std of step * sqrt(80/39) over 40 runs; the step puts
@@ -319,6 +336,36 @@ TEST_CASE("claim 6: a one-bit change against a reseed of the same scope, by TOST
     REQUIRE(e.value);
     CHECK(*e.value == Approx(1.0));
     CHECK_THAT(e.test, Catch::Contains("two one-sided tests"));
+    // Summers and Dinneen's full metric set of both studies, each figure with n and an interval.
+    const auto& sets = list[5].metric_sets;
+    REQUIRE(sets.size() == 2);
+    CHECK(sets[0].label == "constructed/bit-flip-float vs constructed/init-seed-float");
+    CHECK(sets[1].label == "constructed/init-seed-float");
+    for (const auto& set : sets) {
+        CHECK(set.runs == 15);
+        CHECK(set.test_samples == 400);
+        for (const Estimate* figure : {&set.accuracy_std_pp, &set.loss_std, &set.disagreement,
+                                       &set.logit_correlation, &set.ensemble_gain_pp}) {
+            CHECK(figure->n == 15);
+            CHECK((figure->ci || !figure->note.empty())); // an interval, or why there is none
+        }
+        REQUIRE(set.disagreement.value);
+        CHECK(*set.disagreement.value == Approx(4.0)); // 8 + 8 of 400 inputs, in %
+        REQUIRE(set.disagreement.ci);
+    }
+    CHECK_FALSE(sets[1].accuracy_std_ratio.value); // the reference has no ratio to itself
+    w.extra[0].accuracy_step = 0.004;
+    w.extra[1].accuracy_step = 0.002;
+    auto spread = w.verdicts("claim6-spread");
+    const auto& ratio = spread[5].metric_sets.at(0).accuracy_std_ratio;
+    REQUIRE(ratio.value);
+    CHECK(*ratio.value == Approx(2.0));
+    REQUIRE(ratio.ci);
+    CHECK(ratio.ci->low == Approx(2 / std::sqrt(f_quantile(0.975, 14, 14))).margin(1e-6));
+    CHECK(ratio.ci->high == Approx(2 / std::sqrt(f_quantile(0.025, 14, 14))).margin(1e-6));
+    CHECK_THAT(format_verdicts(spread), Catch::Contains("metric set") &&
+                                            Catch::Contains("accuracy std over the reseed's 2"));
+    w.extra[0].accuracy_step = w.extra[1].accuracy_step = 0;
     w.extra[0].flipped_samples = 0; // the flip changes no prediction, the reseed does
     CHECK(finding(w.verdicts("claim6-contradicted"), 6) == Finding::contradicted);
     w.extra.pop_back(); // no float reseed to compare with
@@ -374,6 +421,10 @@ TEST_CASE("the verdict's JSON carries every field for every claim and evidence s
     CHECK(json[0]["outcome"] == "cannot decide");
     CHECK(json[0]["n_to_decide"] == 18);
     CHECK(json[5]["evidence"][0]["scope"]["backend"] == "float");
+    REQUIRE(json[5]["metric_sets"].size() == 2);
+    for (const char* key : {"accuracy_std_pp", "cross_entropy_std", "prediction_disagreement_pct",
+                            "logit_correlation", "ensemble_gain_pp"})
+        CHECK(json[5]["metric_sets"][0][key].contains("n"));
 }
 
 TEST_CASE("detlab verdict and compare --verdict print the tests' findings", "[cli]") {

@@ -219,8 +219,8 @@ values = [1, 2]
     // The study's functional distance is measured (0) and its verdict is in words.
     auto compared = analysis::comparison_rows(analysis::analyse(store, std::string("checked")));
     REQUIRE(compared.size() == 1);
-    REQUIRE(compared[0].functional.value);
-    CHECK(*compared[0].functional.value == 0);
+    REQUIRE(compared[0].correctness_mismatch.value);
+    CHECK(*compared[0].correctness_mismatch.value == 0);
     CHECK_THAT(compared[0].equivalence, Catch::StartsWith("2/2 no difference in 64 vectors"));
 
     // An experiment run without the key is checked afterwards, and a second pass does nothing.
