@@ -19,6 +19,14 @@ private:
 
 std::string sha_of(const RunData& run, const std::string& artifact);
 
+// The comparison table as text cells, the header row first: what the text, markdown and HTML
+// renderings show (each escapes the cells for its own syntax).
+std::vector<std::vector<std::string>> comparison_cells(const std::vector<ComparisonRow>& rows);
+// One cell of a markdown table: '|' cannot end the cell, a line break cannot end the row, and
+// no markup (HTML, links, emphasis, code) can come from a stored name: every character that
+// means something to markdown is backslash-escaped, control characters become spaces.
+std::string markdown_cell(std::string_view text);
+
 // The artifact whose bytes are "the output" of a run of this kind: bitstream.bin or weights.bin.
 std::string main_artifact(const std::string& kind);
 

@@ -1,6 +1,7 @@
 // The self-contained HTML report: comparison table, plots inline as base64 SVG, per-group
 // details, the provenance of a run and the experiment files, all in one file that opens offline.
 #include "analysis/analysis.h"
+#include "analysis/internal.h"
 
 #include <cmath>
 #include <cstdio>
@@ -202,26 +203,17 @@ void experiments_section(std::ostringstream& out, const db::Store& store,
     }
 }
 
+// From the table's cells, each HTML-escaped: a '|' or a line break in a stored name is text in
+// its own cell, never a column of its own.
 void table_section(std::ostringstream& out, const std::vector<ComparisonRow>& rows) {
-    std::string text = format_table(rows, Format::markdown);
-    std::istringstream lines(text);
-    std::string line;
+    auto table = detail::comparison_cells(rows);
     out << "<table class=cmp>\n";
-    for (int n = 0; std::getline(lines, line); ++n) {
-        if (n == 1)
-            continue; // the markdown separator
-        std::string tag = n == 0 ? "th" : "td";
+    for (std::size_t r = 0; r < table.size(); ++r) {
+        std::string tag = r == 0 ? "th" : "td";
         out << "<tr>";
-        std::size_t start = 1;
-        while (start < line.size()) {
-            std::size_t end = line.find(" |", start);
-            if (end == std::string::npos)
-                break;
-            std::string cell = line.substr(start + 1, end - start - 1);
+        for (const auto& cell : table[r])
             out << "<" << tag << (cell.rfind("WARNING", 0) == 0 ? " class=bad" : "") << ">"
                 << escape(cell) << "</" << tag << ">";
-            start = end + 2;
-        }
         out << "</tr>\n";
     }
     out << "</table>\n";

@@ -1,5 +1,6 @@
 // The cross-domain comparison table and its text, CSV, JSON and Markdown renderings.
 #include "analysis/analysis.h"
+#include "analysis/internal.h"
 
 #include <algorithm>
 #include <cmath>
@@ -195,19 +196,19 @@ std::string render_text(const std::vector<ComparisonRow>& rows) {
 
 std::string render_markdown(const std::vector<ComparisonRow>& rows) {
     std::ostringstream out;
-    auto line = [&](const std::vector<std::string>& values) {
+    auto table = detail::comparison_cells(rows);
+    for (std::size_t r = 0; r < table.size(); ++r) {
         out << "|";
-        for (const auto& v : values)
-            out << " " << v << " |";
+        for (const auto& v : table[r])
+            out << " " << detail::markdown_cell(v) << " |";
         out << "\n";
-    };
-    line(headers());
-    out << "|";
-    for (std::size_t c = 0; c < headers().size(); ++c)
-        out << "---|";
-    out << "\n";
-    for (const auto& row : rows)
-        line(cells(row));
+        if (r == 0) {
+            out << "|";
+            for (std::size_t c = 0; c < table[0].size(); ++c)
+                out << "---|";
+            out << "\n";
+        }
+    }
     return out.str();
 }
 
@@ -365,5 +366,29 @@ std::vector<std::string> equivalence_alarms(const std::vector<ComparisonRow>& ro
                 out.push_back(row.experiment + " / " + row.study + ": " + w);
     return out;
 }
+
+namespace detail {
+
+std::vector<std::vector<std::string>> comparison_cells(const std::vector<ComparisonRow>& rows) {
+    std::vector<std::vector<std::string>> table{headers()};
+    for (const auto& row : rows)
+        table.push_back(cells(row));
+    return table;
+}
+
+std::string markdown_cell(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            out += ' ';
+        else if (std::string_view("\\|<>[]*_`~&").find(c) != std::string_view::npos)
+            out += std::string("\\") + c;
+        else
+            out += c;
+    }
+    return out;
+}
+
+} // namespace detail
 
 } // namespace detlab::analysis

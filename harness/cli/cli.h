@@ -16,6 +16,10 @@
 
 namespace detlab::cli {
 
+// Thrown by a command that prints a long listing once standard output cannot take more (its
+// reader went away: `detlab run --list big.toml | head`): main ends the command quietly.
+struct OutputClosed {};
+
 // Options every subcommand may share.
 struct GlobalOptions {
     std::string db_path = "detlab.db";

@@ -3,6 +3,7 @@
 #include "harness/equiv/equiv.h"
 #include "harness/sweep/sweep.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
@@ -32,19 +33,43 @@ sweep::Shard chosen_shard(const RunArgs& args) {
 
 // One line per planned run: its slot (what shards split), its configuration's identity (what
 // a resume and the analysis match stored observations by), study, repeat index and point.
-void list_runs(const std::vector<sweep::PlannedRun>& runs) {
-    std::cout << std::left << std::setw(18) << "slot" << std::setw(19) << "configuration"
-              << std::setw(11) << "kind" << std::setw(20) << "study" << std::setw(8) << "repeat"
-              << "point\n";
-    for (const auto& run : runs) {
+// Streamed: each run is printed as the plan is expanded and then forgotten, so a million runs
+// cost no more memory than a few; a shard needs every run's id first (a second pass keeps
+// only those).
+void list_runs(const std::string& file, sweep::Shard shard) {
+    const auto& domains = sweep::builtin_domains();
+    std::vector<std::string> ids;
+    if (shard.count > 1) {
+        sweep::plan_experiment_file(file, domains,
+                                    [&](sweep::PlannedRun&& run) { ids.push_back(run.id); });
+        std::sort(ids.begin(), ids.end());
+    }
+    // The header with the first run: a plan refused after it is counted prints nothing.
+    bool headed = false;
+    auto print = [&](sweep::PlannedRun&& run) {
+        if (!headed) {
+            headed = true;
+            std::cout << std::left << std::setw(18) << "slot" << std::setw(19) << "configuration"
+                      << std::setw(11) << "kind" << std::setw(20) << "study" << std::setw(8)
+                      << "repeat"
+                      << "point\n";
+        }
+        if (shard.count > 1 && !sweep::in_shard(ids, run.id, shard))
+            return;
+        if (!std::cout)
+            throw OutputClosed{}; // `| head`: the rest of the plan is not wanted
         std::string config_id;
-        for (const auto& domain : sweep::builtin_domains())
+        for (const auto& domain : domains)
             if (domain.kind == run.kind && domain.identity)
                 config_id = domain.identity(run.config);
         std::cout << std::setw(18) << run.id << std::setw(19) << config_id << std::setw(11)
-                  << run.kind << std::setw(20) << run.study << std::setw(8) << run.repeat
-                  << run.factor << "=" << run.factor_value.dump() << "\n";
-    }
+                  << run.kind << std::setw(20) << terminal_safe(run.study) << std::setw(8)
+                  << run.repeat << run.factor << "=" << terminal_safe(run.factor_value.dump())
+                  << "\n";
+    };
+    auto experiment = sweep::plan_experiment_file(file, domains, print);
+    for (const auto& note : experiment.notes) // optional studies this machine cannot run
+        std::cerr << "detlab: " << note << "\n";
 }
 
 void print_summary(const sweep::Experiment& experiment, const sweep::SweepSummary& summary,
@@ -102,14 +127,14 @@ bool print_failed_studies(const sweep::SweepSummary& summary) {
 constexpr int kExitIncomplete = 75;
 
 void run_command(const RunArgs& args, const GlobalOptions& global) {
-    auto experiment = sweep::load_experiment(args.file, sweep::builtin_domains());
     auto shard = chosen_shard(args);
-    for (const auto& note : experiment.notes) // optional studies this machine cannot run
-        std::cerr << "detlab: " << note << "\n";
     if (args.list) {
-        list_runs(sweep::shard_runs(experiment.runs, shard));
+        list_runs(args.file, shard);
         return;
     }
+    auto experiment = sweep::load_experiment(args.file, sweep::builtin_domains());
+    for (const auto& note : experiment.notes) // optional studies this machine cannot run
+        std::cerr << "detlab: " << note << "\n";
     // The check's vector count travels in the experiment, read here once: a malformed
     // $DETLAB_EQUIV_VECTORS is an input error now, not a failure of every build.
     if (args.equiv_vectors >= 0)

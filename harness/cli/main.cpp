@@ -2,7 +2,10 @@
 #include "harness/util/util.h"
 
 #include <algorithm>
+#include <csignal>
 #include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace detlab::cli {
@@ -33,10 +36,35 @@ CLI::App& bench_group(CLI::App& app) {
     group->require_subcommand(1);
     return *group;
 }
+
+namespace {
+
+// Standard output failed because its reader went away (a pipe or socket): `detlab runs | head`
+// must end quietly, as every command before `head` does. A failed write to a file (a full disk)
+// is not that, and is an error.
+bool reader_gone() {
+    struct stat status {};
+    return ::fstat(STDOUT_FILENO, &status) == 0 &&
+           (S_ISFIFO(status.st_mode) || S_ISSOCK(status.st_mode));
+}
+
+int finish(int code) {
+    std::cout.flush();
+    if (std::cout.good() || reader_gone())
+        return code;
+    std::cerr << "detlab: error: could not write the output\n";
+    return code == 0 ? 1 : code;
+}
+
+} // namespace
 } // namespace detlab::cli
 
 int main(int argc, char** argv) {
     using namespace detlab;
+    // A closed pipe is an EPIPE on the write that meets it, never a death by signal (exit 141):
+    // not when the reader of our output goes away (finish() ends quietly), not when a tool's
+    // guard process was killed (process::run), not when a tool stops reading its stdin.
+    std::signal(SIGPIPE, SIG_IGN);
     CLI::App app{"detlab: measures nondeterminism in FPGA toolchains and in neural-network "
                  "training side by side.\nRun 'detlab <command> --help' for each command."};
     app.require_subcommand(1);
@@ -49,9 +77,11 @@ int main(int argc, char** argv) {
         registrar(app, global);
     try {
         app.parse(argc, argv);
+    } catch (const cli::OutputClosed&) {
+        return 0; // the reader has what it wanted
     } catch (const CLI::RuntimeError& e) {
         // A command's own exit status (e.g. `db check` found a problem).
-        return e.get_exit_code();
+        return cli::finish(e.get_exit_code());
     } catch (const CLI::ParseError& e) {
         // Usage errors are bad input (exit 2); --help and --version exit 0.
         int code = app.exit(e);
@@ -63,5 +93,5 @@ int main(int argc, char** argv) {
         std::cerr << "detlab: error: " << e.what() << "\n";
         return 1;
     }
-    return 0;
+    return cli::finish(0);
 }

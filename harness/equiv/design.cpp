@@ -84,11 +84,13 @@ void run_pair(const detail::GateNetlist& bits, const detail::GateNetlist& synth,
         inputs.push_back({net, find_port(synth.inputs, name, "input"), held == options.hold.end(),
                           held != options.hold.end() && held->second});
     }
-    for (const auto& [name, value] : options.hold)
+    for (const auto& held_input : options.hold) {   // no structured binding: clang 14 cannot
+        const std::string& name = held_input.first; // capture one in a lambda
         if (name != clock && std::none_of(bits.inputs.begin(), bits.inputs.end(),
                                           [&](const auto& p) { return p.first == name; }))
             throw InputError(
                 input_error_message("argument", 0, "hold", "no input " + name + " in the design"));
+    }
     std::vector<std::pair<Net, Net>> outputs;
     for (const auto& [name, net] : bits.outputs)
         outputs.emplace_back(net, find_port(synth.outputs, name, "output"));

@@ -22,6 +22,7 @@ process::Result run_tool(std::vector<std::string> argv, const fs::path& cwd) {
     spec.cwd = cwd;
     spec.timeout = kToolTimeout;
     spec.set_env = {{"LC_ALL", "C"}};
+    spec.output_limit = 0; // icebox_vlog's stdout is the netlist read back: kept whole
     auto result = process::run(spec);
     if (!result.ok()) {
         std::string text = result.error.empty() ? result.err + result.out : result.error;

@@ -9,6 +9,7 @@
 #include "harness/process/process.h"
 
 #include "harness/util/util.h"
+#include "harness/process/capture.h"
 
 #include <array>
 #include <boost/asio/io_context.hpp>
@@ -167,11 +168,11 @@ struct Fds {
     }
 };
 
-// A pipe whose bytes are appended to `sink` until EOF, or until the child is gone and what is
-// buffered has been read without blocking.
+// A pipe whose bytes are appended to `sink` (kept up to its limit) until EOF, or until the child is
+// gone and what is buffered has been read without blocking.
 class Drain {
 public:
-    Drain(Pipe& pipe, std::string& sink) : pipe_(pipe), sink_(sink) {}
+    Drain(Pipe& pipe, detail::Capture& sink) : pipe_(pipe), sink_(sink) {}
 
     void start() {
         pipe_.async_read_some(asio::buffer(buffer_), [this](boost::system::error_code ec,
@@ -213,7 +214,7 @@ private:
     }
 
     Pipe& pipe_;
-    std::string& sink_;
+    detail::Capture& sink_;
     std::array<char, 65536> buffer_{};
     bool child_gone_ = false, done_ = false;
 };
@@ -450,8 +451,9 @@ Result run(const Spec& spec) {
         result.error = "executable not found: " + spec.argv[0];
         return result;
     }
-    if (!spec.stdin_data.empty())
-        ignore_sigpipe_once();
+    // The writes to the tool's stdin and to its guard's pipe meet a closed pipe when the tool
+    // stops reading or the guard was killed: an EPIPE to ignore, never detlab's death.
+    ignore_sigpipe_once();
 
     std::string cwd = spec.cwd.string();
     if (!cwd.empty()) {
@@ -481,7 +483,8 @@ Result run(const Spec& spec) {
     }
     asio::posix::stream_descriptor exit_watch(io, pidfd);
 
-    Drain out_drain(out_pipe, result.out), err_drain(err_pipe, result.err);
+    detail::Capture out_capture(spec.output_limit), err_capture(spec.output_limit);
+    Drain out_drain(out_pipe, out_capture), err_drain(err_pipe, err_capture);
     out_drain.start();
     err_drain.start();
     if (spec.stdin_data.empty()) {
@@ -536,6 +539,10 @@ Result run(const Spec& spec) {
     });
     io.run();
     release_guard(launched);
+    result.out = out_capture.finish();
+    result.err = err_capture.finish();
+    result.out_dropped = out_capture.dropped();
+    result.err_dropped = err_capture.dropped();
     return result;
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -28,6 +29,13 @@ struct Spec {
     std::string stdin_data;
     // Polled every 100 ms; once set the whole group is killed and Result::cancelled is set.
     const std::atomic<bool>* cancel = nullptr;
+    // Bytes kept of each of stdout and stderr: a tool printing gigabytes costs this much memory.
+    // Beyond it the first and last halves are kept with the dropped byte count said in a line
+    // between them, and the ERROR lines among the dropped bytes are kept whole
+    // (Result::out_dropped, err_dropped). 0 keeps everything: only for a tool whose stdout is data
+    // detlab reads.
+    std::size_t output_limit = kDefaultOutputLimit;
+    static constexpr std::size_t kDefaultOutputLimit = 32u << 20;
 };
 
 struct Result {
@@ -36,6 +44,7 @@ struct Result {
     int exit_code = -1; // valid when exited
     int signal = 0;     // valid when signalled
     std::string out, err;
+    std::size_t out_dropped = 0, err_dropped = 0; // bytes not kept (Spec::output_limit)
     std::string error; // spawn failure text ("executable not found: foo")
     double wall_seconds = 0, user_seconds = 0, system_seconds = 0;
     long max_rss_kib = 0;

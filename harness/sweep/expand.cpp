@@ -6,11 +6,26 @@
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <stdexcept>
+#include <unordered_map>
 
 namespace detlab::sweep {
 namespace {
 
-constexpr std::size_t kMaxRuns = 1000000;
+// A configuration's occurrences are counted by a 128-bit digest of its text, not the text
+// itself: a million planned runs cost a few tens of megabytes here, whatever their configs.
+struct ConfigDigest {
+    std::uint64_t high = 0, low = 0;
+    bool operator==(const ConfigDigest&) const = default;
+};
+struct ConfigDigestHash {
+    std::size_t operator()(const ConfigDigest& digest) const { return digest.low; }
+};
+ConfigDigest config_digest(const std::string& kind, const std::string& canonical) {
+    std::string hex = sha256_hex(std::string_view(kind + "\n" + canonical));
+    return {std::stoull(hex.substr(0, 16), nullptr, 16),
+            std::stoull(hex.substr(16, 16), nullptr, 16)};
+}
 
 // The experiment's root seed reaches every domain: a domain with a `root_seed` key derives its
 // own seeds from it; otherwise each integer "*seed" key the file does not set gets an
@@ -41,7 +56,8 @@ void derive_seeds(const DomainSpec& table, std::int64_t root, nlohmann::json& co
 
 class Expander {
 public:
-    Expander(const ExperimentSpec& spec, Experiment& out) : spec_(spec), out_(out) {}
+    Expander(const ExperimentSpec& spec, Experiment& out, const PlanVisitor& visit)
+        : spec_(spec), out_(out), visit_(visit) {}
 
     void domain(const DomainSpec& table) {
         const Domain& domain = *table.domain;
@@ -170,16 +186,6 @@ private:
                 add(domain, base, "grid", "repeat", r);
             return;
         }
-        // Counted before anything is built: a grid of 10^9 points is refused at once, naming
-        // the study that makes it too big, instead of after minutes and gigabytes.
-        double points = replicates;
-        for (const auto* axis : axes) {
-            points *= static_cast<double>(axis->values.size());
-            if (points + static_cast<double>(out_.runs.size()) > kMaxRuns)
-                throw InputError(input_error_message(out_.file, axis->line, domain.kind + ".vary",
-                                                     "the grid has more than " +
-                                                         std::to_string(kMaxRuns) + " runs"));
-        }
         std::vector<std::size_t> position(axes.size(), 0);
         while (true) {
             nlohmann::json config = base;
@@ -202,15 +208,16 @@ private:
     // that share a point (e.g. both contain the baseline) get two distinct runs.
     void add(const Domain& domain, const nlohmann::json& config, const std::string& study,
              const std::string& factor, const nlohmann::json& value) {
-        if (out_.runs.size() >= kMaxRuns)
-            throw InputError(input_error_message(out_.file, 0, "", "more than 1000000 runs"));
+        if (planned_ >= kMaxPlannedRuns) // counted before expansion (check_plan_size)
+            throw std::logic_error("the plan grew past its counted size");
         PlannedRun run;
         run.kind = domain.kind;
         run.config = config;
         std::string canonical = config.dump();
         if (auto problem = inapplicable_key_problem(domain.keys, config); !problem.empty())
             throw InputError(input_error_message(out_.file, line_, domain.kind + ".vary", problem));
-        if (occurrences_[domain.kind + "\n" + canonical] == 0 && domain.check) {
+        int& occurrences = occurrences_[config_digest(domain.kind, canonical)];
+        if (occurrences == 0 && domain.check) {
             try {
                 domain.check(config);
             } catch (const InputError& error) {
@@ -218,17 +225,20 @@ private:
                     input_error_message(out_.file, line_, domain.kind + ".vary", error.what()));
             }
         }
-        run.repeat = occurrences_[domain.kind + "\n" + canonical]++;
+        run.repeat = occurrences++;
         run.id = db::run_id(domain.kind, canonical, run.repeat);
         run.study = study;
         run.factor = factor;
         run.factor_value = value;
-        out_.runs.push_back(std::move(run));
+        ++planned_;
+        visit_(std::move(run));
     }
 
     const ExperimentSpec& spec_;
     Experiment& out_;
-    std::map<std::string, int> occurrences_;
+    const PlanVisitor& visit_;
+    std::size_t planned_ = 0;
+    std::unordered_map<ConfigDigest, int, ConfigDigestHash> occurrences_;
     std::set<std::string> names_;
     long line_ = 0; // the [[<domain>.vary]] being expanded, for messages (0: the baseline)
 };
@@ -237,7 +247,17 @@ private:
 
 Experiment parse_experiment(std::string_view text, const std::string& origin,
                             const std::vector<Domain>& domains) {
+    std::vector<PlannedRun> runs;
+    Experiment experiment = plan_experiment(
+        text, origin, domains, [&](PlannedRun&& run) { runs.push_back(std::move(run)); });
+    experiment.runs = std::move(runs);
+    return experiment;
+}
+
+Experiment plan_experiment(std::string_view text, const std::string& origin,
+                           const std::vector<Domain>& domains, const PlanVisitor& visit) {
     ExperimentSpec spec = read_experiment(text, origin, domains);
+    check_plan_size(spec, origin);
     Experiment experiment;
     experiment.file = origin;
     experiment.source = std::string(text);
@@ -254,7 +274,7 @@ Experiment parse_experiment(std::string_view text, const std::string& origin,
     experiment.description = spec.description;
     experiment.design = spec.design;
     experiment.domains = spec.domains;
-    Expander expander(spec, experiment);
+    Expander expander(spec, experiment, visit);
     for (const auto& kind : spec.domains) {
         auto table = std::find_if(spec.tables.begin(), spec.tables.end(),
                                   [&](const DomainSpec& t) { return t.domain->kind == kind; });
@@ -276,6 +296,14 @@ Experiment load_experiment(const std::filesystem::path& file, const std::vector<
     if (!std::filesystem::is_regular_file(file, error))
         throw InputError(input_error_message(file.string(), 0, "", "no such experiment file"));
     return parse_experiment(read_file_text(file), file.string(), domains);
+}
+
+Experiment plan_experiment_file(const std::filesystem::path& file,
+                                const std::vector<Domain>& domains, const PlanVisitor& visit) {
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(file, error))
+        throw InputError(input_error_message(file.string(), 0, "", "no such experiment file"));
+    return plan_experiment(read_file_text(file), file.string(), domains, visit);
 }
 
 Shard parse_shard(const std::string& text) {
@@ -304,17 +332,20 @@ std::optional<Shard> shard_from_environment() {
     return parse_shard(std::to_string(index) + "/" + count);
 }
 
+bool in_shard(const std::vector<std::string>& sorted_ids, const std::string& id, Shard shard) {
+    auto position = std::lower_bound(sorted_ids.begin(), sorted_ids.end(), id) - sorted_ids.begin();
+    return position % shard.count == shard.index;
+}
+
 std::vector<PlannedRun> shard_runs(const std::vector<PlannedRun>& runs, Shard shard) {
     std::vector<std::string> ids;
     for (const auto& run : runs)
         ids.push_back(run.id);
     std::sort(ids.begin(), ids.end());
     std::vector<PlannedRun> mine;
-    for (const auto& run : runs) {
-        auto position = std::lower_bound(ids.begin(), ids.end(), run.id) - ids.begin();
-        if (position % shard.count == shard.index)
+    for (const auto& run : runs)
+        if (in_shard(ids, run.id, shard))
             mine.push_back(run);
-    }
     return mine;
 }
 

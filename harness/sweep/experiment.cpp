@@ -145,8 +145,10 @@ void read_experiment_table(const Reader& in, const toml::table& table, Experimen
                         "\"" + spec.design + "\" is not one of: one-at-a-time, grid");
         } else if (name == "repeats") {
             spec.repeats = static_cast<int>(in.integer_value(node, key, 1, kMaxValues));
+            spec.repeats_line = line_of(node);
         } else if (name == "baseline_repeats") {
             spec.baseline_repeats = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
+            spec.baseline_repeats_line = line_of(node);
         } else if (name == "equiv_vectors") {
             spec.equiv_vectors = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
         } else if (name == "equiv_cycles") {
@@ -238,6 +240,11 @@ StudySpec read_study(const Reader& in, const Domain& domain, const toml::table& 
                      const std::string& prefix) {
     StudySpec study;
     study.line = line_of(table);
+    study.key = prefix;
+    if (auto node = table.get("values") ? table.get("values") : table.get("to"))
+        study.values_line = line_of(*node);
+    if (auto node = table.get("repeats") ? table.get("repeats") : table.get("count"))
+        study.replicates_line = line_of(*node);
     for (const auto& [name, node] : table)
         if (std::find(kStudyKeys.begin(), kStudyKeys.end(), name.str()) == kStudyKeys.end())
             in.fail(line_of(name), prefix + std::string(name.str()),

@@ -17,6 +17,9 @@ struct StudySpec {
     std::optional<int> repeats;                     // replicates of each value
     nlohmann::json with = nlohmann::json::object(); // baseline overrides for this study
     long line = 0;                                  // the [[<domain>.vary]] header
+    std::string key;          // "toolchain.vary[2].", the prefix of its keys in messages
+    long values_line = 0;     // `values` or `to` (0: not given)
+    long replicates_line = 0; // its own `repeats` or `count` (0: not given)
     // Skipped with a note (Experiment::notes), not an error, when a configuration of the study
     // needs something this machine has not installed (UnavailableError, e.g. a toolchain root).
     bool optional = false;
@@ -34,6 +37,7 @@ struct ExperimentSpec {
     std::string design = "one-at-a-time";
     int repeats = 1;
     int baseline_repeats = 0; // observations of the baseline planned after the studies
+    long repeats_line = 0, baseline_repeats_line = 0; // where the file sets them (0: not set)
     int equiv_vectors = 0;
     int equiv_cycles = 1000;
     std::string equiv_clock;
@@ -42,6 +46,12 @@ struct ExperimentSpec {
     std::vector<std::string> domains;
     std::vector<DomainSpec> tables; // in file order
 };
+
+// Refuses a plan of more than kMaxPlannedRuns runs (InputError "file:line: key: ...", naming
+// the study or key that makes it too big and the count), computed from the specs' sizes with
+// saturating arithmetic before a single run is built.
+inline constexpr std::uint64_t kMaxPlannedRuns = 1000000;
+void check_plan_size(const ExperimentSpec& spec, const std::string& origin);
 
 ExperimentSpec read_experiment(std::string_view text, const std::string& origin,
                                const std::vector<Domain>& domains);

@@ -111,6 +111,16 @@ struct Experiment {
 Experiment parse_experiment(std::string_view text, const std::string& origin,
                             const std::vector<Domain>& domains);
 Experiment load_experiment(const std::filesystem::path& file, const std::vector<Domain>& domains);
+// The same checks, but each planned run is handed to `visit` in run order and not kept
+// (Experiment::runs stays empty): `detlab run --list` lists a million runs in memory bounded by
+// a small digest a distinct configuration, never by the runs themselves. Either way the plan is
+// counted before it is expanded, and one of more than 1,000,000 runs is refused naming the
+// line and key that make it too big.
+using PlanVisitor = std::function<void(PlannedRun&&)>;
+Experiment plan_experiment(std::string_view text, const std::string& origin,
+                           const std::vector<Domain>& domains, const PlanVisitor& visit);
+Experiment plan_experiment_file(const std::filesystem::path& file,
+                                const std::vector<Domain>& domains, const PlanVisitor& visit);
 
 // ---- Shards: a deterministic split of an experiment's runs (Slurm arrays, several machines) ----
 struct Shard {
@@ -124,6 +134,9 @@ std::optional<Shard> shard_from_environment();
 // The runs of one shard: the run ids sorted, every count-th from position index, so each run
 // belongs to exactly one shard whatever order the file lists its studies in.
 std::vector<PlannedRun> shard_runs(const std::vector<PlannedRun>& runs, Shard shard);
+// The same rule from the sorted ids alone (what a streamed listing keeps): whether `id` is in
+// `shard`. sorted_ids: every run's id, sorted.
+bool in_shard(const std::vector<std::string>& sorted_ids, const std::string& id, Shard shard);
 // "results/detlab.db" -> "results/detlab.shard-2.db": each shard writes its own file.
 std::filesystem::path shard_db_path(const std::filesystem::path& db, Shard shard);
 // "results/detlab.db" -> "results/detlab.shard-*.db", the shell pattern of every shard's file.

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <string_view>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <system_error>
@@ -22,6 +23,17 @@ namespace fs = std::filesystem;
 constexpr const char* kMarker = ".detlab-work-root"; // this root was made by detlab
 constexpr const char* kSessionPrefix = "session-";
 constexpr const char* kLockName = ".lock";
+// The first bytes of a session's lock file: what tells a session detlab made from a user's
+// folder that happens to be called "session-*" and hold a ".lock" (issue 28).
+constexpr std::string_view kSessionSignature = "detlab run session\n";
+
+// Whether the locked file `fd` starts with the session signature.
+bool signed_by_detlab(int fd) {
+    char head[32] = {};
+    ssize_t n = ::pread(fd, head, kSessionSignature.size(), 0);
+    return n == static_cast<ssize_t>(kSessionSignature.size()) &&
+           std::string_view(head, kSessionSignature.size()) == kSessionSignature;
+}
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path) {
     throw std::system_error(errno, std::generic_category(), what + " " + path.string());
@@ -99,6 +111,11 @@ void WorkRoot::make_session() {
     int fd = try_lock(fresh / kLockName, true);
     if (fd < 0)
         fail("cannot lock", fresh / kLockName);
+    if (::pwrite(fd, kSessionSignature.data(), kSessionSignature.size(), 0) !=
+        static_cast<ssize_t>(kSessionSignature.size())) {
+        ::close(fd);
+        fail("cannot write", fresh / kLockName);
+    }
     fs::path named = root_ / (kSessionPrefix + fresh.filename().string().substr(13));
     if (::rename(fresh.c_str(), named.c_str()) != 0) {
         ::close(fd);
@@ -115,10 +132,14 @@ void WorkRoot::remove_stale_sessions() const {
         if (name.rfind(kSessionPrefix, 0) != 0 || entry.path() == session_ ||
             !entry.is_directory(ec) || entry.is_symlink(ec))
             continue;
+        struct stat owner {};
+        if (::lstat(entry.path().c_str(), &owner) != 0 || owner.st_uid != ::geteuid())
+            continue; // not made by this user, so not by this user's detlab
         int fd = try_lock(entry.path() / kLockName, false);
         if (fd < 0)
-            continue; // alive, or not a detlab session
-        fs::remove_all(entry.path(), ec);
+            continue;             // alive, or not a detlab session
+        if (signed_by_detlab(fd)) // else a user's folder: left alone
+            fs::remove_all(entry.path(), ec);
         ::close(fd);
     }
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 using namespace detlab;
 using namespace detlab::analysis;
@@ -406,7 +407,7 @@ TEST_CASE("names from the data never run as gnuplot code", "[tools]") {
     fs::create_directories(dir);
     fs::path marker = dir / "pwned";
     std::string evil = "s\n!touch " + marker.string() + "-bang\n`touch " + marker.string() +
-                       "-tick` \"q\" 'a' \\ \\\" Größe # @x";
+                       "-tick` \"q\" 'a' \\ \\\" Größe # @x | col <b>x</b>";
     {
         db::Store store(dir / "detlab.db");
         store.put_experiment("handmade", "name = \"handmade\"\n");
@@ -434,4 +435,50 @@ TEST_CASE("names from the data never run as gnuplot code", "[tools]") {
     CHECK_THAT(heatmap, Catch::Contains("Größe"));
     CHECK_THAT(read_file_text(dir / "plots" / "curves_0.svg"), Catch::Contains("Größe"));
     CHECK_THAT(read_file_text(dir / "plots" / "fmax.svg"), Catch::Contains("Größe"));
+    // The report's table: a '|' or a line break in a name is text in its own cell, never a
+    // column or a tag; every row has the header's number of cells.
+    std::string html = read_file_text(write_report(store, {std::nullopt, dir / "report"}).html);
+    CHECK(html.find("<b>x</b>") == std::string::npos);
+    CHECK_THAT(html, Catch::Contains("| col &lt;b&gt;x&lt;/b&gt;"));
+    auto table = html.substr(html.find("<table class=cmp>"));
+    table = table.substr(0, table.find("</table>"));
+    std::size_t rows = 0;
+    for (std::size_t at = table.find("<tr>"); at != std::string::npos;
+         at = table.find("<tr>", at + 1), ++rows) {
+        auto row = table.substr(at, table.find("</tr>", at) - at);
+        std::size_t cells = 0;
+        for (const char* tag : {"<td", "<th"})
+            for (auto cell = row.find(tag); cell != std::string::npos;
+                 cell = row.find(tag, cell + 1))
+                ++cells;
+        CHECK(cells == 14);
+    }
+    CHECK(rows >= 3);
+}
+
+TEST_CASE("markdown table cells escape separators and markup from stored names") {
+    ComparisonRow row;
+    row.domain = "toolchain";
+    row.experiment = "ex|p";
+    row.study = "a|b\nc <img src=x onerror=alert(1)> [l](javascript:x) *e* `c` \\|";
+    std::string text = format_table({row}, Format::markdown);
+    std::istringstream lines(text);
+    std::size_t count = 0;
+    for (std::string line; std::getline(lines, line); ++count) {
+        // '|' not escaped by a backslash (itself not escaped) separates cells.
+        std::size_t separators = 0, backslashes = 0;
+        for (char c : line) {
+            if (c == '|' && backslashes % 2 == 0)
+                ++separators;
+            backslashes = c == '\\' ? backslashes + 1 : 0;
+        }
+        CHECK(separators == 15); // 14 columns
+    }
+    CHECK(count == 3); // header, separator, the one row: the line break did not end it
+    for (auto at = text.find('<'); at != std::string::npos; at = text.find('<', at + 1))
+        CHECK(text[at - 1] == '\\'); // no tag: every '<' is escaped
+    CHECK(text.find("[l](") == std::string::npos);
+    CHECK_THAT(text, Catch::Contains("| ex\\|p |") &&
+                         Catch::Contains("a\\|b c \\<img src=x onerror=alert(1)\\> "
+                                         "\\[l\\](javascript:x) \\*e\\* \\`c\\` \\\\\\|"));
 }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <sstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 
@@ -57,6 +58,51 @@ TEST_CASE("several megabytes on both pipes at once are drained completely") {
     CHECK(result.err.size() == 5000000);
     CHECK(result.out.substr(0, 12) == "stdout-line\n");
     CHECK(result.err.substr(result.err.size() - 1000).find("stderr-line") != std::string::npos);
+}
+
+TEST_CASE("output beyond the limit keeps head, tail and the ERROR lines, with the drop said") {
+    // 40 MB of lines with one ERROR line in the middle, kept to 1 MiB: the head and tail start
+    // and end at line breaks, the dropped byte count is said, and the ERROR line survives whole.
+    Spec spec = shell("yes head-line | head -n 2000000; echo 'ERROR: the middle one failed'; "
+                      "yes tail-line | head -n 2000000; echo last-line");
+    spec.output_limit = 1 << 20;
+    auto result = process::run(spec);
+    REQUIRE(result.ok());
+    const std::size_t total = 2000000 * 10 + 29 + 2000000 * 10 + 10;
+    CHECK(result.out.size() < (1u << 20) + 4096);
+    CHECK(result.out.substr(0, 10) == "head-line\n");
+    CHECK(result.out.ends_with("tail-line\nlast-line\n"));
+    CHECK(result.out.find("\nERROR: the middle one failed\n") != std::string::npos);
+    CHECK(result.out_dropped > total - (1u << 20) - 64 * 1024);
+    CHECK(result.out.find("[detlab: " + std::to_string(result.out_dropped) +
+                          " bytes of output dropped here") != std::string::npos);
+    // Every kept line is whole: nothing but the three kinds and the two notes.
+    std::istringstream lines(result.out);
+    for (std::string line; std::getline(lines, line);)
+        CHECK((line == "head-line" || line == "tail-line" || line == "last-line" ||
+               line == "ERROR: the middle one failed" || line.starts_with("[detlab: ")));
+    CHECK(result.err_dropped == 0);
+}
+
+TEST_CASE("a tool printing 300 MB costs bounded memory") {
+    // Peak RSS of this test process, which holds every captured byte: with the default limit
+    // (32 MiB a stream) it stays far below the 300 MB the tool prints.
+    auto result = process::run(shell("head -c 300000000 /dev/zero | tr '\\0' x"));
+    REQUIRE(result.ok());
+    CHECK(result.out.size() <= Spec::kDefaultOutputLimit + 4096);
+    CHECK(result.out_dropped >= 300000000 - Spec::kDefaultOutputLimit);
+    rusage usage{};
+    REQUIRE(::getrusage(RUSAGE_SELF, &usage) == 0);
+    CHECK(usage.ru_maxrss < 160 * 1024); // KiB
+}
+
+TEST_CASE("output_limit 0 keeps everything") {
+    Spec spec = shell("yes line | head -c 3000000");
+    spec.output_limit = 0;
+    auto result = process::run(spec);
+    REQUIRE(result.ok());
+    CHECK(result.out.size() == 3000000);
+    CHECK(result.out_dropped == 0);
 }
 
 TEST_CASE("a hanging child is killed with its whole group at the timeout") {

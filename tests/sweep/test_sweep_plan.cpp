@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <set>
+#include <sys/resource.h>
 
 using namespace detlab;
 using namespace detlab::sweep;
@@ -286,7 +287,75 @@ TEST_CASE("a huge grid is refused before it is built, naming the study's line") 
                    "[[toolchain.vary]]\nfactor = \"threads\"\nfrom = 1\nto = 64\n"
                    "[[toolchain.vary]]\nfactor = \"placer\"\nvalues = [\"heap\", \"sa\"]\n"
                    "[[toolchain.vary]]\nfactor = \"repeat\"\ncount = 10\n") ==
-          "exp.toml:12: toolchain.vary: the grid has more than 1000000 runs");
+          "exp.toml:14: toolchain.vary[3].values: the plan would have 1280000 runs (a grid of "
+          "10 repeats x 1000 x 64 x 2); at most 1000000 runs are allowed in one experiment: "
+          "split it into several files");
+}
+
+TEST_CASE("a plan is counted before expansion, naming the line and key that make it too big") {
+    // 100000 repeats of 100000 values: 10^10 runs, refused from the specs alone. Expanding
+    // even a tenth of it would take gigabytes; the peak memory of this process shows it was not.
+    CHECK(error_of("[experiment]\nrepeats = 100000\n[toolchain]\n"
+                   "[[toolchain.vary]]\nfactor = \"seed\"\nfrom = 1\nto = 100000\n") ==
+          "exp.toml:7: toolchain.vary[1].values: the plan would have 10000000000 runs (100000 "
+          "values x 100000 repeats); at most 1000000 runs are allowed in one experiment: split "
+          "it into several files");
+    rusage usage{};
+    REQUIRE(::getrusage(RUSAGE_SELF, &usage) == 0);
+    CHECK(usage.ru_maxrss < 400 * 1024); // KiB; the old expansion reached 2.5 GB
+    // Studies add up: the second one passes the limit and is named, with what came before.
+    CHECK(error_of("[toolchain]\n[[toolchain.vary]]\nfactor = \"repeat\"\ncount = 100000\n"
+                   "[[toolchain.vary]]\nfactor = \"seed\"\nvalues = [1, 2, 3, 4, 5]\n"
+                   "repeats = 100000\n[[toolchain.vary]]\nfactor = \"threads\"\n"
+                   "values = [1, 2, 3, 4]\nrepeats = 100000\n[[toolchain.vary]]\n"
+                   "factor = \"repeat\"\ncount = 1\n") ==
+          "exp.toml:15: toolchain.vary[4].count: the plan would have 1000001 runs (1 repeats, "
+          "after 1000000 planned before it); at most 1000000 runs are allowed in one "
+          "experiment: split it into several files");
+    // The baseline's own repeats count too.
+    CHECK_THAT(error_of("[experiment]\nrepeats = 100000\nbaseline_repeats = 100000\n"
+                        "[toolchain]\n[[toolchain.vary]]\nfactor = \"seed\"\n"
+                        "from = 1\nto = 10\n"),
+               Catch::StartsWith("exp.toml:3: experiment.baseline_repeats: the plan would have "
+                                 "1100000 runs (100000 baseline repeats, after 1000000 planned "
+                                 "before it)"));
+}
+
+TEST_CASE("a grid's size cannot overflow the count") {
+    // Two axes of 100000 values: 10^10 points, counted in 64 bits (saturating, so no number of
+    // axes can wrap round to a small count that would be accepted) and refused at the axis that
+    // passes the limit.
+    std::string text = "[experiment]\ndesign = \"grid\"\n[train]\n";
+    for (const char* factor : {"root_seed", "init_seed"})
+        text += std::string("[[train.vary]]\nfactor = \"") + factor + "\"\nfrom = 0\nto = 99999\n";
+    text += "[[train.vary]]\nfactor = \"backend\"\nvalues = [\"golden\", \"float-atomic\"]\n";
+    CHECK_THAT(error_of(text), Catch::StartsWith("exp.toml:11: train.vary[2].values: the plan "
+                                                 "would have 10000000000 runs (a grid of 1 "
+                                                 "repeats x 100000 x 100000)"));
+}
+
+TEST_CASE("a streamed plan is the same plan, run by run") {
+    std::vector<PlannedRun> streamed;
+    auto experiment = plan_experiment(kStudies, "exp.toml", fake_domains(), [&](PlannedRun&& run) {
+        streamed.push_back(std::move(run));
+    });
+    CHECK(experiment.runs.empty());
+    auto whole = parse(kStudies);
+    REQUIRE(ids_of(streamed) == ids_of(whole.runs));
+    for (std::size_t i = 0; i < streamed.size(); ++i) {
+        CHECK(streamed[i].repeat == whole.runs[i].repeat);
+        CHECK(streamed[i].config == whole.runs[i].config);
+    }
+    // The shard rule from sorted ids alone is shard_runs's.
+    std::vector<std::string> sorted = ids_of(whole.runs);
+    std::sort(sorted.begin(), sorted.end());
+    for (int index = 0; index < 3; ++index) {
+        std::vector<std::string> mine;
+        for (const auto& run : whole.runs)
+            if (in_shard(sorted, run.id, {index, 3}))
+                mine.push_back(run.id);
+        CHECK(mine == ids_of(shard_runs(whole.runs, {index, 3})));
+    }
 }
 
 TEST_CASE("NaN and infinity pass no range check") {

@@ -92,22 +92,27 @@ TEST_CASE("an existing work directory is kept with its files, one detlab made is
     options.work_root = dir / "scratch";
     fs::create_directories(options.work_root / "mine");
     write_file(options.work_root / "notes.txt", std::string_view("keep\n"));
-    // What a killed detlab leaves: a session whose lock nobody holds. And a user's directory
-    // that merely looks like one (no lock file).
+    // What a killed detlab leaves: a session whose lock nobody holds, signed as detlab's. And
+    // a user's directories that merely look like one: no lock file, or a lock file of their
+    // own (issue 28: those were removed too).
     fs::create_directories(options.work_root / "session-dead42" / "0123");
-    write_file(options.work_root / "session-dead42" / ".lock", std::string_view(""));
+    write_file(options.work_root / "session-dead42" / ".lock",
+               std::string_view("detlab run session\n"));
     fs::create_directories(options.work_root / "session-user");
+    fs::create_directories(options.work_root / "session-locked");
+    write_file(options.work_root / "session-locked" / ".lock", std::string_view("mine\n"));
     CHECK(run_sweep(experiment, domains, options).done == 8);
     CHECK(read_file_text(options.work_root / "notes.txt") == "keep\n");
     CHECK(fs::is_directory(options.work_root / "mine"));
     CHECK(fs::is_directory(options.work_root / "session-user"));
+    CHECK(read_file_text(options.work_root / "session-locked" / ".lock") == "mine\n");
     CHECK_FALSE(fs::exists(options.work_root / "session-dead42"));
     std::size_t entries = 0;
     for (const auto& entry : fs::directory_iterator(options.work_root)) {
         (void)entry;
         ++entries;
     }
-    CHECK(entries == 3); // mine, notes.txt, session-user: nothing of detlab's is left
+    CHECK(entries == 4); // mine, notes.txt and the user's two: nothing of detlab's is left
 
     // An empty directory the user made stays too.
     fs::create_directories(dir / "empty");
