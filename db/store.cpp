@@ -1,6 +1,7 @@
 // Opening, schema migration and writing runs.
 #include "db/internal.h"
 #include "db/schema_sql.h"
+#include "harness/invariant/invariant.h"
 
 #include <algorithm>
 #include <array>
@@ -351,11 +352,10 @@ void Store::put_experiment(const std::string& name, const std::string& source_te
 }
 
 void Store::record_run(const RunResult& run) {
-    if (run.id.empty() || run.kind.empty())
-        throw std::invalid_argument("record_run: a run needs an id and a kind");
-    if (run.status != kStatusDone && run.status != kStatusFailed && run.status != kStatusTimeout)
-        throw std::invalid_argument("record_run: run " + run.id + " has unknown status '" +
-                                    run.status + "'");
+    DETLAB_ASSERT(!run.id.empty() && !run.kind.empty(), "record_run: a run needs an id and a kind");
+    DETLAB_ASSERT(run.status == kStatusDone || run.status == kStatusFailed ||
+                      run.status == kStatusTimeout,
+                  "record_run: run " + run.id + " has unknown status '" + run.status + "'");
     std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
     blobs.reserve(run.artifacts.size());
     for (const auto& artifact : run.artifacts)
@@ -365,9 +365,10 @@ void Store::record_run(const RunResult& run) {
         auto transaction = write_transaction(*db_);
         SQLite::Statement existing(*db_, "SELECT 1 FROM runs WHERE id = ?");
         existing.bind(1, run.id);
-        if (existing.executeStep())
-            throw std::logic_error("record_run: observation " + run.id +
-                                   " is already stored; an observation is never replaced");
+        // Ids are fresh random numbers (observation::start_record): a second record is a bug.
+        DETLAB_ASSERT(!existing.executeStep(), "record_run: observation " + run.id +
+                                                   " is already stored; an observation is "
+                                                   "never replaced");
         insert_run_row(*db_, run);
         insert_pairs(*db_, "params", run.id, run.params);
         insert_metrics(*db_, run);
@@ -386,6 +387,12 @@ void Store::record_run(const RunResult& run) {
     });
 }
 
+namespace {
+bool is_primary_key_conflict(const SQLite::Exception& error) {
+    return error.getExtendedErrorCode() == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+} // namespace
+
 void Store::annotate_run(const std::string& id, const RunResult& extra) {
     std::vector<std::pair<std::string, internal::EncodedBlob>> blobs;
     for (const auto& artifact : extra.artifacts)
@@ -394,8 +401,7 @@ void Store::annotate_run(const std::string& id, const RunResult& extra) {
         auto transaction = write_transaction(*db_);
         SQLite::Statement exists(*db_, "SELECT 1 FROM runs WHERE id = ?");
         exists.bind(1, id);
-        if (!exists.executeStep())
-            throw std::logic_error("annotate_run: no observation " + id);
+        DETLAB_ASSERT(exists.executeStep(), "annotate_run: no observation " + id);
         SQLite::Statement metric(*db_, "INSERT INTO metrics (run_id, key, step, value) "
                                        "VALUES (?, ?, ?, ?)");
         for (const auto& m : extra.metrics) {
@@ -405,7 +411,11 @@ void Store::annotate_run(const std::string& id, const RunResult& extra) {
             metric.bind(4, m.value);
             try {
                 metric.exec();
-            } catch (const SQLite::Exception&) {
+            } catch (const SQLite::Exception& error) {
+                // Only the primary key's conflict means "already there"; anything else (busy,
+                // full, I/O) propagates as it is, and guard_write maps the machine's failures.
+                if (!is_primary_key_conflict(error))
+                    throw;
                 throw std::logic_error("annotate_run: run " + id + " already has metric " + m.key);
             }
             metric.reset();
@@ -419,7 +429,9 @@ void Store::annotate_run(const std::string& id, const RunResult& extra) {
             link.bind(3, blob.sha256);
             try {
                 link.exec();
-            } catch (const SQLite::Exception&) {
+            } catch (const SQLite::Exception& error) {
+                if (!is_primary_key_conflict(error))
+                    throw;
                 throw std::logic_error("annotate_run: run " + id + " already has artifact " + name);
             }
             link.reset();

@@ -1,4 +1,5 @@
 #include "harness/cli/cli.h"
+#include "harness/invariant/invariant.h"
 #include "harness/util/util.h"
 
 #include <algorithm>
@@ -89,6 +90,10 @@ int main(int argc, char** argv) {
     } catch (const InputError& e) {
         std::cerr << "detlab: " << e.what() << "\n";
         return 2;
+    } catch (const InternalError& e) {
+        // A broken invariant is detlab's bug, not the user's input: EX_SOFTWARE (sysexits.h).
+        std::cerr << "detlab: " << e.what() << "\n(this is a bug in detlab; please report it)\n";
+        return 70;
     } catch (const std::exception& e) {
         std::cerr << "detlab: error: " << e.what() << "\n";
         return 1;

@@ -2,6 +2,7 @@
 // iverilog or Verilator, and one simulator run per batch of tile jobs.
 #include "harness/equiv/equiv.h"
 #include "harness/equiv/internal.h"
+#include "harness/invariant/invariant.h"
 #include "harness/process/process.h"
 
 #include <mutex>
@@ -171,8 +172,8 @@ NetlistSim::NetlistSim(std::string_view asc_text, const Board& board, Simulator 
                        const fs::path& work_dir,
                        const std::function<std::string(const std::string&)>& netlist_edit)
     : board_(board), simulator_(simulator), dir_(work_dir) {
-    if (simulator_ != Simulator::iverilog && simulator_ != Simulator::verilator)
-        throw std::invalid_argument("NetlistSim runs iverilog or Verilator");
+    DETLAB_ASSERT(simulator_ == Simulator::iverilog || simulator_ == Simulator::verilator,
+                  "NetlistSim runs iverilog or Verilator");
     fs::create_directories(dir_);
     make_netlist(asc_text, netlist_edit);
     compile();

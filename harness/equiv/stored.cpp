@@ -1,5 +1,6 @@
 // The check wired into builds (sweep hook, detlab synth) and applied to stored runs.
 #include "harness/equiv/equiv.h"
+#include "harness/invariant/invariant.h"
 #include "harness/toolchain/toolchain.h"
 
 #include <algorithm>
@@ -36,6 +37,8 @@ CheckResult checked_or_why(std::string_view asc, const Board& board, const Check
         return check_bitstream(asc, board, options);
     } catch (const InputError&) {
         throw;
+    } catch (const InternalError&) {
+        throw; // a bug in detlab is not a run's result
     } catch (const std::exception& error) {
         std::string why = error.what();
         if (why.size() > 300)

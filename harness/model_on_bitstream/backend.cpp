@@ -1,5 +1,6 @@
 // A bitstream's netlist as a GemmBackend: each GEMM is cut into the tile jobs the board top
 // runs (N x N outputs, K up to serial::max_k), all simulated in one run of the testbench.
+#include "harness/invariant/invariant.h"
 #include "harness/model_on_bitstream/model_on_bitstream.h"
 
 #include <algorithm>
@@ -90,8 +91,7 @@ private:
 } // namespace
 
 std::unique_ptr<accel::GemmBackend> make_netlist_backend(std::shared_ptr<equiv::NetlistSim> sim) {
-    if (!sim)
-        throw std::invalid_argument("make_netlist_backend: no simulation");
+    DETLAB_ASSERT(sim != nullptr, "make_netlist_backend: no simulation");
     return std::make_unique<NetlistBackend>(std::move(sim));
 }
 

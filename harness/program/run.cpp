@@ -1,5 +1,6 @@
 // One run of a user's training program: the configuration file, the process (argv, no shell,
 // a time limit over its process group), its provenance and its outputs.
+#include "harness/invariant/invariant.h"
 #include "harness/process/process.h"
 #include "harness/program/internal.h"
 
@@ -117,6 +118,8 @@ db::RunResult run_program(const nlohmann::json& partial, int repeat,
         detail::read_outputs(out, config, run);
         run.add_metric("wall_s", run.wall_seconds);
         run.status = db::kStatusDone;
+    } catch (const InternalError&) {
+        throw; // a bug in detlab is not a run's result
     } catch (const std::exception& error) {
         run.status = db::kStatusFailed;
         run.message = std::string("outputs: ") + error.what() + last_lines(result);

@@ -8,11 +8,9 @@
 namespace detlab::sweep {
 namespace {
 
-const std::vector<std::string> kExperimentKeys{
-    "name",          "description",  "domains",     "design",     "repeats",         "seed",
-    "equiv_vectors", "equiv_cycles", "equiv_clock", "equiv_hold", "baseline_repeats"};
-const std::vector<std::string> kStudyKeys{"factor", "values", "from", "to",      "step",
-                                          "count",  "with",   "name", "repeats", "optional"};
+// The names the file's own tables take (file_keys.cpp, which the docs' tables come from).
+const std::vector<std::string> kExperimentKeys = file_key_names(experiment_table_keys());
+const std::vector<std::string> kStudyKeys = file_key_names(study_table_keys());
 constexpr std::int64_t kMaxValues = 100000;
 
 long line_of(const toml::node& node) {

@@ -9,6 +9,17 @@
 
 namespace detlab::sweep {
 
+// A key of the experiment file's own tables ([experiment], [[<domain>.vary]]), in one place
+// (file_keys.cpp): the reader refuses any other name, and `detlab keys --format markdown` prints
+// them into docs/experiments.md. Type, default and meaning are markdown for that table; each
+// value is checked where it is read.
+struct FileKey {
+    std::string name, type, default_text, meaning;
+};
+const std::vector<FileKey>& experiment_table_keys();
+const std::vector<FileKey>& study_table_keys();
+std::vector<std::string> file_key_names(const std::vector<FileKey>& keys);
+
 struct StudySpec {
     std::string name; // empty: derived from the factor
     std::string factor;

@@ -1,5 +1,6 @@
 // The experiment-file key reference as markdown: docs/experiments.md holds this text between
 // marker comments and a test compares the two, so the documented keys are the code's keys.
+#include "harness/sweep/experiment_spec.h"
 #include "harness/sweep/sweep.h"
 
 #include <cmath>
@@ -101,6 +102,15 @@ std::string meaning_text(const KeySpec& spec) {
     return text;
 }
 
+// The file's own tables: their texts are markdown written for this table (links, code spans).
+std::string file_key_table_markdown(const std::vector<FileKey>& keys) {
+    std::string table = "| key | type | default | meaning |\n|---|---|---|---|\n";
+    for (const auto& key : keys)
+        table += "| " + code_cell(key.name) + " | " + key.type + " | " + key.default_text + " | " +
+                 key.meaning + " |\n";
+    return table;
+}
+
 } // namespace
 
 std::string key_table_markdown(const std::vector<KeySpec>& keys) {
@@ -114,7 +124,9 @@ std::string key_table_markdown(const std::vector<KeySpec>& keys) {
 }
 
 std::string key_reference_markdown(const std::vector<Domain>& domains) {
-    std::string text;
+    std::string text =
+        "`[experiment]` keys:\n\n" + file_key_table_markdown(experiment_table_keys()) +
+        "\n`[[<domain>.vary]]` keys (one study):\n\n" + file_key_table_markdown(study_table_keys());
     for (const auto& domain : domains) {
         if (!text.empty())
             text += "\n";

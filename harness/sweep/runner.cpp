@@ -1,5 +1,6 @@
 // The sweep runner: a queue of pending runs, N worker threads with their own store connection,
 // and a rule that the first run of a setup group finishes before the rest of it start.
+#include "harness/invariant/invariant.h"
 #include "harness/sweep/outcome.h"
 #include "harness/sweep/progress.h"
 #include "harness/sweep/sweep.h"
@@ -26,10 +27,11 @@ extern "C" void on_cancel_signal(int signal) {
 }
 
 const Domain& find_domain(const std::vector<Domain>& domains, const std::string& kind) {
-    for (const auto& domain : domains)
-        if (domain.kind == kind)
-            return domain;
-    throw std::logic_error("no domain \"" + kind + "\"");
+    auto found = std::find_if(domains.begin(), domains.end(),
+                              [&](const Domain& domain) { return domain.kind == kind; });
+    // The experiment's studies were validated against these domains when it was read.
+    DETLAB_ASSERT(found != domains.end(), "no domain \"" + kind + "\"");
+    return *found;
 }
 
 // A run whose result could not be stored for a reason of the machine's (disk full, store
@@ -245,6 +247,8 @@ public:
             result = domain.run(run.config, run.repeat, context);
             if (result.status == db::kStatusDone && domain.after_run)
                 domain.after_run(result, run.config, context, experiment_);
+        } catch (const InternalError&) {
+            throw; // a bug in detlab is not a measurement: it stops the sweep, unrecorded
         } catch (const db::StoreUnavailable& error) { // the store, not the configuration
             result.status = db::kStatusFailed;
             result.message = std::string("the machine, not the configuration: ") + error.what();

@@ -1,5 +1,7 @@
 #include "harness/tensor_file/tensor_file.h"
 
+#include "harness/invariant/invariant.h"
+
 #include <cstring>
 #include <stdexcept>
 
@@ -53,8 +55,8 @@ Bytes encode_tensors(const std::vector<Tensor>& tensors) {
         std::size_t count = 1;
         for (auto dim : tensor.shape)
             count *= dim;
-        if (count != tensor.values.size())
-            throw std::invalid_argument("tensor " + tensor.name + ": shape does not match values");
+        DETLAB_ASSERT(count == tensor.values.size(),
+                      "tensor " + tensor.name + ": shape does not match values");
         put_u32(out, static_cast<std::uint32_t>(tensor.name.size()));
         out.insert(out.end(), tensor.name.begin(), tensor.name.end());
         put_u32(out, static_cast<std::uint32_t>(tensor.shape.size()));

@@ -1,6 +1,7 @@
 // One FPGA build: prepare sources -> yosys -> nextpnr-ice40 -> icepack -> icetime (or, for an
 // ECP5 device, synth_ecp5 -> nextpnr-ecp5 -> ecppack: family_ecp5.cpp), each stage recorded (argv,
 // input hash, log, wall/CPU/peak memory), the first failing stage ending the run.
+#include "harness/invariant/invariant.h"
 #include "harness/toolchain/internal.h"
 
 #include <charconv>
@@ -48,6 +49,8 @@ public:
             bool ok = synthesize(sources) && place_and_route() && pack() && analyse_timing();
             if (ok)
                 record_outputs();
+        } catch (const InternalError&) {
+            throw; // a bug in detlab is not a build's result
         } catch (const std::exception& e) {
             fail(db::kStatusFailed, "harness", std::string("harness error: ") + e.what());
         }

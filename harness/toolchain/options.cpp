@@ -41,6 +41,11 @@ std::optional<Offered> probe(const std::string& tools, std::chrono::milliseconds
     auto version = tool_output(tools, {"nextpnr-ice40", "--version"}, limit);
     if (!help.complete || !version.complete)
         return std::nullopt;
+    // A help that stops mid-line was cut (a pipe closed early, a tool killed while writing,
+    // seen from a wrapper script): its options are a prefix of the real ones, and checking a
+    // build against them would refuse options the tool has. Unknown, like a timed-out probe.
+    if (!help.text.empty() && help.text.back() != '\n')
+        return std::nullopt;
     offered.help = parse_nextpnr_help(help.text);
     offered.nextpnr_version = version.text.substr(0, version.text.find('\n'));
     return offered;

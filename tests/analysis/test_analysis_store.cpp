@@ -2,6 +2,7 @@
 #include "analysis/analysis.h"
 #include "harness/process/process.h"
 
+#include <nlohmann/json.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>

@@ -1,4 +1,5 @@
 #include "db/store.h"
+#include "harness/invariant/invariant.h"
 #include "tests/db/helpers.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -259,7 +260,7 @@ TEST_CASE("record_run never replaces a stored observation") {
     auto first = sample_run(kConfig, 0, "first bits");
     store.record_run(first);
     auto second = sample_run(kConfig, 0, "second bits");
-    CHECK_THROWS_AS(store.record_run(second), std::logic_error);
+    CHECK_THROWS_AS(store.record_run(second), InternalError); // a caller's bug, not bad input
     auto kept = store.artifact_bytes(first.id, "bitstream.bin");
     REQUIRE(kept);
     CHECK(std::string(kept->begin(), kept->end()) == "first bits");
@@ -414,4 +415,21 @@ TEST_CASE("run kinds: one enum, the stored texts unchanged, unknown texts refuse
     CHECK_FALSE(db::run_kind("Train").has_value());
     CHECK_FALSE(db::run_kind("").has_value());
     CHECK_FALSE(db::run_kind("training").has_value()); // the analysis's domain name, not a kind
+}
+
+TEST_CASE("annotate_run refuses a metric or artifact the run already has, and only that") {
+    auto dir = fresh_dir("annotate");
+    db::Store store(dir / "store.db");
+    auto run = sample_run(kConfig, 0, "bits");
+    store.record_run(run);
+    db::RunResult extra;
+    extra.add_metric("equiv_mismatches", 0);
+    store.annotate_run(run.id, extra);
+    // The primary key's conflict is the one error annotate_run names itself.
+    CHECK_THROWS_WITH(store.annotate_run(run.id, extra),
+                      Catch::Contains("already has metric equiv_mismatches"));
+    CHECK_THROWS_AS(store.annotate_run("no-such-run", extra), InternalError);
+    auto metrics = store.metrics(run.id);
+    CHECK(std::count_if(metrics.begin(), metrics.end(),
+                        [](const auto& metric) { return metric.key == "equiv_mismatches"; }) == 1);
 }

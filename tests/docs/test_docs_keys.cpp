@@ -110,6 +110,12 @@ TEST_CASE("each domain's table follows a line naming its baseline table") {
     first.kind = "toolchain";
     second.kind = "train";
     auto text = sweep::key_reference_markdown({first, second});
+    // The experiment file's own tables come first, from the reader's key table.
+    REQUIRE(text.starts_with("`[experiment]` keys:\n\n| key | type | default | meaning |"));
+    CHECK(text.find("| `baseline_repeats` |") != std::string::npos);
+    CHECK(text.find("`[[<domain>.vary]]` keys (one study):") != std::string::npos);
+    CHECK(text.find("| `optional` | boolean |") != std::string::npos);
+    text = text.substr(text.find("\n\n`[toolchain]` keys:") + 2);
     CHECK(text == "`[toolchain]` keys:\n\n| key | type | default | range / choices | factor | "
                   "meaning |\n|---|---|---|---|---|---|\n\n`[train]` keys:\n\n| key | type | "
                   "default | range / choices | factor | meaning |\n|---|---|---|---|---|---|\n");

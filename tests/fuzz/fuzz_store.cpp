@@ -5,6 +5,7 @@
 // taken from a size the file claims), a logic_error or a hang is a finding. libFuzzer's
 // -rss_limit_mb and -timeout catch the last two.
 #include "db/store.h"
+#include "harness/util/util.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,12 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path& scratch() {
-    static const fs::path dir = [] {
-        auto path = fs::temp_directory_path() / ("detlab-fuzz-store-" + std::to_string(::getpid()));
-        fs::create_directories(path);
-        return path;
-    }();
-    return dir;
+    static const detlab::TempDir dir("detlab-fuzz-store"); // removed when the fuzzer exits
+    return dir.path();
 }
 
 void remove_store(const fs::path& path) {

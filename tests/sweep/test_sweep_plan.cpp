@@ -207,8 +207,8 @@ TEST_CASE("every invalid input names file, line and key") {
           "train)");
     CHECK(error_of("[experiment]\nnmae = \"x\"\n") ==
           "exp.toml:2: experiment.nmae: unknown key (valid keys: name, description, domains, "
-          "design, repeats, seed, equiv_vectors, equiv_cycles, equiv_clock, equiv_hold, "
-          "baseline_repeats)");
+          "design, repeats, baseline_repeats, equiv_vectors, equiv_cycles, equiv_clock, "
+          "equiv_hold, seed)");
     CHECK(error_of("[experiment]\nequiv_vectors = -1\n") ==
           "exp.toml:2: experiment.equiv_vectors: value -1 is out of range [0, 100000]");
     CHECK(error_of("[experiment]\n[training]\n") ==

@@ -200,3 +200,40 @@ TEST_CASE("a hanging tool costs no more than the stage limit in its version prob
     // The probe was cut at the stage limit (0.5 s), not at its own 20 s.
     CHECK_THAT(run.provenance.at("tool.yosys"), Catch::Contains("timed out after 0.5"));
 }
+
+TEST_CASE("a nextpnr whose help is cut mid-line gives a recorded failure, not an exception") {
+    Scratch scratch;
+    // A fake nextpnr-ice40 first on PATH: its --help is the real 0.4 text cut in the middle of
+    // an option's line (no final newline), its --version answers, and it cannot place and route.
+    auto bin = scratch.dir / "bin";
+    std::filesystem::create_directories(bin);
+    std::string help =
+        read_file_text(source_root() / "tests/toolchain/fixtures/nextpnr-ice40-0.4-help.txt");
+    auto cut = help.find("--placer");
+    REQUIRE(cut != std::string::npos);
+    write_file(bin / "help.txt", std::string_view(help).substr(0, cut + 5));
+    write_file(bin / "nextpnr-ice40",
+               "#!/bin/sh\n"
+               "case \"$1\" in\n"
+               "  --help) cat \"$(dirname \"$0\")/help.txt\"; exit 0 ;;\n"
+               "  --version) echo 'nextpnr-ice40 -- Next Generation Place and Route (Version "
+               "fake)'; exit 0 ;;\n"
+               "esac\n"
+               "echo 'fake nextpnr: no place and route here' >&2\n"
+               "exit 1\n");
+    std::filesystem::permissions(bin / "nextpnr-ice40", std::filesystem::perms::owner_all);
+    std::string path = bin.string() + ":" + std::getenv("PATH");
+    ::setenv("PATH", path.c_str(), 1); // this test's own process only
+    observation::Context context;
+    context.work_root = scratch.dir / "work";
+    db::RunResult run;
+    REQUIRE_NOTHROW(
+        run = toolchain::run_build(
+            {{"rtl_dir", (source_root() / "tests/toolchain/fixtures/mac").string()}}, 0, context));
+    // Before the fix the cut help's few options made the build refuse --threads as missing
+    // (an InputError thrown out of run_build); now the probe is unknown and nextpnr's own
+    // failure is the recorded outcome.
+    CHECK(run.status == db::kStatusFailed);
+    CHECK(find_param(run, "failed_stage") == "nextpnr");
+    CHECK_THAT(run.message, Catch::Contains("fake nextpnr: no place and route here"));
+}
