@@ -2,7 +2,6 @@
 #include "analysis/analysis.h"
 #include "harness/process/process.h"
 
-#include <nlohmann/json.hpp>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -443,7 +442,7 @@ TEST_CASE("names from the data never run as gnuplot code", "[tools]") {
     CHECK_THAT(html, Catch::Contains("| col &lt;b&gt;x&lt;/b&gt;"));
     auto table = html.substr(html.find("<table class=cmp>"));
     table = table.substr(0, table.find("</table>"));
-    std::size_t rows = 0;
+    std::size_t rows = 0, header_cells = 0;
     for (std::size_t at = table.find("<tr>"); at != std::string::npos;
          at = table.find("<tr>", at + 1), ++rows) {
         auto row = table.substr(at, table.find("</tr>", at) - at);
@@ -452,8 +451,11 @@ TEST_CASE("names from the data never run as gnuplot code", "[tools]") {
             for (auto cell = row.find(tag); cell != std::string::npos;
                  cell = row.find(tag, cell + 1))
                 ++cells;
-        CHECK(cells == 14);
+        if (rows == 0)
+            header_cells = cells;
+        CHECK(cells == header_cells);
     }
+    CHECK(header_cells >= 14); // the header row has every column: none was split by a name
     CHECK(rows >= 3);
 }
 
@@ -464,7 +466,7 @@ TEST_CASE("markdown table cells escape separators and markup from stored names")
     row.study = "a|b\nc <img src=x onerror=alert(1)> [l](javascript:x) *e* `c` \\|";
     std::string text = format_table({row}, Format::markdown);
     std::istringstream lines(text);
-    std::size_t count = 0;
+    std::size_t count = 0, header_separators = 0;
     for (std::string line; std::getline(lines, line); ++count) {
         // '|' not escaped by a backslash (itself not escaped) separates cells.
         std::size_t separators = 0, backslashes = 0;
@@ -473,9 +475,12 @@ TEST_CASE("markdown table cells escape separators and markup from stored names")
                 ++separators;
             backslashes = c == '\\' ? backslashes + 1 : 0;
         }
-        CHECK(separators == 15); // 14 columns
+        if (count == 0)
+            header_separators = separators; // the header's columns (no stored name in it)
+        CHECK(separators == header_separators);
     }
-    CHECK(count == 3); // header, separator, the one row: the line break did not end it
+    CHECK(header_separators >= 15); // 14 columns or more
+    CHECK(count == 3);              // header, separator, the one row: the line break did not end it
     for (auto at = text.find('<'); at != std::string::npos; at = text.find('<', at + 1))
         CHECK(text[at - 1] == '\\'); // no tag: every '<' is escaped
     CHECK(text.find("[l](") == std::string::npos);
