@@ -427,7 +427,10 @@ private:
                     init[static_cast<std::size_t>(block * 16 + word)] = static_cast<std::uint16_t>(
                         std::stoul(hex.substr(hex.size() - 4 * (word + 1), 4), nullptr, 16));
             }
-        for (const auto& [port, bits] : cell.ports) {
+        for (const auto& [port, port_bits] : cell.ports) {
+            // A reference, not the binding itself: clang 14 refuses to capture a structured
+            // binding.
+            const auto& bits = port_bits;
             auto bit = [&](std::size_t i) {
                 return i < bits.size() ? bits[i] : kConst0;
             };

@@ -343,7 +343,7 @@ ExperimentSpec read_experiment(std::string_view text, const std::string& origin,
         valid_tables.push_back(domain.kind);
     for (const auto& [name, node] : root) {
         auto domain = std::find_if(domains.begin(), domains.end(),
-                                   [&](const Domain& d) { return name == d.kind; });
+                                   [&table = name](const Domain& d) { return table == d.kind; });
         if (name == "experiment") {
             read_experiment_table(in, in.table_value(node, "experiment"), spec, domains);
         } else if (domain != domains.end()) {
