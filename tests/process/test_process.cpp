@@ -1,5 +1,6 @@
-#include "harness/util/util.h"
 #include "harness/process/process.h"
+#include "harness/util/util.h"
+#include "tests/skip.h"
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -91,6 +92,12 @@ TEST_CASE("a tool printing 300 MB costs bounded memory") {
     REQUIRE(result.ok());
     CHECK(result.out.size() <= Spec::kDefaultOutputLimit + 4096);
     CHECK(result.out_dropped >= 300000000 - Spec::kDefaultOutputLimit);
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer keeps freed blocks resident in its quarantine (256 MiB by default), so the
+    // peak RSS would measure the sanitizer, not the capture (217 MiB seen in CI): the bound below
+    // is checked by the plain build's runs of this case.
+    detlab_skip("peak RSS under AddressSanitizer counts its quarantine, not detlab's capture");
+#endif
     rusage usage{};
     REQUIRE(::getrusage(RUSAGE_SELF, &usage) == 0);
     CHECK(usage.ru_maxrss < 160 * 1024); // KiB
