@@ -57,6 +57,10 @@ void render_plot(const std::filesystem::path& dir, const std::string& name,
                  int width, int height);
 std::string plot_data_label(const std::string& text);
 
+// The mean over the pairs of a runs x runs matrix with its bootstrap interval and n (rows.cpp); no
+// value when the matrix is empty.
+Estimate from_pairs(const std::vector<double>& matrix, std::size_t runs);
+
 // The row's effects against the baseline group (nullptr: none on this machine): effect.cpp.
 void fill_effects(const GroupSummary& group, const GroupSummary* baseline, ComparisonRow& row);
 // Numbers effect_rank within each experiment, domain and machine by |effect|, largest first.

@@ -4,7 +4,31 @@
 #include <cmath>
 
 namespace detlab::analysis {
+
+namespace detail {
+
+Estimate from_pairs(const std::vector<double>& matrix, std::size_t runs) {
+    Estimate e;
+    e.n = runs;
+    if (matrix.empty())
+        return e;
+    PairMean m = pair_mean(matrix, runs);
+    if (m.pairs == 0)
+        return e;
+    e.value = m.mean;
+    e.ci = m.ci;
+    if (m.all_zero)
+        e.note = "all identical";
+    else if (!m.ci)
+        e.note = "n=" + std::to_string(runs) + " too small for a bootstrap interval";
+    return e;
+}
+
+} // namespace detail
+
 namespace {
+
+using detail::from_pairs;
 
 // The source of variation in words both domains share where their sources correspond.
 std::string source_of(const Group& g) {
@@ -26,23 +50,6 @@ std::string source_of(const Group& g) {
     if (g.factor == "weight_step")
         return "one-step change";
     return g.factor;
-}
-
-Estimate from_pairs(const std::vector<double>& matrix, std::size_t runs) {
-    Estimate e;
-    e.n = runs;
-    if (matrix.empty())
-        return e;
-    PairMean m = pair_mean(matrix, runs);
-    if (m.pairs == 0)
-        return e;
-    e.value = m.mean;
-    e.ci = m.ci;
-    if (m.all_zero)
-        e.note = "all identical";
-    else if (!m.ci)
-        e.note = "n=" + std::to_string(runs) + " too small for a bootstrap interval";
-    return e;
 }
 
 // The spread of a per-run metric; `scale` turns the std into the unit shown, `divide` (e.g.

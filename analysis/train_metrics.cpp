@@ -3,6 +3,7 @@
 // Pearson r and the two-model ensemble's gain; each with n and an interval whose method covers
 // at that n, or a note saying why there is none (docs/analysis.md "Training metric set").
 #include "analysis/analysis.h"
+#include "analysis/internal.h"
 
 #include <cmath>
 #include <cstdio>
@@ -27,18 +28,15 @@ Estimate over_pairs(const std::vector<double>& matrix, std::size_t runs) {
         e.note = matrix.empty() ? "not measured (no logits)" : "n=" + std::to_string(runs);
         return e;
     }
-    PairMean m = pair_mean(matrix, runs);
-    if (m.pairs == 0 || std::isnan(m.mean)) {
-        e.note = "not measured";
-        return e;
+    e = detail::from_pairs(matrix, runs);
+    if (!e.value || std::isnan(*e.value)) {
+        Estimate none;
+        none.n = runs;
+        none.note = "not measured";
+        return none;
     }
-    e.value = m.mean;
-    e.ci = m.ci;
-    if (m.all_zero)
-        e.note = "all identical";
-    else if (!m.ci)
-        e.note = "n=" + std::to_string(runs) + " too small for a bootstrap interval (covers from " +
-                 std::to_string(kMinBootstrapRuns) + ")";
+    if (!e.ci && e.note != "all identical")
+        e.note += " (covers from " + std::to_string(kMinBootstrapRuns) + ")";
     return e;
 }
 
