@@ -2,8 +2,8 @@
 #include "db/internal.h"
 
 #include <charconv>
-#include <nlohmann/json.hpp>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace detlab::db {

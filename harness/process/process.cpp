@@ -6,9 +6,9 @@
 // process (a fork, in its own group) kills the tool's whole group when detlab's end of the
 // guard's pipe closes without the "finished" byte, i.e. when detlab dies, however it dies.
 // (Boost.Process 1.74 was used before; its environment handling reads out of bounds under ASan.)
+#include "harness/process/capture.h"
 #include "harness/process/internal.h"
 #include "harness/util/util.h"
-#include "harness/process/capture.h"
 
 #include <array>
 #include <boost/asio/io_context.hpp>

@@ -4,8 +4,8 @@
 
 #include "db/store.h"
 #include "harness/config_keys/config_keys.h"
-#include "harness/util/util.h"
 #include "harness/observation/observation.h"
+#include "harness/util/util.h"
 
 #include <chrono>
 #include <filesystem>

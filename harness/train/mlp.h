@@ -4,8 +4,8 @@
 #pragma once
 
 #include "harness/tensor_file/tensor_file.h"
-#include "harness/util/util.h"
 #include "harness/train/train.h"
+#include "harness/util/util.h"
 
 #include <cstdint>
 #include <memory>

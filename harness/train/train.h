@@ -6,9 +6,9 @@
 #include "db/store.h"
 #include "harness/accel/accel.h"
 #include "harness/config_keys/config_keys.h"
+#include "harness/observation/observation.h"
 #include "harness/tensor_file/tensor_file.h"
 #include "harness/util/util.h"
-#include "harness/observation/observation.h"
 
 #include <cstdint>
 #include <filesystem>

@@ -1,8 +1,8 @@
 // The board top with the real tools: iverilog runs rtl/tb/serial_tb.v and protocol_tb.v
 // against detlab_top, yosys + nextpnr check that the small configuration fits its part.
 #include "harness/accel/accel.h"
-#include "harness/util/util.h"
 #include "harness/process/process.h"
+#include "harness/util/util.h"
 
 #include <catch2/catch.hpp>
 #include <random>

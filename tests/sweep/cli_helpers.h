@@ -1,8 +1,8 @@
 // Running the detlab executable from tests: exit code, stdout and stderr.
 #pragma once
 
-#include "harness/util/util.h"
 #include "harness/process/process.h"
+#include "harness/util/util.h"
 
 #include <csignal>
 #include <fcntl.h>

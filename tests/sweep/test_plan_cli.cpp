@@ -1,7 +1,7 @@
 // `detlab run` on big plans (issue 28): refused before expansion with exit 2, naming file, line
 // and key; a million runs listed streamed in bounded memory; `| head` ends quietly.
-#include "harness/util/util.h"
 #include "harness/process/process.h"
+#include "harness/util/util.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

@@ -2,8 +2,8 @@
 // loaded machine the probe can be cut short at any byte; the parser must take whatever arrives
 // (fewer options, never an exception). Issue 30: a cut help ending in a line of spaces threw
 // std::out_of_range out of run_build.
-#include "harness/util/util.h"
 #include "harness/toolchain/toolchain.h"
+#include "harness/util/util.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
