@@ -1,7 +1,7 @@
 #include "harness/accel/accel.h"
+#include "harness/util/util.h"
 
 #include <catch2/catch.hpp>
-#include <random>
 
 using namespace detlab::accel;
 
@@ -12,17 +12,21 @@ struct Gemm {
     std::vector<std::int8_t> a, b;
 };
 
+// An integer in [low, high] from the project's one RNG (exact: DeterministicRng::below).
+int draw_int(detlab::DeterministicRng& rng, int low, int high) {
+    return low + static_cast<int>(rng.below(static_cast<std::uint64_t>(high - low) + 1));
+}
+
 // Values drawn mostly from the extremes so products and sums stress the wrap-around.
-Gemm random_gemm(std::mt19937& rng, int m, int k, int n) {
-    std::uniform_int_distribution<int> value(-128, 127), pick(0, 3);
+Gemm random_gemm(detlab::DeterministicRng& rng, int m, int k, int n) {
     auto draw = [&] {
-        switch (pick(rng)) {
+        switch (draw_int(rng, 0, 3)) {
         case 0:
             return std::int8_t{-128};
         case 1:
             return std::int8_t{127};
         default:
-            return static_cast<std::int8_t>(value(rng));
+            return static_cast<std::int8_t>(draw_int(rng, -128, 127));
         }
     };
     Gemm g{m, k, n, std::vector<std::int8_t>(static_cast<std::size_t>(m * k)),
@@ -59,11 +63,10 @@ TEST_CASE("rtl, golden, tiled and reference agree bit for bit on random GEMMs") 
         auto golden = make_backend("golden", config);
         auto tiled = make_backend("tiled", config);
         auto reference = make_backend("reference", config);
-        std::mt19937 rng(1234u + static_cast<unsigned>(size));
-        std::uniform_int_distribution<int> extent(1, 13), depth(1, 40);
+        detlab::DeterministicRng rng(1234u + static_cast<unsigned>(size));
         for (int trial = 0; trial < 60; ++trial) {
-            int m = extent(rng), n = extent(rng);
-            int k = trial % 5 == 0 ? 1 : depth(rng);
+            int m = draw_int(rng, 1, 13), n = draw_int(rng, 1, 13);
+            int k = trial % 5 == 0 ? 1 : draw_int(rng, 1, 40);
             auto g = random_gemm(rng, m, k, n);
             INFO("N=" << size << " m=" << m << " k=" << k << " n=" << n);
             auto expected = run(*reference, g);
@@ -100,7 +103,7 @@ TEST_CASE("sums beyond 24 bits wrap the same way in every backend") {
 TEST_CASE("the rtl backend counts the cycles the schedule predicts") {
     for (int size : rtl_array_sizes()) {
         auto rtl = make_backend("rtl", {size, 8, 24});
-        std::mt19937 rng(7);
+        detlab::DeterministicRng rng(7);
         for (auto [m, k, n] : {std::tuple{1, 1, 1},
                                {size, 2 * size - 1, size},
                                {5, 3, 9},
@@ -122,7 +125,7 @@ TEST_CASE("the rtl backend counts the cycles the schedule predicts") {
 // count checked above and the product checked here.
 TEST_CASE("a 64x64x64 GEMM streams through the 4x4 array and agrees with the reference") {
     auto rtl = make_backend("rtl", {4, 8, 24});
-    std::mt19937 rng(3);
+    detlab::DeterministicRng rng(3);
     auto g = random_gemm(rng, 64, 64, 64);
     auto c = run(*rtl, g);
     auto stats = rtl->stats();
@@ -170,15 +173,15 @@ TEST_CASE("a benchmark with a fixed GEMM count does exactly that much timed work
 TEST_CASE("golden equals the tiled model on large shapes, extremes and narrow accumulators") {
     // oneDNN picks other kernels for other shapes (edge blocks, K tails, small and tall
     // matrices), so the shapes range widely; narrow AW makes nearly every sum wrap.
-    std::mt19937 rng(99);
-    std::uniform_int_distribution<int> extent(1, 300), small(1, 9), width(17, 32);
+    detlab::DeterministicRng rng(99);
     for (int trial = 0; trial < 40; ++trial) {
-        int acc_width = trial % 4 == 0 ? 32 : width(rng);
+        int acc_width = trial % 4 == 0 ? 32 : draw_int(rng, 17, 32);
         ArrayConfig config{trial % 2 == 0 ? 4 : 3, 8, acc_width};
         auto golden = make_backend("golden", config);
         auto tiled = make_backend("tiled", config);
         bool thin = trial % 3 == 0;
-        int m = thin ? small(rng) : extent(rng), k = extent(rng), n = extent(rng);
+        int m = thin ? draw_int(rng, 1, 9) : draw_int(rng, 1, 300);
+        int k = draw_int(rng, 1, 300), n = draw_int(rng, 1, 300);
         auto g = random_gemm(rng, m, k, n);
         if (trial == 1) { // every product the largest: -128 * -128, summed over k
             std::fill(g.a.begin(), g.a.end(), std::int8_t{-128});

@@ -5,7 +5,6 @@
 #include "harness/util/util.h"
 
 #include <catch2/catch.hpp>
-#include <random>
 #include <regex>
 #include <sstream>
 
@@ -42,11 +41,10 @@ fs::path scratch(const std::string& name) {
     return dir;
 }
 
-std::vector<std::int8_t> random_values(std::mt19937& rng, int count) {
-    std::uniform_int_distribution<int> value(-128, 127);
+std::vector<std::int8_t> random_values(detlab::DeterministicRng& rng, int count) {
     std::vector<std::int8_t> values(static_cast<std::size_t>(count));
     for (auto& v : values)
-        v = static_cast<std::int8_t>(value(rng));
+        v = static_cast<std::int8_t>(-128 + static_cast<int>(rng.below(256)));
     return values;
 }
 
@@ -56,7 +54,7 @@ TEST_CASE("the board top computes tiles through its SPI protocol (iverilog, seri
     for (int size : {2, 4}) {
         ArrayConfig config{size, 8, 24};
         fs::path dir = scratch("serial-n" + std::to_string(size));
-        std::mt19937 rng(static_cast<unsigned>(size));
+        detlab::DeterministicRng rng(static_cast<unsigned>(size));
         serial::Script script;
         auto golden = make_backend("golden", config);
         std::vector<std::vector<std::int32_t>> expected;

@@ -1,9 +1,9 @@
 // Every distance and statistic on hand-made inputs with known answers.
 #include "analysis/analysis.h"
+#include "harness/util/util.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <random>
 
 using namespace detlab;
 using namespace detlab::analysis;
@@ -11,10 +11,10 @@ using namespace detlab::analysis;
 namespace {
 
 Bytes random_bytes(std::size_t n, std::uint64_t seed) {
-    std::mt19937_64 rng(seed);
+    DeterministicRng rng(seed);
     Bytes out(n);
     for (auto& b : out)
-        b = static_cast<std::uint8_t>(rng());
+        b = static_cast<std::uint8_t>(rng.next());
     return out;
 }
 

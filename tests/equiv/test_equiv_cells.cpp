@@ -5,12 +5,12 @@
 // /usr/share/yosys/ice40/cells_sim.v; RDATA must agree in every cycle.
 #include "harness/equiv/internal.h"
 #include "harness/process/process.h"
+#include "harness/util/util.h"
 #include "tests/equiv/scratch.h"
 #include "tests/skip.h"
 
 #include <catch2/catch.hpp>
 #include <cstdio>
-#include <random>
 #include <sstream>
 
 using namespace detlab;
@@ -157,7 +157,10 @@ TEST_CASE("every SB_RAM40_4K mode simulates as yosys's cells_sim.v does") {
     if (!fs::exists(kCellsSim))
         detlab_skip("no " + kCellsSim.string() + " (Debian package yosys)");
     Scratch scratch("equiv-cells");
-    std::mt19937_64 random(31);
+    DeterministicRng rng(31);
+    auto random = [&rng] {
+        return rng.next();
+    };
     for (int mode = 0; mode < 4; ++mode) {
         std::vector<std::string> init;
         for (int i = 0; i < 16; ++i) {

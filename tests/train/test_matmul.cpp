@@ -1,9 +1,9 @@
 #include "harness/train/train.h"
+#include "harness/util/util.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
-#include <random>
 #include <set>
 
 using namespace detlab;
@@ -11,11 +11,11 @@ using namespace detlab::train;
 
 namespace {
 
-std::vector<float> random_matrix(std::size_t count, std::mt19937& engine, float range = 1.0f) {
-    std::uniform_real_distribution<float> uniform(-range, range);
+// Uniform in [-range, range) from the project's one RNG.
+std::vector<float> random_matrix(std::size_t count, DeterministicRng& engine, float range = 1.0f) {
     std::vector<float> values(count);
     for (auto& value : values)
-        value = uniform(engine);
+        value = static_cast<float>((2.0 * engine.uniform() - 1.0) * range);
     return values;
 }
 
@@ -48,7 +48,7 @@ MatmulOptions options_for(const std::string& backend, int array = 2) {
 } // namespace
 
 TEST_CASE("float backends agree with an exact product") {
-    std::mt19937 engine(7);
+    DeterministicRng engine(7);
     int m = 9, k = 37, n = 11;
     auto a = random_matrix(std::size_t(m) * k, engine),
          b = random_matrix(std::size_t(k) * n, engine);
@@ -106,14 +106,13 @@ TEST_CASE("float-atomic's sums are completion-order sums, and orders differ in r
 TEST_CASE("int8-valued operands multiply exactly on the array, across the K chunk limit") {
     // Operands whose max-abs is 127 have scale 1, so quantisation is the identity; K = 1000 is
     // beyond the 520 products an AW=24 accumulator can hold without wrapping.
-    std::mt19937 engine(3);
-    std::uniform_int_distribution<int> value(-127, 127);
+    DeterministicRng engine(3);
     int m = 5, k = 1000, n = 3;
     std::vector<float> a(std::size_t(m) * k), b(std::size_t(k) * n);
     for (auto& x : a)
         x = 127.0f;
     for (auto& x : b)
-        x = float(value(engine));
+        x = float(-127 + static_cast<int>(engine.below(255))); // in [-127, 127]
     b[0] = -127.0f;
     auto exact = exact_product(m, k, n, a, b);
     auto golden = make_matmul(options_for("golden"));
@@ -125,7 +124,7 @@ TEST_CASE("int8-valued operands multiply exactly on the array, across the K chun
 }
 
 TEST_CASE("quantised products stay within the int8 rounding error") {
-    std::mt19937 engine(11);
+    DeterministicRng engine(11);
     int m = 16, k = 64, n = 10;
     auto a = random_matrix(std::size_t(m) * k, engine, 2.0f);
     auto b = random_matrix(std::size_t(k) * n, engine, 0.5f);
@@ -146,7 +145,7 @@ TEST_CASE("quantised products stay within the int8 rounding error") {
 }
 
 TEST_CASE("stochastic rounding follows its seed") {
-    std::mt19937 engine(5);
+    DeterministicRng engine(5);
     auto a = random_matrix(8 * 8, engine), b = random_matrix(8 * 8, engine);
     auto product = [&](std::uint64_t seed) {
         auto options = options_for("golden");
@@ -160,7 +159,7 @@ TEST_CASE("stochastic rounding follows its seed") {
 }
 
 TEST_CASE("rtl, golden and tiled give bit-identical fp32 products") {
-    std::mt19937 engine(9);
+    DeterministicRng engine(9);
     for (int array : accel::rtl_array_sizes()) {
         for (Rounding rounding : {Rounding::nearest, Rounding::stochastic}) {
             auto golden_options = options_for("golden", array),
