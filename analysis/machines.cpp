@@ -62,7 +62,10 @@ std::optional<double> output_distance(const db::Store& store, const Observation&
         return weight_distance(decode_tensors(*bytes_a, a.output_sha),
                                decode_tensors(*bytes_b, b.output_sha))
             .differing_bit_fraction();
-    } catch (const std::exception&) { // verified bytes that are no tensor file: no distance
+    } catch (const std::runtime_error&) {
+        // Verified bytes that are no tensor file, or tensor files of different shapes: no
+        // distance. (decode_tensors and weight_distance throw runtime_error; an InternalError
+        // is a logic_error and goes on.)
         return std::nullopt;
     }
 }

@@ -149,8 +149,10 @@ std::vector<ToolchainVersion> toolchain_versions(const db::Store& store,
                         v.netlist = netlist_distance(
                             std::string_view(reinterpret_cast<const char*>(na.data()), na.size()),
                             std::string_view(reinterpret_cast<const char*>(nb.data()), nb.size()));
-                    } catch (const std::exception&) {
+                    } catch (const std::runtime_error&) {
                         // not a yosys netlist: the distance stays "not measured"
+                    } catch (const nlohmann::json::exception&) {
+                        // a module or cell that is not an object: not a yosys netlist either
                     }
                 }
                 v.functional = functional(a, b, blobs);

@@ -142,8 +142,10 @@ private:
             return false;
         try {
             return (*probes_[i])(store, setup_keys_[i]);
-        } catch (const std::exception&) {
-            return false; // e.g. busy: ask again later
+        } catch (const std::runtime_error&) {
+            // The store's SQLite errors (SQLite::Exception, e.g. busy): ask again later. An
+            // InternalError (a logic_error) goes on to the worker's guard and stops the sweep.
+            return false;
         }
     }
 
@@ -253,6 +255,9 @@ public:
             result.status = db::kStatusFailed;
             result.message = std::string("the machine, not the configuration: ") + error.what();
         } catch (const std::exception& error) {
+            // Broad on purpose: whatever a domain's run throws (InputError, a tool's or the
+            // file system's runtime_error, a JSON type error) is that run's recorded failure,
+            // and the sweep goes on. InternalError is rethrown above, before this.
             result.status = db::kStatusFailed;
             result.message = error.what();
         }
@@ -376,7 +381,9 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
                 try {
                     connection.record_run(result);
                     recorded = true;
-                } catch (const std::exception& error) {
+                } catch (const std::runtime_error& error) {
+                    // SQLite, file-system and compression errors of the store; a failed
+                    // DETLAB_ASSERT (InternalError) goes on to the worker's guard.
                     unrecorded = std::string("could not record the run: ") + error.what();
                 }
             }
@@ -409,6 +416,8 @@ SweepSummary run_sweep(const Experiment& experiment, const std::vector<Domain>& 
         try {
             work();
         } catch (...) {
+            // Broad on purpose: an exception must not leave a worker thread (std::terminate).
+            // The first one, InternalError included, is rethrown once every worker has joined.
             std::lock_guard lock(summary_mutex);
             if (!first_error)
                 first_error = std::current_exception();

@@ -46,6 +46,8 @@ void ThreadPool::work(int worker) {
         try {
             (*job)(worker);
         } catch (...) {
+            // Broad on purpose: an exception must not leave a worker thread (std::terminate).
+            // The first one, InternalError included, is rethrown to the caller of run().
             error = std::current_exception();
         }
         std::lock_guard lock(mutex_);
