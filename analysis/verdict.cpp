@@ -70,7 +70,11 @@ std::string number(double v) {
 }
 
 std::string describe(const Evidence& e) {
-    std::string out = e.label + ": " + e.figure + " ";
+    // The scope as the runs recorded it (model, data set, ..., backend: a program's framework).
+    std::string scope;
+    for (const auto& [key, value] : e.scope)
+        scope += (scope.empty() ? " (" : ", ") + key + " " + value;
+    std::string out = e.label + (scope.empty() ? "" : scope + ")") + ": " + e.figure + " ";
     if (!e.value)
         return out + "not measured" + (e.note.empty() ? "" : " (" + e.note + ")");
     out += number(*e.value);

@@ -14,6 +14,15 @@ nlohmann::json completed(const nlohmann::json& config);
 std::filesystem::path entry_path(const nlohmann::json& config);
 // The interpreter as given (absolute or relative path), found on PATH, or empty.
 std::filesystem::path interpreter_path(const nlohmann::json& config);
+// The root of the `tools` key (root.cpp): empty for "system"; UnavailableError naming the key when
+// no such root is installed.
+std::filesystem::path framework_root(const nlohmann::json& config);
+// argv run inside `root` through bwrap (argv unchanged when `root` is empty), with the program's
+// and data's folders read-only and `run_dir` (when given) writable, each at its own path.
+std::vector<std::string> rooted_command(const std::filesystem::path& root,
+                                        const nlohmann::json& config,
+                                        const std::filesystem::path& run_dir,
+                                        std::vector<std::string> argv);
 // Reads the output folder (weights/, logits.npy, labels.npy, metrics.json, environment.json)
 // into `run`'s metrics, artifacts, params and provenance; std::runtime_error "<file>: problem"
 // when an output is missing, malformed, mis-shaped or beyond the contract's limits.

@@ -31,6 +31,16 @@ KeySpec path(std::string name, std::string doc) {
     return spec;
 }
 
+// Added after the identity was defined: at "system" it stays out of the identity.
+KeySpec tools_key() {
+    KeySpec spec = key("tools", Type::string, "system",
+                       "the framework's root: \"system\" (the host's) or a root of "
+                       "scripts/setup-pytorch-root NAME, whose interpreter runs the program",
+                       0, 0, true);
+    spec.omit_at_default = true;
+    return spec;
+}
+
 std::vector<KeySpec> make_keys() {
     return {
         path("program_dir", "folder of the program's files, all hashed into the identity "
@@ -40,6 +50,7 @@ std::vector<KeySpec> make_keys() {
         key("interpreter", Type::string, "/usr/bin/python3",
             "what runs the entry: an absolute path or a name on PATH (empty: the entry itself)", 0,
             0, false),
+        tools_key(),
         path("data_dir", "folder of the data set, all hashed into the identity (empty: none)"),
         key("model", Type::string, "", "the model's name, for the scope of rows and verdicts", 0, 0,
             false),
@@ -144,7 +155,14 @@ void validate_config(const nlohmann::json& partial) {
         throw InputError("program config: entry: " + detail::entry_path(config).string() +
                          " is not a file");
     auto interpreter = config.at("interpreter").get<std::string>();
-    if (!interpreter.empty()) {
+    if (auto root = detail::framework_root(config); !root.empty()) {
+        // Inside a root the interpreter is the root's: an absolute path there.
+        if (interpreter.empty() || interpreter.front() != '/' ||
+            !std::filesystem::is_regular_file(root / interpreter.substr(1)))
+            throw InputError("program config: interpreter: \"" + interpreter +
+                             "\" must be an absolute path that exists in the root " +
+                             root.string() + " (tools)");
+    } else if (!interpreter.empty()) {
         auto found = detail::interpreter_path(config);
         if (found.empty() || !std::filesystem::is_regular_file(found))
             throw InputError("program config: interpreter: \"" + interpreter + "\" not found");

@@ -74,11 +74,19 @@ db::RunResult run_program(const nlohmann::json& partial, int repeat,
         run.provenance[std::string("program.") + seed] = passed[seed].dump();
 
     process::Spec spec;
-    auto interpreter = detail::interpreter_path(config);
+    auto root = detail::framework_root(config);
+    // Inside a root the interpreter is the root's own file of that absolute path.
+    auto interpreter = root.empty()
+                           ? detail::interpreter_path(config)
+                           : std::filesystem::path(config.at("interpreter").get<std::string>());
+    std::vector<std::string> program_argv;
     if (!interpreter.empty())
-        spec.argv.push_back(interpreter.string());
-    spec.argv.push_back(std::filesystem::absolute(detail::entry_path(config)).string());
+        program_argv.push_back(interpreter.string());
+    program_argv.push_back(std::filesystem::absolute(detail::entry_path(config)).string());
+    spec.argv = detail::rooted_command(root, config, dir, program_argv);
     spec.cwd = dir;
+    run.provenance["program.tools"] = config.at("tools").get<std::string>();
+    run.provenance["program.tools_root"] = root.empty() ? "system" : root.string();
     auto threads = std::to_string(config.at("threads").get<int>());
     spec.set_env = {{kConfigVariable, std::filesystem::absolute(dir / "config.json").string()},
                     {"OMP_NUM_THREADS", threads},
@@ -91,8 +99,9 @@ db::RunResult run_program(const nlohmann::json& partial, int repeat,
     spec.timeout = std::chrono::seconds(config.at("time_limit_s").get<int>());
     spec.cancel = context.cancel;
     if (!interpreter.empty())
-        run.provenance["program.interpreter_version"] =
-            process::probe_version({interpreter.string(), "--version"}, std::chrono::seconds(20));
+        run.provenance["program.interpreter_version"] = process::probe_version(
+            detail::rooted_command(root, config, {}, {interpreter.string(), "--version"}),
+            std::chrono::seconds(20));
     nlohmann::json argv = spec.argv, environment = spec.set_env;
     run.provenance["program.argv"] = argv.dump();
     run.provenance["program.environment"] = environment.dump();

@@ -48,6 +48,8 @@ TEST_CASE("a bad contract in an experiment file fails with file, line and key") 
         {"[program]\n" + at +
              "weight_step = 3\n[[program.vary]]\nfactor = \"bit_flip\"\nvalues = [1]\n",
          "bad.toml:4: program.vary: program config: bit_flip: one perturbation at a time"},
+        {"[program]\n" + at + "tools = \"nosuch\"\n",
+         "bad.toml: program.vary: program config: tools: root 'nosuch' is not installed"},
     };
     for (const auto& c : cases) {
         INFO(c.text);
@@ -75,6 +77,11 @@ TEST_CASE("a program's identity is its files' bytes and its keys, not its folder
     write_file(dir / "lib" / "model.py", std::string_view("WIDTH = 4\n"));
     auto edited = program::configuration_id(config_of(dir));
     CHECK(edited != id);
+
+    // `tools` joined the keys later: at its default the identity is what it was.
+    auto system = config_of(dir);
+    system["tools"] = "system";
+    CHECK(program::configuration_id(system) == edited);
 
     auto seeded = config_of(dir);
     seeded["init_seed"] = 7;
