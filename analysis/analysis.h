@@ -510,7 +510,7 @@ struct SuiteRow {
     Estimate utilisation_pct; // mean over builds; note: the range (packing may move a few cells)
     Estimate differ;          // share of builds after the first whose bitstream differs (C-P)
     Estimate hamming_pct;     // mean bit distance over pairs, % of configuration bits (bootstrap)
-    Estimate fmax_mhz;        // mean (bootstrap), and std (chi-square interval)
+    Estimate fmax_mhz;        // mean (Student's t), and std (chi-square interval)
     Estimate fmax_std_mhz;
     std::string distance_over; // "cram+bram", "frames+ebr" or "file"
     std::string equivalence;

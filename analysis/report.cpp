@@ -302,6 +302,29 @@ void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>
     out << "</table>\n";
 }
 
+// issue 27: the design suite's table and its plots against utilisation, when the store holds
+// studies of two or more designs or families (one design on one family is the comparison above).
+std::vector<PlotFile> suite_section(std::ostringstream& out, const std::vector<SuiteRow>& rows,
+                                    const std::filesystem::path& dir) {
+    std::set<std::pair<std::string, std::string>> designs;
+    for (const auto& r : rows)
+        designs.emplace(r.design, r.family);
+    if (designs.size() < 2)
+        return {};
+    write_file(dir / "suite.csv", suite_csv(rows));
+    auto plots = suite_plots(rows, dir);
+    out << "<h2>Design suite</h2>\n<p>Per design and family (as <code>detlab suite</code>; "
+           "suite.csv beside this file): logic utilisation, builds differing from the first "
+           "(Clopper-Pearson), bit distance (bootstrap over runs), Fmax and its std (chi-square), "
+           "each with n and a 95% interval; docs/suite.md.</p>\n<pre>"
+        << escape(suite_table(rows)) << "</pre>\n";
+    for (const auto& plot : plots)
+        out << "<figure><img alt=\"" << escape(plot.title) << "\" src=\"data:image/svg+xml;base64,"
+            << base64(read_file_bytes(plot.svg)) << "\"><figcaption>" << escape(plot.title)
+            << "</figcaption></figure>\n";
+    return plots;
+}
+
 const char* kStyle = R"(<style>
 body{font-family:sans-serif;max-width:1250px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 7px;
@@ -381,6 +404,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
         out << "<h2>Toolchain versions</h2>\n<p>The same RTL and seed built on each toolchain "
                "root (a <code>tools</code> study), each against the first.</p>\n<pre>"
             << escape(format_toolchain_versions(versions, Format::text)) << "</pre>\n";
+    auto suite_figures = suite_section(out, suite_rows(summaries), options.out_dir);
     machines_section(out, machines);
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
@@ -388,6 +412,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
         out << "<figure><img alt=\"" << escape(plot.title) << "\" src=\"data:image/svg+xml;base64,"
             << base64(read_file_bytes(plot.svg)) << "\"><figcaption>" << escape(plot.title)
             << "</figcaption></figure>\n";
+    files.plots.insert(files.plots.end(), suite_figures.begin(), suite_figures.end());
     out << "<h2>Groups</h2>\n";
     for (const auto& s : summaries)
         group_section(out, s);
