@@ -17,6 +17,10 @@ std::filesystem::path interpreter_path(const nlohmann::json& config);
 // The root of the `tools` key (root.cpp): empty for "system"; UnavailableError naming the key when
 // no such root is installed.
 std::filesystem::path framework_root(const nlohmann::json& config);
+// Where `folder` (the value of `key`, program_dir or data_dir) is seen inside `root`: its own
+// absolute path, or /detlab/<key> when that path lies under one of the root's own folders.
+std::filesystem::path folder_inside(const std::filesystem::path& root, const std::string& key,
+                                    const std::filesystem::path& folder);
 // argv run inside `root` through bwrap (argv unchanged when `root` is empty), with the program's
 // and data's folders read-only and `run_dir` (when given) writable, each at its own path.
 std::vector<std::string> rooted_command(const std::filesystem::path& root,

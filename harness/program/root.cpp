@@ -18,10 +18,10 @@ const std::vector<std::string> kHostPythonVariables{"PYTHONPATH", "PYTHONHOME", 
                                                     "PYTHONSTARTUP", "VIRTUAL_ENV"};
 
 // Not `bind`: a call by that name would find std::bind through argument-dependent lookup.
-void add_bind(std::vector<std::string>& command, const char* how,
-              const std::filesystem::path& path) {
-    auto absolute = std::filesystem::absolute(path).lexically_normal().string();
-    command.insert(command.end(), {how, absolute, absolute});
+void add_bind(std::vector<std::string>& command, const char* how, const std::filesystem::path& path,
+              const std::filesystem::path& inside) {
+    command.insert(command.end(), {how, std::filesystem::absolute(path).lexically_normal().string(),
+                                   inside.string()});
 }
 
 } // namespace
@@ -40,6 +40,21 @@ std::filesystem::path framework_root(const nlohmann::json& config) {
                                "); install it with scripts/setup-pytorch-root NAME");
     }
     return toolchain::toolchains_dir() / name;
+}
+
+std::filesystem::path folder_inside(const std::filesystem::path& root, const std::string& key,
+                                    const std::filesystem::path& folder) {
+    auto absolute = std::filesystem::absolute(folder).lexically_normal();
+    if (root.empty())
+        return absolute;
+    // Under the root's own top-level folders (Debian's data sets live in /usr/share) bwrap cannot
+    // make a mount point in the read-only root: such a folder is bound at /detlab/<key> instead.
+    auto top =
+        absolute.begin() == absolute.end() ? std::filesystem::path() : *std::next(absolute.begin());
+    std::error_code ec;
+    if (!top.empty() && std::filesystem::exists(std::filesystem::symlink_status(root / top, ec)))
+        return std::filesystem::path("/detlab") / key;
+    return absolute;
 }
 
 std::vector<std::string> rooted_command(const std::filesystem::path& root,
@@ -67,9 +82,9 @@ std::vector<std::string> rooted_command(const std::filesystem::path& root,
     command.insert(command.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
     for (const char* key : {"program_dir", "data_dir"})
         if (auto folder = config.at(key).get<std::string>(); !folder.empty())
-            add_bind(command, "--ro-bind", folder);
+            add_bind(command, "--ro-bind", folder, folder_inside(root, key, folder));
     if (!run_dir.empty()) {
-        add_bind(command, "--bind", run_dir);
+        add_bind(command, "--bind", run_dir, std::filesystem::absolute(run_dir).lexically_normal());
         command.insert(command.end(),
                        {"--chdir", std::filesystem::absolute(run_dir).lexically_normal().string()});
     }

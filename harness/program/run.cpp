@@ -68,13 +68,15 @@ db::RunResult run_program(const nlohmann::json& partial, int repeat,
     auto dir = context.work_root / "program";
     auto out = dir / "out";
     std::filesystem::create_directories(out / "weights");
+    auto root = detail::framework_root(config);
     auto passed = program_config(config, std::filesystem::absolute(out));
+    if (auto data = config.at("data_dir").get<std::string>(); !data.empty())
+        passed["data_dir"] = detail::folder_inside(root, "data_dir", data).string();
     write_file(dir / "config.json", passed.dump(2));
     for (const char* seed : {"init_seed", "shuffle_seed"})
         run.provenance[std::string("program.") + seed] = passed[seed].dump();
 
     process::Spec spec;
-    auto root = detail::framework_root(config);
     // Inside a root the interpreter is the root's own file of that absolute path.
     auto interpreter = root.empty()
                            ? detail::interpreter_path(config)
@@ -82,7 +84,10 @@ db::RunResult run_program(const nlohmann::json& partial, int repeat,
     std::vector<std::string> program_argv;
     if (!interpreter.empty())
         program_argv.push_back(interpreter.string());
-    program_argv.push_back(std::filesystem::absolute(detail::entry_path(config)).string());
+    program_argv.push_back(
+        (detail::folder_inside(root, "program_dir", config.at("program_dir").get<std::string>()) /
+         config.at("entry").get<std::string>())
+            .string());
     spec.argv = detail::rooted_command(root, config, dir, program_argv);
     spec.cwd = dir;
     run.provenance["program.tools"] = config.at("tools").get<std::string>();

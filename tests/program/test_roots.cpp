@@ -24,7 +24,10 @@ TEST_CASE("a run under each framework root records its framework version") {
     auto experiment = sweep::parse_experiment(
         "[experiment]\nname = \"roots\"\n[program]\nprogram_dir = \"" + program.string() +
             "\"\nepochs = 2\nbatch_size = 20\nlearning_rate = 0.1\nclasses = 3\nwidth = 16\n"
-            "time_limit_s = 300\n[[program.vary]]\nfactor = \"tools\"\n"
+            "time_limit_s = 300\n"
+            // A data folder under the root's own /usr (as Debian's data sets are): bound at
+            // /detlab/data_dir inside, since bwrap cannot make a mount point in a read-only /usr.
+            "data_dir = \"/usr/share/doc/python3-torch\"\n[[program.vary]]\nfactor = \"tools\"\n"
             "values = [\"system\", \"trixie\"]\n",
         "roots.toml", sweep::builtin_domains());
     sweep::RunOptions options;
@@ -56,4 +59,5 @@ TEST_CASE("a run under each framework root records its framework version") {
     CHECK(host.at("program.interpreter_version").rfind("Python 3.11", 0) == 0);
     CHECK(trixie.at("program.interpreter_version").rfind("Python 3.13", 0) == 0);
     CHECK_THAT(trixie.at("program.argv"), Catch::Contains("bwrap"));
+    CHECK_THAT(trixie.at("program.argv"), Catch::Contains("\"/detlab/data_dir\""));
 }
