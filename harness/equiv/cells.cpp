@@ -128,6 +128,27 @@ void add_ram(GateNetlist& netlist, const RamPins& pins, int read_mode, int write
     netlist.rams.push_back(ram);
 }
 
+std::vector<bool> constant_nets(const GateNetlist& netlist) {
+    std::vector<bool> constant(netlist.names.size(), false);
+    constant[kConst0] = constant[kConst1] = true;
+    // Until nothing changes: a node's inputs may be defined after it (icebox_vlog writes the
+    // RAMs before the LUTs that drive them).
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (const auto& node : netlist.nodes) {
+            if (constant[node.out])
+                continue;
+            bool all =
+                std::all_of(node.in.begin(), node.in.end(), [&](Net in) { return constant[in]; });
+            if (all) {
+                constant[node.out] = true;
+                changed = true;
+            }
+        }
+    }
+    return constant;
+}
+
 std::string negative_edge_ram(const std::string& type) {
     if (type != "SB_RAM40_4KNR" && type != "SB_RAM40_4KNW" && type != "SB_RAM40_4KNRNW")
         return {};

@@ -119,6 +119,7 @@ public:
             else
                 throw Unsupported("icebox netlist: unsupported statement \"" + word + "\"");
         }
+        ram_clock_uses();
         out_.resolve_clock("icebox netlist");
         return std::move(out_);
     }
@@ -451,7 +452,7 @@ private:
             else if (port == "RCLKE")
                 pins.rclke = bit(0);
             else if (port == "RCLK" || port == "WCLK")
-                out_.use_clock(out_.names.at(bit(0)));
+                ram_clocks_.push_back({out_.rams.size(), port == "WCLK", bit(0)});
             else
                 throw Unsupported("icebox netlist: SB_RAM40_4K port " + port);
         }
@@ -477,6 +478,27 @@ private:
             });
     }
 
+    // A RAM port's clock, known once the whole netlist is read: a clock on a constant net never
+    // ticks, so that port never acts (a ROM's write port: icebox_vlog ties its WCLK and WCLKE to
+    // a LUT that is constant 0, which is no second clock). Any other is a clock of the design.
+    void ram_clock_uses() {
+        auto constant = constant_nets(out_);
+        for (const auto& use : ram_clocks_) {
+            if (!constant.at(use.clock)) {
+                out_.use_clock(out_.names.at(use.clock));
+                continue;
+            }
+            auto& ram = out_.rams.at(use.ram);
+            (use.write ? ram.wclke : ram.rclke) = kConst0;
+        }
+    }
+
+    struct RamClock {
+        std::size_t ram; // index in out_.rams
+        bool write;      // WCLK, else RCLK
+        Net clock;
+    };
+    std::vector<RamClock> ram_clocks_;
     Lexer lexer_;
     Token peek_;
     GateNetlist out_;

@@ -81,6 +81,9 @@ struct RamPins {
 // the mode's logic built from cells_sim.v. A mode outside 0..3 is Unsupported.
 void add_ram(GateNetlist& netlist, const RamPins& pins, int read_mode, int write_mode,
              const std::array<std::uint16_t, 256>& init, const std::string& cell);
+// Which nets never change value (indexed by Net): the two constants and every node whose inputs
+// all are such nets (a LUT tied to 0 and a buffer of it). A clock on such a net never ticks.
+std::vector<bool> constant_nets(const GateNetlist& netlist);
 // Why a falling-edge RAM (SB_RAM40_4KNR, ...NW, ...NRNW) is not modelled, or "" for the rest.
 std::string negative_edge_ram(const std::string& type);
 // An SB_PLL40_* (CORE, PAD, 2_PAD, 2F_CORE, 2F_PAD): each output it drives is the reference
