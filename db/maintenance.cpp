@@ -65,6 +65,12 @@ void check_references(SQLite::Database& db, CheckReport& report) {
 
 } // namespace
 
+double StoreInfo::dedup_ratio() const {
+    return blob_raw_bytes > 0
+               ? static_cast<double>(artifact_raw_bytes) / static_cast<double>(blob_raw_bytes)
+               : 1.0;
+}
+
 StoreInfo Store::info() const {
     StoreInfo info;
     info.schema_version = schema_version();
