@@ -57,6 +57,10 @@ public:
     // BEGIN IMMEDIATE transaction as a new observation. It never replaces a stored run: an id
     // that is already stored is a logic error (std::logic_error) and nothing is written.
     void record_run(const RunResult& run);
+    // record_run under the next free repeat index of the run's experiment and configuration,
+    // chosen inside the same write transaction, so concurrent processes recording one
+    // configuration get distinct repeats (issue 28). Sets run.repeat to it and returns it.
+    int record_run_next_repeat(RunResult& run);
     // Adds a later finding about a stored observation (e.g. its bitstream's equivalence check):
     // `extra`'s metrics and artifacts, and its message appended to the run's. Nothing the run
     // holds is changed: a metric or artifact name it already has is a std::logic_error and

@@ -9,7 +9,7 @@ using internal::write_transaction;
 
 namespace {
 
-void insert_run_row(SQLite::Database& db, const RunResult& run) {
+void insert_run_row(SQLite::Database& db, const RunResult& run, int repeat) {
     SQLite::Statement insert(db, "INSERT INTO runs (id, experiment, kind, config, repeat, status, "
                                  "message, started_at, wall_seconds, host, recorded_at, config_id) "
                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -17,7 +17,7 @@ void insert_run_row(SQLite::Database& db, const RunResult& run) {
     insert.bind(2, run.experiment.empty() ? std::string("adhoc") : run.experiment);
     insert.bind(3, run.kind);
     insert.bind(4, run.config_json);
-    insert.bind(5, run.repeat);
+    insert.bind(5, repeat);
     insert.bind(6, run.status);
     insert.bind(7, run.message);
     insert.bind(8, run.started_at);
@@ -82,7 +82,12 @@ void Store::put_experiment(const std::string& name, const std::string& source_te
     });
 }
 
-void Store::record_run(const RunResult& run) {
+namespace {
+// The whole run in one BEGIN IMMEDIATE transaction, under run.repeat or, when `chosen_repeat` is
+// given, under the next free repeat of its (experiment, configuration): chosen after the write
+// lock is taken, so no other writer can choose the same one in between (issue 28).
+void write_run(SQLite::Database& db, const std::filesystem::path& path, const RunResult& run,
+               int* chosen_repeat) {
     DETLAB_ASSERT(!run.id.empty() && !run.kind.empty(), "record_run: a run needs an id and a kind");
     DETLAB_ASSERT(run.status == kStatusDone || run.status == kStatusFailed ||
                       run.status == kStatusTimeout,
@@ -92,22 +97,32 @@ void Store::record_run(const RunResult& run) {
     for (const auto& artifact : run.artifacts)
         blobs.emplace_back(artifact.name, encode_artifact(run.id, artifact));
 
-    internal::guard_write(path_, [&] {
-        auto transaction = write_transaction(*db_);
-        SQLite::Statement existing(*db_, "SELECT 1 FROM runs WHERE id = ?");
+    internal::guard_write(path, [&] {
+        auto transaction = write_transaction(db);
+        SQLite::Statement existing(db, "SELECT 1 FROM runs WHERE id = ?");
         existing.bind(1, run.id);
         // Ids are fresh random numbers (observation::start_record): a second record is a bug.
         DETLAB_ASSERT(!existing.executeStep(), "record_run: observation " + run.id +
                                                    " is already stored; an observation is "
                                                    "never replaced");
-        insert_run_row(*db_, run);
-        insert_pairs(*db_, "params", run.id, run.params);
-        insert_metrics(*db_, run);
-        insert_pairs(*db_, "provenance", run.id, run.provenance);
-        SQLite::Statement link(*db_, "INSERT OR REPLACE INTO artifacts (run_id, name, sha256) "
-                                     "VALUES (?, ?, ?)");
+        int repeat = run.repeat;
+        if (chosen_repeat) {
+            SQLite::Statement next(db, "SELECT coalesce(max(repeat) + 1, 0) FROM runs "
+                                       "WHERE experiment = ? AND config_id = ?");
+            next.bind(1, run.experiment.empty() ? std::string("adhoc") : run.experiment);
+            next.bind(2, run.config_id.empty() ? configuration_id(run.kind, run.config_json)
+                                               : run.config_id);
+            next.executeStep();
+            repeat = next.getColumn(0).getInt();
+        }
+        insert_run_row(db, run, repeat);
+        insert_pairs(db, "params", run.id, run.params);
+        insert_metrics(db, run);
+        insert_pairs(db, "provenance", run.id, run.provenance);
+        SQLite::Statement link(db, "INSERT OR REPLACE INTO artifacts (run_id, name, sha256) "
+                                   "VALUES (?, ?, ?)");
         for (const auto& [name, blob] : blobs) {
-            internal::insert_blob(*db_, blob);
+            internal::insert_blob(db, blob);
             link.bind(1, run.id);
             link.bind(2, name);
             link.bind(3, blob.sha256);
@@ -115,7 +130,21 @@ void Store::record_run(const RunResult& run) {
             link.reset();
         }
         transaction.commit();
+        if (chosen_repeat)
+            *chosen_repeat = repeat;
     });
+}
+} // namespace
+
+void Store::record_run(const RunResult& run) {
+    write_run(*db_, path_, run, nullptr);
+}
+
+int Store::record_run_next_repeat(RunResult& run) {
+    int repeat = 0;
+    write_run(*db_, path_, run, &repeat);
+    run.repeat = repeat;
+    return repeat;
 }
 
 namespace {

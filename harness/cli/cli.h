@@ -49,14 +49,19 @@ struct AdHocObservation {
     observation::Context context; // store and experiment set; the command adds the rest
     std::string config_id;
     // `requested` when given (>= 0), else the next free index of the configuration in the
-    // experiment ("adhoc" when none is named).
+    // experiment ("adhoc" when none is named) as the run starts.
     int repeat = 0;
+    bool next_free_repeat = false; // no --repeat: record() files it under the next free index
 };
 // Prints one line saying how many observations of the configuration the store already holds,
 // so a user sees that this run adds one and replaces none.
 AdHocObservation begin_ad_hoc_observation(const GlobalOptions& global,
                                           const std::string& experiment, int requested_repeat,
                                           const std::function<std::string()>& check);
+// Stores the run. Without --repeat its repeat index is chosen when it is stored, in the store's
+// write transaction, so concurrent `detlab train` (or `synth`) of one configuration get distinct
+// indices (issue 28); a line says so when another process took the one announced at the start.
+void record_ad_hoc_observation(AdHocObservation& begun, db::RunResult& result);
 
 // ---- Options from a domain's key table (key_options.cpp) ----
 // "--array" for "array", "--parallel-refine" for "parallel_refine".

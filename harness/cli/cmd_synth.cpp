@@ -119,7 +119,7 @@ void run_synth_command(const SynthOptions& options, const GlobalOptions& global)
         check.vectors = vectors;
         equiv::check_toolchain_run(result, config, check);
     }
-    begun.store->record_run(result);
+    record_ad_hoc_observation(begun, result);
     print_summary(result, global.db_path);
     if (result.status != db::kStatusDone) {
         std::cerr << "detlab: build " << result.status << ": " << result.message << "\n";

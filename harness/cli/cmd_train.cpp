@@ -47,7 +47,7 @@ void run_train_command(const TrainOptions& options, const GlobalOptions& global)
                                           if (options.verbose)
                                               print_epoch(report);
                                       });
-    begun.store->record_run(result);
+    record_ad_hoc_observation(begun, result);
     if (result.status != db::kStatusDone) {
         std::cerr << "detlab: training failed: " << result.message << "\n";
         std::printf("run %s  status %s  stored in %s\n", result.id.c_str(), result.status.c_str(),

@@ -22,6 +22,7 @@ AdHocObservation begin_ad_hoc_observation(const GlobalOptions& global,
     begun.context.store = begun.store.get();
     begun.context.experiment = experiment;
     std::string filed_under = experiment.empty() ? std::string("adhoc") : experiment;
+    begun.next_free_repeat = requested_repeat < 0;
     begun.repeat = requested_repeat >= 0 ? requested_repeat
                                          : begun.store->next_repeat(filed_under, begun.config_id);
     auto earlier = begun.store->observation_count(begun.config_id);
@@ -32,6 +33,19 @@ AdHocObservation begin_ad_hoc_observation(const GlobalOptions& global,
                     earlier == 1 ? "" : "s", global.db_path.c_str(), filed_under.c_str(),
                     begun.repeat);
     return begun;
+}
+
+void record_ad_hoc_observation(AdHocObservation& begun, db::RunResult& result) {
+    if (!begun.next_free_repeat) {
+        begun.store->record_run(result);
+        return;
+    }
+    int announced = result.repeat;
+    begun.repeat = begun.store->record_run_next_repeat(result);
+    if (begun.repeat != announced)
+        std::printf("filed as repeat %d: another process stored repeat %d of this configuration "
+                    "first\n",
+                    begun.repeat, announced);
 }
 
 } // namespace detlab::cli

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <random>
 
 namespace detlab::equiv {
@@ -168,11 +169,12 @@ CheckResult check_against_synthesis(std::string_view asc_text, const std::filesy
     result.method = kMethodRandomStimulus;
     result.vectors = options.stimuli;
     result.cycles = options.cycles;
-    auto dir = make_temp_dir("detlab-equiv-design-");
+    std::optional<TempDir> scratch(std::in_place,
+                                   "detlab-equiv-design-"); // removed however this ends
     try {
-        std::string verilog = detail::make_icebox_verilog(asc_text, pcf, dir);
+        std::string verilog = detail::make_icebox_verilog(asc_text, pcf, scratch->path());
         result.timing.netlist_s = monotonic_seconds() - start;
-        std::filesystem::remove_all(dir);
+        scratch.reset(); // the netlist is in memory now
         double parse = monotonic_seconds();
         auto bits = detail::parse_icebox_verilog(verilog);
         auto synth = detail::read_yosys_json(synthesised, top);
@@ -183,13 +185,10 @@ CheckResult check_against_synthesis(std::string_view asc_text, const std::filesy
         result.rate_bound = result.mismatches ? double(result.mismatches) / result.vectors
                                               : mismatch_rate_bound(result.vectors);
     } catch (const InputError&) {
-        std::filesystem::remove_all(dir);
         throw;
     } catch (const InternalError&) {
-        std::filesystem::remove_all(dir);
         throw; // a bug in detlab is not a check's result
     } catch (const std::exception& error) {
-        std::filesystem::remove_all(dir);
         result.verdict = Verdict::not_checked;
         result.reason = error.what();
     }

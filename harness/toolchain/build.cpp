@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 
 namespace detlab::toolchain {
 namespace {
@@ -75,7 +76,10 @@ public:
 private:
     void make_directories() {
         if (context_.work_root.empty()) {
-            run_dir_ = make_temp_dir("detlab-build-" + run_.id);
+            // Signed and locked (TempDir), so a kill -9 leaves scratch the next detlab removes.
+            run_dir_ = scratch_.emplace("detlab-build-" + run_.id).path();
+            if (keep_build())
+                scratch_->keep();
         } else {
             run_dir_ = std::filesystem::absolute(context_.work_root) / run_.id;
             std::filesystem::remove_all(run_dir_); // an interrupted earlier attempt
@@ -85,10 +89,16 @@ private:
         run_.provenance["build_dir"] = build_dir_.string();
     }
 
-    void cleanup() {
+    static bool keep_build() {
         const char* keep = std::getenv("DETLAB_KEEP_BUILD");
+        return keep && std::string(keep) == "1";
+    }
+
+    void cleanup() {
         std::error_code ignored;
-        if (!keep || std::string(keep) != "1")
+        if (scratch_)
+            scratch_.reset(); // removed unless kept
+        else if (!keep_build())
             std::filesystem::remove_all(run_dir_, ignored);
     }
 
@@ -354,6 +364,7 @@ private:
     detail::DesignInputs design_; // include and data files besides the sources
     const observation::Context& context_;
     db::RunResult run_;
+    std::optional<TempDir> scratch_; // the run's directory when there is no work root
     std::filesystem::path run_dir_, build_dir_;
     double tools_wall_s_ = 0;
     std::string last_output_; // stdout then stderr of the latest stage

@@ -93,6 +93,9 @@ public:
                 inputs_.missing_includes.push_back({file, line, name, searched(file)});
                 continue;
             }
+            if (auto problem = outside_rtl_dir_problem(settings_.rtl_dir, *found); !problem.empty())
+                throw InputError(input_error_message((settings_.rtl_dir / file).string(), line,
+                                                     "`include \"" + name + "\"", problem));
             if (seen_.insert(*found).second) {
                 inputs_.includes.push_back(*found);
                 scan(*found);
@@ -155,6 +158,43 @@ std::string relative_path_problem(const std::string& name) {
     return {};
 }
 
+std::string outside_rtl_dir_problem(const std::filesystem::path& rtl_dir,
+                                    const std::string& relative) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    auto root = fs::canonical(rtl_dir, ec);
+    auto target = ec ? fs::path() : fs::canonical(rtl_dir / relative, ec);
+    if (ec)
+        return {}; // missing: reported as such where the file is needed
+    auto within = [&root](const fs::path& path) {
+        auto rest = path.lexically_relative(root);
+        return !rest.empty() && *rest.begin() != "..";
+    };
+    if (within(target))
+        return {};
+    // Name the link that leads out: the file itself or a folder on its way.
+    fs::path step = rtl_dir, link = relative;
+    for (const auto& part : fs::path(relative)) {
+        step /= part;
+        auto resolved = fs::canonical(step, ec);
+        if (!ec && fs::is_symlink(step, ec) && !within(resolved)) {
+            link = step.lexically_relative(rtl_dir);
+            break;
+        }
+    }
+    // Appended piece by piece: GCC 12's -Wrestrict misreads `"'" + std::string`.
+    std::string problem(1, '\'');
+    problem.append(link.generic_string())
+        .append("' is a symbolic link to ")
+        .append(fs::read_symlink(rtl_dir / link, ec).string())
+        .append(" (")
+        .append(target.string())
+        .append("), outside rtl_dir ")
+        .append(root.string())
+        .append(": detlab reads a design's files only inside rtl_dir; copy the file into it");
+    return problem;
+}
+
 std::string build_name_problem(const std::string& name) {
     auto first = std::filesystem::path(name).lexically_normal().begin()->string();
     if (kBuildNames.contains(first))
@@ -191,6 +231,8 @@ DesignInputs design_inputs(const Settings& settings) {
             throw InputError(input_error_message("config", 0, "data_files",
                                                  "\"" + file + "\" is not a file in " +
                                                      settings.rtl_dir.string()));
+        if (auto problem = outside_rtl_dir_problem(settings.rtl_dir, file); !problem.empty())
+            throw InputError(input_error_message("config", 0, "data_files", problem));
         inputs.data.push_back(inside(file));
     }
     // A $readmemh("name") with a literal name must read a declared file; a name held in a

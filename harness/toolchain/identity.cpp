@@ -32,6 +32,10 @@ db::InputDigests input_digests(const nlohmann::json& config) {
     auto pcf = detail::pin_file(settings);
     if (!std::filesystem::is_regular_file(pcf))
         throw InputError(input_error_message(pcf.string(), 0, "device", "no pin file"));
+    if (auto problem = detail::outside_rtl_dir_problem(
+            settings.rtl_dir, pcf.lexically_relative(settings.rtl_dir).string());
+        !problem.empty())
+        throw InputError(input_error_message(pcf.string(), 0, "device", problem));
     // issue 27: family: the digest's name is the pin file's path under rtl_dir (pcf/hx1k.pcf,
     // lpf/cabga381.lpf); iCE40 keeps the name stored identities already carry.
     std::string pin_name = settings.family == detail::Family::ecp5

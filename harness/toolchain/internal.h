@@ -67,6 +67,12 @@ std::vector<std::string> read_options(const Settings& settings, const std::strin
 // Why `path` cannot name a file or folder of the design (absolute, leaves rtl_dir, characters
 // a script could misread), or empty.
 std::string relative_path_problem(const std::string& path);
+// Why rtl_dir/`relative` may not be read although its name stays inside rtl_dir: a symbolic link
+// (the file's own or a folder's on its way) leads outside rtl_dir; empty when it resolves inside
+// (links within rtl_dir are followed) or does not exist. The message names the link, its target
+// and rtl_dir (issue 28).
+std::string outside_rtl_dir_problem(const std::filesystem::path& rtl_dir,
+                                    const std::string& relative);
 // Why a data file cannot be placed at `path` in the build directory (it would replace one of
 // the build's own files or src/), or empty.
 std::string build_name_problem(const std::string& path);

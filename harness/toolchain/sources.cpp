@@ -62,7 +62,15 @@ void shuffle_stable(std::vector<T>& items, std::uint64_t seed) {
 } // namespace
 
 std::vector<SourceEntry> source_list(const std::filesystem::path& rtl_dir) {
-    return read_source_list(rtl_dir / "sources.txt");
+    if (auto problem = outside_rtl_dir_problem(rtl_dir, "sources.txt"); !problem.empty())
+        throw InputError(
+            input_error_message((rtl_dir / "sources.txt").string(), 0, "rtl_dir", problem));
+    auto entries = read_source_list(rtl_dir / "sources.txt");
+    for (const auto& entry : entries)
+        if (auto problem = outside_rtl_dir_problem(rtl_dir, entry.name); !problem.empty())
+            throw InputError(input_error_message((rtl_dir / "sources.txt").string(), entry.line,
+                                                 entry.name, problem));
+    return entries;
 }
 
 // Reorders the files not marked keep-order among their own positions; marked files stay put.

@@ -137,28 +137,6 @@ std::filesystem::path make_temp_dir(std::string_view prefix, const std::filesyst
     throw std::runtime_error("cannot create a temporary directory under " + base.string());
 }
 
-TempDir::TempDir(std::string_view prefix, const std::filesystem::path& parent)
-    : path_(make_temp_dir(prefix, parent)) {}
-
-TempDir::TempDir(TempDir&& other) noexcept
-    : path_(std::exchange(other.path_, {})), keep_(other.keep_) {}
-
-TempDir& TempDir::operator=(TempDir&& other) noexcept {
-    if (this != &other) {
-        TempDir old(std::move(*this));
-        path_ = std::exchange(other.path_, {});
-        keep_ = other.keep_;
-    }
-    return *this;
-}
-
-TempDir::~TempDir() {
-    if (path_.empty() || keep_)
-        return;
-    std::error_code ignored; // a destructor must not throw; a leftover is only disk space
-    std::filesystem::remove_all(path_, ignored);
-}
-
 std::uint64_t splitmix64(std::uint64_t x) {
     x += 0x9e3779b97f4a7c15ULL;
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -81,13 +81,21 @@ std::string host_name();
 // are unchanged (a sweep asks for the same RTL files and data set once per planned run).
 std::string file_sha256(const std::filesystem::path& path);
 
-// A fresh directory under the system temp dir (or `parent`), removed by the caller (TempDir
-// below removes it itself).
+// A fresh directory under the system temp dir (or `parent`), removed by the caller. Nothing
+// marks it as detlab's scratch, so nothing but its caller ever removes it (tests, folders the
+// caller manages); scratch that must not outlive its process is a TempDir.
 std::filesystem::path make_temp_dir(std::string_view prefix,
                                     const std::filesystem::path& parent = {});
 
-// A fresh directory that is removed, with everything in it, when the object goes out of scope
-// (unless keep() was called: e.g. $DETLAB_KEEP_BUILD). Move-only.
+// A fresh scratch directory that is removed, with everything in it, when the object goes out of
+// scope (unless keep() was called: e.g. $DETLAB_KEEP_BUILD). Move-only.
+//
+// A process killed with SIGKILL cannot remove its scratch, so the next detlab does (issue 28):
+// the directory is named `<prefix>.<pid>.<start>.<random>` (the owner's pid and its start time
+// in clock ticks since boot, /proc/<pid>/stat, so a reused pid is not taken for the owner) and
+// holds `.detlab-scratch`, a file signed "detlab scratch directory" and flock(2)-locked while
+// the owner lives (the kernel drops the lock however the process dies). The first TempDir a
+// process makes in a directory first removes the stale scratch there (remove_stale_scratch).
 class TempDir {
 public:
     explicit TempDir(std::string_view prefix, const std::filesystem::path& parent = {});
@@ -97,12 +105,23 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
-    void keep() { keep_ = true; }
+    // The directory becomes the user's: its signature is removed at once, so neither this object
+    // nor a later detlab ever deletes it.
+    void keep();
 
 private:
     std::filesystem::path path_;
+    int lock_fd_ = -1;
     bool keep_ = false;
 };
+
+// Removes the scratch directories in `base` left by dead detlab processes and returns how many.
+// Only what detlab made goes: a directory (not a symbolic link) named as TempDir names it,
+// owned by this user, whose `.detlab-scratch` is a regular file (not a link) with detlab's
+// signature, not locked, and whose owner (pid and start time) is gone. Everything else, a
+// look-alike included, is left as it is; links inside are removed, never followed. Errors
+// leave the directory in place (a leftover is only disk space).
+int remove_stale_scratch(const std::filesystem::path& base);
 
 // Derives an independent 64-bit seed for a named stream from a root seed (SplitMix64 over the
 // root and a hash of the name), so init, shuffle and rounding never share a stream.

@@ -5,6 +5,7 @@
 #include "tests/db/helpers.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,4 +90,78 @@ TEST_CASE("8 processes write 25 runs each with no failed transaction") {
                   R"({"writer":)" + std::to_string(w) + "} run " + std::to_string(i));
         }
     CHECK(store.check().ok);
+}
+
+namespace {
+
+// Records one observation of the shared configuration under the next free repeat, after every
+// writer has seen the store with none (so each one's own guess is 0); exits with the guess * 16 +
+// the repeat it got, or 255 on an error.
+[[noreturn]] void repeat_writer(const fs::path& path, int ready_pipe, int start_pipe) {
+    int code = 255;
+    try {
+        db::Store store(path);
+        auto run = test::sample_run(R"({"same":1})", 0, "same");
+        run.id = db::new_observation_id();
+        run.config_id = db::configuration_id("toolchain", run.config_json, {});
+        int guess = store.next_repeat("unit", run.config_id); // what each process sees first
+        char byte = 1;
+        [[maybe_unused]] auto written = ::write(ready_pipe, &byte, 1);
+        [[maybe_unused]] auto read = ::read(start_pipe, &byte, 1); // EOF: all record together
+        int got = store.record_run_next_repeat(run);
+        code = guess * 16 + got;
+    } catch (const std::exception&) {
+    }
+    ::_exit(code);
+}
+
+} // namespace
+
+TEST_CASE("processes recording one configuration at once get distinct repeats") {
+    auto path = test::fresh_dir("concurrent-repeats") / "shared.db";
+    { db::Store created(path); } // so each writer's first look finds it empty
+    int ready[2], start[2];
+    REQUIRE(::pipe(ready) == 0);
+    REQUIRE(::pipe(start) == 0);
+    std::vector<pid_t> children;
+    for (int w = 0; w < kWriters; ++w) {
+        pid_t pid = ::fork();
+        REQUIRE(pid >= 0);
+        if (pid == 0) {
+            ::close(ready[0]);
+            ::close(start[1]);
+            repeat_writer(path, ready[1], start[0]);
+        }
+        children.push_back(pid);
+    }
+    ::close(ready[1]);
+    ::close(start[0]);
+    char byte = 0;
+    int seen = 0;
+    while (seen < kWriters && ::read(ready[0], &byte, 1) == 1)
+        ++seen;
+    REQUIRE(seen == kWriters); // every writer guessed before any recorded
+    ::close(start[1]);
+    ::close(ready[0]);
+    std::multiset<int> got;
+    for (pid_t pid : children) {
+        int status = 0;
+        REQUIRE(::waitpid(pid, &status, 0) == pid);
+        REQUIRE(WIFEXITED(status));
+        int code = WEXITSTATUS(status);
+        REQUIRE(code != 255);
+        CHECK(code / 16 == 0); // all guessed repeat 0: the guess alone would collide
+        got.insert(code % 16);
+    }
+    std::multiset<int> expected;
+    for (int r = 0; r < kWriters; ++r)
+        expected.insert(r);
+    CHECK(got == expected);
+    db::Store store(path);
+    auto rows = store.runs();
+    REQUIRE(rows.size() == static_cast<std::size_t>(kWriters));
+    std::multiset<int> stored;
+    for (const auto& row : rows)
+        stored.insert(row.repeat);
+    CHECK(stored == expected);
 }
