@@ -10,6 +10,7 @@
 // `iprove`: SAT sweeping) under a time limit.
 #include "harness/equiv/equiv.h"
 #include "harness/equiv/internal.h"
+#include "harness/invariant/invariant.h"
 #include "harness/process/process.h"
 
 #include <fstream>
@@ -386,8 +387,8 @@ private:
                 use(net);
             // next = reset ? value : (enable ? d : q)
             out << ".names " << net_name(ff.reset, is_gate) << ' ' << net_name(ff.enable, is_gate)
-                << ' ' << net_name(ff.d, is_gate) << ' ' << net_name(ff.q, is_gate) << ' ' << prefix
-                << 'n' << i << '\n'
+                << ' ' << net_name(ff.d, is_gate) << ' ' << net_name(ff.q, is_gate) << " n"
+                << prefix << i << '\n'
                 << (ff.reset_value ? "1--- 1\n" : "") << "011- 1\n00-1 1\n";
         }
         for (const auto& p : points_)
@@ -528,6 +529,12 @@ ProofResult prove_against_synthesis(std::string_view asc_text, const fs::path& p
                           start);
     if (!abc.ok())
         return unfinished(result, "yosys-abc failed: " + abc.describe(), start);
+    // A net the miter uses but does not define would be read as a constant: a bug here, and
+    // never a proof.
+    if (abc.out.find("non-driven") != std::string::npos ||
+        abc.out.find("Error") != std::string::npos)
+        throw InternalError("proof: yosys-abc did not read the miter as written: " +
+                            abc.out.substr(0, 400));
     if (abc.out.find("UNSATISFIABLE") != std::string::npos) {
         result.outcome = ProofOutcome::proved;
         return result;
