@@ -3,6 +3,7 @@
 #include "harness/cli/cli.h"
 #include "harness/equiv/equiv.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -20,6 +21,7 @@ struct EquivOptions {
     int cycles = equiv::kDefaultDesignCycles;
     std::string clock;
     std::vector<std::string> hold; // NAME=0|1
+    double prove_s = 0;            // > 0: prove the runs instead of simulating them
     // bench: the module's options, bound straight to the flags, and the ones that need parsing
     equiv::BenchOptions bench;
     std::string bench_run, bench_asc, cross_check = "none";
@@ -48,7 +50,50 @@ std::string result_line(const equiv::CheckResult& r) {
     return text;
 }
 
+void print_proof(const equiv::ProofResult& proof) {
+    std::printf("  proof: %s%s%s; %d flip-flops, %d block RAMs matched, %d compare points; "
+                "netlist %.2f s, solver %.2f s, total %.2f s\n",
+                equiv::proof_outcome_name(proof.outcome).c_str(), proof.reason.empty() ? "" : ": ",
+                proof.reason.c_str(), proof.flip_flops, proof.rams, proof.compare_points,
+                proof.netlist_s, proof.solve_s, proof.wall_s);
+}
+
+// `detlab equiv --prove SECONDS RUN...`: a proof recorded beside each run's simulated check.
+void run_proofs(const GlobalOptions& global, const EquivOptions& options) {
+    if (options.runs.empty() || !options.experiment.empty())
+        throw InputError(input_error_message("argument", 0, "--prove",
+                                             "give the run ids to prove (not --experiment)"));
+    auto store = open_existing_store(global);
+    equiv::ProofOptions proof_options;
+    proof_options.time_limit_s = options.prove_s;
+    int failed = 0;
+    for (const auto& id : options.runs) {
+        auto proof = equiv::prove_stored_run(store, id, proof_options);
+        auto stored = equiv::stored_check(store, id);
+        std::string result;
+        if (proof.outcome == equiv::ProofOutcome::unfinished)
+            result = "proof unfinished (" + proof.reason + "); the simulation stands: " +
+                     (stored ? equiv::describe(*stored) : std::string("not checked"));
+        else
+            result = proof.outcome == equiv::ProofOutcome::proved
+                         ? std::string("proved")
+                         : "DIFFERS (proof): " + proof.reason + "  <-- EQUIVALENCE CHECK FAILED";
+        std::printf("%s: %s\n", id.c_str(), result.c_str());
+        print_proof(proof);
+        failed += proof.outcome == equiv::ProofOutcome::differs;
+        std::fflush(stdout);
+    }
+    if (failed) {
+        std::cerr << "detlab: EQUIVALENCE CHECK FAILED for " << failed << " run(s)\n";
+        throw CLI::RuntimeError(1);
+    }
+}
+
 void run_check(const GlobalOptions& global, const EquivOptions& options) {
+    if (options.prove_s > 0) {
+        run_proofs(global, options);
+        return;
+    }
     if (options.runs.empty() == options.experiment.empty())
         throw InputError(input_error_message("argument", 0, "RUN",
                                              "give run ids or --experiment NAME (one of them)"));
@@ -144,6 +189,8 @@ void print_bench(const EquivOptions& options, const equiv::BenchResult& result) 
                         bitstream.cross_identical() ? "identical" : "DIFFER",
                         options.cross_check.c_str(), bitstream.cross_ratio());
         }
+        if (const auto& proof = bitstream.proof)
+            print_proof(*proof);
     }
     if (result.builds.empty()) {
         std::printf("check wall: mean %.2f s (n=%zu); overhead ratio not measured (no build in "
@@ -155,6 +202,16 @@ void print_bench(const EquivOptions& options, const equiv::BenchResult& result) 
                 "%.2f s, check mean %.2f s\n",
                 result.ratio_mean, result.ratios.size(), result.ratio_min, result.ratio_max,
                 result.build_mean_s, result.check_mean_s);
+    if (!result.proof_ratios.empty()) {
+        auto [low, high] =
+            std::minmax_element(result.proof_ratios.begin(), result.proof_ratios.end());
+        double sum = 0;
+        for (double r : result.proof_ratios)
+            sum += r;
+        std::printf("proof / build wall time: mean %.2f (n=%zu, min %.2f, max %.2f)\n",
+                    sum / static_cast<double>(result.proof_ratios.size()),
+                    result.proof_ratios.size(), *low, *high);
+    }
 }
 
 // `detlab bench equiv`: equiv::bench_check builds (or loads) and checks; this prints the result.
@@ -199,6 +256,10 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
                     "another design: the clock input (default: the flip-flops' clock port)");
     cmd->add_option("--hold", options->hold,
                     "another design: an input held at 0 or 1 throughout, NAME=0|1 (repeatable)");
+    cmd->add_option("--prove", options->prove_s,
+                    "prove the runs' bitstreams against their synthesised netlists within this "
+                    "many seconds each, recorded beside the simulated check (0: simulate)")
+        ->check(CLI::Range(0.0, 86400.0));
     cmd->require_subcommand(0, 1);
     cmd->callback([&global, options, cmd] {
         if (cmd->get_subcommands().empty())
@@ -222,6 +283,12 @@ const Registration registration(45, [](CLI::App& app, GlobalOptions& global) {
         ->add_option("--cross-check", options->cross_check,
                      "also simulate with iverilog or verilator and compare the outputs")
         ->check(CLI::IsMember({"none", "iverilog", "verilator"}))
+        ->capture_default_str();
+    bench
+        ->add_option("--prove", options->bench.prove_s,
+                     "also prove each bitstream against its synthesised netlist within this many "
+                     "seconds (0: no proof)")
+        ->check(CLI::Range(0.0, 86400.0))
         ->capture_default_str();
     bench
         ->add_option("--cross-vectors", options->bench.cross_vectors, "vectors for the cross-check")

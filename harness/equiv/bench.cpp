@@ -19,7 +19,14 @@ double mean(const std::vector<double>& values) {
 struct Bitstream {
     std::string asc;
     nlohmann::json config; // the toolchain configuration it was built from (board_from_config)
+    std::optional<nlohmann::json> netlist; // the synthesised netlist.json (for a proof)
 };
+
+std::optional<nlohmann::json> parse_netlist(const Bytes* bytes) {
+    if (!bytes)
+        return std::nullopt;
+    return nlohmann::json::parse(bytes->begin(), bytes->end());
+}
 
 // One fresh build per seed, timed; its scratch folder is removed before the next build starts.
 std::vector<Bitstream> build(const BenchOptions& options, BenchResult& result,
@@ -38,8 +45,10 @@ std::vector<Bitstream> build(const BenchOptions& options, BenchResult& result,
         result.builds.push_back(timed);
         if (on_build)
             on_build(timed);
-        out.push_back(
-            {{asc->bytes.begin(), asc->bytes.end()}, nlohmann::json::parse(run.config_json)});
+        const auto* netlist = run.find_artifact(db::artifact::kNetlist);
+        out.push_back({{asc->bytes.begin(), asc->bytes.end()},
+                       nlohmann::json::parse(run.config_json),
+                       parse_netlist(netlist ? &netlist->bytes : nullptr)});
     }
     return out;
 }
@@ -55,7 +64,10 @@ std::vector<Bitstream> stored(const BenchOptions& options) {
         throw InputError(input_error_message("argument", 0, "--run",
                                              "no toolchain run \"" + options.run_id +
                                                  "\" with a bitstream.asc"));
-    return {{{bytes->begin(), bytes->end()}, nlohmann::json::parse(row->config_json)}};
+    auto netlist = options.store->artifact_bytes(options.run_id, db::artifact::kNetlist);
+    return {{{bytes->begin(), bytes->end()},
+             nlohmann::json::parse(row->config_json),
+             parse_netlist(netlist ? &*netlist : nullptr)}};
 }
 
 CheckResult native_check(std::string_view asc, const Board& board, int vectors,
@@ -85,7 +97,8 @@ BenchResult bench_check(const BenchOptions& options,
     std::vector<Bitstream> bitstreams;
     if (!options.asc_file.empty())
         bitstreams.push_back({read_file_text(options.asc_file),
-                              {{"array", options.array}, {"device", options.device}}});
+                              {{"array", options.array}, {"device", options.device}},
+                              std::nullopt});
     else if (!options.run_id.empty())
         bitstreams = stored(options);
     else
@@ -107,6 +120,17 @@ BenchResult bench_check(const BenchOptions& options,
             other.simulator = *options.cross_check;
             timed.cross_other = check_bitstream(bitstream.asc, result.board, other);
         }
+        if (options.prove_s > 0) {
+            if (!bitstream.netlist)
+                throw InputError(input_error_message("argument", 0, "--prove",
+                                                     "the bitstream has no synthesised "
+                                                     "netlist.json to prove it against"));
+            ProofOptions proof;
+            proof.time_limit_s = options.prove_s;
+            timed.proof = prove_against_synthesis(
+                bitstream.asc, result.board.pcf, *bitstream.netlist,
+                bitstream.config.value("top", std::string(toolchain::kAcceleratorTop)), proof);
+        }
         result.bitstreams.push_back(std::move(timed));
     }
     result.check_mean_s = mean(check_s);
@@ -116,6 +140,8 @@ BenchResult bench_check(const BenchOptions& options,
     for (std::size_t i = 0; i < result.builds.size(); ++i) {
         build_s.push_back(result.builds[i].wall_s);
         result.ratios.push_back(check_s[i] / result.builds[i].wall_s);
+        if (const auto& proof = result.bitstreams[i].proof)
+            result.proof_ratios.push_back(proof->wall_s / result.builds[i].wall_s);
     }
     result.build_mean_s = mean(build_s);
     result.ratio_mean = mean(result.ratios);

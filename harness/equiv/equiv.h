@@ -262,6 +262,53 @@ CheckResult check_against_synthesis(std::string_view asc_text, const std::filesy
                                     const nlohmann::json& synthesised, const std::string& top,
                                     const DesignCheckOptions& options);
 
+// ---- A proof: the bitstream's netlist against the run's synthesised netlist (proof.cpp) ----
+// Flip-flops and block RAMs are matched by the names nextpnr writes into the .asc (.sym, read
+// with icebox_vlog -L) and become shared cut points; every compare point (each flip-flop's next
+// state, each RAM input, each output) must then be the same function of the shared state and
+// inputs, which ABC (yosys-abc iprove) decides on a combinational miter within the time limit.
+enum class ProofOutcome {
+    proved,    // every compare point agrees: equivalent from power-up, for every input sequence
+    differs,   // a compare point differs (RAM contents at power-up, or a function: see reason)
+    unfinished // not decided (time limit, a netlist not modelled, registers not matched)
+};
+std::string proof_outcome_name(ProofOutcome outcome); // "proved", "differs", "unfinished"
+
+inline constexpr double kDefaultProofSeconds = 300;
+
+struct ProofOptions {
+    double time_limit_s = kDefaultProofSeconds; // the whole proof, netlist included
+    std::filesystem::path work_dir;             // empty: a temporary directory
+    // Applied to icebox_vlog's netlist before it is read (tests: a wrong netlist).
+    std::function<std::string(const std::string&)> netlist_edit;
+};
+
+struct ProofResult {
+    ProofOutcome outcome = ProofOutcome::unfinished;
+    std::string reason; // why unfinished, or the first differing compare point and when
+    int flip_flops = 0, rams = 0, compare_points = 0;
+    std::vector<std::string> differing;      // compare points that differ in the counterexample
+    std::vector<std::string> counterexample; // the shared variables that are 1 in it (else 0)
+    double netlist_s = 0, solve_s = 0, wall_s = 0;
+};
+
+ProofResult prove_against_synthesis(std::string_view asc_text, const std::filesystem::path& pcf,
+                                    const nlohmann::json& synthesised, const std::string& top,
+                                    const ProofOptions& options);
+
+// A proof stored on a run beside the simulation's check (never replacing it): the artifact
+// equiv_proof.json ({"result": proved | differs | the simulation's verdict when the proof did
+// not finish, "proof", "reason", "differing", ...}) and the metric equiv_proof_wall_s.
+inline constexpr const char* kProofArtifact = "equiv_proof.json";
+inline constexpr const char* kProofWallMetric = "equiv_proof_wall_s";
+nlohmann::json proof_json(const ProofResult& proof, const std::optional<StoredVerdict>& simulated,
+                          double time_limit_s);
+// Proves a stored toolchain run's bitstream against its netlist.json and records the result.
+// Throws InputError for an unknown or non-toolchain run, one without both artifacts, an ECP5
+// build, or a run that already holds a proof.
+ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
+                             const ProofOptions& options);
+
 // ---- Benchmark: the check's cost against the builds it checks ----
 // The bitstreams come from one .asc file, one stored toolchain run or (neither given) fresh
 // builds of the accelerator with placement seeds 1..builds, each timed: the baseline is measured
@@ -279,6 +326,9 @@ struct BenchOptions {
     // native one, and compare the outputs (nullopt: no cross-check).
     std::optional<Simulator> cross_check;
     int cross_vectors = 8;
+    // Also prove each bitstream against its synthesised netlist within this many seconds
+    // (0: no proof); the proof's time is compared with the build's like the check's.
+    double prove_s = 0;
 };
 
 struct BenchBuild {
@@ -290,8 +340,9 @@ struct BenchBitstream {
     CheckResult check; // native, BenchOptions::vectors
     // With a cross-check: the native simulator and the other one on cross_vectors vectors.
     std::optional<CheckResult> cross_native, cross_other;
-    bool cross_identical() const; // both ran and gave the same outputs
-    double cross_ratio() const;   // other / native whole-check wall time
+    std::optional<ProofResult> proof; // with BenchOptions::prove_s
+    bool cross_identical() const;     // both ran and gave the same outputs
+    double cross_ratio() const;       // other / native whole-check wall time
 };
 
 struct BenchResult {
@@ -302,6 +353,7 @@ struct BenchResult {
     // check / build wall time per build (empty without builds), their mean, min and max.
     std::vector<double> ratios;
     double ratio_mean = 0, ratio_min = 0, ratio_max = 0;
+    std::vector<double> proof_ratios; // proof / build wall time per build, with a proof
 };
 
 // Builds (or loads) the bitstreams, then checks each. `on_build` sees each build as it finishes.

@@ -1,0 +1,77 @@
+// The proof recorded on a stored run, beside the simulation's check (which it never replaces):
+// the artifact equiv_proof.json and the metric equiv_proof_wall_s.
+#include "harness/equiv/equiv.h"
+#include "harness/toolchain/toolchain.h"
+
+namespace detlab::equiv {
+
+nlohmann::json proof_json(const ProofResult& proof, const std::optional<StoredVerdict>& simulated,
+                          double time_limit_s) {
+    // What the run's evidence says with the proof added: a proof decides; an unfinished one
+    // leaves the simulation's verdict standing.
+    std::string result;
+    if (proof.outcome == ProofOutcome::proved)
+        result = verdict_name(Verdict::proved);
+    else if (proof.outcome == ProofOutcome::differs)
+        result = verdict_name(Verdict::differs);
+    else
+        result = simulated ? verdict_name(simulated->verdict) : verdict_name(Verdict::not_checked);
+    nlohmann::json j{{"result", result},
+                     {"method", "proof"},
+                     {"proof", proof_outcome_name(proof.outcome)},
+                     {"flip_flops", proof.flip_flops},
+                     {"rams", proof.rams},
+                     {"compare_points", proof.compare_points},
+                     {"time_limit_s", time_limit_s},
+                     {"wall_s", proof.wall_s}};
+    if (!proof.reason.empty())
+        j["reason"] = proof.reason;
+    if (!proof.differing.empty()) {
+        j["differing"] = proof.differing;
+        j["counterexample_ones"] = proof.counterexample;
+    }
+    if (simulated)
+        j["simulation"] = describe(*simulated);
+    return j;
+}
+
+ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
+                             const ProofOptions& options) {
+    auto row = store.run(run_id);
+    if (!row)
+        throw InputError(input_error_message(
+            "argument", 0, "run", "no run \"" + run_id + "\" in " + store.path().string()));
+    if (db::run_kind(row->kind) != db::RunKind::toolchain)
+        throw InputError(input_error_message("argument", 0, "run",
+                                             "run " + run_id + " is a " + row->kind +
+                                                 " run, not a toolchain run"));
+    if (store.artifact_bytes(run_id, kProofArtifact))
+        throw InputError(input_error_message("argument", 0, "run",
+                                             "run " + run_id + " already holds a proof (" +
+                                                 kProofArtifact + "); it is kept"));
+    auto asc = store.artifact_bytes(run_id, db::artifact::kAsc);
+    auto netlist = store.artifact_bytes(run_id, db::artifact::kNetlist);
+    if (!asc || !netlist)
+        throw InputError(input_error_message("argument", 0, "run",
+                                             "run " + run_id + " (" + row->status +
+                                                 ") has no bitstream.asc and netlist.json"));
+    auto config = nlohmann::json::parse(row->config_json);
+    if (toolchain::device_family(config.value("device", std::string("hx1k"))) == "ecp5")
+        throw InputError(input_error_message(
+            "argument", 0, "run", "run " + run_id + " is an ECP5 build: " + kEcp5NotChecked));
+    auto synthesised = nlohmann::json::parse(netlist->begin(), netlist->end());
+    std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
+    auto proof = prove_against_synthesis(
+        text, board_from_config(config).pcf, synthesised,
+        config.value("top", std::string(toolchain::kAcceleratorTop)), options);
+    std::string json = proof_json(proof, stored_check(store, run_id), options.time_limit_s).dump();
+    db::RunResult findings;
+    findings.add_artifact(kProofArtifact, Bytes(json.begin(), json.end()));
+    findings.add_metric(kProofWallMetric, proof.wall_s);
+    if (proof.outcome == ProofOutcome::differs)
+        findings.message = "EQUIVALENCE PROOF FAILED: " + proof.reason;
+    store.annotate_run(run_id, findings);
+    return proof;
+}
+
+} // namespace detlab::equiv
