@@ -23,6 +23,7 @@ Design fresh_design(const std::string& name) {
     fs::remove_all(d.base);
     d.rtl = d.base / "rtl";
     d.outside = d.base / "outside";
+    fs::create_directories(d.base);
     auto fixture = source_root() / "tests/toolchain/fixtures/mac";
     fs::copy(fixture, d.rtl, fs::copy_options::recursive);
     fs::copy(fixture, d.outside, fs::copy_options::recursive);

@@ -15,13 +15,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The build directories detlab made in `tmp`.
+// The build directories detlab made (and signed) in `tmp`.
 std::vector<fs::path> build_dirs(const fs::path& tmp) {
     std::vector<fs::path> found;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(tmp, ec))
         if (entry.path().filename().string().starts_with("detlab-build-") && !entry.is_symlink() &&
-            fs::exists(entry.path() / ".detlab-scratch"))
+            fs::exists(entry.path() / ".detlab-scratch") &&
+            read_file_text(entry.path() / ".detlab-scratch")
+                .starts_with("detlab scratch directory\n")) // not the test's look-alike
             found.push_back(entry.path());
     return found;
 }
