@@ -63,23 +63,7 @@ std::vector<std::string> rooted_command(const std::filesystem::path& root,
                                         std::vector<std::string> argv) {
     if (root.empty())
         return argv;
-    std::vector<std::string> command{"bwrap", "--die-with-parent", "--unshare-ipc"};
-    static const std::vector<std::string> kSystemDirs{"usr", "etc", "var", "opt"};
-    std::error_code ec;
-    std::vector<std::filesystem::directory_entry> entries; // sorted: the same argv everywhere
-    for (const auto& entry : std::filesystem::directory_iterator(root, ec))
-        entries.push_back(entry);
-    std::sort(entries.begin(), entries.end());
-    for (const auto& entry : entries) {
-        std::string name = entry.path().filename().string();
-        if (entry.is_symlink(ec))
-            command.insert(command.end(),
-                           {"--symlink", std::filesystem::read_symlink(entry.path(), ec).string(),
-                            "/" + name});
-        else if (std::find(kSystemDirs.begin(), kSystemDirs.end(), name) != kSystemDirs.end())
-            command.insert(command.end(), {"--ro-bind", entry.path().string(), "/" + name});
-    }
-    command.insert(command.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+    std::vector<std::string> command = toolchain::root_sandbox(root);
     for (const char* key : {"program_dir", "data_dir"})
         if (auto folder = config.at(key).get<std::string>(); !folder.empty())
             add_bind(command, "--ro-bind", folder, folder_inside(root, key, folder));

@@ -88,13 +88,9 @@ std::filesystem::path tools_root(const std::string& name) {
             (valid_name(name) ? name : "NAME")));
 }
 
-std::vector<std::string> tool_command(const std::filesystem::path& root,
-                                      const std::filesystem::path& build_dir,
-                                      std::vector<std::string> argv) {
-    if (root.empty())
-        return argv;
-    // The root's top-level symlinks (/bin -> usr/bin on a merged-/usr Debian) and system
-    // directories; nothing of the host's is visible but /dev, /proc and the build directory.
+} // namespace detail
+
+std::vector<std::string> root_sandbox(const std::filesystem::path& root) {
     std::vector<std::string> command{"bwrap", "--die-with-parent", "--unshare-ipc"};
     static const std::vector<std::string> kSystemDirs{"usr", "etc", "var", "opt"};
     std::error_code ec;
@@ -112,6 +108,17 @@ std::vector<std::string> tool_command(const std::filesystem::path& root,
             command.insert(command.end(), {"--ro-bind", entry.path().string(), "/" + name});
     }
     command.insert(command.end(), {"--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"});
+    return command;
+}
+
+namespace detail {
+
+std::vector<std::string> tool_command(const std::filesystem::path& root,
+                                      const std::filesystem::path& build_dir,
+                                      std::vector<std::string> argv) {
+    if (root.empty())
+        return argv;
+    std::vector<std::string> command = root_sandbox(root);
     if (!build_dir.empty())
         command.insert(command.end(), {"--bind", build_dir.string(), build_dir.string(), "--chdir",
                                        build_dir.string()});

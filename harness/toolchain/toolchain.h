@@ -99,4 +99,9 @@ std::string rename_internal_signals(std::string_view verilog);
 std::optional<std::string> add_dead_logic(std::string_view verilog, std::string_view top,
                                           bool kept);
 
+// bwrap's argv prefix that shows a tool root as the whole file system: the root's top-level
+// symlinks (/bin -> usr/bin on a merged-/usr Debian) and system directories, plus /dev, /proc and
+// an empty /tmp; nothing of the host's. Callers add their own binds and the command.
+std::vector<std::string> root_sandbox(const std::filesystem::path& root);
+
 } // namespace detlab::toolchain
