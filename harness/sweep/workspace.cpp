@@ -26,13 +26,22 @@ constexpr const char* kLockName = ".lock";
 // The first bytes of a session's lock file: what tells a session detlab made from a user's
 // folder that happens to be called "session-*" and hold a ".lock" (issue 28).
 constexpr std::string_view kSessionSignature = "detlab run session\n";
+// The same for a run's claim file: a claim left by a killed process (its run recorded, its
+// unlink never reached) is removed by the next invocation, so the work root can go (issue 30).
+constexpr std::string_view kClaimSignature = "detlab run claim\n";
+constexpr std::string_view kClaimSuffix = ".claim";
 
-// Whether the locked file `fd` starts with the session signature.
-bool signed_by_detlab(int fd) {
+// Whether the locked file `fd` starts with `signature`.
+bool signed_by_detlab(int fd, std::string_view signature) {
     char head[32] = {};
-    ssize_t n = ::pread(fd, head, kSessionSignature.size(), 0);
-    return n == static_cast<ssize_t>(kSessionSignature.size()) &&
-           std::string_view(head, kSessionSignature.size()) == kSessionSignature;
+    ssize_t n = ::pread(fd, head, signature.size(), 0);
+    return n == static_cast<ssize_t>(signature.size()) &&
+           std::string_view(head, signature.size()) == signature;
+}
+
+bool write_signature(int fd, std::string_view signature) {
+    return ::pwrite(fd, signature.data(), signature.size(), 0) ==
+           static_cast<ssize_t>(signature.size());
 }
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path) {
@@ -63,7 +72,7 @@ std::string claim_name(const std::string& run_id) {
     bool plain = !run_id.empty() && run_id.size() <= 128;
     for (char c : run_id)
         plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_');
-    return (plain ? run_id : sha256_hex(std::string_view(run_id))) + ".claim";
+    return (plain ? run_id : sha256_hex(std::string_view(run_id))) + std::string(kClaimSuffix);
 }
 
 } // namespace
@@ -99,6 +108,7 @@ WorkRoot::WorkRoot(const fs::path& root) : root_(fs::absolute(root)) {
         }
     }
     remove_stale_sessions();
+    remove_stale_claims();
 }
 
 void WorkRoot::make_session() {
@@ -111,8 +121,7 @@ void WorkRoot::make_session() {
     int fd = try_lock(fresh / kLockName, true);
     if (fd < 0)
         fail("cannot lock", fresh / kLockName);
-    if (::pwrite(fd, kSessionSignature.data(), kSessionSignature.size(), 0) !=
-        static_cast<ssize_t>(kSessionSignature.size())) {
+    if (!write_signature(fd, kSessionSignature)) {
         ::close(fd);
         fail("cannot write", fresh / kLockName);
     }
@@ -138,8 +147,28 @@ void WorkRoot::remove_stale_sessions() const {
         int fd = try_lock(entry.path() / kLockName, false);
         if (fd < 0)
             continue;             // alive, or not a detlab session
-        if (signed_by_detlab(fd)) // else a user's folder: left alone
+        if (signed_by_detlab(fd, kSessionSignature)) // else a user's folder: left alone
             fs::remove_all(entry.path(), ec);
+        ::close(fd);
+    }
+}
+
+void WorkRoot::remove_stale_claims() const {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_, ec)) {
+        std::string name = entry.path().filename().string();
+        if (!name.ends_with(kClaimSuffix) || !entry.is_regular_file(ec) || entry.is_symlink(ec))
+            continue;
+        struct stat owner {};
+        if (::lstat(entry.path().c_str(), &owner) != 0 || owner.st_uid != ::geteuid())
+            continue;
+        int fd = try_lock(entry.path(), false);
+        if (fd < 0)
+            continue; // held: that run is being built now
+        // Unlinked while locked, as RunClaim does: a process waiting on this inode then sees a
+        // new one under the name (claim() checks), so no run is built twice.
+        if (signed_by_detlab(fd, kClaimSignature))
+            ::unlink(entry.path().c_str());
         ::close(fd);
     }
 }
@@ -170,8 +199,15 @@ std::optional<RunClaim> WorkRoot::claim(const std::string& run_id) const {
         struct stat held {
         }, named{};
         if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
-            held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+            held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+            if (!write_signature(fd, kClaimSignature)) {
+                int error = errno;
+                ::close(fd);
+                errno = error;
+                fail("cannot write", path);
+            }
             return RunClaim(fd, path);
+        }
         ::close(fd);
     }
 }

@@ -29,7 +29,7 @@ public:
     // Uses `root` (created with a marker file when missing; an existing directory is used as it
     // is) and makes this process's session directory in it. Session directories left by killed
     // processes (their lock free) are removed. Throws InputError when `root` exists and is not
-    // a directory.
+    // a directory. Claim files left by killed processes (lock free, signed by detlab) go too.
     explicit WorkRoot(const std::filesystem::path& root);
     WorkRoot(const WorkRoot&) = delete;
     WorkRoot& operator=(const WorkRoot&) = delete;
@@ -43,6 +43,7 @@ public:
 
 private:
     void remove_stale_sessions() const;
+    void remove_stale_claims() const;
     void make_session();
 
     std::filesystem::path root_, session_;

@@ -157,3 +157,39 @@ TEST_CASE("two sweeps of one experiment on one store run each run once, none fai
     CHECK_FALSE(fs::exists(options.db_path.string() + ".work"));
     CHECK(counter.problems.empty());
 }
+
+TEST_CASE("a claim a killed detlab left after recording its run is removed with the work root") {
+    Counter counter;
+    auto domains = fake_domains(counter.function(), counter.function());
+    auto experiment = parse_experiment(kExperiment, "workspace.toml", domains);
+    auto dir = fresh_dir("stale-claim");
+    RunOptions options;
+    options.db_path = dir / "detlab.db";
+    CHECK(run_sweep(experiment, domains, options).done == 8);
+    // What kill -9 between recording a run and releasing its claim leaves (issue 30: the next
+    // invocation found every run done, never claimed that one, and kept the root for it).
+    auto root = dir / "detlab.db.work";
+    fs::create_directories(root);
+    write_file(root / ".detlab-work-root",
+               std::string_view("made by detlab run; removed when empty\n"));
+    write_file(root / "0123abcd.claim", std::string_view("detlab run claim\n"));
+    auto again = run_sweep(experiment, domains, options);
+    CHECK(again.already_done == 8);
+    CHECK(again.done == 0);
+    CHECK_FALSE(fs::exists(root));
+
+    // A file that merely ends in ".claim" (not signed, or locked by a live process) stays.
+    fs::create_directories(root);
+    write_file(root / ".detlab-work-root",
+               std::string_view("made by detlab run; removed when empty\n"));
+    write_file(root / "notes.claim", std::string_view("mine\n"));
+    write_file(root / "held.claim", std::string_view("detlab run claim\n"));
+    int held = ::open((root / "held.claim").c_str(), O_RDWR | O_CLOEXEC);
+    REQUIRE(held >= 0);
+    REQUIRE(::flock(held, LOCK_EX | LOCK_NB) == 0);
+    run_sweep(experiment, domains, options);
+    CHECK(read_file_text(root / "notes.claim") == "mine\n");
+    CHECK(fs::exists(root / "held.claim"));
+    ::close(held);
+    CHECK(counter.problems.empty());
+}

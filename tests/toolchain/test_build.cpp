@@ -197,8 +197,15 @@ TEST_CASE("a hanging tool costs no more than the stage limit in its version prob
         0, context);
     CHECK(run.status == db::kStatusTimeout);
     CHECK(find_param(run, "failed_stage") == "yosys");
-    // The probe was cut at the stage limit (0.5 s), not at its own 20 s.
-    CHECK_THAT(run.provenance.at("tool.yosys"), Catch::Contains("timed out after 0.5"));
+    // The probe was cut at the stage limit (0.5 s), not at its own 20 s. The message gives the
+    // measured wall time, which a loaded machine stretches past 0.5 (0.628 seen): the bound
+    // only has to tell the two limits apart.
+    const std::string& probe = run.provenance.at("tool.yosys");
+    auto at = probe.find("timed out after ");
+    REQUIRE(at != std::string::npos);
+    double waited = std::stod(probe.substr(at + 16));
+    CHECK(waited >= 0.5);
+    CHECK(waited < 10.0);
 }
 
 TEST_CASE("a nextpnr whose help is cut mid-line gives a recorded failure, not an exception") {
