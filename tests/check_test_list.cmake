@@ -18,3 +18,15 @@ if(NOT n_listed EQUAL defined)
   message(FATAL_ERROR "ctest lists ${n_listed} Catch2 tests, the sources define ${defined} TEST_CASEs")
 endif()
 message(STATUS "ctest lists ${n_listed} Catch2 tests, one for each of the ${defined} TEST_CASEs")
+
+# README.md states the count (scripts/gen-docs rewrites it): the suite's own two tests included.
+math(EXPR total "${defined} + 2")
+file(READ ${README} readme)
+set(stated "([0-9]+) tests in `ctest -N`: one for each of the ([0-9]+) `TEST_CASE`s")
+if(NOT readme MATCHES "${stated}")
+  message(FATAL_ERROR "${README}: no sentence \"N tests in `ctest -N`: one for each of the M `TEST_CASE`s\"")
+endif()
+if(NOT CMAKE_MATCH_1 EQUAL total OR NOT CMAKE_MATCH_2 EQUAL defined)
+  message(FATAL_ERROR "${README} says ${CMAKE_MATCH_1} tests and ${CMAKE_MATCH_2} TEST_CASEs; "
+    "there are ${total} and ${defined}: run scripts/gen-docs")
+endif()
