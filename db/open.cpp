@@ -154,6 +154,10 @@ Store::Store(const fs::path& path) : path_(path) {
         // Another application's database is refused here, by reading only: switching it to
         // WAL (below) would already change its file.
         // (A store another process is creating right now has our tables but no version yet.)
+        // The checks read one snapshot: that process commits its whole schema at once, and
+        // reads in two snapshots could see no runs table, then its other tables (issue 30:
+        // "not a detlab store" for a racing writer, once in 200 runs of test_store).
+        SQLite::Transaction snapshot(*db_); // deferred: reads only, rolled back when left
         int version = user_version(*db_);
         bool has_runs = db_->execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'runs' "
                                         "AND type = 'table'")
@@ -170,6 +174,7 @@ Store::Store(const fs::path& path) : path_(path) {
             throw InputError(input_error(path, "a SQLite database with user_version " +
                                                    std::to_string(version) +
                                                    " but no runs table: not a detlab store"));
+        snapshot.commit(); // the journal mode cannot change inside a transaction
         enable_wal(*db_);
         db_->exec("PRAGMA synchronous = NORMAL"); // durable across crashes of detlab in WAL mode
         migrate(*db_, path);

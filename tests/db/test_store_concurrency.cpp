@@ -5,6 +5,7 @@
 #include "tests/db/helpers.h"
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <set>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,11 +38,14 @@ const std::string kShared = std::string(3000, 's'); // one blob every run refers
                                   {"tool.iverilog", "Icarus Verilog version 12.0 (stable)"},
                                   {"git.commit", std::string(40, 'c')}};
                 store.record_run(run);
-            } catch (const std::exception&) {
+            } catch (const std::exception& error) {
+                std::fprintf(stderr, "writer %d run %d: %s\n", writer_index, i, error.what());
                 ++failures;
             }
         }
-    } catch (const std::exception&) {
+    } catch (const std::exception& error) {
+        // Opening failed: say why (the parent's CHECK only sees the count).
+        std::fprintf(stderr, "writer %d: cannot open the store: %s\n", writer_index, error.what());
         failures = kRunsPerWriter;
     }
     ::_exit(failures);
