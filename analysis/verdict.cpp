@@ -243,18 +243,6 @@ std::vector<Evidence> claim6_evidence(const std::vector<ComparisonRow>& rows,
 
 } // namespace
 
-const char* finding_name(Finding finding) {
-    switch (finding) {
-    case Finding::supported:
-        return "supported";
-    case Finding::contradicted:
-        return "contradicted";
-    case Finding::undecided:
-        break;
-    }
-    return "cannot decide";
-}
-
 std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows) {
     std::vector<ClaimVerdict> out;
     out.push_back(run_claim(
