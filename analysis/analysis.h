@@ -95,15 +95,20 @@ std::vector<GroupSummary> analyse(const db::Store& store,
 
 // ---------------------------------------------------------------- comparison table
 
+// The source of variation a row measures, in words both domains share where their sources
+// correspond (placement and init seeds are both `seed`; parallel refinement and a free reduction
+// order both `parallel`): the headline figure and the verdict pair rows by it. `factor`: any
+// other study's own factor (ComparisonRow::factor names it, e.g. a grid's term).
+enum class Source { seed, repeat, parallel, one_bit_change, one_step_change, factor };
+// "seed", "repeat", "parallel", "one-bit change", "one-step change"; Source::factor: `factor`.
+std::string source_name(Source source, const std::string& factor = "");
+
 struct ComparisonRow {
     std::string domain; // "toolchain" or "training"
     std::string experiment, study, factor;
-    // The source of variation in words shared by both domains where they correspond, e.g.
-    // "seed" (placement seed, init seed), "repeat", "parallel" (parallel refinement, free
-    // reduction order); the headline figure pairs rows by it.
-    std::string source;
-    std::string backend; // training: the GEMM backend of the group's runs
-    Machine machine;     // the one machine whose observations the row holds
+    Source source = Source::factor; // in words: source_name(source, factor)
+    std::string backend;            // training: the GEMM backend of the group's runs
+    Machine machine;                // the one machine whose observations the row holds
     std::size_t runs = 0, failed = 0;
     std::optional<Proportion> differ;    // runs differing from the first run's output
     std::optional<double> identical_pct; // raw: % of pairs with identical outputs
