@@ -107,7 +107,8 @@ std::optional<Interval> std_ratio_interval(double s_a, std::size_t n_a, double s
 
 // mean(a) - mean(b) with Welch's (1947) interval for small unequal groups with unequal
 // variances. One value on one side: the other side's spread is assumed for it (a prediction
-// interval, df = n - 1). No interval with one value on each side.
+// interval, df = n - 1). No interval with one value on each side, nor when neither side varies
+// (every run of both groups equal: Welch's t is 0/0; the note says so with the n of each side).
 struct MeanDifference {
     std::size_t n_a = 0, n_b = 0;
     double difference = std::numeric_limits<double>::quiet_NaN();
