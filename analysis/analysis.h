@@ -2,7 +2,9 @@
 // cross-domain comparison table, effects against the baseline, factorial designs, the verdict,
 // the cross-machine and toolchain-version views, gnuplot plots and the HTML report. It reads
 // runs from a db::Store; the pure parts it builds on are modules of their own:
-// analysis/distance (distances between outputs) and analysis/stats (statistics).
+// analysis/distance (distances between outputs, the common scale's yardstick and a group's
+// summaries: UnrelatedBaseline, OutputComparison, Toolchain/TrainingSummary) and analysis/stats
+// (statistics, Estimate, the verdict's Finding, Margin, Evidence and margins).
 #pragma once
 
 #include "analysis/distance/distance.h"
@@ -80,67 +82,6 @@ std::vector<RunData> load_runs(const db::Store& store,
                                const std::optional<std::string>& experiment);
 std::vector<Group> group_runs(std::vector<RunData> runs);
 
-// The yardstick of the common scale: for each pair of outputs, the distance expected between two
-// *independent* outputs with the same bit densities, sum over classes of positions of
-// N (p_a + p_b - 2 p_a p_b), where a class is one float32 bit index (weights: sign, exponent and
-// mantissa bits are set at very different rates) or all configuration bits (bitstreams, where a
-// bit set in neither output adds almost nothing, so bits that never vary barely count).
-struct UnrelatedBaseline {
-    std::size_t outputs = 0;        // runs compared
-    std::uint64_t total_bits = 0;   // bits per output
-    std::uint64_t varying_bits = 0; // positions set in some of the group's outputs, clear in others
-    double expected_bits = 0;       // mean over pairs; 0: no baseline
-    std::string classes;            // "float32 bit index" or "configuration bits"
-};
-
-// What each summary says about one kind of output of a group's runs.
-struct OutputComparison {
-    // Runs after the first whose output differs from the first run's (byte-wise): k of runs-1.
-    std::optional<Proportion> differ;
-    std::optional<double> identical_pairs; // raw: share of pairs with identical output
-    std::vector<double> bits_matrix;       // differing-bit fraction, runs x runs (NaN: missing)
-    std::vector<double> normalised_matrix; // differing bits / the pair's expected bits
-    UnrelatedBaseline baseline;
-};
-
-struct ToolchainSummary {
-    std::size_t pairs = 0;
-    // Fractions of pairs with byte-identical artifacts; nullopt when runs lack the artifact.
-    std::optional<double> identical_bin, identical_asc, identical_netlist;
-    std::optional<Proportion> netlist_differ; // as OutputComparison::differ, for netlist.json
-    // Per pair, the first stage whose output differs: "none", "netlist", "asc", "bin".
-    std::map<std::string, std::size_t> first_divergence;
-    std::string distance_over;          // "cram+bram" or "file"
-    std::uint64_t config_bits = 0;      // bits compared per pair
-    Summary hamming, jaccard;           // over pairs
-    std::vector<double> hamming_matrix; // runs x runs, row-major
-    OutputComparison bitstream;
-    Summary fmax_mhz, logic_cells, tools_wall_s;
-    std::optional<double> functional;      // mean output disagreement over pairs (equiv outputs)
-    std::size_t equiv_vectors = 0;         // vectors behind each pair's figure (0: unknown)
-    std::vector<double> functional_matrix; // runs x runs; empty when not measured
-    std::vector<std::string> equiv_mismatch_runs; // runs with equiv_mismatches > 0
-    // The equivalence check of the group's bitstreams in words, per verdict: "15/15 no
-    // difference in 256 vectors (mismatch rate <= 1.2% each, 95%)", "1/15 DIFFERS", "2/15 not
-    // checked: why"; never empty (a group never checked says so).
-    std::string equivalence;
-    bool equivalence_differs = false;
-};
-
-struct TrainingSummary {
-    std::size_t pairs = 0;
-    double identical_weights = 0;                                           // fraction of pairs
-    Summary weight_bits, relative_l2, disagreement, pearson, ensemble_gain; // over pairs
-    OutputComparison weights;
-    std::vector<double> disagreement_matrix; // runs x runs; empty when no logits
-    // Summers and Dinneen's pairwise metrics per pair (runs x runs; empty when no logits):
-    // Pearson r of the two models' logits, and the two-model ensemble's accuracy gain.
-    std::vector<double> pearson_matrix, ensemble_gain_matrix;
-    Summary accuracy, loss; // final test accuracy / cross-entropy over runs
-    BootstrapCI accuracy_ci, loss_ci;
-    std::size_t test_samples = 0; // test-set size behind each accuracy (0: unknown)
-};
-
 struct GroupSummary {
     Group group;
     std::optional<ToolchainSummary> toolchain;
@@ -153,23 +94,21 @@ std::vector<GroupSummary> analyse(const db::Store& store,
                                   const std::optional<std::string>& experiment);
 
 // ---------------------------------------------------------------- comparison table
-// One figure of the table with what backs it.
-struct Estimate {
-    std::size_t n = 0;           // runs behind the figure (the independent units)
-    std::optional<double> value; // nullopt: not measured
-    std::optional<Interval> ci;  // 95%; nullopt when the data gives none, `note` says why
-    std::string note;            // e.g. "n=1: no spread", "all identical"
-};
+
+// The source of variation a row measures, in words both domains share where their sources
+// correspond (placement and init seeds are both `seed`; parallel refinement and a free reduction
+// order both `parallel`): the headline figure and the verdict pair rows by it. `factor`: any
+// other study's own factor (ComparisonRow::factor names it, e.g. a grid's term).
+enum class Source { seed, repeat, parallel, one_bit_change, one_step_change, factor };
+// "seed", "repeat", "parallel", "one-bit change", "one-step change"; Source::factor: `factor`.
+std::string source_name(Source source, const std::string& factor = "");
 
 struct ComparisonRow {
     std::string domain; // "toolchain" or "training"
     std::string experiment, study, factor;
-    // The source of variation in words shared by both domains where they correspond, e.g.
-    // "seed" (placement seed, init seed), "repeat", "parallel" (parallel refinement, free
-    // reduction order); the headline figure pairs rows by it.
-    std::string source;
-    std::string backend; // training: the GEMM backend of the group's runs
-    Machine machine;     // the one machine whose observations the row holds
+    Source source = Source::factor; // in words: source_name(source, factor)
+    std::string backend;            // training: the GEMM backend of the group's runs
+    Machine machine;                // the one machine whose observations the row holds
     std::size_t runs = 0, failed = 0;
     std::optional<Proportion> differ;    // runs differing from the first run's output
     std::optional<double> identical_pct; // raw: % of pairs with identical outputs
@@ -253,46 +192,8 @@ std::string describe(const TrainingMetricSet& set);
 std::string format_training_metrics(const std::vector<ComparisonRow>& rows);
 
 // ---------------------------------------------------------------- verdict
-// The claims of the discussion the project answers, each a pre-declared test: a figure, a
-// practical margin justified from outside the data (the k*Margin constants below, their sources
-// in docs/analysis.md), a named test at one confidence level (kConfidence: every decision reads
-// the two-sided 95% interval, so each one-sided test runs at 2.5% and TOST at 2.5% a side), the
-// n that would decide and the decision's stability under bootstrap resamples of the runs. Every
-// comparison row that matches a claim's part is one evidence set; all are listed.
-enum class Finding { supported, contradicted, undecided };
-const char* finding_name(Finding finding); // "supported", "contradicted", "cannot decide"
-
-// How a figure is held against its margin: at most (equivalence to "none" by a one-sided
-// test), at least (difference by a one-sided test) or within [low, high] (two one-sided tests).
-enum class Direction { at_most, at_least, within };
-struct Margin {
-    Direction direction = Direction::at_most;
-    double low = 0, high = 0; // at_most: high; at_least: low; within: both
-    std::string text;         // "<= 20% of repeats differ"
-    std::string source;       // why this margin, from outside the data
-};
-
-// One evidence set: one comparison row (or a pair of rows, for a ratio) held against one part
-// of a claim.
-struct Evidence {
-    std::string part;                                       // the claim's part it tests
-    std::string label;                                      // "training quick/repeat-baseline"
-    std::vector<std::pair<std::string, std::string>> scope; // design, device, model, data, ...
-    std::string figure;                                     // what the value is
-    std::string test;                                       // the test's name
-    Margin margin;
-    std::size_t n = 0;           // runs (a ratio: the smaller of its two studies)
-    std::optional<double> value; // nullopt: not measured
-    std::optional<Interval> ci;  // 95% two-sided; nullopt: `note` says why
-    std::string note;
-    Finding finding = Finding::undecided;
-    std::optional<std::size_t> n_to_decide; // runs that would decide (nullopt: see n_note)
-    std::string n_note;                     // "decided", "never: on the margin", ...
-    // Share of bootstrap resamples of the runs whose estimate falls on the same side of the
-    // margin as the whole data's (about 1/2 for a figure on its margin), and the share whose
-    // decision (interval against margin) equals the whole data's. nullopt: not resampled.
-    std::optional<double> stability, same_outcome;
-};
+// The claims of the discussion the project answers, each a pre-declared test (its vocabulary,
+// Finding, Margin, Evidence, and its margins: analysis/stats/stats.h).
 
 struct ClaimVerdict {
     int number = 0;
@@ -311,29 +212,6 @@ struct ClaimVerdict {
     // the ratio of their accuracy stds (context beside the decisive disagreement ratio).
     std::vector<TrainingMetricSet> metric_sets;
 };
-
-// Margins of the tests, justified in docs/analysis.md ("Verdict: margins").
-// A fixed-input repeat may differ from the first run this often and still count as reproducible:
-// Cohen's conventional beta = 0.20 (Statistical Power Analysis, 1988), the miss rate a study
-// design accepts, taken as the miss rate a reader accepts from a rebuild.
-inline constexpr double kReproducibleMargin = 0.20;
-// Parallel nondeterminism is "small" when the Fmax CV stays within the timing margin a designer
-// keeps anyway: 5% of the clock, the order of the gap between two timers' estimates of the same
-// placed design (nextpnr's estimate vs icetime) and of the slack a design closes with.
-inline constexpr double kFmaxMarginPct = 5.0;
-// A training spread is "beyond measurement" when its standard deviation exceeds one binomial
-// standard error of an accuracy measured on the test set (sqrt(p (1 - p) / N)).
-inline constexpr double kSamplingErrorMargin = 1.0;
-// "As different as unrelated outputs": past the midpoint of the scale on which 0 is identical
-// and 1 is the distance of two independent outputs (the scale's definition, not the data).
-inline constexpr double kUnrelatedShare = 0.5;
-// "About the same variability": a ratio within [0.80, 1.25], the equivalence range of
-// bioequivalence (FDA, Statistical Approaches to Establishing Bioequivalence, 2001), tested by
-// Schuirmann's two one-sided tests (1987).
-inline constexpr double kEquivalenceLow = 0.80, kEquivalenceHigh = 1.25;
-// Bootstrap resamples of the runs behind each stability share (and each interval inside them).
-inline constexpr int kStabilityResamples = 400;
-inline constexpr int kInnerResamples = 200;
 
 // Claims 1-5, then as 6 the published result that one changed bit of one initial weight gives
 // about the variability of a full reseed (Summers and Dinneen, ICML 2021), on each backend.

@@ -113,7 +113,7 @@ std::string format_effects(const std::vector<ComparisonRow>& rows) {
     for (const auto* r : ranked) {
         bool training = r->domain == "training";
         out << "  " << r->effect_rank << ". " << r->experiment << " / " << r->study << " ("
-            << r->source << ", " << r->machine.label()
+            << source_name(r->source, r->factor) << ", " << r->machine.label()
             << "): " << (training ? "accuracy " : "Fmax ")
             << signed_estimate(r->effect, training ? " pp" : " MHz");
         if (r->loss_effect.value)

@@ -30,7 +30,7 @@ ComparisonRow base_row(const FactorialAnalysis& a, const FactorTerm& term) {
     row.experiment = a.experiment;
     row.study = "grid";
     row.factor = term.term;
-    row.source = term.term;
+    row.source = Source::factor; // named by row.factor, the term
     row.machine = a.machine;
     row.runs = a.runs;
     row.quality_label = a.metric;

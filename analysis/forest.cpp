@@ -33,9 +33,9 @@ std::optional<PlotFile> forest_plot(const std::vector<ComparisonRow>& rows,
         for (const auto* r : panel.rows)
             data << ++y << " " << *r->effect.value << " " << r->effect.ci->low << " "
                  << r->effect.ci->high << " "
-                 << detail::plot_data_label(r->experiment + "/" + r->study + " (" + r->source +
-                                            ", " + r->machine.label() +
-                                            ", n=" + std::to_string(r->runs) + ")")
+                 << detail::plot_data_label(
+                        r->experiment + "/" + r->study + " (" + source_name(r->source, r->factor) +
+                        ", " + r->machine.label() + ", n=" + std::to_string(r->runs) + ")")
                  << "\n";
         write_file(dir / panel.file, data.str());
         most = std::max(most, panel.rows.size());

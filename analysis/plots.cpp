@@ -217,11 +217,11 @@ void disagreement_plot(const std::vector<GroupSummary>& summaries, const fs::pat
 
 // The order of the headline figure's sources: the three that exist in both domains first.
 std::string paired_label(const std::string& source) {
-    if (source == "seed")
+    if (source == source_name(Source::seed))
         return "seed: placement / init";
-    if (source == "repeat")
+    if (source == source_name(Source::repeat))
         return "plain repeat";
-    if (source == "parallel")
+    if (source == source_name(Source::parallel))
         return "parallel: refine / reduction";
     return source;
 }
@@ -247,17 +247,19 @@ std::string estimate_columns(const Estimate& e, double scale = 1) {
 void domains_plot(const std::vector<GroupSummary>& summaries, const fs::path& dir,
                   std::vector<PlotFile>& plots) {
     auto rows = comparison_rows(summaries);
-    std::vector<std::string> sources{"seed", "repeat", "parallel"};
+    std::vector<std::string> sources{source_name(Source::seed), source_name(Source::repeat),
+                                     source_name(Source::parallel)};
     for (const auto& domain : {"toolchain", "training"})
         for (const auto& row : rows)
             if (row.domain == domain &&
-                std::find(sources.begin(), sources.end(), row.source) == sources.end())
-                sources.push_back(row.source);
+                std::find(sources.begin(), sources.end(), source_name(row.source, row.factor)) ==
+                    sources.end())
+                sources.push_back(source_name(row.source, row.factor));
     auto largest = [&](const std::string& domain, const std::string& source) {
         const ComparisonRow* best = nullptr;
         for (const auto& row : rows)
-            if (row.domain == domain && row.source == source && row.runs >= 2 &&
-                (!best || row.runs > best->runs))
+            if (row.domain == domain && source_name(row.source, row.factor) == source &&
+                row.runs >= 2 && (!best || row.runs > best->runs))
                 best = &row;
         return best;
     };

@@ -26,12 +26,30 @@ Estimate from_pairs(const std::vector<double>& matrix, std::size_t runs) {
 
 } // namespace detail
 
+std::string source_name(Source source, const std::string& factor) {
+    switch (source) {
+    case Source::seed:
+        return "seed";
+    case Source::repeat:
+        return "repeat";
+    case Source::parallel:
+        return "parallel";
+    case Source::one_bit_change:
+        return "one-bit change";
+    case Source::one_step_change:
+        return "one-step change";
+    case Source::factor:
+        break;
+    }
+    return factor;
+}
+
 namespace {
 
 using detail::from_pairs;
 
-// The source of variation in words both domains share where their sources correspond.
-std::string source_of(const Group& g) {
+// The source of variation both domains share where their sources correspond.
+Source source_of(const Group& g) {
     auto has = [&](const std::string& key, const std::string& value) {
         for (const auto& run : g.runs)
             if (run.param(key) == value)
@@ -40,16 +58,16 @@ std::string source_of(const Group& g) {
     };
     bool toolchain = db::run_kind(g.kind) == db::RunKind::toolchain;
     if (g.factor == (toolchain ? "seed" : "init_seed"))
-        return "seed";
+        return Source::seed;
     if (g.factor == "repeat")
         return has(toolchain ? "parallel_refine" : "backend", toolchain ? "true" : "float-atomic")
-                   ? "parallel"
-                   : "repeat";
+                   ? Source::parallel
+                   : Source::repeat;
     if (g.factor == "bit_flip")
-        return "one-bit change";
+        return Source::one_bit_change;
     if (g.factor == "weight_step")
-        return "one-step change";
-    return g.factor;
+        return Source::one_step_change;
+    return Source::factor;
 }
 
 // The spread of a per-run metric; `scale` turns the std into the unit shown, `divide` (e.g.

@@ -107,7 +107,7 @@ std::vector<std::string> cells(const ComparisonRow& row) {
         row.domain,
         row.experiment,
         row.study,
-        row.source,
+        source_name(row.source, row.factor),
         row.machine.label(),
         runs_cell(row),
         differ_cell(row.differ),
@@ -231,7 +231,7 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         for (const auto& w : r.warnings)
             warnings += (warnings.empty() ? "" : "; ") + w;
         out << csv_cell(r.domain) << "," << csv_cell(r.experiment) << "," << csv_cell(r.study)
-            << "," << csv_cell(r.factor) << "," << csv_cell(r.source) << ","
+            << "," << csv_cell(r.factor) << "," << csv_cell(source_name(r.source, r.factor)) << ","
             << csv_cell(r.machine.label()) << "," << csv_cell(r.machine.host) << ","
             << csv_cell(r.machine.cpu) << "," << csv_cell(r.machine.tools) << "," << r.runs << ","
             << r.failed << ",";
@@ -278,7 +278,7 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                            {"experiment", r.experiment},
                            {"study", r.study},
                            {"factor", r.factor},
-                           {"source", r.source},
+                           {"source", source_name(r.source, r.factor)},
                            {"machine",
                             {{"label", r.machine.label()},
                              {"host", r.machine.host},

@@ -92,7 +92,7 @@ void attach_training_metrics(const TrainingSummary& t, ComparisonRow& row) {
 TrainingMetricSet training_metric_set(const ComparisonRow& row) {
     TrainingMetricSet set;
     set.label = row.experiment + "/" + row.study;
-    set.source = row.source;
+    set.source = source_name(row.source, row.factor);
     set.runs = row.runs;
     set.test_samples = row.test_samples;
     set.accuracy_std_pp = std_over_runs(summarize(row.quality_values), 100);

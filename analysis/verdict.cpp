@@ -14,7 +14,8 @@ namespace {
 using verdict_detail::Figure;
 
 struct Part {
-    std::string name, domain, source;
+    std::string name, domain;
+    Source source;
     std::function<Figure(const ComparisonRow&)> figure;
     Margin margin;
 };
@@ -105,7 +106,7 @@ std::vector<Evidence> evaluate_part(const std::vector<ComparisonRow>& rows, cons
     if (out.empty()) {
         Evidence e;
         e.part = part.name;
-        e.label = part.domain + " " + part.source + " study";
+        e.label = part.domain + " " + source_name(part.source) + " study";
         ComparisonRow none; // names the figure of the part's domain
         none.quality_label = part.domain == "training" ? "test_accuracy" : "fmax";
         e.figure = part.figure(none).name;
@@ -181,13 +182,13 @@ ClaimVerdict run_claim(int number, std::string claim, std::string tested,
     return v;
 }
 
-const Part kTrainingRepeats{"training repeats reproduce the weights", "training", "repeat", repeats,
-                            kReproducible};
-const Part kToolchainRepeats{"toolchain repeats reproduce the bitstream", "toolchain", "repeat",
-                             repeats, kReproducible};
-const Part kToolchainParallel{"parallel refinement keeps Fmax", "toolchain", "parallel",
+const Part kTrainingRepeats{"training repeats reproduce the weights", "training", Source::repeat,
+                            repeats, kReproducible};
+const Part kToolchainRepeats{"toolchain repeats reproduce the bitstream", "toolchain",
+                             Source::repeat, repeats, kReproducible};
+const Part kToolchainParallel{"parallel refinement keeps Fmax", "toolchain", Source::parallel,
                               verdict_detail::quality_cv, kFmaxSmall};
-const Part kTrainingParallel{"a free reduction order keeps accuracy", "training", "parallel",
+const Part kTrainingParallel{"a free reduction order keeps accuracy", "training", Source::parallel,
                              verdict_detail::quality_vs_sampling, kWithinSampling};
 
 // Claim 6: each one-weight change against the init-seed study of the same scope (model, data
@@ -203,16 +204,18 @@ std::vector<Evidence> claim6_evidence(const std::vector<ComparisonRow>& rows,
         sets.push_back(std::move(set));
     };
     for (const auto& change : rows) {
-        bool flip = change.source == "one-bit change", step = change.source == "one-step change";
+        bool flip = change.source == Source::one_bit_change,
+             step = change.source == Source::one_step_change;
         if (change.domain != "training" || !(step || (flip && change.backend == "float")))
             continue;
         for (const auto& seed : rows) {
-            if (seed.domain != "training" || seed.source != "seed" || seed.scope != change.scope)
+            if (seed.domain != "training" || seed.source != Source::seed ||
+                seed.scope != change.scope)
                 continue;
             Evidence e = verdict_detail::evaluate(
                 verdict_detail::pair_ratio(
                     change.functional_matrix, change.runs, seed.functional_matrix, seed.runs,
-                    "prediction disagreement, " + change.source + " over init seed"),
+                    "prediction disagreement, " + source_name(change.source) + " over init seed"),
                 kAboutTheSame);
             e.part = "one changed initial weight varies predictions like a reseed";
             e.label = "training " + change.experiment + "/" + change.study + " vs " +
@@ -243,18 +246,6 @@ std::vector<Evidence> claim6_evidence(const std::vector<ComparisonRow>& rows,
 
 } // namespace
 
-const char* finding_name(Finding finding) {
-    switch (finding) {
-    case Finding::supported:
-        return "supported";
-    case Finding::contradicted:
-        return "contradicted";
-    case Finding::undecided:
-        break;
-    }
-    return "cannot decide";
-}
-
 std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows) {
     std::vector<ClaimVerdict> out;
     out.push_back(run_claim(
@@ -264,7 +255,7 @@ std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows) {
         "toolchain's seeds preserve the function (no mismatch).",
         rows,
         {kTrainingRepeats, kToolchainRepeats,
-         Part{"toolchain seeds preserve the function", "toolchain", "seed", mismatches,
+         Part{"toolchain seeds preserve the function", "toolchain", Source::seed, mismatches,
               kNoMismatch}}));
     out.push_back(run_claim(
         2,
@@ -274,7 +265,7 @@ std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows) {
         "over seeds exceeds the test set's own sampling error (else contradicted). The training "
         "cost (\"months\") is not what is measured here.",
         rows,
-        {Part{"init seeds change the accuracy beyond sampling error", "training", "seed",
+        {Part{"init seeds change the accuracy beyond sampling error", "training", Source::seed,
               verdict_detail::quality_vs_sampling, kBeyondSampling}}));
     out.push_back(run_claim(
         3,
@@ -283,8 +274,9 @@ std::vector<ClaimVerdict> verdicts(const std::vector<ComparisonRow>& rows) {
         "The toolchain's seed makes bitstreams at least half as different as unrelated ones "
         "while their function stays identical.",
         rows,
-        {Part{"toolchain seeds scatter the bits", "toolchain", "seed", distance, kAsUnrelated},
-         Part{"toolchain seeds preserve the function", "toolchain", "seed", mismatches,
+        {Part{"toolchain seeds scatter the bits", "toolchain", Source::seed, distance,
+              kAsUnrelated},
+         Part{"toolchain seeds preserve the function", "toolchain", Source::seed, mismatches,
               kNoMismatch}}));
     out.push_back(run_claim(
         4,

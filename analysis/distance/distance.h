@@ -4,6 +4,7 @@
 // hand-made inputs (tests/analysis). What each one means: docs/analysis.md.
 #pragma once
 
+#include "analysis/stats/stats.h"
 #include "harness/tensor_file/tensor_file.h"
 #include "harness/util/util.h"
 
@@ -122,5 +123,68 @@ struct DistanceBenchResult {
 };
 DistanceBenchResult bench_distances(std::size_t bitstreams = 200, std::size_t bytes_each = 135100,
                                     std::size_t baseline_pairs = 200, std::uint64_t seed = 1);
+
+// ---- the common scale
+// The yardstick of the common scale: for each pair of outputs, the distance expected between two
+// *independent* outputs with the same bit densities, sum over classes of positions of
+// N (p_a + p_b - 2 p_a p_b), where a class is one float32 bit index (weights: sign, exponent and
+// mantissa bits are set at very different rates) or all configuration bits (bitstreams, where a
+// bit set in neither output adds almost nothing, so bits that never vary barely count).
+struct UnrelatedBaseline {
+    std::size_t outputs = 0;        // runs compared
+    std::uint64_t total_bits = 0;   // bits per output
+    std::uint64_t varying_bits = 0; // positions set in some of the group's outputs, clear in others
+    double expected_bits = 0;       // mean over pairs; 0: no baseline
+    std::string classes;            // "float32 bit index" or "configuration bits"
+};
+
+// What each summary says about one kind of output of a group's runs.
+struct OutputComparison {
+    // Runs after the first whose output differs from the first run's (byte-wise): k of runs-1.
+    std::optional<Proportion> differ;
+    std::optional<double> identical_pairs; // raw: share of pairs with identical output
+    std::vector<double> bits_matrix;       // differing-bit fraction, runs x runs (NaN: missing)
+    std::vector<double> normalised_matrix; // differing bits / the pair's expected bits
+    UnrelatedBaseline baseline;
+};
+
+// ---- what the distances and statistics say about a group's runs (summarize_group)
+struct ToolchainSummary {
+    std::size_t pairs = 0;
+    // Fractions of pairs with byte-identical artifacts; nullopt when runs lack the artifact.
+    std::optional<double> identical_bin, identical_asc, identical_netlist;
+    std::optional<Proportion> netlist_differ; // as OutputComparison::differ, for netlist.json
+    // Per pair, the first stage whose output differs: "none", "netlist", "asc", "bin".
+    std::map<std::string, std::size_t> first_divergence;
+    std::string distance_over;          // "cram+bram" or "file"
+    std::uint64_t config_bits = 0;      // bits compared per pair
+    Summary hamming, jaccard;           // over pairs
+    std::vector<double> hamming_matrix; // runs x runs, row-major
+    OutputComparison bitstream;
+    Summary fmax_mhz, logic_cells, tools_wall_s;
+    std::optional<double> functional;      // mean output disagreement over pairs (equiv outputs)
+    std::size_t equiv_vectors = 0;         // vectors behind each pair's figure (0: unknown)
+    std::vector<double> functional_matrix; // runs x runs; empty when not measured
+    std::vector<std::string> equiv_mismatch_runs; // runs with equiv_mismatches > 0
+    // The equivalence check of the group's bitstreams in words, per verdict: "15/15 no
+    // difference in 256 vectors (mismatch rate <= 1.2% each, 95%)", "1/15 DIFFERS", "2/15 not
+    // checked: why"; never empty (a group never checked says so).
+    std::string equivalence;
+    bool equivalence_differs = false;
+};
+
+struct TrainingSummary {
+    std::size_t pairs = 0;
+    double identical_weights = 0;                                           // fraction of pairs
+    Summary weight_bits, relative_l2, disagreement, pearson, ensemble_gain; // over pairs
+    OutputComparison weights;
+    std::vector<double> disagreement_matrix; // runs x runs; empty when no logits
+    // Summers and Dinneen's pairwise metrics per pair (runs x runs; empty when no logits):
+    // Pearson r of the two models' logits, and the two-model ensemble's accuracy gain.
+    std::vector<double> pearson_matrix, ensemble_gain_matrix;
+    Summary accuracy, loss; // final test accuracy / cross-entropy over runs
+    BootstrapCI accuracy_ci, loss_ci;
+    std::size_t test_samples = 0; // test-set size behind each accuracy (0: unknown)
+};
 
 } // namespace detlab::analysis

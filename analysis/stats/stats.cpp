@@ -265,4 +265,16 @@ Summary summarize(std::span<const double> values) {
     return s;
 }
 
+const char* finding_name(Finding finding) {
+    switch (finding) {
+    case Finding::supported:
+        return "supported";
+    case Finding::contradicted:
+        return "contradicted";
+    case Finding::undecided:
+        break;
+    }
+    return "cannot decide";
+}
+
 } // namespace detlab::analysis

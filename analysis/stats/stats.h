@@ -1,7 +1,8 @@
 // Statistics the analysis uses, pure functions of numbers: summaries, binomial and chi-square
 // intervals, the bootstrap and jackknife over runs, Student's t, F and Welch's difference of
-// means. No store, no process: tested on hand-made values (tests/analysis). Methods and their
-// references: docs/analysis.md.
+// means; a figure with n and its interval (Estimate); the vocabulary and margins of the verdict's
+// pre-declared tests. No store, no process: tested on hand-made values (tests/analysis). Methods
+// and their references: docs/analysis.md.
 #pragma once
 
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace detlab::analysis {
@@ -105,7 +107,8 @@ std::optional<Interval> std_ratio_interval(double s_a, std::size_t n_a, double s
 
 // mean(a) - mean(b) with Welch's (1947) interval for small unequal groups with unequal
 // variances. One value on one side: the other side's spread is assumed for it (a prediction
-// interval, df = n - 1). No interval with one value on each side.
+// interval, df = n - 1). No interval with one value on each side, nor when neither side varies
+// (every run of both groups equal: Welch's t is 0/0; the note says so with the n of each side).
 struct MeanDifference {
     std::size_t n_a = 0, n_b = 0;
     double difference = std::numeric_limits<double>::quiet_NaN();
@@ -115,5 +118,79 @@ struct MeanDifference {
 };
 MeanDifference welch_difference(std::span<const double> a, std::span<const double> b,
                                 double confidence = kConfidence);
+
+// ---- figures with what backs them
+// One figure of the table with what backs it.
+struct Estimate {
+    std::size_t n = 0;           // runs behind the figure (the independent units)
+    std::optional<double> value; // nullopt: not measured
+    std::optional<Interval> ci;  // 95%; nullopt when the data gives none, `note` says why
+    std::string note;            // e.g. "n=1: no spread", "all identical"
+};
+
+// ---- pre-declared tests (the verdict, analysis.h)
+// The claims of the discussion the project answers, each a pre-declared test: a figure, a
+// practical margin justified from outside the data (the k*Margin constants below, their sources
+// in docs/analysis.md), a named test at one confidence level (kConfidence: every decision reads
+// the two-sided 95% interval, so each one-sided test runs at 2.5% and TOST at 2.5% a side), the
+// n that would decide and the decision's stability under bootstrap resamples of the runs. Every
+// comparison row that matches a claim's part is one evidence set; all are listed.
+enum class Finding { supported, contradicted, undecided };
+const char* finding_name(Finding finding); // "supported", "contradicted", "cannot decide"
+
+// How a figure is held against its margin: at most (equivalence to "none" by a one-sided
+// test), at least (difference by a one-sided test) or within [low, high] (two one-sided tests).
+enum class Direction { at_most, at_least, within };
+struct Margin {
+    Direction direction = Direction::at_most;
+    double low = 0, high = 0; // at_most: high; at_least: low; within: both
+    std::string text;         // "<= 20% of repeats differ"
+    std::string source;       // why this margin, from outside the data
+};
+
+// One evidence set: one comparison row (or a pair of rows, for a ratio) held against one part
+// of a claim.
+struct Evidence {
+    std::string part;                                       // the claim's part it tests
+    std::string label;                                      // "training quick/repeat-baseline"
+    std::vector<std::pair<std::string, std::string>> scope; // design, device, model, data, ...
+    std::string figure;                                     // what the value is
+    std::string test;                                       // the test's name
+    Margin margin;
+    std::size_t n = 0;           // runs (a ratio: the smaller of its two studies)
+    std::optional<double> value; // nullopt: not measured
+    std::optional<Interval> ci;  // 95% two-sided; nullopt: `note` says why
+    std::string note;
+    Finding finding = Finding::undecided;
+    std::optional<std::size_t> n_to_decide; // runs that would decide (nullopt: see n_note)
+    std::string n_note;                     // "decided", "never: on the margin", ...
+    // Share of bootstrap resamples of the runs whose estimate falls on the same side of the
+    // margin as the whole data's (about 1/2 for a figure on its margin), and the share whose
+    // decision (interval against margin) equals the whole data's. nullopt: not resampled.
+    std::optional<double> stability, same_outcome;
+};
+
+// Margins of the tests, justified in docs/analysis.md ("Verdict: margins").
+// A fixed-input repeat may differ from the first run this often and still count as reproducible:
+// Cohen's conventional beta = 0.20 (Statistical Power Analysis, 1988), the miss rate a study
+// design accepts, taken as the miss rate a reader accepts from a rebuild.
+inline constexpr double kReproducibleMargin = 0.20;
+// Parallel nondeterminism is "small" when the Fmax CV stays within the timing margin a designer
+// keeps anyway: 5% of the clock, the order of the gap between two timers' estimates of the same
+// placed design (nextpnr's estimate vs icetime) and of the slack a design closes with.
+inline constexpr double kFmaxMarginPct = 5.0;
+// A training spread is "beyond measurement" when its standard deviation exceeds one binomial
+// standard error of an accuracy measured on the test set (sqrt(p (1 - p) / N)).
+inline constexpr double kSamplingErrorMargin = 1.0;
+// "As different as unrelated outputs": past the midpoint of the scale on which 0 is identical
+// and 1 is the distance of two independent outputs (the scale's definition, not the data).
+inline constexpr double kUnrelatedShare = 0.5;
+// "About the same variability": a ratio within [0.80, 1.25], the equivalence range of
+// bioequivalence (FDA, Statistical Approaches to Establishing Bioequivalence, 2001), tested by
+// Schuirmann's two one-sided tests (1987).
+inline constexpr double kEquivalenceLow = 0.80, kEquivalenceHigh = 1.25;
+// Bootstrap resamples of the runs behind each stability share (and each interval inside them).
+inline constexpr int kStabilityResamples = 400;
+inline constexpr int kInnerResamples = 200;
 
 } // namespace detlab::analysis

@@ -122,8 +122,12 @@ MeanDifference welch_difference(std::span<const double> a, std::span<const doubl
         double va = sa.std * sa.std / double(sa.n), vb = sb.std * sb.std / double(sb.n);
         double se = std::sqrt(va + vb);
         if (se == 0) {
-            out.ci = Interval{out.difference, out.difference};
-            out.note = "both sides without spread";
+            // Every run of each group gave one value: Welch's t is 0/0 and a zero-width interval
+            // would claim a certainty n runs cannot give. Exactly equal draws mean a discrete
+            // output (a deterministic tool, a quantised metric), where the normal model behind
+            // the t interval does not hold; no interval, and the note says why with both n.
+            out.note = "no variation in either group (n=" + std::to_string(sa.n) +
+                       " and n=" + std::to_string(sb.n) + "): interval not defined";
             return out;
         }
         out.dof =
@@ -144,7 +148,9 @@ MeanDifference welch_difference(std::span<const double> a, std::span<const doubl
     out.dof = double(many.n - 1);
     out.note = "one run: the other side's spread assumed";
     if (se == 0) {
-        out.ci = Interval{out.difference, out.difference};
+        // As above: repeats without spread give no spread to assume for the single run.
+        out.note = "one run, and no variation in the other group (n=" + std::to_string(many.n) +
+                   "): interval not defined";
         return out;
     }
     double t = student_t_quantile(1 - alpha / 2, out.dof);

@@ -91,6 +91,29 @@ TEST_CASE("Student's t quantiles and Welch's interval match published values") {
     CHECK_FALSE(none.ci);
 }
 
+TEST_CASE("groups without variation get a difference but no zero-width interval") {
+    // A deterministic Fmax: every run of both groups equal. Welch's t is 0/0; the difference
+    // is what those runs did, and no interval claims it is certain.
+    std::vector<double> study(5, 90.0), base(4, 100.0);
+    auto d = welch_difference(study, base);
+    CHECK(d.difference == Approx(-10));
+    CHECK_FALSE(d.ci);
+    CHECK(d.note == "no variation in either group (n=5 and n=4): interval not defined");
+    // One run against a constant baseline: no spread to assume for it.
+    std::vector<double> one{90.0};
+    auto p = welch_difference(one, base);
+    CHECK(p.difference == Approx(-10));
+    CHECK_FALSE(p.ci);
+    CHECK(p.note == "one run, and no variation in the other group (n=4): interval not defined");
+    // One varying side is enough for Welch's interval (the constant side adds no variance).
+    std::vector<double> varying{89, 90, 91, 92, 88};
+    auto v = welch_difference(varying, base);
+    REQUIRE(v.ci);
+    CHECK(v.ci->low < v.difference);
+    CHECK(v.ci->high > v.difference);
+    CHECK(v.dof == Approx(4));
+}
+
 TEST_CASE("a one-value study is compared with the baseline, and sources are ranked") {
     auto dir = fresh_dir("baseline");
     db::Store store(dir / "detlab.db");
