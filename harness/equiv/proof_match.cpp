@@ -123,7 +123,7 @@ std::string Miter::ff_label(std::size_t gold_ff) const {
 }
 
 std::string Miter::ram_label(std::size_t gate_ram) const {
-    return "#" + std::to_string(ram_match_[gate_ram]);
+    return numbered("#", static_cast<long long>(ram_match_[gate_ram]));
 }
 
 void Miter::points() {

@@ -10,9 +10,18 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace detlab::equiv::detail {
+
+// `prefix` followed by `number` ("d3", "$17"). Built by appending: GCC 12 warns (-Wrestrict, a
+// false positive) on `"d" + std::to_string(n)` once the proof's helpers are inlined into it.
+inline std::string numbered(std::string_view prefix, long long number) {
+    std::string name(prefix);
+    name += std::to_string(number);
+    return name;
+}
 
 struct Side {
     GateNetlist netlist;
