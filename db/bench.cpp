@@ -28,8 +28,9 @@ RunResult bench_run(int index, const std::string& netlist) {
     run.started_at = unix_time_now();
     run.host = "bench";
     run.add_param("seed", std::to_string(index));
-    for (const char* metric :
-         {db::metric::kFmaxMhz, "logic_cells", "yosys_wall_s", "nextpnr_wall_s"})
+    for (const std::string& metric :
+         {std::string(db::metric::kFmaxMhz), std::string(db::metric::kLogicCells),
+          db::metric::stage_wall_s("yosys"), db::metric::stage_wall_s("nextpnr")})
         run.add_metric(metric, index * 0.5);
     auto seed = static_cast<std::uint64_t>(index);
     run.add_artifact(db::artifact::kNetlist, std::string_view(netlist));

@@ -65,10 +65,41 @@ inline constexpr const char* kWeights = "weights.bin";            // train: fina
 inline constexpr const char* kTestLogits = "test_logits.bin"; // train: last epoch's test outputs
 } // namespace artifact
 
+// Parameter names a sweep records for every run it plans (harness/sweep) and the CLI and the
+// analysis read to group runs, named once (stored data, like the artifact names).
+namespace param {
+inline constexpr const char* kStudy = "study";              // the study's name
+inline constexpr const char* kFactor = "factor";            // the factor the study varies
+inline constexpr const char* kFactorValue = "factor_value"; // the run's point, as JSON text
+} // namespace param
+
 // Metric names that one module records and others read, named once (stored data, like the
 // artifact names).
 namespace metric {
-inline constexpr const char* kFmaxMhz = "fmax_mhz"; // toolchain (nextpnr)
+inline constexpr const char* kFmaxMhz = "fmax_mhz";                // toolchain (nextpnr)
+inline constexpr const char* kFmaxIcetimeMhz = "fmax_icetime_mhz"; // toolchain (icetime, iCE40)
+inline constexpr const char* kLogicUtilisationPct = "logic_utilisation_pct"; // toolchain
+// A build's cell counts from nextpnr's report, one name per kind of cell across families.
+inline constexpr const char* kLogicCells = "logic_cells";
+inline constexpr const char* kRamBlocks = "ram_blocks";
+inline constexpr const char* kIoCells = "io_cells";
+inline constexpr const char* kGlobalBuffers = "global_buffers";
+inline constexpr const char* kDspBlocks = "dsp_blocks";
+// A build's times: the tools' sum, the whole run's, and the harness's share (their difference).
+inline constexpr const char* kToolsWallS = "tools_wall_s";
+inline constexpr const char* kTotalWallS = "total_wall_s";
+inline constexpr const char* kHarnessOverheadS = "harness_overhead_s";
+// Each tool stage's cost, recorded as "<stage>_wall_s" and so on (stage: yosys, nextpnr, ...).
+inline std::string stage_wall_s(std::string_view stage) {
+    return std::string(stage) + "_wall_s";
+}
+inline std::string stage_cpu_s(std::string_view stage) {
+    return std::string(stage) + "_cpu_s";
+}
+inline std::string stage_max_rss_kib(std::string_view stage) {
+    return std::string(stage) + "_max_rss_kib";
+}
+inline constexpr const char* kEpochWallS = "epoch_wall_s"; // train: mean wall time of an epoch
 // The equivalence check of a build (harness/equiv).
 inline constexpr const char* kEquivVectors = "equiv_vectors";
 inline constexpr const char* kEquivMismatches = "equiv_mismatches";

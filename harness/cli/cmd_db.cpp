@@ -134,11 +134,11 @@ struct RunPoint {
 RunPoint run_point(const std::vector<std::pair<std::string, std::string>>& params) {
     RunPoint point;
     for (const auto& [key, text] : params) {
-        if (key == "study")
+        if (key == db::param::kStudy)
             point.study = text;
-        else if (key == "factor")
+        else if (key == db::param::kFactor)
             point.factor = text;
-        else if (key == "factor_value") {
+        else if (key == db::param::kFactorValue) {
             // Stored as JSON: a string shows unquoted, a grid point as key=value pairs.
             auto value = nlohmann::json::parse(text, nullptr, false);
             if (value.is_string())
@@ -147,7 +147,7 @@ RunPoint run_point(const std::vector<std::pair<std::string, std::string>>& param
                 point.value.clear();
                 for (const auto& [name, item] : value.items())
                     point.value += (point.value.empty() ? "" : " ") + name + "=" +
-                                   (item.is_string() ? item.get<std::string>() : item.dump());
+                                   observation::param_text(item);
             } else
                 point.value = value.is_discarded() ? text : value.dump();
         }

@@ -83,20 +83,20 @@ void print_summary(const db::RunResult& run, const std::string& db_path) {
         std::printf("%-14s sha256 %s\n", name, artifact_sha(run, name).c_str());
     std::printf("fmax           %s MHz (nextpnr)  %s MHz (icetime)\n",
                 metric_text(run, db::metric::kFmaxMhz, "%.2f").c_str(),
-                metric_text(run, "fmax_icetime_mhz", "%.2f").c_str());
+                metric_text(run, db::metric::kFmaxIcetimeMhz, "%.2f").c_str());
     std::printf("cells          %s LC  %s RAM  %s IO  %s GB\n",
-                metric_text(run, "logic_cells", "%.0f").c_str(),
-                metric_text(run, "ram_blocks", "%.0f").c_str(),
-                metric_text(run, "io_cells", "%.0f").c_str(),
-                metric_text(run, "global_buffers", "%.0f").c_str());
+                metric_text(run, db::metric::kLogicCells, "%.0f").c_str(),
+                metric_text(run, db::metric::kRamBlocks, "%.0f").c_str(),
+                metric_text(run, db::metric::kIoCells, "%.0f").c_str(),
+                metric_text(run, db::metric::kGlobalBuffers, "%.0f").c_str());
     if (auto verdict = equiv::run_verdict(run))
         std::printf("equivalence    %s\n", equiv::describe(*verdict).c_str());
     std::string times;
     for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"})
         times += std::string(stage) + " " +
-                 metric_text(run, std::string(stage) + "_wall_s", "%.2f") + "  ";
+                 metric_text(run, db::metric::stage_wall_s(stage), "%.2f") + "  ";
     std::printf("stage wall s   %sharness %s  (synthesis reused: %s)\n", times.c_str(),
-                metric_text(run, "harness_overhead_s", "%.3f").c_str(),
+                metric_text(run, db::metric::kHarnessOverheadS, "%.3f").c_str(),
                 param_text(run, "synthesis_reused").c_str());
 }
 

@@ -38,6 +38,9 @@ struct Context {
 // host and the start time now. Every domain starts its record here, so no run is stored
 // without its host.
 db::RunResult start_record(db::RunKind kind, const std::string& experiment);
+// A configuration value as a stored param's text: a string as itself, anything else as JSON
+// (8, true, [1,2]). Stored data: every module that records a key as a param uses this one rule.
+std::string param_text(const nlohmann::json& value);
 // start_record for a configuration: its JSON, id, repeat index and keys as params, and the
 // provenance with the digest of every input it reads.
 db::RunResult start_configured_record(db::RunKind kind, const std::string& experiment,

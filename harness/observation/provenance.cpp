@@ -123,6 +123,10 @@ db::RunResult start_record(db::RunKind kind, const std::string& experiment) {
     return run;
 }
 
+std::string param_text(const nlohmann::json& value) {
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
 db::RunResult start_configured_record(db::RunKind kind, const std::string& experiment,
                                       const nlohmann::json& config, std::string config_id,
                                       int repeat, const db::InputDigests& inputs) {
@@ -131,7 +135,7 @@ db::RunResult start_configured_record(db::RunKind kind, const std::string& exper
     run.config_id = std::move(config_id);
     run.repeat = repeat;
     for (const auto& [key, value] : config.items())
-        run.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
+        run.add_param(key, param_text(value));
     run.provenance = capture_provenance();
     for (const auto& [name, sha] : inputs)
         run.provenance[db::kInputProvenancePrefix + name] = sha;

@@ -104,7 +104,7 @@ void record_curve(const std::filesystem::path& file, int epochs, db::RunResult& 
             if (!entry[key].is_number() || !std::isfinite(entry[key].get<double>()))
                 fail(file, "epochs[" + std::to_string(expected - 1) + "]." + key +
                                ": not a finite number");
-            std::string name = std::string(key) == "wall_s" ? "epoch_wall_s" : key;
+            std::string name = std::string(key) == "wall_s" ? db::metric::kEpochWallS : key;
             run.add_metric(name, entry[key].get<double>(), expected);
         }
         ++expected;

@@ -8,10 +8,6 @@
 namespace detlab::sweep {
 namespace {
 
-std::string value_text(const nlohmann::json& value) {
-    return value.is_string() ? value.get<std::string>() : value.dump();
-}
-
 std::string stage_text(const ActiveRun& run) {
     return run.stage.empty() ? "starting" : run.stage;
 }
@@ -69,10 +65,10 @@ std::string describe_point(const PlannedRun& run) {
     if (run.factor_value.is_object()) {
         std::string text;
         for (const auto& [key, value] : run.factor_value.items())
-            text += (text.empty() ? "" : " ") + key + "=" + value_text(value);
+            text += (text.empty() ? "" : " ") + key + "=" + observation::param_text(value);
         return text;
     }
-    return run.factor + "=" + value_text(run.factor_value);
+    return run.factor + "=" + observation::param_text(run.factor_value);
 }
 
 Progress::Progress(std::ostream* out, bool bar, int total, std::size_t width,

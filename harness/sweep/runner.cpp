@@ -1,13 +1,15 @@
 // The sweep runner: a queue of pending runs, N worker threads with their own store connection,
 // and a rule that the first run of a setup group finishes before the rest of it start.
+// The scheduler (scheduler.cpp) orders the runs; the worker (worker.cpp) executes one.
 #include "harness/invariant/invariant.h"
 #include "harness/sweep/outcome.h"
 #include "harness/sweep/progress.h"
+#include "harness/sweep/scheduler.h"
 #include "harness/sweep/sweep.h"
+#include "harness/sweep/worker.h"
 #include "harness/sweep/workspace.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <csignal>
 #include <map>
 #include <mutex>
@@ -26,172 +28,9 @@ extern "C" void on_cancel_signal(int signal) {
     g_cancel.store(true);
 }
 
-const Domain& find_domain(const std::vector<Domain>& domains, const std::string& kind) {
-    auto found = std::find_if(domains.begin(), domains.end(),
-                              [&](const Domain& domain) { return domain.kind == kind; });
-    // The experiment's studies were validated against these domains when it was read.
-    DETLAB_ASSERT(found != domains.end(), "no domain \"" + kind + "\"");
-    return *found;
-}
-
 // A run whose result could not be stored for a reason of the machine's (disk full, store
 // locked): shown in the progress, counted in SweepSummary::unrecorded, redone next time.
 constexpr const char* kStatusUnrecorded = "not recorded";
-
-bool cancelled(const RunOptions& options) {
-    return options.cancel && options.cancel->load();
-}
-
-// Hands out runs in plan order, holding back the followers of a setup group until its leader
-// (the first of the group to start) has stored the shared step or finished.
-class Scheduler {
-public:
-    Scheduler(std::vector<const PlannedRun*> pending, const std::vector<Domain>& domains,
-              const RunOptions& options)
-        : pending_(std::move(pending)), options_(options) {
-        for (const auto* run : pending_) {
-            const auto& domain = find_domain(domains, run->kind);
-            std::string group = domain.setup_group ? domain.setup_group(run->config) : "";
-            setup_keys_.push_back(group);
-            groups_.push_back(group.empty() ? group : run->kind + "\n" + group);
-            probes_.push_back(&domain.setup_stored);
-        }
-        taken_.assign(pending_.size(), false);
-        retry_at_.assign(pending_.size(), 0.0);
-        for (std::size_t i = 0; i < pending_.size(); ++i)
-            index_[pending_[i]] = i;
-    }
-
-    // The next run to start, or null when nothing is left (or the sweep is cancelled).
-    // `store` is the calling worker's connection, used to see whether a leader's step is stored.
-    const PlannedRun* next(db::Store& store) {
-        std::unique_lock lock(mutex_);
-        while (true) {
-            if (cancelled(options_))
-                return nullptr;
-            bool any_left = false, waiting = false;
-            for (std::size_t i = 0; i < pending_.size(); ++i) {
-                if (taken_[i])
-                    continue;
-                any_left = true;
-                if (retry_at_[i] > monotonic_seconds()) {
-                    waiting = true;
-                    continue;
-                }
-                const std::string& group = groups_[i];
-                auto state = groups_state_.find(group);
-                if (!group.empty() && state != groups_state_.end() && !state->second.released)
-                    state->second.released = probe(i, store);
-                if (!group.empty() && state != groups_state_.end() && !state->second.released) {
-                    waiting = true;
-                    continue;
-                }
-                taken_[i] = true;
-                if (!group.empty() && state == groups_state_.end()) {
-                    groups_state_[group] = {false}; // this run leads its group
-                    leaders_[group] = pending_[i];
-                }
-                group_of_[pending_[i]] = group;
-                return pending_[i];
-            }
-            if (!any_left)
-                return nullptr;
-            // Wake up now and then to notice cancellation (signal handlers cannot notify) and
-            // to probe whether a leader has stored its shared step.
-            changed_.wait_for(lock, std::chrono::milliseconds(waiting ? 100 : 200));
-        }
-    }
-
-    void finished(const PlannedRun* run) {
-        std::lock_guard lock(mutex_);
-        auto group = group_of_[run];
-        if (!group.empty())
-            groups_state_[group].released = true; // any finished run releases its group
-        changed_.notify_all();
-    }
-
-    // Another process holds `run`: hand it out again later (when that process has finished
-    // it, the worker that takes it finds it done). It no longer leads its setup group.
-    void defer(const PlannedRun* run) {
-        std::lock_guard lock(mutex_);
-        std::size_t i = index_.at(run);
-        taken_[i] = false;
-        retry_at_[i] = monotonic_seconds() + 0.5;
-        auto group = group_of_[run];
-        if (!group.empty() && leaders_[group] == run) {
-            groups_state_.erase(group);
-            leaders_.erase(group);
-        }
-        changed_.notify_all();
-    }
-
-    int not_started() const {
-        int count = 0;
-        for (bool taken : taken_)
-            count += taken ? 0 : 1;
-        return count;
-    }
-
-private:
-    struct GroupState {
-        bool released = false;
-    };
-
-    bool probe(std::size_t i, db::Store& store) {
-        if (!*probes_[i])
-            return false;
-        try {
-            return (*probes_[i])(store, setup_keys_[i]);
-        } catch (const std::runtime_error&) {
-            // The store's SQLite errors (SQLite::Exception, e.g. busy): ask again later. An
-            // InternalError (a logic_error) goes on to the worker's guard and stops the sweep.
-            return false;
-        }
-    }
-
-    std::vector<const PlannedRun*> pending_;
-    std::vector<std::string> groups_;     // kind and setup group; empty: none
-    std::vector<std::string> setup_keys_; // the domain's setup group, as its probe knows it
-    std::vector<const std::function<bool(const db::Store&, const std::string&)>*> probes_;
-    std::vector<bool> taken_;
-    std::vector<double> retry_at_; // monotonic time before which a deferred run waits
-    std::map<const PlannedRun*, std::size_t> index_;
-    std::map<std::string, const PlannedRun*> leaders_;
-    std::map<std::string, GroupState> groups_state_;
-    std::map<const PlannedRun*, std::string> group_of_;
-    const RunOptions& options_;
-    std::mutex mutex_;
-    std::condition_variable changed_;
-};
-
-std::string param_text(const nlohmann::json& value) {
-    return value.is_string() ? value.get<std::string>() : value.dump();
-}
-
-// Fills in what the sweep owns (identity, study params, provenance) around a domain's result.
-void complete_result(db::RunResult& result, const PlannedRun& run, const Domain& domain,
-                     const std::string& config_id, const std::string& experiment) {
-    if (result.id.empty()) // a run that threw before the domain gave it an id
-        result.id = db::new_observation_id();
-    result.config_id = config_id;
-    result.experiment = experiment;
-    result.kind = domain.stored_kind.empty() ? run.kind : domain.stored_kind;
-    result.config_json = run.config.dump();
-    result.repeat = run.repeat;
-    if (result.host.empty())
-        result.host = host_name();
-    std::map<std::string, bool> present;
-    for (const auto& [key, value] : result.params)
-        present[key] = true;
-    for (const auto& [key, value] : run.config.items())
-        if (!present.contains(key))
-            result.add_param(key, param_text(value));
-    result.add_param("study", run.study);
-    result.add_param("factor", run.factor);
-    result.add_param("factor_value", run.factor_value.dump());
-    for (auto& [key, value] : observation::capture_provenance())
-        result.provenance.emplace(key, value);
-}
 
 // Each study's slots in this shard as the store holds them now, from this invocation or an
 // earlier one: a slot is done when any observation of it is, failed when all of its are not.
@@ -225,58 +64,6 @@ std::vector<StudyOutcome> study_outcomes(const db::Store& store, const std::stri
     }
     return outcomes;
 }
-
-class Worker {
-public:
-    Worker(const Experiment& experiment, const std::vector<Domain>& domains,
-           const RunOptions& options, const std::filesystem::path& session)
-        : experiment_(experiment), domains_(domains), options_(options), session_(session) {}
-
-    // Runs one planned run; the result is complete but not yet recorded.
-    db::RunResult execute(const PlannedRun& run, const std::string& config_id, db::Store& store,
-                          Progress& progress) {
-        const Domain& domain = find_domain(domains_, run.kind);
-        auto dir = session_ / run.id;
-        observation::Context context{&store, dir, experiment_.name, options_.cancel, {}};
-        context.on_stage = [&](std::string_view stage) {
-            progress.stage(run, stage);
-        };
-        double started_at = unix_time_now();
-        double start = monotonic_seconds();
-        db::RunResult result;
-        try {
-            std::filesystem::create_directories(dir);
-            result = domain.run(run.config, run.repeat, context);
-            if (result.status == db::kStatusDone && domain.after_run)
-                domain.after_run(result, run.config, context, experiment_);
-        } catch (const InternalError&) {
-            throw; // a bug in detlab is not a measurement: it stops the sweep, unrecorded
-        } catch (const db::StoreUnavailable& error) { // the store, not the configuration
-            result.status = db::kStatusFailed;
-            result.message = std::string("the machine, not the configuration: ") + error.what();
-        } catch (const std::exception& error) {
-            // Broad on purpose: whatever a domain's run throws (InputError, a tool's or the
-            // file system's runtime_error, a JSON type error) is that run's recorded failure,
-            // and the sweep goes on. InternalError is rethrown above, before this.
-            result.status = db::kStatusFailed;
-            result.message = error.what();
-        }
-        if (result.started_at == 0)
-            result.started_at = started_at;
-        if (result.wall_seconds == 0)
-            result.wall_seconds = monotonic_seconds() - start;
-        complete_result(result, run, domain, config_id, experiment_.name);
-        std::error_code ignored;
-        std::filesystem::remove_all(dir, ignored);
-        return result;
-    }
-
-private:
-    const Experiment& experiment_;
-    const std::vector<Domain>& domains_;
-    const RunOptions& options_;
-    std::filesystem::path session_; // this process's own directory in the work root
-};
 
 } // namespace
 

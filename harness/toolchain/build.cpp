@@ -4,7 +4,6 @@
 #include "harness/invariant/invariant.h"
 #include "harness/toolchain/internal.h"
 
-#include <charconv>
 #include <cstdlib>
 #include <optional>
 
@@ -12,12 +11,6 @@ namespace detlab::toolchain {
 namespace {
 
 using detail::Settings;
-
-std::string number_text(double value) {
-    char text[32];
-    auto end = std::to_chars(text, text + sizeof text, value).ptr;
-    return std::string(text, end);
-}
 
 class Build {
 public:
@@ -27,7 +20,7 @@ public:
         run_.config_json = config.dump();
         run_.repeat = repeat;
         for (const auto& [key, value] : config.items())
-            run_.add_param(key, value.is_string() ? value.get<std::string>() : value.dump());
+            run_.add_param(key, observation::param_text(value));
     }
 
     db::RunResult run() {
@@ -56,9 +49,9 @@ public:
             fail(db::kStatusFailed, "harness", std::string("harness error: ") + e.what());
         }
         run_.wall_seconds = monotonic_seconds() - start;
-        run_.add_metric("tools_wall_s", tools_wall_s_);
-        run_.add_metric("total_wall_s", run_.wall_seconds);
-        run_.add_metric("harness_overhead_s", run_.wall_seconds - tools_wall_s_);
+        run_.add_metric(db::metric::kToolsWallS, tools_wall_s_);
+        run_.add_metric(db::metric::kTotalWallS, run_.wall_seconds);
+        run_.add_metric(db::metric::kHarnessOverheadS, run_.wall_seconds - tools_wall_s_);
         cleanup();
         return std::move(run_);
     }
@@ -169,9 +162,11 @@ private:
         auto result = process::run(spec);
         last_output_ = result.out + result.err;
         run_.add_artifact(stage + ".log", last_output_);
-        run_.add_metric(stage + "_wall_s", result.wall_seconds);
-        run_.add_metric(stage + "_cpu_s", result.user_seconds + result.system_seconds);
-        run_.add_metric(stage + "_max_rss_kib", static_cast<double>(result.max_rss_kib));
+        run_.add_metric(db::metric::stage_wall_s(stage), result.wall_seconds);
+        run_.add_metric(db::metric::stage_cpu_s(stage),
+                        result.user_seconds + result.system_seconds);
+        run_.add_metric(db::metric::stage_max_rss_kib(stage),
+                        static_cast<double>(result.max_rss_kib));
         tools_wall_s_ += result.wall_seconds;
         if (result.ok())
             return true;
@@ -275,7 +270,7 @@ private:
         std::vector<std::string> argv{"nextpnr-ice40", "--" + settings_.device,
                                       "--package",     settings_.package,
                                       "--pcf",         path("pins.pcf"),
-                                      "--freq",        number_text(settings_.freq_mhz),
+                                      "--freq",        detail::number_text(settings_.freq_mhz),
                                       "--seed",        std::to_string(settings_.seed),
                                       "--threads",     std::to_string(settings_.threads)};
         if (settings_.parallel_refine)
@@ -314,7 +309,7 @@ private:
         if (!run_stage("icetime", argv, {"bitstream.asc", "pins.pcf"}))
             return false;
         if (auto mhz = detail::parse_icetime_mhz(last_output_))
-            run_.add_metric("fmax_icetime_mhz", *mhz);
+            run_.add_metric(db::metric::kFmaxIcetimeMhz, *mhz);
         return true;
     }
 
@@ -340,20 +335,20 @@ private:
         }
         std::string report_text = read_file_text(build_dir_ / "nextpnr-report.json");
         if (auto pct = detail::logic_utilisation_pct(report_text, settings_.family))
-            run_.add_metric("logic_utilisation_pct", *pct);
+            run_.add_metric(db::metric::kLogicUtilisationPct, *pct);
         auto report = detail::parse_nextpnr_report(report_text);
         if (report.fmax_mhz)
             run_.add_metric(db::metric::kFmaxMhz, *report.fmax_mhz);
         static const std::vector<std::pair<std::string, std::string>> cells{
-            {"ICESTORM_LC", "logic_cells"},
-            {"ICESTORM_RAM", "ram_blocks"},
-            {"SB_IO", "io_cells"},
-            {"SB_GB", "global_buffers"},
+            {"ICESTORM_LC", db::metric::kLogicCells},
+            {"ICESTORM_RAM", db::metric::kRamBlocks},
+            {"SB_IO", db::metric::kIoCells},
+            {"SB_GB", db::metric::kGlobalBuffers},
             // issue 27: family: ECP5 cells
-            {"TRELLIS_COMB", "logic_cells"},
-            {"DP16KD", "ram_blocks"},
-            {"TRELLIS_IO", "io_cells"},
-            {"MULT18X18D", "dsp_blocks"}};
+            {"TRELLIS_COMB", db::metric::kLogicCells},
+            {"DP16KD", db::metric::kRamBlocks},
+            {"TRELLIS_IO", db::metric::kIoCells},
+            {"MULT18X18D", db::metric::kDspBlocks}};
         for (const auto& [cell, metric] : cells)
             if (auto it = report.used.find(cell); it != report.used.end())
                 run_.add_metric(metric, static_cast<double>(it->second));

@@ -16,12 +16,6 @@ const std::vector<std::string> kSmallDiePackages{"CABGA256", "CABGA381", "CSFBGA
 const std::vector<std::string> k45DiePackages{"CABGA256", "CABGA381", "CABGA554", "CSFBGA285"};
 const std::vector<std::string> kLargeDiePackages{"CABGA381", "CABGA554", "CABGA756", "CSFBGA285"};
 
-std::string number_text(double value) {
-    char text[32];
-    auto end = std::to_chars(text, text + sizeof text, value).ptr;
-    return std::string(text, end);
-}
-
 bool has_tool(const Settings& s, const std::string& tool) {
     if (s.tools_root.empty())
         return !process::find_executable(tool).empty();
@@ -29,6 +23,12 @@ bool has_tool(const Settings& s, const std::string& tool) {
 }
 
 } // namespace
+
+std::string number_text(double value) {
+    char text[32];
+    auto end = std::to_chars(text, text + sizeof text, value).ptr;
+    return std::string(text, end);
+}
 
 const std::vector<FamilyDevice>& ecp5_devices() {
     static const std::vector<FamilyDevice> list{

@@ -150,6 +150,9 @@ std::filesystem::path ecp5_pin_file(const Settings& settings);
 std::vector<std::string> ecp5_nextpnr_argv(const Settings& settings,
                                            const std::function<std::string(std::string)>& path);
 std::vector<std::string> ecp5_pack_argv(const std::function<std::string(std::string)>& path);
+// A number as a tool argument (nextpnr's --freq, either family): the shortest text that reads
+// back as the same double (to_chars), so argv and the stored provenance stay as they were.
+std::string number_text(double value);
 // Used / available logic elements in percent from nextpnr's report (ICESTORM_LC, TRELLIS_COMB).
 std::optional<double> logic_utilisation_pct(const std::string& report_json, Family family);
 

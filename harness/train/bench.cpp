@@ -40,7 +40,7 @@ TrainBenchRow measure(const TrainBenchOptions& o, const std::string& dataset,
         throw std::runtime_error(backend + " run failed: " + run.message);
     }
     row.measured = true;
-    row.epoch_s = final_metric(run, "epoch_wall_s");
+    row.epoch_s = final_metric(run, db::metric::kEpochWallS);
     // Every product of training and test evaluation over the time of those epochs.
     row.macs_per_s = final_metric(run, "accel_macs") / (row.epoch_s * epochs);
     row.cycles_per_epoch = final_metric(run, "accel_cycles") / epochs;

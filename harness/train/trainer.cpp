@@ -229,7 +229,7 @@ void train(const nlohmann::json& config, const observation::Context& context,
             on_epoch(report);
     }
     session.record_results(run);
-    run.add_metric("epoch_wall_s", epochs_wall / session.epochs());
+    run.add_metric(db::metric::kEpochWallS, epochs_wall / session.epochs());
     run.add_metric("wall_s", monotonic_seconds() - start);
 }
 

@@ -201,9 +201,9 @@ TEST_CASE("runs shows study, factor, value, Fmax or accuracy and says what was n
         db::Store store(path);
         auto sweep_params = [](db::RunResult& run, const std::string& study,
                                const std::string& factor, const std::string& value) {
-            run.add_param("study", study);
-            run.add_param("factor", factor);
-            run.add_param("factor_value", value);
+            run.add_param(db::param::kStudy, study);
+            run.add_param(db::param::kFactor, factor);
+            run.add_param(db::param::kFactorValue, value);
         };
         auto built = test::sample_run(R"({"seed":7})", 0, "bits"); // fmax_mhz 100
         built.started_at += 1;                                     // listed in this order

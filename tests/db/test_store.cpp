@@ -417,6 +417,28 @@ TEST_CASE("run kinds: one enum, the stored texts unchanged, unknown texts refuse
     CHECK_FALSE(db::run_kind("training").has_value()); // the analysis's domain name, not a kind
 }
 
+TEST_CASE("shared parameter and metric names keep the texts runs were stored under") {
+    // Stored data: a renamed constant would orphan every stored run, so the texts are pinned
+    // here once, and code everywhere else uses the constants.
+    CHECK(std::string(db::param::kStudy) == "study");
+    CHECK(std::string(db::param::kFactor) == "factor");
+    CHECK(std::string(db::param::kFactorValue) == "factor_value");
+    CHECK(std::string(db::metric::kFmaxIcetimeMhz) == "fmax_icetime_mhz");
+    CHECK(std::string(db::metric::kLogicUtilisationPct) == "logic_utilisation_pct");
+    CHECK(std::string(db::metric::kLogicCells) == "logic_cells");
+    CHECK(std::string(db::metric::kRamBlocks) == "ram_blocks");
+    CHECK(std::string(db::metric::kIoCells) == "io_cells");
+    CHECK(std::string(db::metric::kGlobalBuffers) == "global_buffers");
+    CHECK(std::string(db::metric::kDspBlocks) == "dsp_blocks");
+    CHECK(std::string(db::metric::kToolsWallS) == "tools_wall_s");
+    CHECK(std::string(db::metric::kTotalWallS) == "total_wall_s");
+    CHECK(std::string(db::metric::kHarnessOverheadS) == "harness_overhead_s");
+    CHECK(std::string(db::metric::kEpochWallS) == "epoch_wall_s");
+    CHECK(db::metric::stage_wall_s("nextpnr") == "nextpnr_wall_s");
+    CHECK(db::metric::stage_cpu_s("yosys") == "yosys_cpu_s");
+    CHECK(db::metric::stage_max_rss_kib("icepack") == "icepack_max_rss_kib");
+}
+
 TEST_CASE("annotate_run refuses a metric or artifact the run already has, and only that") {
     auto dir = fresh_dir("annotate");
     db::Store store(dir / "store.db");

@@ -97,9 +97,9 @@ TEST_CASE("a sweep records every run once and a second invocation resumes") {
         auto has = [&](const std::string& key, const std::string& value) {
             return std::find(params.begin(), params.end(), std::pair{key, value}) != params.end();
         };
-        CHECK(has("study", "seed"));
-        CHECK(has("factor", "seed"));
-        CHECK(has("factor_value", "2"));
+        CHECK(has(db::param::kStudy, "seed"));
+        CHECK(has(db::param::kFactor, "seed"));
+        CHECK(has(db::param::kFactorValue, "2"));
         CHECK(has("seed", "2"));
         CHECK(has("placer", "heap"));
         auto failed = store.run(observation_of(store, experiment.runs[2]));

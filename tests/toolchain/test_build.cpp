@@ -93,22 +93,23 @@ TEST_CASE("same seed twice is bit-identical, another seed differs with the same 
     CHECK(sha_of(first, "netlist.json") == sha_of(again, "netlist.json"));
     CHECK(sha_of(first, "bitstream.bin") != sha_of(other, "bitstream.bin"));
     CHECK(sha_of(other, "netlist.json") == sha_of(first, "netlist.json"));
-    CHECK(find_metric(first, "logic_cells") == find_metric(other, "logic_cells"));
+    CHECK(find_metric(first, db::metric::kLogicCells) ==
+          find_metric(other, db::metric::kLogicCells));
     CHECK(first.id != again.id);
 
     // Every stage is recorded, and QoR is read from both timing tools.
     for (const char* stage : {"yosys", "nextpnr", "icepack", "icetime"}) {
-        CHECK(find_metric(first, std::string(stage) + "_wall_s"));
-        CHECK(find_metric(first, std::string(stage) + "_max_rss_kib") > 0);
+        CHECK(find_metric(first, db::metric::stage_wall_s(stage)));
+        CHECK(find_metric(first, db::metric::stage_max_rss_kib(stage)) > 0);
         CHECK(first.provenance.count(std::string("argv.") + stage));
         CHECK(find_artifact(first, std::string(stage) + ".log"));
     }
-    CHECK(find_metric(other, "yosys_wall_s") == std::nullopt);
-    CHECK(find_metric(first, "fmax_mhz") > 12.0);
-    CHECK(find_metric(first, "fmax_icetime_mhz") > 0);
-    CHECK(find_metric(first, "logic_cells") > 100);
-    CHECK(find_metric(first, "io_cells") == 5);
-    CHECK(find_metric(first, "harness_overhead_s") > 0);
+    CHECK(find_metric(other, db::metric::stage_wall_s("yosys")) == std::nullopt);
+    CHECK(find_metric(first, db::metric::kFmaxMhz) > 12.0);
+    CHECK(find_metric(first, db::metric::kFmaxIcetimeMhz) > 0);
+    CHECK(find_metric(first, db::metric::kLogicCells) > 100);
+    CHECK(find_metric(first, db::metric::kIoCells) == 5);
+    CHECK(find_metric(first, db::metric::kHarnessOverheadS) > 0);
     CHECK(find_param(first, "seed") == "1");
     CHECK(find_param(first, "device") == "hx1k");
     auto stored = store.artifact_bytes(first.id, "bitstream.bin");

@@ -80,7 +80,7 @@ TEST_CASE("a design with includes, data files, a string parameter and hard block
     auto run = toolchain::run_build(config, 0, context);
     INFO(run.message);
     REQUIRE(run.status == db::kStatusDone);
-    CHECK(find_metric(run, "ram_blocks") == 4);
+    CHECK(find_metric(run, db::metric::kRamBlocks) == 4);
     auto* netlist = find_artifact(run, "netlist.json");
     REQUIRE(netlist);
     auto json = nlohmann::json::parse(netlist->bytes.begin(), netlist->bytes.end());
