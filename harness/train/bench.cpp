@@ -17,10 +17,13 @@ double final_metric(const db::RunResult& run, const std::string& key) {
 }
 
 TrainBenchRow measure(const TrainBenchOptions& o, const std::string& dataset,
-                      const std::string& backend) {
+                      const std::string& backend, bool cnn = false) {
     bool fashion = dataset == "fashion-mnist";
     int epochs = fashion ? o.fashion_epochs : o.epochs;
     nlohmann::json config{{"dataset", dataset},
+                          {"model", cnn ? "cnn" : "mlp"},
+                          {"channels", o.channels},
+                          {"batch_size", 32},
                           {"backend", backend},
                           {"epochs", epochs},
                           {"hidden", o.hidden},
@@ -96,6 +99,13 @@ TrainBench bench_training(const TrainBenchOptions& options) {
     bench.gemm = measure_gemms(options, backends);
     bench.peak = accel::peak_int8_rate(options.gemm_seconds);
     return bench;
+}
+
+std::vector<TrainBenchRow> bench_cnn_training(const TrainBenchOptions& options) {
+    std::vector<TrainBenchRow> rows;
+    for (const auto& backend : options.cnn_backends)
+        rows.push_back(measure(options, "fashion-mnist", backend, true));
+    return rows;
 }
 
 } // namespace detlab::train

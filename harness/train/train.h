@@ -167,6 +167,10 @@ struct TrainBenchOptions {
     int epochs = 3, hidden = 32, array = 4, threads = 2, train_size = 0;
     int fashion_epochs = 1, fashion_train_size = 12000, fashion_test_size = 2000;
     double gemm_seconds = 0.3; // CPU seconds per raw GEMM and for the peak rate
+    // The CNN row (bench_cnn_training): model = cnn with `channels` and `hidden`, batch 32, on
+    // Fashion-MNIST at the fashion_* sizes and epochs, on each of these backends.
+    std::vector<std::string> cnn_backends{"float", "golden"};
+    int channels = 8;
 };
 
 struct TrainBenchRow {
@@ -193,5 +197,10 @@ struct TrainBench {
 // Throws InputError for an unknown data set (before anything runs) and std::runtime_error when
 // a backend's training fails (a missing Fashion-MNIST is a row "not measured" instead).
 TrainBench bench_training(const TrainBenchOptions& options);
+
+// The built-in CNN's rows (dataset "fashion-mnist", one per cnn_backends entry), which the CLI
+// sets beside the same CNN in PyTorch (bench/pytorch_cnn.py) run in the same invocation. A
+// missing Fashion-MNIST gives rows "not measured"; std::runtime_error when a run fails.
+std::vector<TrainBenchRow> bench_cnn_training(const TrainBenchOptions& options);
 
 } // namespace detlab::train
