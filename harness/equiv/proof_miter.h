@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace detlab::equiv::detail {
@@ -18,6 +19,14 @@ struct Side {
     GateNetlist netlist;
     std::map<Net, std::set<std::string>> names; // the synthesised names a net carries
 };
+
+// prefix followed by n in decimal ("s12"): appended, because GCC 12 at -O3 warns falsely
+// (-Wrestrict) about a short literal + std::to_string.
+inline std::string numbered(std::string_view prefix, std::size_t n) {
+    std::string s(prefix);
+    s += std::to_string(n);
+    return s;
+}
 
 // The synthesised element a bitstream net's aliases name: the unique one or -1.
 int unique_match(const std::vector<std::string>& aliases,
