@@ -22,6 +22,7 @@ namespace detlab::equiv {
 namespace fs = std::filesystem;
 using detail::Miter;
 using detail::Net;
+using detail::numbered;
 using detail::Side;
 
 namespace {
@@ -59,8 +60,7 @@ std::map<std::string, std::set<std::string>> yosys_bit_names(const nlohmann::jso
         for (std::size_t i = 0; i < bits.size(); ++i) {
             if (!bits[i].is_number_integer())
                 continue;
-            std::string key = std::to_string(bits[i].get<long long>());
-            key.insert(key.begin(), '$'); // (GCC 12 warns falsely about "$" + string here)
+            std::string key = numbered("$", bits[i].get<long long>());
             int index = offset + static_cast<int>(upto ? bits.size() - 1 - i : i);
             if (bits.size() == 1)
                 names[key].insert(name);

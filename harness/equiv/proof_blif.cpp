@@ -15,7 +15,7 @@ std::string Miter::blif() {
     emit_side(out, gold_.netlist, 'b', false);
     std::vector<std::string> diffs;
     for (std::size_t i = 0; i < points_.size(); ++i) {
-        std::string d = numbered("d", i);
+        std::string d = numbered("d", static_cast<long long>(i));
         out << ".names " << signal(points_[i], true) << ' ' << signal(points_[i], false) << ' ' << d
             << "\n10 1\n01 1\n";
         diffs.push_back(d);
@@ -52,12 +52,12 @@ std::string Miter::net_name(Net net, bool is_gate) const {
     const auto& shared = is_gate ? gate_shared_ : gold_shared_;
     if (auto it = shared.find(net); it != shared.end())
         return it->second;
-    return numbered(is_gate ? "a" : "b", net);
+    return numbered(is_gate ? "a" : "b", static_cast<long long>(net));
 }
 
 std::string Miter::signal(const Point& p, bool is_gate) const {
     if (p.next_state)
-        return numbered(is_gate ? "na" : "nb", is_gate ? p.ff_gate : p.ff_gold);
+        return std::string(is_gate ? "na" : "nb") + std::to_string(is_gate ? p.ff_gate : p.ff_gold);
     return net_name(is_gate ? p.gate : p.gold, is_gate);
 }
 

@@ -123,7 +123,7 @@ std::string Miter::ff_label(std::size_t gold_ff) const {
 }
 
 std::string Miter::ram_label(std::size_t gate_ram) const {
-    return numbered("#", ram_match_[gate_ram]);
+    return numbered("#", static_cast<long long>(ram_match_[gate_ram]));
 }
 
 void Miter::points() {
@@ -141,7 +141,7 @@ void Miter::points() {
         if (!shared_.count("i_" + sanitize(port)))
             share("i_" + sanitize(port), net, 0);
     for (std::size_t i = 0; i < a.ffs.size(); ++i) {
-        std::string s = numbered("s", ff_match_[i]);
+        std::string s = "s" + std::to_string(ff_match_[i]);
         share(s, a.ffs[i].q, b.ffs[ff_match_[i]].q);
         input_labels_[s] = "state of " + ff_label(ff_match_[i]);
         points_.push_back({"next state of " + ff_label(ff_match_[i]), 0, 0, true, i, ff_match_[i]});
@@ -150,7 +150,8 @@ void Miter::points() {
         const auto& ra = a.rams[i];
         const auto& rb = b.rams[ram_match_[i]];
         for (std::size_t j = 0; j < 16; ++j)
-            share(numbered("r", ram_match_[i]) + "_" + std::to_string(j), ra.rdata[j], rb.rdata[j]);
+            share(std::string("r") + std::to_string(ram_match_[i]) + "_" + std::to_string(j),
+                  ra.rdata[j], rb.rdata[j]);
         auto pin = [&](const std::string& name, Net x, Net y) {
             points_.push_back({"block RAM " + ram_label(i) + " " + name, x, y});
         };

@@ -15,18 +15,18 @@
 
 namespace detlab::equiv::detail {
 
+// `prefix` followed by `number` ("d3", "$17"). Built by appending: GCC 12 warns (-Wrestrict, a
+// false positive) on `"d" + std::to_string(n)` once the proof's helpers are inlined into it.
+inline std::string numbered(std::string_view prefix, long long number) {
+    std::string name(prefix);
+    name += std::to_string(number);
+    return name;
+}
+
 struct Side {
     GateNetlist netlist;
     std::map<Net, std::set<std::string>> names; // the synthesised names a net carries
 };
-
-// prefix followed by n in decimal ("s12"): appended, because GCC 12 at -O3 warns falsely
-// (-Wrestrict) about a short literal + std::to_string.
-inline std::string numbered(std::string_view prefix, std::size_t n) {
-    std::string s(prefix);
-    s += std::to_string(n);
-    return s;
-}
 
 // The synthesised element a bitstream net's aliases name: the unique one or -1.
 int unique_match(const std::vector<std::string>& aliases,
