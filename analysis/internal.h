@@ -18,6 +18,9 @@ private:
 };
 
 std::string sha_of(const RunData& run, const std::string& artifact);
+// The run's equivalence verdict ("proved", "differs", ...) with its stored proof added: a proof
+// that decided wins over the simulation's `simulated` verdict (proof_verdict.cpp).
+std::string verdict_with_proof(const RunData& run, BlobCache& blobs, const std::string& simulated);
 
 // The comparison table as text cells, the header row first: what the text, markdown and HTML
 // renderings show (each escapes the cells for its own syntax).

@@ -186,6 +186,7 @@ void equivalence_verdicts(const std::vector<RunData>& runs, BlobCache& blobs, To
         } else if (run.final_metrics.contains(db::metric::kEquivVectors)) {
             result = metric_of(run, db::metric::kEquivMismatches) > 0 ? "differs" : "no_difference";
         }
+        result = verdict_with_proof(run, blobs, result);
         int vectors = static_cast<int>(metric_of(run, db::metric::kEquivVectors));
         if (result == "no_difference") {
             ++same;

@@ -308,6 +308,12 @@ nlohmann::json proof_json(const ProofResult& proof, const std::optional<StoredVe
 // build, or a run that already holds a proof.
 ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
                              const ProofOptions& options);
+// The proof of a finished toolchain run not yet stored (a sweep's `equiv_prove`), added to it
+// the same way (working in work_dir/<run id>, removed afterwards, when work_dir is set). A run
+// without bitstream.asc and netlist.json, or a time limit <= 0, is left alone; an ECP5 build and
+// a proof that cannot run are recorded as unfinished with the reason, never failing the build.
+void prove_toolchain_run(db::RunResult& run, const nlohmann::json& config,
+                         const ProofOptions& options);
 
 // ---- Benchmark: the check's cost against the builds it checks ----
 // The bitstreams come from one .asc file, one stored toolchain run or (neither given) fresh

@@ -22,6 +22,7 @@ namespace detlab::equiv {
 namespace fs = std::filesystem;
 using detail::Miter;
 using detail::Net;
+using detail::numbered;
 using detail::Side;
 
 namespace {

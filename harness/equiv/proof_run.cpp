@@ -1,6 +1,7 @@
 // The proof recorded on a stored run, beside the simulation's check (which it never replaces):
 // the artifact equiv_proof.json and the metric equiv_proof_wall_s.
 #include "harness/equiv/equiv.h"
+#include "harness/invariant/invariant.h"
 #include "harness/toolchain/toolchain.h"
 
 namespace detlab::equiv {
@@ -35,6 +36,64 @@ nlohmann::json proof_json(const ProofResult& proof, const std::optional<StoredVe
     return j;
 }
 
+namespace {
+
+// Proves one build's bitstream against its synthesised netlist and adds equiv_proof.json and
+// equiv_proof_wall_s to `findings` (a difference also to its message, so it cannot be missed).
+ProofResult prove_into(db::RunResult& findings, const Bytes& asc, const Bytes& netlist,
+                       const nlohmann::json& config, const std::optional<StoredVerdict>& simulated,
+                       const ProofOptions& options) {
+    auto synthesised = nlohmann::json::parse(netlist.begin(), netlist.end());
+    std::string_view text(reinterpret_cast<const char*>(asc.data()), asc.size());
+    auto proof = prove_against_synthesis(
+        text, board_from_config(config).pcf, synthesised,
+        config.value("top", std::string(toolchain::kAcceleratorTop)), options);
+    std::string json = proof_json(proof, simulated, options.time_limit_s).dump();
+    findings.add_artifact(kProofArtifact, Bytes(json.begin(), json.end()));
+    findings.add_metric(kProofWallMetric, proof.wall_s);
+    if (proof.outcome == ProofOutcome::differs) {
+        std::string line = "EQUIVALENCE PROOF FAILED: " + proof.reason;
+        findings.message = findings.message.empty() ? line : findings.message + "; " + line;
+    }
+    return proof;
+}
+
+} // namespace
+
+void prove_toolchain_run(db::RunResult& run, const nlohmann::json& config,
+                         const ProofOptions& options) {
+    const db::Artifact* asc = run.find_artifact(db::artifact::kAsc);
+    const db::Artifact* netlist = run.find_artifact(db::artifact::kNetlist);
+    if (!asc || !netlist || options.time_limit_s <= 0)
+        return;
+    // A partial configuration (defaults left out) falls back to the run's completed one.
+    auto completed = config.contains("device") ? config : nlohmann::json::parse(run.config_json);
+    auto simulated = run_verdict(run);
+    if (toolchain::device_family(completed.value("device", std::string("hx1k"))) == "ecp5") {
+        ProofResult skipped;
+        skipped.reason = kEcp5NotChecked;
+        std::string json = proof_json(skipped, simulated, options.time_limit_s).dump();
+        run.add_artifact(kProofArtifact, Bytes(json.begin(), json.end()));
+        return;
+    }
+    ProofOptions own = options;
+    if (!own.work_dir.empty()) // concurrent sweep workers may share work_dir
+        own.work_dir /= run.id.empty() ? "run" : run.id;
+    try {
+        prove_into(run, asc->bytes, netlist->bytes, completed, simulated, own);
+    } catch (const InternalError&) {
+        throw; // a bug in the proof, never a verdict
+    } catch (const std::exception& error) {
+        // A proof that cannot run never fails the build: recorded as unfinished, with why.
+        ProofResult failed;
+        failed.reason = std::string("the proof could not run: ") + error.what();
+        std::string json = proof_json(failed, simulated, options.time_limit_s).dump();
+        run.add_artifact(kProofArtifact, Bytes(json.begin(), json.end()));
+    }
+    if (!own.work_dir.empty())
+        std::filesystem::remove_all(own.work_dir);
+}
+
 ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
                              const ProofOptions& options) {
     auto row = store.run(run_id);
@@ -59,17 +118,8 @@ ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
     if (toolchain::device_family(config.value("device", std::string("hx1k"))) == "ecp5")
         throw InputError(input_error_message(
             "argument", 0, "run", "run " + run_id + " is an ECP5 build: " + kEcp5NotChecked));
-    auto synthesised = nlohmann::json::parse(netlist->begin(), netlist->end());
-    std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
-    auto proof = prove_against_synthesis(
-        text, board_from_config(config).pcf, synthesised,
-        config.value("top", std::string(toolchain::kAcceleratorTop)), options);
-    std::string json = proof_json(proof, stored_check(store, run_id), options.time_limit_s).dump();
-    db::RunResult findings;
-    findings.add_artifact(kProofArtifact, Bytes(json.begin(), json.end()));
-    findings.add_metric(kProofWallMetric, proof.wall_s);
-    if (proof.outcome == ProofOutcome::differs)
-        findings.message = "EQUIVALENCE PROOF FAILED: " + proof.reason;
+    db::RunResult findings; // only what the proof adds: the observation itself stays as it is
+    auto proof = prove_into(findings, *asc, *netlist, config, stored_check(store, run_id), options);
     store.annotate_run(run_id, findings);
     return proof;
 }

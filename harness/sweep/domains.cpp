@@ -48,20 +48,30 @@ Domain toolchain_domain() {
     // another design than the accelerator, random stimuli of equiv_cycles cycles against its
     // synthesised netlist (equiv_clock, equiv_hold). On
     // with the experiment's `equiv_vectors` (or $DETLAB_EQUIV_VECTORS / detlab run --equiv N,
-    // which win when set), never part of the configuration.
+    // which win when set), never part of the configuration; then the proof when `equiv_prove`
+    // gives it seconds.
     domain.after_run = [](db::RunResult& result, const nlohmann::json& config,
                           const observation::Context& context, const Experiment& experiment) {
         int vectors = experiment.equiv_vectors; // `detlab run` applies --equiv / the variable
-        if (vectors <= 0)
-            return;
-        context.enter_stage("equiv check");
-        equiv::CheckOptions options;
-        options.vectors = vectors;
-        options.cycles = experiment.equiv_cycles;
-        options.clock = experiment.equiv_clock;
-        options.hold = experiment.equiv_hold;
-        options.work_dir = context.work_root / "equiv";
-        equiv::check_toolchain_run(result, config, options);
+        if (vectors > 0) {
+            context.enter_stage("equiv check");
+            equiv::CheckOptions options;
+            options.vectors = vectors;
+            options.cycles = experiment.equiv_cycles;
+            options.clock = experiment.equiv_clock;
+            options.hold = experiment.equiv_hold;
+            options.work_dir = context.work_root / "equiv";
+            equiv::check_toolchain_run(result, config, options);
+        }
+        // The proof (equiv_prove seconds) after the simulation, so that an unfinished proof
+        // records the simulation's verdict beside it (equiv_proof.json).
+        if (experiment.equiv_prove_s > 0) {
+            context.enter_stage("equiv proof");
+            equiv::ProofOptions options;
+            options.time_limit_s = experiment.equiv_prove_s;
+            options.work_dir = context.work_root / "equiv-proof";
+            equiv::prove_toolchain_run(result, config, options);
+        }
     };
     return domain;
 }

@@ -266,6 +266,7 @@ Experiment plan_experiment(std::string_view text, const std::string& origin,
     experiment.equiv_cycles = spec.equiv_cycles;
     experiment.equiv_clock = spec.equiv_clock;
     experiment.equiv_hold = spec.equiv_hold;
+    experiment.equiv_prove_s = spec.equiv_prove_s;
     if (experiment.name.empty()) {
         experiment.name = std::filesystem::path(origin).stem().string();
         if (experiment.name.empty())

@@ -12,6 +12,7 @@ namespace {
 const std::vector<std::string> kExperimentKeys = file_key_names(experiment_table_keys());
 const std::vector<std::string> kStudyKeys = file_key_names(study_table_keys());
 constexpr std::int64_t kMaxValues = 100000;
+constexpr std::int64_t kMaxProveSeconds = 86400; // a day: a longer proof limit is a typo
 
 long line_of(const toml::node& node) {
     return static_cast<long>(node.source().begin.line);
@@ -149,6 +150,8 @@ void read_experiment_table(const Reader& in, const toml::table& table, Experimen
             spec.baseline_repeats_line = line_of(node);
         } else if (name == "equiv_vectors") {
             spec.equiv_vectors = static_cast<int>(in.integer_value(node, key, 0, kMaxValues));
+        } else if (name == "equiv_prove") {
+            spec.equiv_prove_s = static_cast<int>(in.integer_value(node, key, 0, kMaxProveSeconds));
         } else if (name == "equiv_cycles") {
             spec.equiv_cycles = static_cast<int>(in.integer_value(node, key, 1, 1000000));
         } else if (name == "equiv_clock") {

@@ -53,6 +53,7 @@ struct ExperimentSpec {
     int equiv_cycles = 1000;
     std::string equiv_clock;
     std::map<std::string, bool> equiv_hold;
+    int equiv_prove_s = 0;
     std::optional<std::int64_t> root_seed;
     std::vector<std::string> domains;
     std::vector<DomainSpec> tables; // in file order

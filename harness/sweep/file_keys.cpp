@@ -32,6 +32,15 @@ const std::vector<FileKey>& experiment_table_keys() {
          "configuration, so switching it on does not change run ids (a resumed sweep keeps its "
          "runs; check those afterwards with `detlab equiv --experiment NAME`). `--equiv N` or "
          "`$DETLAB_EQUIV_VECTORS` override it. On (256) in `quick.toml` and `lab.toml`"},
+        {"equiv_prove", "integer 0..86400 (seconds)", "0",
+         "a formal proof ([equivalence](equivalence.md#a-proof)) of every finished toolchain "
+         "build's bitstream against its synthesised netlist, within this many seconds, in the "
+         "sweep's worker after the simulation's check: artifact `equiv_proof.json` (`proof`: "
+         "`proved`, `differs` or `unfinished` with the reason; `result`: the run's verdict with "
+         "the proof added) and metric `equiv_proof_wall_s`. A proof that does not finish or "
+         "cannot run never fails the build, and a difference is written into the run's message. "
+         "Not part of any configuration (run ids do not change); prove stored runs afterwards "
+         "with `detlab equiv --prove SECONDS RUN...`. 0: off"},
         {"equiv_cycles", "integer 1..1000000", "1000",
          "for a design that is not the accelerator (toolchain `top` other than `detlab_top`): "
          "clock cycles per random stimulus of the random-stimulus check (the bitstream's netlist "

@@ -98,6 +98,10 @@ struct Experiment {
     int equiv_cycles = 1000;
     std::string equiv_clock;
     std::map<std::string, bool> equiv_hold;
+    // [experiment] equiv_prove: a formal proof of every toolchain build's bitstream against its
+    // synthesised netlist within this many seconds (0: none), after the simulation's check.
+    // Likewise not part of any configuration.
+    int equiv_prove_s = 0;
     std::vector<std::string> domains;
     std::vector<PlannedRun> runs; // in run order
     // Optional studies left out because this machine lacks what they need, one line each:

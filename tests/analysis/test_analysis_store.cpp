@@ -170,3 +170,31 @@ TEST_CASE("markdown table cells escape separators and markup from stored names")
                          Catch::Contains("a\\|b c \\<img src=x onerror=alert(1)\\> "
                                          "\\[l\\](javascript:x) \\*e\\* \\`c\\` \\\\\\|"));
 }
+
+TEST_CASE("a stored proof that decided gives the run's verdict, an unfinished one leaves it") {
+    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis" / "proof-verdict";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    db::Store store(dir / "detlab.db");
+    store.put_experiment("handmade", "name = \"handmade\"\n");
+    auto proof = [](const std::string& outcome) {
+        return nlohmann::json{{"result", outcome == "unfinished" ? "no_difference" : outcome},
+                              {"method", "proof"},
+                              {"proof", outcome}}
+            .dump();
+    };
+    // Seeds 1 and 2: no difference in 3 vectors (the simulation); seed 3 differs by simulation.
+    auto proved = toolchain_run("seed", "seed", 1, 0x00, 100, true);
+    proved.add_artifact("equiv_proof.json", std::string_view(proof("proved")));
+    auto unfinished = toolchain_run("seed", "seed", 2, 0x00, 100, true);
+    unfinished.add_artifact("equiv_proof.json", std::string_view(proof("unfinished")));
+    auto differs = toolchain_run("seed", "seed", 4, 0x00, 100, false); // proof only
+    differs.add_artifact("equiv_proof.json", std::string_view(proof("differs")));
+    for (const auto& run : {proved, unfinished, differs})
+        store.record_run(run);
+    auto rows = comparison_rows(analyse(store, std::string("handmade")));
+    REQUIRE(rows.size() == 1);
+    CHECK(
+        rows[0].equivalence ==
+        "1/3 proved; 1/3 no difference in 3 vectors (mismatch rate <= 63% each, 95%); 1/3 DIFFER");
+}

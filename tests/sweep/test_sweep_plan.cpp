@@ -207,10 +207,19 @@ TEST_CASE("every invalid input names file, line and key") {
           "train)");
     CHECK(error_of("[experiment]\nnmae = \"x\"\n") ==
           "exp.toml:2: experiment.nmae: unknown key (valid keys: name, description, domains, "
-          "design, repeats, baseline_repeats, equiv_vectors, equiv_cycles, equiv_clock, "
-          "equiv_hold, seed)");
+          "design, repeats, baseline_repeats, equiv_vectors, equiv_prove, equiv_cycles, "
+          "equiv_clock, equiv_hold, seed)");
     CHECK(error_of("[experiment]\nequiv_vectors = -1\n") ==
           "exp.toml:2: experiment.equiv_vectors: value -1 is out of range [0, 100000]");
+    // equiv_prove: seconds for the proof of every build; off by default, ids unchanged when on.
+    CHECK(error_of("[toolchain]\n[experiment]\nequiv_prove = 86401\n") ==
+          "exp.toml:3: experiment.equiv_prove: value 86401 is out of range [0, 86400]");
+    CHECK(error_of("[experiment]\nequiv_prove = \"60 s\"\n")
+              .rfind("exp.toml:2: experiment.equiv_prove: ", 0) == 0);
+    CHECK(parse("[experiment]\n[toolchain]\n").equiv_prove_s == 0);
+    auto proving = parse("[experiment]\nequiv_prove = 120\n[toolchain]\n");
+    CHECK(proving.equiv_prove_s == 120);
+    CHECK(ids_of(proving.runs) == ids_of(parse("[experiment]\n[toolchain]\n").runs));
     CHECK(error_of("[experiment]\n[training]\n") ==
           "exp.toml:2: training: unknown table (valid tables: experiment, toolchain, train)");
     CHECK(error_of("[experiment]\nname = \"x\"\n") ==
