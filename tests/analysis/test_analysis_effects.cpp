@@ -251,6 +251,63 @@ TEST_CASE("two machines' stores merged: every row names exactly one machine") {
     CHECK(machines.find("versions that differ: yosys Yosys 0.23") != std::string::npos);
 }
 
+TEST_CASE("two stores from one host merge as two sessions, a shard into its own store as one") {
+    // A teacher's rehearsal and a class run on one lab PC: same host, CPU and tools, the same
+    // configurations and repeat indices, different outcomes (Fmax 91..93 and 81..83).
+    auto dir = fresh_dir("sessions");
+    std::string ids[2];
+    const char* names[2] = {"rehearsal", "class"};
+    for (int s = 0; s < 2; ++s) {
+        db::Store store(dir / (std::string(names[s]) + ".db"));
+        ids[s] = store.store_id();
+        for (int seed = 1; seed <= 3; ++seed) {
+            auto r = build("seed", "seed", seed, 0, (s == 0 ? 90 : 80) + seed);
+            r.id = db::run_id("toolchain", r.config_json + names[s], 0); // another observation
+            store.record_run(r);
+        }
+    }
+    REQUIRE(ids[0].size() == 16);
+    CHECK(ids[0] != ids[1]);
+    db::Store merged(dir / "merged.db");
+    merged.merge_from(dir / "rehearsal.db");
+    merged.merge_from(dir / "class.db");
+    auto summaries = analyse(merged, std::nullopt);
+    auto rows = comparison_rows(summaries);
+    REQUIRE(rows.size() == 2);
+    std::set<std::string> sessions, labels;
+    for (const auto& s : summaries) {
+        std::set<Machine> machines;
+        for (const auto& run : s.group.runs)
+            machines.insert(run.machine);
+        REQUIRE(machines.size() == 1);
+        CHECK(machines.begin()->host == "lab-pc");
+        sessions.insert(machines.begin()->session);
+    }
+    CHECK(sessions == std::set<std::string>{ids[0], ids[1]});
+    for (const auto& r : rows) {
+        CHECK(r.runs == 3);
+        CHECK(r.warnings.empty());
+        labels.insert(r.machine.label());
+        REQUIRE(r.quality_raw.value);
+        CHECK(*r.quality_raw.value == Approx(1)); // one session's seeds, never both
+    }
+    CHECK(labels.size() == 2);
+
+    // A sweep's shard merged into its own store belongs to that store's session.
+    {
+        db::Store shard(dir / "merged.shard-1.db");
+        auto r = build("seed", "seed", 4, 0, 94);
+        r.id = db::run_id("toolchain", r.config_json + "shard", 0);
+        shard.record_run(r);
+        CHECK(shard.store_id() != merged.store_id());
+    }
+    merged.merge_from(dir / "merged.shard-1.db");
+    std::set<std::string> after;
+    for (const auto& run : load_runs(merged, std::nullopt))
+        after.insert(run.machine.session);
+    CHECK(after == std::set<std::string>{ids[0], ids[1], merged.store_id()});
+}
+
 TEST_CASE("the jackknife of a pair mean agrees with the bootstrap and takes over for large n") {
     // Pairs that share a run share its offset: the dependence the intervals must account for.
     auto make = [](std::size_t n, std::uint64_t seed) {
