@@ -102,11 +102,17 @@ std::string session_of_source(SQLite::Database& db, const fs::path& here, const 
                  name.rfind(stem, 0) == 0 &&
                  name.size() > stem.size() + here.extension().string().size() &&
                  name.ends_with(here.extension().string());
-    const char* schema = shard ? "main" : "src";
-    return db
-        .execAndGet(std::string("SELECT value FROM ") + schema +
-                    ".store_meta WHERE key = 'store_id'")
-        .getString();
+    std::string schema = shard ? "main" : "src";
+    // A version-4 file without the table was not made by detlab's migration: say so, naming it.
+    SQLite::Statement table(db, "SELECT count(*) FROM " + schema +
+                                    ".sqlite_master WHERE type = 'table' AND name = 'store_meta'");
+    table.executeStep();
+    if (table.getColumn(0).getInt() == 0)
+        throw InputError((shard ? here : other).string() +
+                         ": no store_meta table (the store's id); detlab refuses a store it did "
+                         "not make this way");
+    SQLite::Statement id(db, "SELECT value FROM " + schema + ".store_meta WHERE key = 'store_id'");
+    return id.executeStep() ? id.getColumn(0).getString() : std::string();
 }
 
 // Copies observation `id` of the source as observation `new_id` here (usually the same id),

@@ -105,6 +105,17 @@ TEST_CASE("groups without variation get a difference but no zero-width interval"
     CHECK(p.difference == Approx(-10));
     CHECK_FALSE(p.ci);
     CHECK(p.note == "one run, and no variation in the other group (n=4): interval not defined");
+    // The table says why its effect has no interval.
+    ComparisonRow row;
+    row.domain = "toolchain";
+    row.study = "constant";
+    row.effect.n = 5;
+    row.effect.value = d.difference;
+    row.effect.note = d.note;
+    row.effect_rank = 1;
+    CHECK_THAT(format_table({row}, Format::text),
+               Catch::Contains("-10 MHz (no variation in either group (n=5 and n=4): interval not "
+                               "defined) #1"));
     // One varying side is enough for Welch's interval (the constant side adds no variance).
     std::vector<double> varying{89, 90, 91, 92, 88};
     auto v = welch_difference(varying, base);
