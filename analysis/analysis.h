@@ -27,18 +27,23 @@ namespace detlab::analysis {
 
 // ---------------------------------------------------------------- runs and groups
 // A machine, as far as a run's output can depend on it: the host name, the CPU model and the
-// versions of the tools and compiler the run used (from its provenance). A group, and so a row
-// of the table, holds the observations of one machine only (docs/analysis.md).
+// versions of the tools and compiler the run used (from its provenance), and the session: the
+// store the run was recorded in (db::kStoreIdProvenance), so two stores made on one host stay
+// apart. A group, and so a row of the table, holds the observations of one machine and session
+// only (docs/analysis.md).
 struct Machine {
     std::string host, cpu, tools; // tools: "yosys 0.23; nextpnr-ice40 0.4; ..." (one line)
+    std::string session;          // the recording store's id (db::Store::store_id)
     bool operator<(const Machine& other) const;
     bool operator==(const Machine& other) const = default;
-    // "<host> #<6 hex digits of CPU and tools>": short enough for a table column, and two
-    // machines with one host name but other tools or CPUs get different labels.
+    // "<host> #<6 hex digits of CPU and tools> s<6 hex digits of the session>": short enough
+    // for a table column; other tools, CPUs or stores on one host get different labels.
     std::string label() const;
 };
+// `store_id`: the session of a run whose provenance names none (the store it is in).
 Machine machine_from_provenance(const std::string& host,
-                                const std::map<std::string, std::string>& provenance);
+                                const std::map<std::string, std::string>& provenance,
+                                const std::string& store_id);
 
 struct RunData {
     db::RunRow row;

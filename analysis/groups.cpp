@@ -44,10 +44,11 @@ bool factor_less(const RunData& a, const RunData& b) {
 }
 
 // A sweep's slot: one configuration at one repeat index in one study of one experiment.
-// Observations of different machines never share a slot: each machine's sweep is its own.
+// Observations of different machines or sessions never share a slot: each one's sweep is its own.
 std::string study_of(const RunData& run) {
     return run.row.experiment + "\n" + run.row.kind + "\n" + run.param("study") + "\n" +
-           run.machine.host + "\n" + run.machine.cpu + "\n" + run.machine.tools;
+           run.machine.host + "\n" + run.machine.cpu + "\n" + run.machine.tools + "\n" +
+           run.machine.session;
 }
 
 std::string slot_of(const RunData& run) {
@@ -83,6 +84,7 @@ std::vector<RunData> load_runs(const db::Store& store,
     db::RunFilter filter;
     filter.experiment = experiment;
     std::vector<RunData> out;
+    const std::string session = store.store_id(); // of runs recorded here (not merged in)
     for (auto& row : store.runs(filter)) {
         RunData run;
         run.row = row;
@@ -97,7 +99,7 @@ std::vector<RunData> load_runs(const db::Store& store,
         for (auto& [key, curve] : run.curves)
             std::sort(curve.begin(), curve.end());
         run.artifacts = store.artifacts(row.id);
-        run.machine = machine_from_provenance(row.host, store.provenance(row.id));
+        run.machine = machine_from_provenance(row.host, store.provenance(row.id), session);
         out.push_back(std::move(run));
     }
     return out;

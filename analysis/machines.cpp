@@ -18,7 +18,7 @@ const char* output_artifact(const std::string& kind) {
 }
 
 Machine machine_of(const db::Store& store, const db::RunRow& row) {
-    return machine_from_provenance(row.host, store.provenance(row.id));
+    return machine_from_provenance(row.host, store.provenance(row.id), store.store_id());
 }
 
 struct Observation {
@@ -183,15 +183,18 @@ std::vector<std::string> damaged_texts(const MachineComparison& row) {
 } // namespace
 
 bool Machine::operator<(const Machine& other) const {
-    return std::tie(host, cpu, tools) < std::tie(other.host, other.cpu, other.tools);
+    return std::tie(host, cpu, tools, session) <
+           std::tie(other.host, other.cpu, other.tools, other.session);
 }
 
 std::string Machine::label() const {
-    return host + " #" + sha256_hex(std::string_view(cpu + "\n" + tools)).substr(0, 6);
+    std::string label = host + " #" + sha256_hex(std::string_view(cpu + "\n" + tools)).substr(0, 6);
+    return session.empty() ? label : label + " s" + session.substr(0, 6);
 }
 
 Machine machine_from_provenance(const std::string& host,
-                                const std::map<std::string, std::string>& provenance) {
+                                const std::map<std::string, std::string>& provenance,
+                                const std::string& store_id) {
     Machine machine;
     auto find = [&](const std::string& key) {
         auto it = provenance.find(key);
@@ -199,6 +202,9 @@ Machine machine_from_provenance(const std::string& host,
     };
     machine.host = host.empty() ? find("host") : host;
     machine.cpu = find("cpu.model");
+    machine.session = find(db::kStoreIdProvenance);
+    if (machine.session.empty())
+        machine.session = store_id;
     // A toolchain run's FPGA tools (tool.* beside tools.root) are chosen by its configuration's
     // `tools` key: a `tools` study compares them within one machine, and the versions block
     // shows them. The machine keeps the versions the configuration does not choose.

@@ -89,6 +89,8 @@ std::string effect_cell(const ComparisonRow& row) {
     if (e.ci)
         out += " [" + printf_string("%.3g", e.ci->low) + ", " + printf_string("%.3g", e.ci->high) +
                "]";
+    else if (!e.note.empty()) // why there is no interval (no variation, one run a side)
+        out += " (" + e.note + ")";
     return out + " #" + std::to_string(row.effect_rank);
 }
 

@@ -90,8 +90,35 @@ std::string damaged_blob_of(SQLite::Database& db, const std::string& id) {
     return {};
 }
 
-// Copies observation `id` of the source as observation `new_id` here (usually the same id).
-std::int64_t copy_run(SQLite::Database& db, const std::string& id, const std::string& new_id) {
+// The session the source's observations belong to (kStoreIdProvenance): the source store's id,
+// except for a shard of this very store ("results/detlab.shard-2.db" into "results/detlab.db",
+// as `detlab sweep --shard` names them), whose runs are part of this store's sweep.
+std::string session_of_source(SQLite::Database& db, const fs::path& here, const fs::path& other) {
+    std::string stem = here.stem().string() + ".shard-";
+    std::string name = other.filename().string();
+    std::error_code error;
+    bool shard = fs::weakly_canonical(fs::absolute(other).parent_path(), error) ==
+                     fs::weakly_canonical(fs::absolute(here).parent_path(), error) &&
+                 name.rfind(stem, 0) == 0 &&
+                 name.size() > stem.size() + here.extension().string().size() &&
+                 name.ends_with(here.extension().string());
+    std::string schema = shard ? "main" : "src";
+    // A version-4 file without the table was not made by detlab's migration: say so, naming it.
+    SQLite::Statement table(db, "SELECT count(*) FROM " + schema +
+                                    ".sqlite_master WHERE type = 'table' AND name = 'store_meta'");
+    table.executeStep();
+    if (table.getColumn(0).getInt() == 0)
+        throw InputError((shard ? here : other).string() +
+                         ": no store_meta table (the store's id); detlab refuses a store it did "
+                         "not make this way");
+    SQLite::Statement id(db, "SELECT value FROM " + schema + ".store_meta WHERE key = 'store_id'");
+    return id.executeStep() ? id.getColumn(0).getString() : std::string();
+}
+
+// Copies observation `id` of the source as observation `new_id` here (usually the same id),
+// its session recorded when it has none yet (a store merged before keeps its first one).
+std::int64_t copy_run(SQLite::Database& db, const std::string& id, const std::string& new_id,
+                      const std::string& session) {
     auto copy = [&](const std::string& sql) {
         SQLite::Statement statement(db, sql);
         statement.bind(1, id);
@@ -115,6 +142,12 @@ std::int64_t copy_run(SQLite::Database& db, const std::string& id, const std::st
     if (new_id != id)
         copy("INSERT OR REPLACE INTO main.provenance (run_id, key, value) "
              "SELECT ?2, 'merged_from_id', ?1");
+    SQLite::Statement stamp(db, "INSERT OR IGNORE INTO main.provenance (run_id, key, value) "
+                                "VALUES (?, ?, ?)");
+    stamp.bind(1, new_id);
+    stamp.bind(2, kStoreIdProvenance);
+    stamp.bind(3, session);
+    stamp.exec();
     return blobs_added;
 }
 
@@ -211,6 +244,7 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
         internal::refuse_hostile_schema(*db_, "src", other); // the file may have changed meanwhile
         MergeReport report;
         auto transaction = internal::write_transaction(*db_);
+        std::string session = session_of_source(*db_, path_, other);
         SQLite::Statement theirs(*db_, "SELECT id FROM src.runs ORDER BY id");
         while (theirs.executeStep()) {
             auto id = theirs.getColumn(0).getString();
@@ -234,7 +268,7 @@ Store::MergeReport Store::merge_from(const fs::path& other) {
             // reference, a duplicate key) costs that observation, named, not the whole merge.
             db_->exec("SAVEPOINT merge_run");
             try {
-                report.blobs_added += copy_run(*db_, id, new_id);
+                report.blobs_added += copy_run(*db_, id, new_id, session);
                 db_->exec("RELEASE merge_run");
             } catch (const SQLite::Exception& failure) {
                 internal::rethrow_if_machine(failure, path_); // the whole merge stops for those

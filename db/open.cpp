@@ -195,6 +195,10 @@ int Store::schema_version() const {
     return user_version(*db_);
 }
 
+std::string Store::store_id() const {
+    return db_->execAndGet("SELECT value FROM store_meta WHERE key = 'store_id'").getString();
+}
+
 SQLite::Database& Store::database() const {
     return *db_;
 }

@@ -73,6 +73,10 @@ using InputDigests = std::vector<std::pair<std::string, std::string>>;
 std::string configuration_id(const std::string& kind, const std::string& identity_json,
                              const InputDigests& inputs = {});
 
+// The provenance key naming the store an observation was recorded in (Store::store_id), set by
+// merge_from on what it imports; an observation without it belongs to the store it is in.
+inline constexpr const char* kStoreIdProvenance = "store.id";
+
 // Prefix of the provenance keys that record a run's input digests.
 inline constexpr const char* kInputProvenancePrefix = "input:";
 

@@ -83,3 +83,15 @@ CREATE INDEX artifacts_by_sha256 ON artifacts (sha256);
 -- were never recorded), filled in by the migration code (db/store.cpp).
 ALTER TABLE runs ADD COLUMN config_id TEXT NOT NULL DEFAULT '';
 CREATE INDEX runs_by_config ON runs (config_id, experiment, repeat, status);
+
+-- step 4
+-- The store's own id, drawn once when the store is made (or migrated). Two stores made on one
+-- host (a teacher's rehearsal and a class run) are two sessions: `detlab merge` records the id
+-- of the store an observation came from in its provenance (store.id), and the analysis keeps
+-- sessions apart as it keeps machines apart. An observation without store.id belongs to the
+-- store it is in.
+CREATE TABLE store_meta (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+INSERT INTO store_meta (key, value) VALUES ('store_id', lower(hex(randomblob(8))));

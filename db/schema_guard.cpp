@@ -7,8 +7,8 @@ namespace detlab::db {
 namespace {
 
 // The names detlab queries: each must be a real table (or absent, before migration).
-constexpr const char* kDetlabTables[] = {"experiments", "runs",       "params", "metrics",
-                                         "artifacts",   "provenance", "blobs",  "cache"};
+constexpr const char* kDetlabTables[] = {"experiments", "runs",  "params", "metrics",   "artifacts",
+                                         "provenance",  "blobs", "cache",  "store_meta"};
 
 bool is_detlab_table(const std::string& name) {
     for (const char* table : kDetlabTables)

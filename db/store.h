@@ -50,6 +50,9 @@ public:
 
     const std::filesystem::path& path() const { return path_; }
     int schema_version() const;
+    // The store's own id (16 hex digits, drawn when it was made): what tells two stores made on
+    // one host apart (kStoreIdProvenance).
+    std::string store_id() const;
 
     // --- Writing observations (db/write.cpp) ---
     void put_experiment(const std::string& name, const std::string& source_text);

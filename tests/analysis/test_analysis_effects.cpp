@@ -105,6 +105,17 @@ TEST_CASE("groups without variation get a difference but no zero-width interval"
     CHECK(p.difference == Approx(-10));
     CHECK_FALSE(p.ci);
     CHECK(p.note == "one run, and no variation in the other group (n=4): interval not defined");
+    // The table says why its effect has no interval.
+    ComparisonRow row;
+    row.domain = "toolchain";
+    row.study = "constant";
+    row.effect.n = 5;
+    row.effect.value = d.difference;
+    row.effect.note = d.note;
+    row.effect_rank = 1;
+    CHECK_THAT(format_table({row}, Format::text),
+               Catch::Contains("-10 MHz (no variation in either group (n=5 and n=4): interval not "
+                               "defined) #1"));
     // One varying side is enough for Welch's interval (the constant side adds no variance).
     std::vector<double> varying{89, 90, 91, 92, 88};
     auto v = welch_difference(varying, base);
@@ -249,6 +260,63 @@ TEST_CASE("two machines' stores merged: every row names exactly one machine") {
     CHECK(labels.size() == 2);
     auto machines = format_machines(compare_machines(merged, std::nullopt), Format::text);
     CHECK(machines.find("versions that differ: yosys Yosys 0.23") != std::string::npos);
+}
+
+TEST_CASE("two stores from one host merge as two sessions, a shard into its own store as one") {
+    // A teacher's rehearsal and a class run on one lab PC: same host, CPU and tools, the same
+    // configurations and repeat indices, different outcomes (Fmax 91..93 and 81..83).
+    auto dir = fresh_dir("sessions");
+    std::string ids[2];
+    const char* names[2] = {"rehearsal", "class"};
+    for (int s = 0; s < 2; ++s) {
+        db::Store store(dir / (std::string(names[s]) + ".db"));
+        ids[s] = store.store_id();
+        for (int seed = 1; seed <= 3; ++seed) {
+            auto r = build("seed", "seed", seed, 0, (s == 0 ? 90 : 80) + seed);
+            r.id = db::run_id("toolchain", r.config_json + names[s], 0); // another observation
+            store.record_run(r);
+        }
+    }
+    REQUIRE(ids[0].size() == 16);
+    CHECK(ids[0] != ids[1]);
+    db::Store merged(dir / "merged.db");
+    merged.merge_from(dir / "rehearsal.db");
+    merged.merge_from(dir / "class.db");
+    auto summaries = analyse(merged, std::nullopt);
+    auto rows = comparison_rows(summaries);
+    REQUIRE(rows.size() == 2);
+    std::set<std::string> sessions, labels;
+    for (const auto& s : summaries) {
+        std::set<Machine> machines;
+        for (const auto& run : s.group.runs)
+            machines.insert(run.machine);
+        REQUIRE(machines.size() == 1);
+        CHECK(machines.begin()->host == "lab-pc");
+        sessions.insert(machines.begin()->session);
+    }
+    CHECK(sessions == std::set<std::string>{ids[0], ids[1]});
+    for (const auto& r : rows) {
+        CHECK(r.runs == 3);
+        CHECK(r.warnings.empty());
+        labels.insert(r.machine.label());
+        REQUIRE(r.quality_raw.value);
+        CHECK(*r.quality_raw.value == Approx(1)); // one session's seeds, never both
+    }
+    CHECK(labels.size() == 2);
+
+    // A sweep's shard merged into its own store belongs to that store's session.
+    {
+        db::Store shard(dir / "merged.shard-1.db");
+        auto r = build("seed", "seed", 4, 0, 94);
+        r.id = db::run_id("toolchain", r.config_json + "shard", 0);
+        shard.record_run(r);
+        CHECK(shard.store_id() != merged.store_id());
+    }
+    merged.merge_from(dir / "merged.shard-1.db");
+    std::set<std::string> after;
+    for (const auto& run : load_runs(merged, std::nullopt))
+        after.insert(run.machine.session);
+    CHECK(after == std::set<std::string>{ids[0], ids[1], merged.store_id()});
 }
 
 TEST_CASE("the jackknife of a pair mean agrees with the bootstrap and takes over for large n") {

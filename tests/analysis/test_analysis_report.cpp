@@ -44,8 +44,10 @@ TEST_CASE("report.html is self-contained with the table, inline plots and proven
     CHECK(html.find("src=\"http") == std::string::npos); // nothing fetched from the network
     CHECK(html.find("<script") == std::string::npos);
     CHECK(files.plots.size() == 5);
+    // The machine: host, a digest of CPU and tools, and the store's session.
+    std::string machine = "testhost #01ba47 s" + store.store_id().substr(0, 6);
     CHECK_THAT(read_file_text(files.csv),
-               Catch::Contains("toolchain,handmade,seed,seed,seed,testhost #01ba47,testhost,,,3"));
+               Catch::Contains("toolchain,handmade,seed,seed,seed," + machine + ",testhost,,,3"));
 }
 
 TEST_CASE("detlab compare and report on the command line", "[cli][tools]") {
@@ -55,8 +57,10 @@ TEST_CASE("detlab compare and report on the command line", "[cli][tools]") {
     spec.argv = {DETLAB_BINARY, "compare", "--db", db, "--format", "markdown"};
     auto result = process::run(spec);
     CHECK(result.exit_code == 0);
+    std::string session = db::Store(dir / "detlab.db").store_id().substr(0, 6);
     CHECK_THAT(result.out,
-               Catch::Contains("| toolchain | handmade | seed | seed | testhost #01ba47 | 3 |"));
+               Catch::Contains("| toolchain | handmade | seed | seed | testhost #01ba47 s" +
+                               session + " | 3 |"));
     CHECK_THAT(result.err, Catch::Contains("EQUIVALENCE CHECK FAILED"));
 
     spec.argv = {DETLAB_BINARY, "compare", "--db", db, "--format", "xml"};

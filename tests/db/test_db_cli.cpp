@@ -127,7 +127,7 @@ TEST_CASE("db info and runs print the store's real contents") {
     fill(path);
     auto info = run_detlab({"db", "info", "--db", path.string()});
     REQUIRE(info.exit_code == 0);
-    CHECK_THAT(info.out, Catch::Contains("schema version  3"));
+    CHECK_THAT(info.out, Catch::Contains("schema version  4"));
     CHECK_THAT(info.out, Catch::Matches("(.|\n)*  runs +3\n(.|\n)*"));
     CHECK_THAT(info.out, Catch::Contains("blobs           2 distinct"));
     CHECK_THAT(info.out, Catch::Contains("dedup ratio 1.57")); // 4+4+3 bytes over 4+3

@@ -31,7 +31,7 @@ TEST_CASE("an empty file gets the whole schema in WAL mode") {
     write_file(dir / "empty.db", std::string_view{}); // an existing empty file counts as new
     db::Store store(dir / "empty.db");
     CHECK(store.schema_version() == db::current_schema_version());
-    CHECK(db::current_schema_version() == 3);
+    CHECK(db::current_schema_version() == 4);
     auto info = store.info();
     for (const char* table :
          {"experiments", "runs", "params", "metrics", "artifacts", "provenance", "blobs", "cache"})
@@ -50,7 +50,7 @@ TEST_CASE("a version-1 store is migrated and keeps its runs") {
         old.exec("INSERT INTO runs VALUES ('r1', 'e', 'train', '{}', 0, 'done', '', 1, 2, 'h', 3)");
     }
     db::Store store(path);
-    CHECK(store.schema_version() == 3);
+    CHECK(store.schema_version() == 4);
     REQUIRE(store.run("r1"));
     CHECK(store.run("r1")->kind == "train");
     auto sha = store.put_blob(std::span<const std::uint8_t>());
@@ -168,7 +168,9 @@ TEST_CASE("merging a shard adds new observations and skips the ones it holds alr
     REQUIRE(bytes);
     CHECK(std::string(bytes->begin(), bytes->end()) == "new blob");
     CHECK(target.metrics(added.id).size() == 3);
-    CHECK(target.provenance(added.id).size() == 1);
+    CHECK(target.provenance(added.id).size() == 2); // its own, and the session (store.id)
+    CHECK(target.provenance(added.id).at(db::kStoreIdProvenance) ==
+          db::Store(dir / "shard.db").store_id());
     CHECK(target.experiment_source("unit"));
     CHECK(target.check().ok);
 
