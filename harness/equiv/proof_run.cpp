@@ -56,9 +56,12 @@ ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
                                              "run " + run_id + " (" + row->status +
                                                  ") has no bitstream.asc and netlist.json"));
     auto config = nlohmann::json::parse(row->config_json);
-    if (toolchain::device_family(config.value("device", std::string("hx1k"))) == "ecp5")
+    if (auto family = toolchain::device_family(config.value("device", std::string("hx1k")));
+        family != "ice40") // issue 27: family
         throw InputError(input_error_message(
-            "argument", 0, "run", "run " + run_id + " is an ECP5 build: " + kEcp5NotChecked));
+            "argument", 0, "run",
+            "run " + run_id + " is an " + (family == "gowin" ? "Gowin" : "ECP5") +
+                " build: " + (family == "gowin" ? kGowinNotChecked : kEcp5NotChecked)));
     auto synthesised = nlohmann::json::parse(netlist->begin(), netlist->end());
     std::string_view text(reinterpret_cast<const char*>(asc->data()), asc->size());
     auto proof = prove_against_synthesis(
