@@ -21,8 +21,18 @@ namespace {
 
 std::string synth(const std::filesystem::path& db, int seed) {
     process::Spec spec;
-    spec.argv = {DETLAB_BINARY, "synth", "--device", "gw1nr-9", "--tools", "trixie", "--seed",
-                 std::to_string(seed), "--reuse-synthesis=false", "--equiv-vectors", "8", "--db",
+    spec.argv = {DETLAB_BINARY,
+                 "synth",
+                 "--device",
+                 "gw1nr-9",
+                 "--tools",
+                 "trixie",
+                 "--seed",
+                 std::to_string(seed),
+                 "--reuse-synthesis=false",
+                 "--equiv-vectors",
+                 "8",
+                 "--db",
                  db.string()};
     spec.timeout = std::chrono::seconds(1200);
     auto result = process::run(spec);
@@ -54,10 +64,30 @@ void gowin_pack(const std::filesystem::path& dir, const std::string& in, const s
     auto root = toolchain::toolchains_dir() / "trixie";
     process::Spec spec;
     // The root is read-only at /; the scratch directory is bound on a fresh /tmp inside it.
-    spec.argv = {"bwrap",  "--ro-bind", root.string(), "/",         "--proc", "/proc",
-                 "--dev",  "/dev",      "--tmpfs",     "/tmp",      "--bind", dir.string(),
-                 "/tmp/work", "--chdir", "/tmp/work",  "--setenv",  "PATH",   "/usr/bin:/bin",
-                 "/usr/bin/gowin_pack", "-d", "GW1N-9C", "-o",      out,      in};
+    spec.argv = {"bwrap",
+                 "--ro-bind",
+                 root.string(),
+                 "/",
+                 "--proc",
+                 "/proc",
+                 "--dev",
+                 "/dev",
+                 "--tmpfs",
+                 "/tmp",
+                 "--bind",
+                 dir.string(),
+                 "/tmp/work",
+                 "--chdir",
+                 "/tmp/work",
+                 "--setenv",
+                 "PATH",
+                 "/usr/bin:/bin",
+                 "/usr/bin/gowin_pack",
+                 "-d",
+                 "GW1N-9C",
+                 "-o",
+                 out,
+                 in};
     spec.timeout = std::chrono::seconds(300);
     auto result = process::run(spec);
     INFO(result.out << result.err << result.error);
@@ -66,7 +96,7 @@ void gowin_pack(const std::filesystem::path& dir, const std::string& in, const s
 
 // Flips the first bit of the first LUT initialisation ("INIT": "1010...", 16 bits).
 std::string flip_one_lut_bit(const std::string& routed) {
-    static const std::regex init(R"("INIT": "([01]{16})")");
+    static const std::regex init(R"re("INIT": "([01]{16})")re");
     std::smatch match;
     REQUIRE(std::regex_search(routed, match, init));
     std::string out = routed;
