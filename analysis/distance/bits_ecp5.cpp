@@ -217,6 +217,8 @@ std::optional<ConfigPayload> config_payload(std::span<const std::uint8_t> bitstr
         return ConfigPayload{std::move(*ice40), "cram+bram"};
     if (auto ecp5 = ecp5_config_payload(bitstream))
         return ConfigPayload{std::move(*ecp5), "frames+ebr"};
+    if (auto gowin = gowin_config_payload(bitstream)) // issue 27: family
+        return ConfigPayload{std::move(*gowin), "frames"};
     return std::nullopt;
 }
 

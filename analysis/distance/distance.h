@@ -1,7 +1,7 @@
 // Distances between the outputs of two runs, pure functions of bytes and tensors: bits of
-// bitstreams (over the iCE40 or ECP5 configuration payload), weights, logits and predictions,
-// equivalence-check outputs and synthesised netlists' cell mixes. No store, no process: tested on
-// hand-made inputs (tests/analysis). What each one means: docs/analysis.md.
+// bitstreams (over the iCE40, ECP5 or Gowin configuration payload), weights, logits and
+// predictions, equivalence-check outputs and synthesised netlists' cell mixes. No store, no
+// process: tested on hand-made inputs (tests/analysis). What each one means: docs/analysis.md.
 #pragma once
 
 #include "analysis/stats/stats.h"
@@ -43,7 +43,14 @@ std::optional<Bytes> ice40_config_payload(std::span<const std::uint8_t> bin);
 // dummy bytes. The die comes from the VERIFY_ID command. nullopt when the bytes are not an
 // uncompressed ECP5 bitstream of a known die. docs/toolchain.md "ECP5".
 std::optional<Bytes> ecp5_config_payload(std::span<const std::uint8_t> bit);
-// Either family's payload and what it covers: "cram+bram" (iCE40) or "frames+ebr" (ECP5).
+// The configuration payload of a Gowin .fs (issue 27; gowin_pack's text of '0'/'1' lines): every
+// configuration frame's content bits in file order (frame x bits per frame), without the header
+// and footer commands and each frame's pad bits, CRC-16 and trailer ones. The die, hence the pad
+// width, comes from the device ID command. nullopt when the bytes are not an uncompressed .fs of
+// a known die. docs/suite.md "Gowin".
+std::optional<Bytes> gowin_config_payload(std::span<const std::uint8_t> fs);
+// Each family's payload and what it covers: "cram+bram" (iCE40), "frames+ebr" (ECP5) or
+// "frames" (Gowin).
 struct ConfigPayload {
     Bytes bits;
     std::string over;
@@ -51,7 +58,8 @@ struct ConfigPayload {
 std::optional<ConfigPayload> config_payload(std::span<const std::uint8_t> bitstream);
 
 // Distance between two bitstreams over the configuration payload when both parse as one family
-// with the same payload size (`BitstreamDistance::over` names it: "cram+bram" or "frames+ebr"),
+// with the same payload size (`BitstreamDistance::over` names it: "cram+bram", "frames+ebr" or
+// "frames"),
 // else over all file bytes.
 struct BitstreamDistance {
     BitDistance bits;

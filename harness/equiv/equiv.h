@@ -192,9 +192,10 @@ int vectors_from_environment();
 // recorded as not_checked with the reason.
 void check_toolchain_run(db::RunResult& run, const nlohmann::json& config,
                          const CheckOptions& options);
-// issue 27: family. Why an ECP5 bitstream is not checked: the reason its not_checked result
-// carries (docs/equivalence.md, "ECP5").
+// issue 27: family. Why an ECP5 or a Gowin bitstream is not checked: the reason its not_checked
+// result carries (docs/equivalence.md, "ECP5", "Gowin").
 extern const char* const kEcp5NotChecked;
+extern const char* const kGowinNotChecked;
 
 // The equivalence check already stored on a run, if any; run_verdict: of a run not yet stored.
 std::optional<StoredVerdict> stored_check(const db::Store& store, const std::string& run_id);
@@ -305,7 +306,7 @@ nlohmann::json proof_json(const ProofResult& proof, const std::optional<StoredVe
                           double time_limit_s);
 // Proves a stored toolchain run's bitstream against its netlist.json and records the result.
 // Throws InputError for an unknown or non-toolchain run, one without both artifacts, an ECP5
-// build, or a run that already holds a proof.
+// or Gowin build, or a run that already holds a proof.
 ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
                              const ProofOptions& options);
 // The proof of a finished toolchain run not yet stored (a sweep's `equiv_prove`), added to it

@@ -69,9 +69,10 @@ void prove_toolchain_run(db::RunResult& run, const nlohmann::json& config,
     // A partial configuration (defaults left out) falls back to the run's completed one.
     auto completed = config.contains("device") ? config : nlohmann::json::parse(run.config_json);
     auto simulated = run_verdict(run);
-    if (toolchain::device_family(completed.value("device", std::string("hx1k"))) == "ecp5") {
+    if (auto family = toolchain::device_family(completed.value("device", std::string("hx1k")));
+        family != "ice40") { // issue 27: no bitstream-to-netlist reader for ECP5 or Gowin here
         ProofResult skipped;
-        skipped.reason = kEcp5NotChecked;
+        skipped.reason = family == "gowin" ? kGowinNotChecked : kEcp5NotChecked;
         std::string json = proof_json(skipped, simulated, options.time_limit_s).dump();
         run.add_artifact(kProofArtifact, Bytes(json.begin(), json.end()));
         return;
@@ -115,9 +116,12 @@ ProofResult prove_stored_run(db::Store& store, const std::string& run_id,
                                              "run " + run_id + " (" + row->status +
                                                  ") has no bitstream.asc and netlist.json"));
     auto config = nlohmann::json::parse(row->config_json);
-    if (toolchain::device_family(config.value("device", std::string("hx1k"))) == "ecp5")
+    if (auto family = toolchain::device_family(config.value("device", std::string("hx1k")));
+        family != "ice40") // issue 27: family
         throw InputError(input_error_message(
-            "argument", 0, "run", "run " + run_id + " is an ECP5 build: " + kEcp5NotChecked));
+            "argument", 0, "run",
+            "run " + run_id + " is an " + (family == "gowin" ? "Gowin" : "ECP5") +
+                " build: " + (family == "gowin" ? kGowinNotChecked : kEcp5NotChecked)));
     db::RunResult findings; // only what the proof adds: the observation itself stays as it is
     auto proof = prove_into(findings, *asc, *netlist, config, stored_check(store, run_id), options);
     store.annotate_run(run_id, findings);

@@ -114,10 +114,11 @@ private:
         write_file(build_dir_ / pins_name(), read_file_bytes(pcf));
     }
 
-    // issue 27: family: an ECP5 build reads .lpf constraints.
-    bool ecp5() const { return settings_.family == detail::Family::ecp5; }
-    const char* pins_name() const { return ecp5() ? "pins.lpf" : "pins.pcf"; }
-    const char* synth_pass() const { return ecp5() ? "synth_ecp5" : "synth_ice40"; }
+    // issue 27: family: an ECP5 or Gowin build runs the flow of detail::family_flow.
+    bool ice40() const { return settings_.family == detail::Family::ice40; }
+    const detail::FamilyFlow& flow() const { return detail::family_flow(settings_.family); }
+    const char* pins_name() const { return flow().pins; }
+    const char* synth_pass() const { return flow().synth; }
 
     std::string inputs_hash(const std::vector<std::string>& names) const {
         std::string joined;
@@ -259,13 +260,13 @@ private:
     }
 
     bool place_and_route() {
-        if (ecp5()) { // issue 27: family
+        if (!ice40()) { // issue 27: family
             auto name = [this](std::string file) {
                 return path(file);
             };
-            return run_stage("nextpnr", detail::ecp5_nextpnr_argv(settings_, name),
-                             {"netlist.json", "pins.lpf"}) &&
-                   expect_output("nextpnr", "bitstream.config");
+            return run_stage("nextpnr", detail::family_nextpnr_argv(settings_, name),
+                             {"netlist.json", pins_name()}) &&
+                   expect_output("nextpnr", flow().pnr_output);
         }
         std::vector<std::string> argv{"nextpnr-ice40", "--" + settings_.device,
                                       "--package",     settings_.package,
@@ -287,12 +288,13 @@ private:
     }
 
     bool pack() {
-        if (ecp5()) { // issue 27: family
+        if (!ice40()) { // issue 27: family
             auto name = [this](std::string file) {
                 return path(file);
             };
-            return run_stage("ecppack", detail::ecp5_pack_argv(name), {"bitstream.config"}) &&
-                   expect_output("ecppack", "bitstream.bit");
+            return run_stage(flow().pack_tool, detail::family_pack_argv(settings_, name),
+                             {flow().pnr_output}) &&
+                   expect_output(flow().pack_tool, flow().bitstream);
         }
         if (!run_stage("icepack", {"icepack", path("bitstream.asc"), path("bitstream.bin")},
                        {"bitstream.asc"}))
@@ -301,7 +303,7 @@ private:
     }
 
     bool analyse_timing() {
-        if (ecp5()) // issue 27: family: no icetime; nextpnr's report gives fmax_mhz
+        if (!ice40()) // issue 27: family: no icetime; nextpnr's report gives fmax_mhz
             return true;
         std::vector<std::string> argv{
             "icetime",        "-d", settings_.device,     "-P", settings_.package, "-p",
@@ -320,14 +322,15 @@ private:
     }
 
     void record_outputs() {
-        if (ecp5()) {
-            // issue 27: family: the packed .bit is the run's bitstream artifact (the analysis
-            // reads either family's); nextpnr's textual configuration and routed netlist beside.
-            for (const char* name :
-                 {db::artifact::kNetlist, "bitstream.config", "routed.json", "nextpnr-report.json"})
+        if (!ice40()) {
+            // issue 27: family: the packed .bit or .fs is the run's bitstream artifact (the
+            // analysis reads each family's); nextpnr's outputs beside.
+            run_.add_artifact(db::artifact::kNetlist,
+                              read_file_bytes(build_dir_ / db::artifact::kNetlist));
+            for (const char* name : flow().artifacts)
                 run_.add_artifact(name, read_file_bytes(build_dir_ / name));
             run_.add_artifact(db::artifact::kBitstream,
-                              read_file_bytes(build_dir_ / "bitstream.bit"));
+                              read_file_bytes(build_dir_ / flow().bitstream));
         } else {
             for (const char* name : {db::artifact::kNetlist, db::artifact::kAsc,
                                      db::artifact::kBitstream, "nextpnr-report.json"})
@@ -348,7 +351,9 @@ private:
             {"TRELLIS_COMB", db::metric::kLogicCells},
             {"DP16KD", db::metric::kRamBlocks},
             {"TRELLIS_IO", db::metric::kIoCells},
-            {"MULT18X18D", db::metric::kDspBlocks}};
+            {"MULT18X18D", db::metric::kDspBlocks},
+            {"SLICE", db::metric::kLogicCells}, // Gowin
+            {"IOB", db::metric::kIoCells}};
         for (const auto& [cell, metric] : cells)
             if (auto it = report.used.find(cell); it != report.used.end())
                 run_.add_metric(metric, static_cast<double>(it->second));

@@ -43,6 +43,8 @@ std::vector<std::string> device_names() {
         names.push_back(device.name);
     for (const auto& device : detail::ecp5_devices()) // issue 27: family
         names.push_back(device.name);
+    for (const auto& device : detail::gowin_devices())
+        names.push_back(device.name);
     return names;
 }
 
@@ -120,13 +122,14 @@ const std::vector<KeySpec>& config_keys() {
     static const std::vector<KeySpec> keys{
         array_key(),
         key("device", Type::string, "hx1k",
-            "FPGA device: an iCE40 (hx1k, hx8k, ...) or an ECP5 (lfe5u-25f, lfe5u-45f, "
-            "lfe5u-85f, ...; needs tools = \"trixie\")",
+            "FPGA device: an iCE40 (hx1k, hx8k, ...), an ECP5 (lfe5u-25f, lfe5u-45f, "
+            "lfe5u-85f, ...) or a Gowin (gw1nr-9, gw1n-1); ECP5 and Gowin need "
+            "tools = \"trixie\"",
             0, 0, device_names()),
         key("package", Type::string, "",
             "device package (empty: the device's common board's: tq144 for hx1k, ct256 for "
             "hx8k, cm81 for lp1k and lp8k, qn32 for lp384, sg48 for up5k, up3k and u4k; "
-            "CABGA381 for an ECP5)"),
+            "CABGA381 for an ECP5; QN88 for gw1nr-9, QN48 for gw1n-1)"),
         key("freq_mhz", Type::real, 12.0, "target clock frequency given to nextpnr (MHz)", 1, 1000),
         key("seed", Type::integer, 1, "nextpnr placement seed", 0, 2147483647),
         key("threads", Type::integer, 1, "nextpnr --threads", 1, 256),
@@ -220,10 +223,8 @@ void check_design_keys(const Settings& s) {
 
 void complete_package(Settings& s) {
     s.family = family_of(s.device); // issue 27: family
-    if (s.family == Family::ecp5) {
-        const auto& list = ecp5_devices();
-        auto device = std::find_if(list.begin(), list.end(),
-                                   [&](const FamilyDevice& d) { return s.device == d.name; });
+    if (s.family != Family::ice40) {
+        const FamilyDevice* device = family_device(s.device);
         if (s.package.empty())
             s.package = device->default_package;
         if (std::find(device->packages.begin(), device->packages.end(), s.package) ==

@@ -16,12 +16,6 @@ const std::vector<std::string> kSmallDiePackages{"CABGA256", "CABGA381", "CSFBGA
 const std::vector<std::string> k45DiePackages{"CABGA256", "CABGA381", "CABGA554", "CSFBGA285"};
 const std::vector<std::string> kLargeDiePackages{"CABGA381", "CABGA554", "CABGA756", "CSFBGA285"};
 
-bool has_tool(const Settings& s, const std::string& tool) {
-    if (s.tools_root.empty())
-        return !process::find_executable(tool).empty();
-    return std::filesystem::exists(s.tools_root / "usr/bin" / tool);
-}
-
 } // namespace
 
 std::string number_text(double value) {
@@ -44,29 +38,6 @@ const std::vector<FamilyDevice>& ecp5_devices() {
         {"lfe5um5g-85f", "--um5g-85k", "CABGA381", kLargeDiePackages},
     };
     return list;
-}
-
-Family family_of(const std::string& device) {
-    for (const auto& d : ecp5_devices())
-        if (d.name == device)
-            return Family::ecp5;
-    return Family::ice40;
-}
-
-std::string family_name(Family family) {
-    return family == Family::ecp5 ? "ecp5" : "ice40";
-}
-
-void require_family_tools(const Settings& s) {
-    if (s.family != Family::ecp5)
-        return;
-    for (const char* tool : {"nextpnr-ecp5", "ecppack"})
-        if (!has_tool(s, tool))
-            throw UnavailableError(input_error_message(
-                "config", 0, "tools",
-                "device " + s.device + " (ECP5) needs " + tool + ", which toolchain '" + s.tools +
-                    "' lacks; Debian 13 ships it: install scripts/setup-toolchain trixie and set "
-                    "tools = \"trixie\""));
 }
 
 std::filesystem::path ecp5_pin_file(const Settings& s) {
@@ -98,27 +69,4 @@ std::vector<std::string> ecp5_pack_argv(const std::function<std::string(std::str
     return {"ecppack", "--input", path("bitstream.config"), "--bit", path("bitstream.bit")};
 }
 
-std::optional<double> logic_utilisation_pct(const std::string& report_json, Family family) {
-    auto json = nlohmann::json::parse(report_json, nullptr, false);
-    if (json.is_discarded() || !json.contains("utilization") || !json["utilization"].is_object())
-        return std::nullopt;
-    // The logic element of each family: a LUT4 + flip-flop cell (iCE40), a LUT4 (ECP5, whose
-    // flip-flops are a separate bel type of the same count).
-    const char* cell = family == Family::ecp5 ? "TRELLIS_COMB" : "ICESTORM_LC";
-    const auto& usage = json["utilization"];
-    if (!usage.contains(cell) || !usage[cell].contains("used") ||
-        !usage[cell].contains("available"))
-        return std::nullopt;
-    double available = usage[cell]["available"].get<double>();
-    if (available <= 0)
-        return std::nullopt;
-    return 100.0 * usage[cell]["used"].get<double>() / available;
-}
-
 } // namespace detlab::toolchain::detail
-
-namespace detlab::toolchain {
-std::string device_family(const std::string& device) {
-    return detail::family_name(detail::family_of(device));
-}
-} // namespace detlab::toolchain

@@ -5,8 +5,8 @@ namespace detlab::toolchain {
 
 namespace detail {
 std::filesystem::path pin_file(const Settings& settings) {
-    if (settings.family == Family::ecp5) // issue 27: family
-        return ecp5_pin_file(settings);
+    if (settings.family != Family::ice40) // issue 27: family
+        return family_pin_file(settings);
     return settings.rtl_dir / "pcf" / (settings.device + ".pcf");
 }
 } // namespace detail
@@ -37,10 +37,11 @@ db::InputDigests input_digests(const nlohmann::json& config) {
         !problem.empty())
         throw InputError(input_error_message(pcf.string(), 0, "device", problem));
     // issue 27: family: the digest's name is the pin file's path under rtl_dir (pcf/hx1k.pcf,
-    // lpf/cabga381.lpf); iCE40 keeps the name stored identities already carry.
-    std::string pin_name = settings.family == detail::Family::ecp5
-                               ? "lpf/" + pcf.filename().string()
-                               : "pcf/" + settings.device + ".pcf";
+    // lpf/cabga381.lpf, cst/gw1nr-9.cst); iCE40 keeps the name stored identities already carry.
+    std::string pin_name =
+        settings.family != detail::Family::ice40
+            ? pcf.parent_path().filename().string() + "/" + pcf.filename().string()
+            : "pcf/" + settings.device + ".pcf";
     digests.emplace_back(pin_name, file_sha256(pcf));
     // Every other file that reaches a tool; a design without them keeps its earlier id.
     auto design = detail::design_inputs(settings);

@@ -15,8 +15,9 @@
 namespace detlab::toolchain::detail {
 
 // issue 27: family. The FPGA family a device belongs to decides the flow: iCE40 (synth_ice40,
-// nextpnr-ice40, icepack, icetime) or ECP5 (synth_ecp5, nextpnr-ecp5, ecppack; family_ecp5.cpp).
-enum class Family { ice40, ecp5 };
+// nextpnr-ice40, icepack, icetime), ECP5 (synth_ecp5, nextpnr-ecp5, ecppack; family_ecp5.cpp) or
+// Gowin (synth_gowin, nextpnr-gowin, gowin_pack; family_gowin.cpp).
+enum class Family { ice40, ecp5, gowin };
 
 // The completed configuration in typed form, with derived values (package, paths) filled in.
 struct Settings {
@@ -132,28 +133,55 @@ void write_design_files(const Settings& settings, const DesignInputs& inputs,
 std::string explain_tool_error(const std::string& text, const DesignInputs& inputs,
                                const Settings& settings);
 
-// ---- The ECP5 family (issue 27: family; family_ecp5.cpp) ----
+// ---- The ECP5 and Gowin families (issue 27: family; family.cpp, family_ecp5.cpp,
+// family_gowin.cpp) ----
 struct FamilyDevice {
-    std::string name;         // the key's value: "lfe5u-25f"
-    std::string nextpnr_flag; // "--25k"
+    std::string name;         // the key's value: "lfe5u-25f", "gw1nr-9"
+    std::string nextpnr_flag; // "--25k"; Gowin: the part number nextpnr-gowin's --device takes
     std::string default_package;
     std::vector<std::string> packages;
+    std::string chip = {}; // Gowin: the chip database's name (--family, gowin_pack -d): "GW1N-9C"
 };
 const std::vector<FamilyDevice>& ecp5_devices();
+const std::vector<FamilyDevice>& gowin_devices();
+const FamilyDevice* family_device(const std::string& device); // ECP5 or Gowin, else nullptr
 Family family_of(const std::string& device);
-std::string family_name(Family family); // "ice40", "ecp5": the run's param `family`
+std::string family_name(Family family); // "ice40", "ecp5", "gowin": the run's param `family`
+// The files and passes of a family's flow (the iCE40's runs in build.cpp, icetime included).
+struct FamilyFlow {
+    const char* pins;       // the pin file's name in the build directory
+    const char* synth;      // the yosys command that synthesises (followed by -top, -json)
+    const char* pack_tool;  // the packer, also its stage's name
+    const char* pnr_output; // what nextpnr writes that the packer reads
+    const char* bitstream;  // what the packer writes: the run's bitstream artifact
+    std::vector<const char*> artifacts; // stored besides the bitstream and netlist.json
+};
+const FamilyFlow& family_flow(Family family);
 // UnavailableError naming the key `tools` when the toolchain lacks the family's tools.
 void require_family_tools(const Settings& settings);
-// rtl_dir/lpf/<package in lower case>.lpf: ECP5 ball names depend on the package only.
+// The pin file of an ECP5 or Gowin device: rtl_dir/lpf/<package in lower case>.lpf (ECP5 ball
+// names depend on the package only), rtl_dir/cst/<device>.cst (Gowin pin numbers, per part).
+std::filesystem::path family_pin_file(const Settings& settings);
 std::filesystem::path ecp5_pin_file(const Settings& settings);
-// nextpnr-ecp5 and ecppack argv; `path` gives a build file's name as the tools see it.
+std::filesystem::path gowin_pin_file(const Settings& settings);
+// nextpnr and packer argv of an ECP5 or Gowin build; `path` gives a build file's name as the
+// tools see it.
+std::vector<std::string> family_nextpnr_argv(const Settings& settings,
+                                             const std::function<std::string(std::string)>& path);
+std::vector<std::string> family_pack_argv(const Settings& settings,
+                                          const std::function<std::string(std::string)>& path);
 std::vector<std::string> ecp5_nextpnr_argv(const Settings& settings,
                                            const std::function<std::string(std::string)>& path);
 std::vector<std::string> ecp5_pack_argv(const std::function<std::string(std::string)>& path);
-// A number as a tool argument (nextpnr's --freq, either family): the shortest text that reads
+std::vector<std::string> gowin_nextpnr_argv(const Settings& settings,
+                                            const std::function<std::string(std::string)>& path);
+std::vector<std::string> gowin_pack_argv(const Settings& settings,
+                                         const std::function<std::string(std::string)>& path);
+// A number as a tool argument (nextpnr's --freq, every family): the shortest text that reads
 // back as the same double (to_chars), so argv and the stored provenance stay as they were.
 std::string number_text(double value);
-// Used / available logic elements in percent from nextpnr's report (ICESTORM_LC, TRELLIS_COMB).
+// Used / available logic elements in percent from nextpnr's report (ICESTORM_LC, TRELLIS_COMB,
+// SLICE).
 std::optional<double> logic_utilisation_pct(const std::string& report_json, Family family);
 
 // ---- Toolchain roots (roots.cpp) ----

@@ -85,9 +85,10 @@ void check_choice(const Settings& s, const std::string& key, const std::string& 
 } // namespace
 
 void check_tool_options(const Settings& settings) {
-    // issue 27: family: these are nextpnr-ice40's options; nextpnr-ecp5 (which only Debian 13's
-    // root has, one version) names an unknown option itself in its stage's message.
-    if (settings.family == Family::ecp5)
+    // issue 27: family: these are nextpnr-ice40's options; nextpnr-ecp5 and nextpnr-gowin (which
+    // only Debian 13's root has, one version) name an unknown option themselves in their stage's
+    // message.
+    if (settings.family != Family::ice40)
         return;
     const Offered offered =
         offered_by(settings.tools,

@@ -190,6 +190,22 @@ std::map<std::string, std::string> tool_provenance(const std::string& tools,
                                    "--admindir=" + (root / "var/lib/dpkg").string());
                 out["tool.ecppack"] = process::probe_version(trellis, probe_limit(limit));
             }
+            // The Gowin tools likewise: nextpnr-gowin's version and gowin_pack's Debian package's,
+            // under one key: analysis/machines.cpp tells a root's FPGA tools from the machine's
+            // by the prefixes tool.yosys/nextpnr/ice/ecp, so a tool.gowin_pack key would make
+            // the trixie root's runs a machine of their own.
+            bool has_gowin = root.empty() ? !process::find_executable("nextpnr-gowin").empty()
+                                          : std::filesystem::exists(root / "usr/bin/nextpnr-gowin");
+            if (has_gowin) {
+                std::vector<std::string> apycula{"dpkg-query", "-W", "-f",
+                                                 "python3-apycula ${Version}", "python3-apycula"};
+                if (!root.empty())
+                    apycula.insert(apycula.begin() + 1,
+                                   "--admindir=" + (root / "var/lib/dpkg").string());
+                out["tool.nextpnr-gowin"] =
+                    probe({"nextpnr-gowin", "--version"}) +
+                    "; gowin_pack: " + process::probe_version(apycula, probe_limit(limit));
+            }
             return out;
         },
         [](const auto& out) {

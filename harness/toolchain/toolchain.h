@@ -53,7 +53,8 @@ std::string configuration_id(const nlohmann::json& config);
 db::RunResult run_build(const nlohmann::json& config, int repeat,
                         const observation::Context& context);
 
-// issue 27: family. The FPGA family of a device name: "ice40" or "ecp5" (lfe5u-25f, ...).
+// issue 27: family. The FPGA family of a device name: "ice40", "ecp5" (lfe5u-25f, ...) or
+// "gowin" (gw1nr-9, gw1n-1).
 std::string device_family(const std::string& device);
 
 // ---- Toolchain roots (the `tools` key; scripts/setup-toolchain NAME installs one) ----
