@@ -1,7 +1,9 @@
 // The Gowin flow with the real tools of the trixie root (label toolchain2; skipped, said as a
 // skip, when the root predates the Gowin packages: scripts/setup-toolchain trixie adds them):
-// `detlab synth --device gw1nr-9 --tools trixie --seed N` builds the 2x2 accelerator for the Tang
-// Nano 9K's GW1NR-9 with two seeds into a store, which then holds two different bitstreams, each
+// `detlab synth --device gw1nr-9 --tools trixie --seed N` builds the small multiply-accumulate
+// fixture (tests/toolchain/fixtures/mac, the accelerator's ports; nextpnr-gowin 0.7 took ~200 s
+// for the 2x2 accelerator itself, the fixture a fraction) for the Tang Nano 9K's GW1NR-9 with two
+// seeds into a store, which then holds two different bitstreams, each
 // with its Fmax and utilisation, whose configuration-bit distance (frames) is read from the
 // stored bytes; a repeat of one seed is bit-identical; and one LUT bit changed in nextpnr's routed
 // netlist is exactly one configuration bit once gowin_pack has packed it.
@@ -29,6 +31,8 @@ std::string synth(const std::filesystem::path& db, int seed) {
                  "trixie",
                  "--seed",
                  std::to_string(seed),
+                 "--rtl-dir",
+                 (source_root() / "tests/toolchain/fixtures/mac").string(),
                  "--reuse-synthesis=false",
                  "--equiv-vectors",
                  "8",
