@@ -27,6 +27,7 @@ struct Conv {
     std::vector<float> input, cols, output; // kept for the backward pass; output after ReLU
     std::vector<int> pool_from;             // per pooled value: index into output it came from
     std::vector<float> pooled;
+    std::vector<float> grad_out, grad_cols, scratch; // backward buffers, reused across batches
 
     int taps() const { return kKernel * kKernel * in_channels; }
     int pooled_side() const { return side / 2; }
@@ -53,14 +54,14 @@ struct Conv {
     }
 
     // grad_input [batch, side, side, Cin] += the im2col gradient, scattered back.
-    void col2im(int batch, const std::vector<float>& grad_cols, std::vector<float>& grad_input) {
+    void col2im(int batch, const std::vector<float>& from_cols, std::vector<float>& grad_input) {
         auto cin = static_cast<std::size_t>(in_channels);
         grad_input.assign(static_cast<std::size_t>(batch) * side * side * cin, 0.0f);
         for (int b = 0; b < batch; ++b)
             for (int y = 0; y < side; ++y)
                 for (int x = 0; x < side; ++x) {
                     const float* row =
-                        grad_cols.data() + ((std::size_t(b) * side + y) * side + x) * taps();
+                        from_cols.data() + ((std::size_t(b) * side + y) * side + x) * taps();
                     for (int ky = 0; ky < kKernel; ++ky)
                         for (int kx = 0; kx < kKernel; ++kx) {
                             int sy = y + ky - 1, sx = x + kx - 1;
@@ -81,8 +82,11 @@ struct Conv {
         int pixels = batch * side * side;
         output.resize(static_cast<std::size_t>(pixels) * out_channels);
         matmul.multiply(pixels, taps(), out_channels, cols.data(), weights.data(), output.data());
-        for (std::size_t i = 0; i < output.size(); ++i)
-            output[i] = std::max(output[i] + bias[i % bias.size()], 0.0f);
+        // Per pixel row, not `i % channels` per element: the division kept this loop scalar.
+        auto cout = static_cast<std::size_t>(out_channels);
+        for (float* row = output.data(); row != output.data() + output.size(); row += cout)
+            for (std::size_t c = 0; c < cout; ++c)
+                row[c] = std::max(row[c] + bias[c], 0.0f);
         pool(batch);
     }
 
@@ -93,50 +97,54 @@ struct Conv {
         pooled.resize(static_cast<std::size_t>(batch) * half * half * cout);
         pool_from.resize(pooled.size());
         std::size_t at = 0;
+        auto row = static_cast<std::size_t>(side) * cout; // one image row of the map
         for (int b = 0; b < batch; ++b)
             for (int y = 0; y < half; ++y)
-                for (int x = 0; x < half; ++x)
+                for (int x = 0; x < half; ++x) {
+                    // The window's four corners, in row-major order, as offsets into output.
+                    std::size_t corner[4];
+                    corner[0] = ((std::size_t(b) * side + 2 * y) * side + 2 * x) * cout;
+                    corner[1] = corner[0] + cout;
+                    corner[2] = corner[0] + row;
+                    corner[3] = corner[2] + cout;
                     for (std::size_t c = 0; c < cout; ++c, ++at) {
-                        int best = -1;
-                        for (int dy = 0; dy < 2; ++dy)
-                            for (int dx = 0; dx < 2; ++dx) {
-                                auto index = static_cast<int>(
-                                    ((std::size_t(b) * side + 2 * y + dy) * side + 2 * x + dx) *
-                                        cout +
-                                    c);
-                                if (best < 0 ||
-                                    output[std::size_t(index)] > output[std::size_t(best)])
-                                    best = index;
-                            }
-                        pool_from[at] = best;
-                        pooled[at] = output[static_cast<std::size_t>(best)];
+                        std::size_t best = corner[0] + c;
+                        for (int k = 1; k < 4; ++k)
+                            if (output[corner[k] + c] > output[best])
+                                best = corner[k] + c;
+                        pool_from[at] = static_cast<int>(best);
+                        pooled[at] = output[best];
                     }
+                }
     }
 
     // From d(loss)/d(pooled): weight and bias gradients, and (if grad_input) d(loss)/d(input).
     void backward(int batch, const std::vector<float>& grad_pooled, MatmulBackend& matmul,
                   std::vector<float>* grad_input) {
-        std::vector<float> grad_out(output.size(), 0.0f);
+        grad_out.assign(output.size(), 0.0f);
         for (std::size_t i = 0; i < grad_pooled.size(); ++i) {
             auto from = static_cast<std::size_t>(pool_from[i]);
             if (output[from] > 0.0f) // through the ReLU
                 grad_out[from] += grad_pooled[i];
         }
         int pixels = batch * side * side;
-        std::vector<float> scratch;
         transpose(cols.data(), static_cast<std::size_t>(pixels), static_cast<std::size_t>(taps()),
                   scratch);
         weight_grad.resize(weights.size());
         matmul.multiply(taps(), pixels, out_channels, scratch.data(), grad_out.data(),
                         weight_grad.data());
+        // Each channel's sum still adds its pixels in ascending order (bit-exact with the
+        // element-wise loop), without a division per element.
         bias_grad.assign(bias.size(), 0.0f);
-        for (std::size_t i = 0; i < grad_out.size(); ++i)
-            bias_grad[i % bias.size()] += grad_out[i];
+        auto cout = static_cast<std::size_t>(out_channels);
+        for (std::size_t at = 0; at < grad_out.size(); at += cout)
+            for (std::size_t c = 0; c < cout; ++c)
+                bias_grad[c] += grad_out[at + c];
         if (!grad_input)
             return;
         transpose(weights.data(), static_cast<std::size_t>(taps()),
                   static_cast<std::size_t>(out_channels), scratch);
-        std::vector<float> grad_cols(cols.size());
+        grad_cols.resize(cols.size());
         matmul.multiply(pixels, out_channels, taps(), grad_out.data(), scratch.data(),
                         grad_cols.data());
         col2im(batch, grad_cols, *grad_input);
@@ -219,9 +227,8 @@ public:
     BatchScore train_step(const int* labels, MatmulBackend& matmul, float learning_rate,
                           float momentum) override {
         BatchScore score = head_.train_step(labels, matmul, learning_rate, momentum);
-        std::vector<float> grad_first;
-        convs_[1].backward(batch_, head_.input_gradient(), matmul, &grad_first);
-        convs_[0].backward(batch_, grad_first, matmul, nullptr);
+        convs_[1].backward(batch_, head_.input_gradient(), matmul, &grad_first_);
+        convs_[0].backward(batch_, grad_first_, matmul, nullptr);
         for (auto& conv : convs_) {
             sgd_update(conv.weights, conv.weight_velocity, conv.weight_grad, learning_rate,
                        momentum);
@@ -254,6 +261,7 @@ private:
     DeterministicRng rng_;
     std::vector<Conv> convs_;
     Mlp head_;
+    std::vector<float> grad_first_; // d(loss)/d(first conv's pooled output), reused
     int batch_ = 0;
 };
 
