@@ -20,9 +20,9 @@ db::RunResult synthetic_build(std::size_t index, DeterministicRng& rng) {
     r.experiment = "bench";
     r.kind = "toolchain";
     r.host = "bench";
-    r.add_param("study", "seed");
-    r.add_param("factor", "seed");
-    r.add_param("factor_value", std::to_string(index));
+    r.add_param(db::param::kStudy, "seed");
+    r.add_param(db::param::kFactor, "seed");
+    r.add_param(db::param::kFactorValue, std::to_string(index));
     Bytes bin(64, 0x5A);
     for (int flip = 0; flip < 4; ++flip) {
         auto bit = rng.below(bin.size() * 8);

@@ -76,7 +76,7 @@ FactorialAnalysis analyse_grid(const Group& g) {
     std::size_t missing = 0;
     for (const auto& run : g.runs) {
         auto metric = run.final_metrics.find(key);
-        auto point = nlohmann::json::parse(run.param("factor_value"), nullptr, false);
+        auto point = nlohmann::json::parse(run.param(db::param::kFactorValue), nullptr, false);
         if (metric == run.final_metrics.end() || !std::isfinite(metric->second) ||
             !point.is_object()) {
             ++missing;

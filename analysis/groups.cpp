@@ -13,7 +13,7 @@ bool seed_like(const std::string& key) {
 }
 
 bool sweep_param(const std::string& key) {
-    return key == "study" || key == "factor" || key == "factor_value";
+    return key == db::param::kStudy || key == db::param::kFactor || key == db::param::kFactorValue;
 }
 
 // Ad-hoc runs: the params that must match for two runs to be compared.
@@ -35,7 +35,7 @@ std::string seed_values(const RunData& run) {
 
 // Numbers sort as numbers, everything else as text.
 bool factor_less(const RunData& a, const RunData& b) {
-    std::string va = a.param("factor_value"), vb = b.param("factor_value");
+    std::string va = a.param(db::param::kFactorValue), vb = b.param(db::param::kFactorValue);
     auto ja = nlohmann::json::parse(va, nullptr, false);
     auto jb = nlohmann::json::parse(vb, nullptr, false);
     if (ja.is_number() && jb.is_number() && ja != jb)
@@ -46,7 +46,7 @@ bool factor_less(const RunData& a, const RunData& b) {
 // A sweep's slot: one configuration at one repeat index in one study of one experiment.
 // Observations of different machines or sessions never share a slot: each one's sweep is its own.
 std::string study_of(const RunData& run) {
-    return run.row.experiment + "\n" + run.row.kind + "\n" + run.param("study") + "\n" +
+    return run.row.experiment + "\n" + run.row.kind + "\n" + run.param(db::param::kStudy) + "\n" +
            run.machine.host + "\n" + run.machine.cpu + "\n" + run.machine.tools + "\n" +
            run.machine.session;
 }
@@ -110,7 +110,7 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
     std::map<std::string, std::size_t> best;
     std::map<std::string, std::size_t> further;
     for (std::size_t i = 0; i < all_runs.size(); ++i) {
-        if (all_runs[i].param("study").empty())
+        if (all_runs[i].param(db::param::kStudy).empty())
             continue; // ad hoc runs: every observation has its own repeat index
         auto slot = slot_of(all_runs[i]);
         auto [it, inserted] = best.emplace(slot, i);
@@ -122,7 +122,7 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
     }
     std::vector<RunData> runs;
     for (std::size_t i = 0; i < all_runs.size(); ++i)
-        if (all_runs[i].param("study").empty() || best.at(slot_of(all_runs[i])) == i)
+        if (all_runs[i].param(db::param::kStudy).empty() || best.at(slot_of(all_runs[i])) == i)
             runs.push_back(std::move(all_runs[i]));
     using GroupId = std::tuple<std::string, std::string, std::string, Machine>;
     std::map<GroupId, Group> groups;
@@ -133,7 +133,7 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
         auto kind = db::run_kind(run.row.kind);
         if (kind != db::RunKind::toolchain && kind != db::RunKind::train)
             continue;
-        std::string study = run.param("study");
+        std::string study = run.param(db::param::kStudy);
         bool adhoc = study.empty();
         std::string key = adhoc ? "adhoc:" + adhoc_key(run) : study;
         auto id = std::make_tuple(run.row.experiment, run.row.kind, key, run.machine);
@@ -143,7 +143,7 @@ std::vector<Group> group_runs(std::vector<RunData> all_runs) {
             group.kind = run.row.kind;
             group.study = adhoc ? "adhoc" : study;
             group.machine = run.machine;
-            group.factor = adhoc ? "repeat" : run.param("factor", "repeat");
+            group.factor = adhoc ? "repeat" : run.param(db::param::kFactor, "repeat");
             if (adhoc)
                 adhoc_first_seed[id] = seed_values(run);
             else

@@ -73,9 +73,9 @@ std::optional<double> output_distance(const db::Store& store, const Observation&
 std::string label_of(const db::Store& store, const db::RunRow& row) {
     std::string study, value;
     for (const auto& [key, text] : store.params(row.id)) {
-        if (key == "study")
+        if (key == db::param::kStudy)
             study = text;
-        else if (key == "factor_value")
+        else if (key == db::param::kFactorValue)
             value = text;
     }
     if (study.empty())

@@ -126,7 +126,7 @@ void heatmap_plot(const std::vector<GroupSummary>& summaries, const fs::path& di
     for (std::size_t i = 0; i < n; i += step)
         tics += (i ? ", " : "") +
                 script_string(best->group.runs[i].param(
-                    "factor_value", std::to_string(best->group.runs[i].row.repeat))) +
+                    db::param::kFactorValue, std::to_string(best->group.runs[i].row.repeat))) +
                 " " + std::to_string(i);
     tics += ")";
     std::string last = std::to_string(n) + "-0.5";
@@ -163,8 +163,8 @@ void curves_plots(const std::vector<GroupSummary>& summaries, const fs::path& di
                 last_epoch = std::max(last_epoch, epoch);
             }
             data << "\n\n";
-            std::string name = s.group.factor + "=" + run.param("factor_value", "?") + " r" +
-                               std::to_string(run.row.repeat);
+            std::string name = s.group.factor + "=" + run.param(db::param::kFactorValue, "?") +
+                               " r" + std::to_string(run.row.repeat);
             series += std::string(blocks ? ", ''" : "'curves_" + std::to_string(index) + ".dat'") +
                       " index " + std::to_string(blocks) +
                       " using 1:2 with linespoints pt 7 ps 0.5 " +

@@ -156,7 +156,8 @@ void group_section(std::ostringstream& out, const GroupSummary& s) {
         out << ", <b class=bad>" << g.failed.size() << " failed or timed out</b>";
     out << ". Factor values: ";
     for (const auto& run : g.runs)
-        out << "<code>" << escape(run.param("factor_value", std::to_string(run.row.repeat)))
+        out << "<code>"
+            << escape(run.param(db::param::kFactorValue, std::to_string(run.row.repeat)))
             << "</code> ";
     out << "</p>\n";
     if (s.toolchain)

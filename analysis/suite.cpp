@@ -99,7 +99,7 @@ std::vector<SuiteRow> suite_rows(const std::vector<GroupSummary>& summaries) {
         row.runs = s.group.runs.size();
         row.failed = s.group.failed.size();
 
-        auto utilisation = metric_values(s.group, "logic_utilisation_pct");
+        auto utilisation = metric_values(s.group, db::metric::kLogicUtilisationPct);
         Summary u = summarize(utilisation);
         row.utilisation_pct.n = u.n;
         if (u.n > 0) {

@@ -243,8 +243,8 @@ ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
     bitstream_distances(runs, blobs, s);
     functional_distance(runs, blobs, s);
     s.fmax_mhz = metric_summary(runs, db::metric::kFmaxMhz);
-    s.logic_cells = metric_summary(runs, "logic_cells");
-    s.tools_wall_s = metric_summary(runs, "tools_wall_s");
+    s.logic_cells = metric_summary(runs, db::metric::kLogicCells);
+    s.tools_wall_s = metric_summary(runs, db::metric::kToolsWallS);
     for (const auto& run : runs)
         if (metric_of(run, db::metric::kEquivMismatches) > 0)
             s.equiv_mismatch_runs.push_back(run.row.id);

@@ -34,7 +34,7 @@ std::vector<std::pair<std::string, std::string>> scope_of(const Group& g) {
     return scope;
 }
 
-constexpr const char* kIcetimeFmax = "fmax_icetime_mhz"; // harness/toolchain/build.cpp
+constexpr const char* kIcetimeFmax = db::metric::kFmaxIcetimeMhz;
 
 double final_metric(const RunData& run, const char* key) {
     auto it = run.final_metrics.find(key);

@@ -83,11 +83,20 @@ std::string printf_string(const char* format, double value) {
 } // namespace
 
 const std::vector<std::string>& version_metrics() {
-    static const std::vector<std::string> keys{
-        "logic_cells",   "ram_blocks",          "fmax_mhz",          "fmax_icetime_mhz",
-        "yosys_wall_s",  "yosys_cpu_s",         "yosys_max_rss_kib", "nextpnr_wall_s",
-        "nextpnr_cpu_s", "nextpnr_max_rss_kib", "icepack_wall_s",    "icetime_wall_s",
-        "tools_wall_s"};
+    using namespace db::metric;
+    static const std::vector<std::string> keys{kLogicCells,
+                                               kRamBlocks,
+                                               kFmaxMhz,
+                                               kFmaxIcetimeMhz,
+                                               stage_wall_s("yosys"),
+                                               stage_cpu_s("yosys"),
+                                               stage_max_rss_kib("yosys"),
+                                               stage_wall_s("nextpnr"),
+                                               stage_cpu_s("nextpnr"),
+                                               stage_max_rss_kib("nextpnr"),
+                                               stage_wall_s("icepack"),
+                                               stage_wall_s("icetime"),
+                                               kToolsWallS};
     return keys;
 }
 
@@ -214,16 +223,18 @@ std::string format_toolchain_versions(const std::vector<ToolchainVersion>& rows,
         out << "toolchain " << v.tools << " (" << v.versions << ") in " << v.experiment << "/"
             << v.study << ": " << v.runs << " run(s)"
             << (v.failed ? ", " + std::to_string(v.failed) + " failed" : std::string()) << "\n";
-        out << "  cells " << mean(v, "logic_cells", "%.0f") << " LC, "
-            << mean(v, "ram_blocks", "%.0f") << " RAM;  Fmax " << mean(v, "fmax_mhz", "%.2f")
-            << " MHz (nextpnr), " << mean(v, "fmax_icetime_mhz", "%.2f") << " MHz (icetime)\n";
-        out << "  wall s  yosys " << mean(v, "yosys_wall_s", "%.2f") << "  nextpnr "
-            << mean(v, "nextpnr_wall_s", "%.2f") << "  icepack "
-            << mean(v, "icepack_wall_s", "%.2f") << "  icetime "
-            << mean(v, "icetime_wall_s", "%.2f") << "  total " << mean(v, "tools_wall_s", "%.2f")
-            << "\n";
-        out << "  peak RSS MiB  yosys " << mean(v, "yosys_max_rss_kib", "%.0f", 1.0 / 1024)
-            << "  nextpnr " << mean(v, "nextpnr_max_rss_kib", "%.0f", 1.0 / 1024) << "\n";
+        out << "  cells " << mean(v, db::metric::kLogicCells, "%.0f") << " LC, "
+            << mean(v, db::metric::kRamBlocks, "%.0f") << " RAM;  Fmax "
+            << mean(v, db::metric::kFmaxMhz, "%.2f") << " MHz (nextpnr), "
+            << mean(v, db::metric::kFmaxIcetimeMhz, "%.2f") << " MHz (icetime)\n";
+        out << "  wall s  yosys " << mean(v, db::metric::stage_wall_s("yosys"), "%.2f")
+            << "  nextpnr " << mean(v, db::metric::stage_wall_s("nextpnr"), "%.2f") << "  icepack "
+            << mean(v, db::metric::stage_wall_s("icepack"), "%.2f") << "  icetime "
+            << mean(v, db::metric::stage_wall_s("icetime"), "%.2f") << "  total "
+            << mean(v, db::metric::kToolsWallS, "%.2f") << "\n";
+        out << "  peak RSS MiB  yosys "
+            << mean(v, db::metric::stage_max_rss_kib("yosys"), "%.0f", 1.0 / 1024) << "  nextpnr "
+            << mean(v, db::metric::stage_max_rss_kib("nextpnr"), "%.0f", 1.0 / 1024) << "\n";
         if (v.reference) {
             out << "  (the reference the other toolchains are compared with)\n";
             continue;
