@@ -4,6 +4,7 @@
 #include "db/store.h"
 #include "harness/process/process.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -46,6 +47,16 @@ inline process::Result run_detlab(std::vector<std::string> args) {
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
     spec.timeout = std::chrono::seconds(60);
     return process::run(spec);
+}
+
+// Incompressible bytes, so zstd stores them raw and one flipped byte changes the content.
+inline std::string noise(std::size_t size, std::uint32_t state) {
+    std::string text(size, '\0');
+    for (auto& c : text) {
+        state = state * 1664525u + 1013904223u;
+        c = static_cast<char>(state >> 24);
+    }
+    return text;
 }
 
 } // namespace detlab::test
