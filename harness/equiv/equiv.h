@@ -122,7 +122,7 @@ inline constexpr const char* kMethodRandomStimulus = "random_stimulus"; // any d
 
 // What one check concluded about one bitstream.
 enum class Verdict {
-    proved,        // a formal proof of equivalence (not shipped yet: never set)
+    proved,        // a formal proof of equivalence (equiv_proof.json's result: proof.cpp)
     no_difference, // every vector matched the golden model
     differs,       // at least one vector did not
     not_checked    // the check could not run; CheckResult::reason says why
