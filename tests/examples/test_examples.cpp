@@ -82,13 +82,16 @@ TEST_CASE("the FIR example swept over seeds, repeats and file order, then compar
     REQUIRE(compare.code == 0);
     CHECK_THAT(compare.out, Catch::Contains("fir_filter"));
     // Seeds move the bitstream, repeats do not; every bitstream computes what its netlist does.
-    // (Columns: domain, experiment, study, source, machine "<host> #<digest>", runs, differ.)
+    // (Columns: domain, experiment, study, source, machine "<host> #<digest> s<session>", runs,
+    // differ.)
     CHECK_THAT(
         compare.out,
-        Catch::Matches(R"((.|\n)*fir_filter +seed +seed +\S+ #[0-9a-f]{6} +3 +2/2 (.|\n)*)"));
+        Catch::Matches(
+            R"((.|\n)*fir_filter +seed +seed +\S+ #[0-9a-f]{6} s[0-9a-f]{6} +3 +2/2 (.|\n)*)"));
     CHECK_THAT(
         compare.out,
-        Catch::Matches(R"((.|\n)*fir_filter +repeat +repeat +\S+ #[0-9a-f]{6} +3 +0/2 (.|\n)*)"));
+        Catch::Matches(
+            R"((.|\n)*fir_filter +repeat +repeat +\S+ #[0-9a-f]{6} s[0-9a-f]{6} +3 +0/2 (.|\n)*)"));
     CHECK_THAT(compare.out, Catch::Contains("fir_filter / seed: 3/3 no difference in 64 vectors"));
     CHECK_THAT(compare.out,
                Catch::Contains("fir_filter / repeat: 3/3 no difference in 64 vectors"));
