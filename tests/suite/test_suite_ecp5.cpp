@@ -9,6 +9,7 @@
 #include "harness/equiv/equiv.h"
 #include "harness/process/process.h"
 #include "harness/toolchain/toolchain.h"
+#include "tests/suite/family_build.h"
 
 #include <catch2/catch.hpp>
 #include <regex>
@@ -17,82 +18,13 @@ using namespace detlab;
 
 namespace {
 
-// `detlab synth` of the accelerator on an LFE5U-25F with `seed`, recorded in `db`, checked for
-// equivalence; returns the stored run's id (from its summary line "run ID  status done ...").
+using test::stored;
+using test::stored_metric;
+
+// The build under test, as the issue gives its command.
 std::string synth(const std::filesystem::path& db, int seed) {
-    process::Spec spec;
-    spec.argv = {DETLAB_BINARY,
-                 "synth",
-                 "--device",
-                 "lfe5u-25f",
-                 "--package",
-                 "CABGA256",
-                 "--tools",
-                 "trixie",
-                 "--seed",
-                 std::to_string(seed),
-                 "--reuse-synthesis=false",
-                 "--equiv-vectors",
-                 "8",
-                 "--db",
-                 db.string()};
-    spec.timeout = std::chrono::seconds(900);
-    auto result = process::run(spec);
-    INFO(result.out << result.err << result.error);
-    REQUIRE(result.exit_code == 0);
-    static const std::regex first_line(R"((?:^|\n)run ([0-9a-f]+)  status done)");
-    std::smatch match;
-    REQUIRE(std::regex_search(result.out, match, first_line));
-    return match[1];
-}
-
-Bytes stored(const db::Store& store, const std::string& run, const char* name) {
-    auto bytes = store.artifact_bytes(run, name);
-    INFO(run << ": " << name);
-    REQUIRE(bytes);
-    return *bytes;
-}
-
-std::optional<double> stored_metric(const db::Store& store, const std::string& run,
-                                    const std::string& key) {
-    for (const auto& metric : store.metrics(run))
-        if (metric.key == key && metric.step == 0)
-            return metric.value;
-    return std::nullopt;
-}
-
-// ecppack of the trixie root on a file of `dir`.
-void ecppack(const std::filesystem::path& dir, const std::string& in, const std::string& out) {
-    auto root = toolchain::toolchains_dir() / "trixie";
-    process::Spec spec;
-    // The root is read-only at /; the scratch directory is bound on a fresh /tmp inside it.
-    spec.argv = {"bwrap",
-                 "--ro-bind",
-                 root.string(),
-                 "/",
-                 "--proc",
-                 "/proc",
-                 "--dev",
-                 "/dev",
-                 "--tmpfs",
-                 "/tmp",
-                 "--bind",
-                 dir.string(),
-                 "/tmp/work",
-                 "--chdir",
-                 "/tmp/work",
-                 "--setenv",
-                 "PATH",
-                 "/usr/bin:/bin",
-                 "/usr/bin/ecppack",
-                 "--input",
-                 in,
-                 "--bit",
-                 out};
-    spec.timeout = std::chrono::seconds(300);
-    auto result = process::run(spec);
-    INFO(result.out << result.err << result.error);
-    REQUIRE(result.ok());
+    return test::synth_in_trixie(db, {"--device", "lfe5u-25f", "--package", "CABGA256"}, seed,
+                                 std::chrono::seconds(900));
 }
 
 // Flips the first bit of the first LUT initialisation word ("word: SLICEA.K0.INIT 0101...").
@@ -145,8 +77,8 @@ TEST_CASE("ECP5 via detlab synth: two seeds differ, a repeat is bit-identical, d
     std::string config(config_bytes.begin(), config_bytes.end());
     write_file(scratch / "a.config", config);
     write_file(scratch / "b.config", flip_one_lut_bit(config));
-    ecppack(scratch, "a.config", "a.bit");
-    ecppack(scratch, "b.config", "b.bit");
+    test::run_in_trixie(scratch, {"/usr/bin/ecppack", "--input", "a.config", "--bit", "a.bit"});
+    test::run_in_trixie(scratch, {"/usr/bin/ecppack", "--input", "b.config", "--bit", "b.bit"});
     auto a = read_file_bytes(scratch / "a.bit");
     CHECK(sha256_hex(a) == sha256_hex(bit_one)); // ecppack is deterministic
     auto flipped = analysis::bitstream_distance(a, read_file_bytes(scratch / "b.bit"));

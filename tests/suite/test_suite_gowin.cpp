@@ -13,6 +13,7 @@
 #include "harness/process/process.h"
 #include "harness/toolchain/toolchain.h"
 #include "tests/skip.h"
+#include "tests/suite/family_build.h"
 
 #include <catch2/catch.hpp>
 #include <regex>
@@ -21,81 +22,15 @@ using namespace detlab;
 
 namespace {
 
+using test::stored;
+using test::stored_metric;
+
+// The build under test (the mac fixture, see above).
 std::string synth(const std::filesystem::path& db, int seed) {
-    process::Spec spec;
-    spec.argv = {DETLAB_BINARY,
-                 "synth",
-                 "--device",
-                 "gw1nr-9",
-                 "--tools",
-                 "trixie",
-                 "--seed",
-                 std::to_string(seed),
-                 "--rtl-dir",
-                 (source_root() / "tests/toolchain/fixtures/mac").string(),
-                 "--reuse-synthesis=false",
-                 "--equiv-vectors",
-                 "8",
-                 "--db",
-                 db.string()};
-    spec.timeout = std::chrono::seconds(1200);
-    auto result = process::run(spec);
-    INFO(result.out << result.err << result.error);
-    REQUIRE(result.exit_code == 0);
-    static const std::regex first_line(R"((?:^|\n)run ([0-9a-f]+)  status done)");
-    std::smatch match;
-    REQUIRE(std::regex_search(result.out, match, first_line));
-    return match[1];
-}
-
-Bytes stored(const db::Store& store, const std::string& run, const char* name) {
-    auto bytes = store.artifact_bytes(run, name);
-    INFO(run << ": " << name);
-    REQUIRE(bytes);
-    return *bytes;
-}
-
-std::optional<double> stored_metric(const db::Store& store, const std::string& run,
-                                    const std::string& key) {
-    for (const auto& metric : store.metrics(run))
-        if (metric.key == key && metric.step == 0)
-            return metric.value;
-    return std::nullopt;
-}
-
-// gowin_pack of the trixie root on a routed netlist of `dir`, as the build runs it.
-void gowin_pack(const std::filesystem::path& dir, const std::string& in, const std::string& out) {
-    auto root = toolchain::toolchains_dir() / "trixie";
-    process::Spec spec;
-    // The root is read-only at /; the scratch directory is bound on a fresh /tmp inside it.
-    spec.argv = {"bwrap",
-                 "--ro-bind",
-                 root.string(),
-                 "/",
-                 "--proc",
-                 "/proc",
-                 "--dev",
-                 "/dev",
-                 "--tmpfs",
-                 "/tmp",
-                 "--bind",
-                 dir.string(),
-                 "/tmp/work",
-                 "--chdir",
-                 "/tmp/work",
-                 "--setenv",
-                 "PATH",
-                 "/usr/bin:/bin",
-                 "/usr/bin/gowin_pack",
-                 "-d",
-                 "GW1N-9C",
-                 "-o",
-                 out,
-                 in};
-    spec.timeout = std::chrono::seconds(300);
-    auto result = process::run(spec);
-    INFO(result.out << result.err << result.error);
-    REQUIRE(result.ok());
+    return test::synth_in_trixie(db,
+                                 {"--device", "gw1nr-9", "--rtl-dir",
+                                  (source_root() / "tests/toolchain/fixtures/mac").string()},
+                                 seed, std::chrono::seconds(1200));
 }
 
 // Flips the first bit of the first LUT initialisation ("INIT": "1010...", 16 bits).
@@ -152,8 +87,8 @@ TEST_CASE("Gowin via detlab synth: two seeds differ, a repeat is bit-identical, 
     std::string routed(routed_bytes.begin(), routed_bytes.end());
     write_file(scratch / "a.json", routed);
     write_file(scratch / "b.json", flip_one_lut_bit(routed));
-    gowin_pack(scratch, "a.json", "a.fs");
-    gowin_pack(scratch, "b.json", "b.fs");
+    test::run_in_trixie(scratch, {"/usr/bin/gowin_pack", "-d", "GW1N-9C", "-o", "a.fs", "a.json"});
+    test::run_in_trixie(scratch, {"/usr/bin/gowin_pack", "-d", "GW1N-9C", "-o", "b.fs", "b.json"});
     auto a = read_file_bytes(scratch / "a.fs");
     CHECK(sha256_hex(a) == sha256_hex(bit_one)); // gowin_pack is deterministic
     auto flipped = analysis::bitstream_distance(a, read_file_bytes(scratch / "b.fs"));
