@@ -107,12 +107,11 @@ WorkRoot::WorkRoot(const fs::path& root) : root_(fs::absolute(root)) {
                 throw;
         }
     }
-    remove_stale_sessions();
-    remove_stale_claims();
+    remove_leftovers();
 }
 
 void WorkRoot::make_session() {
-    // Made under a name that remove_stale_sessions ignores, locked, then renamed: a session
+    // Made under a name that remove_leftovers ignores, locked, then renamed: a session
     // is never seen unlocked while its process lives.
     std::string pattern = (root_ / ".new-session-XXXXXX").string();
     if (!::mkdtemp(pattern.data()))
@@ -134,40 +133,27 @@ void WorkRoot::make_session() {
     session_lock_ = fd;
 }
 
-void WorkRoot::remove_stale_sessions() const {
+void WorkRoot::remove_leftovers() const {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(root_, ec)) {
         std::string name = entry.path().filename().string();
-        if (name.rfind(kSessionPrefix, 0) != 0 || entry.path() == session_ ||
-            !entry.is_directory(ec) || entry.is_symlink(ec))
+        bool session = name.rfind(kSessionPrefix, 0) == 0 && entry.path() != session_ &&
+                       entry.is_directory(ec);
+        bool claim = name.ends_with(kClaimSuffix) && entry.is_regular_file(ec);
+        if ((!session && !claim) || entry.is_symlink(ec))
             continue;
         struct stat owner {};
         if (::lstat(entry.path().c_str(), &owner) != 0 || owner.st_uid != ::geteuid())
             continue; // not made by this user, so not by this user's detlab
-        int fd = try_lock(entry.path() / kLockName, false);
+        int fd = try_lock(session ? entry.path() / kLockName : entry.path(), false);
         if (fd < 0)
-            continue;             // alive, or not a detlab session
-        if (signed_by_detlab(fd, kSessionSignature)) // else a user's folder: left alone
+            continue; // alive (a session, or a run being built now), or not detlab's
+        // A user's folder or file is left alone. A claim is unlinked while locked, as RunClaim
+        // does: a process waiting on this inode then sees a new one (claim() checks), so no run
+        // is built twice.
+        if (session && signed_by_detlab(fd, kSessionSignature))
             fs::remove_all(entry.path(), ec);
-        ::close(fd);
-    }
-}
-
-void WorkRoot::remove_stale_claims() const {
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(root_, ec)) {
-        std::string name = entry.path().filename().string();
-        if (!name.ends_with(kClaimSuffix) || !entry.is_regular_file(ec) || entry.is_symlink(ec))
-            continue;
-        struct stat owner {};
-        if (::lstat(entry.path().c_str(), &owner) != 0 || owner.st_uid != ::geteuid())
-            continue;
-        int fd = try_lock(entry.path(), false);
-        if (fd < 0)
-            continue; // held: that run is being built now
-        // Unlinked while locked, as RunClaim does: a process waiting on this inode then sees a
-        // new one under the name (claim() checks), so no run is built twice.
-        if (signed_by_detlab(fd, kClaimSignature))
+        else if (claim && signed_by_detlab(fd, kClaimSignature))
             ::unlink(entry.path().c_str());
         ::close(fd);
     }

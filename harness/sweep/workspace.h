@@ -42,8 +42,9 @@ public:
     std::optional<RunClaim> claim(const std::string& run_id) const;
 
 private:
-    void remove_stale_sessions() const;
-    void remove_stale_claims() const;
+    // Session folders and claim files of killed processes (lock free, signed by detlab), in one
+    // walk of the root.
+    void remove_leftovers() const;
     void make_session();
 
     std::filesystem::path root_, session_;

@@ -15,12 +15,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string artifact_text(const db::RunResult& run, const std::string& name) {
-    for (const auto& a : run.artifacts)
-        if (a.name == name)
-            return {a.bytes.begin(), a.bytes.end()};
-    FAIL("run has no " << name);
-    return {};
+std::string artifact_text(const db::RunResult& run, const char* name) {
+    const auto* artifact = run.find_artifact(name);
+    INFO("run has no " << name);
+    REQUIRE(artifact);
+    return {artifact->bytes.begin(), artifact->bytes.end()};
 }
 
 struct Built {
