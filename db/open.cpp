@@ -115,6 +115,9 @@ void migrate(SQLite::Database& db, const fs::path& path) {
         return;
     auto transaction = write_transaction(db);
     found = user_version(db); // another process may have migrated while we waited for the lock
+    if (found < 0)            // set by another process since the check in Store's constructor
+        throw InputError(input_error(path, "a SQLite database with user_version " +
+                                               std::to_string(found) + ": not a detlab store"));
     if (found == 0)
         refuse_foreign_database(db, path);
     for (int step = found; step < target; ++step)
@@ -162,6 +165,10 @@ Store::Store(const fs::path& path) : path_(path) {
         bool has_runs = db_->execAndGet("SELECT count(*) FROM sqlite_master WHERE name = 'runs' "
                                         "AND type = 'table'")
                             .getInt() > 0;
+        if (version < 0) // user_version is any 32-bit integer; detlab writes only 0..current
+            throw InputError(input_error(path, "a SQLite database with user_version " +
+                                                   std::to_string(version) +
+                                                   ": not a detlab store"));
         if (version == 0 && !has_runs)
             refuse_foreign_database(*db_, path);
         if (version > current_schema_version())

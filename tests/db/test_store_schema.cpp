@@ -61,6 +61,20 @@ TEST_CASE("a store from a newer detlab is refused") {
     CHECK_THROWS_WITH(db::Store(dir / "new.db"), Catch::Contains("schema version 99 is newer"));
 }
 
+TEST_CASE("a store with a negative user_version is refused and left as it was") {
+    // Found by fuzz_store: a negative version indexed the migration steps before the array.
+    auto dir = fresh_dir("negative");
+    { db::Store store(dir / "neg.db"); }
+    {
+        SQLite::Database raw(dir / "neg.db", SQLite::OPEN_READWRITE);
+        raw.exec("PRAGMA user_version = -32");
+    }
+    CHECK_THROWS_AS(db::Store(dir / "neg.db"), InputError);
+    CHECK_THROWS_WITH(db::Store(dir / "neg.db"), Catch::Contains("user_version -32"));
+    SQLite::Database raw(dir / "neg.db", SQLite::OPEN_READONLY);
+    CHECK(raw.execAndGet("PRAGMA user_version").getInt() == -32);
+}
+
 TEST_CASE("a store of schema version 2 migrates with every run, artifact and blob kept") {
     auto dir = fresh_dir("migrate-v2");
     auto path = dir / "old.db";
