@@ -13,13 +13,6 @@ namespace {
 
 constexpr int kKernel = 3; // 3x3, stride 1, zero padding 1: the map keeps its size
 
-void transpose(const float* src, std::size_t rows, std::size_t cols, std::vector<float>& dst) {
-    dst.resize(rows * cols);
-    for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t c = 0; c < cols; ++c)
-            dst[c * rows + r] = src[r * cols + c];
-}
-
 struct Conv {
     int side = 0, in_channels = 0, out_channels = 0; // input side x side x in_channels
     std::vector<float> weights, bias;                // [9*Cin x Cout], [Cout]

@@ -49,6 +49,9 @@ public:
 // step_weight on one layer's weights: weights[index] one step of max|w| / qmax toward zero.
 void step_toward_zero(std::vector<float>& weights, std::size_t index, int qmax);
 
+// dst [cols x rows] = src [rows x cols] transposed (the backward passes' A^T and W^T operands).
+void transpose(const float* src, std::size_t rows, std::size_t cols, std::vector<float>& dst);
+
 // One SGD-with-momentum update of a layer's weights and biases from their gradients.
 void sgd_update(std::vector<float>& values, std::vector<float>& velocity,
                 const std::vector<float>& grads, float learning_rate, float momentum);

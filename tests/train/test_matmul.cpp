@@ -194,3 +194,22 @@ TEST_CASE("rounding to nearest sends ties to even, as nearbyint does") {
     for (std::size_t i = 0; i < a.size(); ++i)
         CHECK(c[i] == std::nearbyint(a[i]));
 }
+
+TEST_CASE("quantisation divides by the scale: a near-tie rounds as the division does") {
+    // scale = max|a| / 127. For -2.375 at max|a| 4.75 the quotient is 63.49999999999999 (level
+    // -63) where multiplying by the reciprocal gives -63.5 (level -64); for -3.375 at 6.75 it is
+    // exactly -63.5 (level -64, to even) where the reciprocal gives -63.49999999999999. The same
+    // product with the value replaced by one far from a tie at that level must equal it.
+    struct Case {
+        float max_abs, value;
+        int level;
+    };
+    std::vector<float> b{1.0f};
+    auto golden = make_matmul(options_for("golden"));
+    for (auto [max_abs, value, level] : {Case{4.75f, -2.375f, -63}, Case{6.75f, -3.375f, -64}}) {
+        CAPTURE(max_abs, value);
+        float unambiguous = static_cast<float>(level * (static_cast<double>(max_abs) / 127));
+        CHECK(multiply(*golden, 2, 1, 1, {max_abs, value}, b) ==
+              multiply(*golden, 2, 1, 1, {max_abs, unambiguous}, b));
+    }
+}
