@@ -205,10 +205,24 @@ TEST_CASE("a grid with planted effects: the shift is recovered, the null factor'
         shares += t.share;
     CHECK(shares == Approx(1));
     CHECK(g.residual.dof == Approx(24 - 6));
+    // Partial eta squared: tools' population value is sigma_tools^2 / (sigma_tools^2 + 1) with
+    // sigma_tools^2 = (kShift / 2)^2 (two equal levels at +-2.5 MHz, unit noise), 0.862; its
+    // interval lies well above 0 and holds it. Seed does nothing: its interval starts at 0.
+    const double planted = (kShift / 2) * (kShift / 2) / ((kShift / 2) * (kShift / 2) + 1);
+    REQUIRE(tools.partial_eta_sq.ci);
+    CHECK(tools.partial_eta_sq.n == 24);
+    CHECK(tools.partial_eta_sq.ci->low > 0.5);
+    CHECK(tools.partial_eta_sq.ci->low < planted);
+    CHECK(tools.partial_eta_sq.ci->high > planted);
+    REQUIRE(seed.partial_eta_sq.ci);
+    CHECK(seed.partial_eta_sq.ci->low == 0.0);
+    CHECK(seed.partial_eta_sq.ci->high < 0.5);
     // The CSV has one row per factor level with its main effect and variance share.
     auto rows = factorial_rows(grids);
     auto csv = format_table(rows, Format::csv);
-    CHECK(csv.find("grid_term,grid_level,variance_share_pct") != std::string::npos);
+    CHECK(csv.find("grid_term,grid_level,variance_share_pct,partial_eta_sq,partial_eta_sq_low,"
+                   "partial_eta_sq_high") != std::string::npos);
+    CHECK(format_factorial(grids).find("partial eta^2 ") != std::string::npos);
     std::size_t tools_rows = 0;
     for (const auto& r : rows)
         if (r.grid_term == "tools") {
@@ -216,6 +230,8 @@ TEST_CASE("a grid with planted effects: the shift is recovered, the null factor'
             REQUIRE(r.effect.value);
             REQUIRE(r.variance_share_pct);
             CHECK(*r.variance_share_pct == Approx(tools.share * 100));
+            REQUIRE(r.partial_eta_sq.ci);
+            CHECK(r.partial_eta_sq.ci->low == tools.partial_eta_sq.ci->low);
         }
     CHECK(tools_rows == 1);
 }
