@@ -44,7 +44,7 @@ ComparisonRow base_row(const FactorialAnalysis& a, const FactorTerm& term) {
 // "partial eta^2 0.862 [0.751, 0.915] n=24", or the value and why it has no interval.
 std::string partial_text(const Estimate& e) {
     std::string out = "partial eta^2 ";
-    out += e.value ? number(*e.value) : std::string("-");
+    out += e.value ? number(*e.value) : std::string("not defined");
     if (e.ci)
         out += " [" + number(e.ci->low) + ", " + number(e.ci->high) + "]";
     out += " n=";

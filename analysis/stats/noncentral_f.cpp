@@ -2,8 +2,8 @@
 // distribution in its noncentrality parameter (Steiger 2004; Smithson 2003).
 #include "analysis/stats/stats.h"
 
-#include <boost/math/distributions/non_central_f.hpp>
 #include <algorithm>
+#include <boost/math/distributions/non_central_f.hpp>
 #include <boost/math/tools/roots.hpp>
 #include <cerrno>
 #include <cmath>
@@ -115,8 +115,7 @@ Estimate partial_eta_squared(double ss_term, double df_term, double ss_residual,
     if (!(ss_residual > 0)) {
         if (ss_term > 0) {
             out.value = 1;
-            out.note = "residual sum of squares 0 (runs within each cell equal): partial eta "
-                       "squared 1, no interval";
+            out.note = "residual sum of squares 0, runs within each cell equal: no interval";
         } else {
             out.note = "term and residual sums of squares both 0: nothing varies";
         }
