@@ -219,6 +219,13 @@ TEST_CASE("partial eta squared at the edges: F = 0, a perfect fit, huge F, no re
         CHECK(huge.ci->high <= 1.0);
         CHECK(huge.ci->high > 0.9999);
     }
+    // F(1, 18) = 1e9: the lower lambda is found (4.6e8, Boost's own value: a regression check),
+    // the upper lies beyond the search.
+    auto split = noncentrality_interval(1e9, 1, 18);
+    REQUIRE(split.lambda);
+    CHECK(split.beyond_search);
+    CHECK(split.lambda->low == Approx(4.57264e8).epsilon(1e-4));
+    CHECK(partial_eta_squared(1e9, 1, 18, 18, 24).ci->high == 1.0);
     // Not an F at all: no interval, a note, no exception.
     for (double f : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
         auto none = noncentrality_interval(f, 2, 18);
