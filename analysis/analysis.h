@@ -141,9 +141,11 @@ struct ComparisonRow {
     std::size_t effect_rank = 0;   // 0: no effect
     // A grid's factor rows (FactorialAnalysis): the term ("tools", "seed x tools"), the level
     // compared with the factor's first level (`effect`), and the share of the grid's total sum of
-    // squares the term explains (eta squared, %); empty for a study's row.
+    // squares the term explains (eta squared, %); empty for a study's row. partial_eta_sq:
+    // FactorTerm::partial_eta_sq (a fraction, with its noncentral-F interval).
     std::string grid_term, grid_level;
     std::optional<double> variance_share_pct;
+    Estimate partial_eta_sq;
     std::vector<std::string> notes;    // e.g. netlists differ, bitstreams do not
     std::vector<std::string> warnings; // e.g. equivalence-check mismatches
     std::string equivalence;           // toolchain: ToolchainSummary::equivalence
@@ -249,13 +251,17 @@ std::string format_effects(const std::vector<ComparisonRow>& rows);
 // total each explains (eta squared), its F test against the residual, and each factor's main
 // effect: its level's marginal mean minus the first level's, with Welch's interval over the
 // runs at either level (the other factors' levels act as replicates). Fisher (1935),
-// Montgomery (2017) ch. 5; docs/analysis.md.
+// Montgomery (2017) ch. 5; each term's partial eta squared has the noncentral-F interval of
+// Steiger (2004); docs/analysis.md.
 struct FactorTerm {
     std::string term;                 // "tools", or "seed x tools" for an interaction
     std::vector<std::string> factors; // one (a main effect) or two (an interaction)
     double sum_squares = 0, dof = 0;  // dof 0: not estimable
     double share = 0;                 // sum_squares / total sum of squares
     std::optional<double> f, p;       // F test against the residual; nullopt: no residual dof
+    // SS / (SS + residual SS): the share of what the other terms leave, with its 95% interval
+    // from the noncentral F (partial_eta_squared in stats.h; no interval without an F test).
+    Estimate partial_eta_sq;
     std::vector<std::pair<std::string, MeanDifference>> level_effects; // mains: vs first level
     std::string reference_level;                                       // mains: the first level
 };

@@ -1,13 +1,28 @@
 // A grid analysed as one factorial experiment: sums of squares over cell means, variance shares
-// (eta squared), F tests against the residual and main effects with Welch's interval.
+// (eta squared), F tests against the residual with each term's partial eta squared and its
+// noncentral-F interval, and main effects with Welch's interval.
 #include "analysis/analysis.h"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace detlab::analysis {
 namespace {
+
+// The residual sum of squares (total minus the terms') that rounding alone leaves: each squared
+// deviation d^2 carries an error of about 2 |d| eps |v| when values v sit far from 0, so the
+// share of the total is about eps max|v| / rms(d), with a margin of 2^10 for the sums.
+double rounding_residual(const std::vector<double>& values, double total_sum_squares) {
+    double largest = 0;
+    for (double v : values)
+        largest = std::max(largest, std::fabs(v));
+    double rms = std::sqrt(total_sum_squares / double(values.size()));
+    if (!(rms > 0))
+        return 0;
+    return total_sum_squares * 1024 * std::numeric_limits<double>::epsilon() * largest / rms;
+}
 
 // One run's position in the grid: the level of each factor, in the order of `factors`.
 struct Cell {
@@ -159,6 +174,10 @@ FactorialAnalysis analyse_grid(const Group& g) {
         }
     a.residual.term = "residual";
     a.residual.sum_squares = std::max(0.0, a.total_sum_squares - explained);
+    // Runs equal within every cell leave rounding (total and explained are summed differently),
+    // which would give an F of 1e15: it is no residual.
+    if (a.residual.sum_squares <= rounding_residual(all, a.total_sum_squares))
+        a.residual.sum_squares = 0;
     a.residual.dof = double(cells.size()) - 1 - explained_dof;
     for (auto* term : std::vector<FactorTerm*>{&a.residual})
         term->share = a.total_sum_squares > 0 ? term->sum_squares / a.total_sum_squares : 0;
@@ -169,6 +188,9 @@ FactorialAnalysis analyse_grid(const Group& g) {
             term.f = f;
             term.p = 1 - f_cdf(f, term.dof, a.residual.dof);
         }
+        if (a.residual.dof > 0 && term.dof > 0)
+            term.partial_eta_sq = partial_eta_squared(
+                term.sum_squares, term.dof, a.residual.sum_squares, a.residual.dof, a.runs);
     }
     if (a.residual.dof <= 0)
         a.notes.push_back("one run per cell: no residual, so no F test (the interaction of the "

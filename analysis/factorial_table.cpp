@@ -36,16 +36,33 @@ ComparisonRow base_row(const FactorialAnalysis& a, const FactorTerm& term) {
     row.quality_label = a.metric;
     row.grid_term = term.term;
     row.variance_share_pct = term.share * 100;
+    row.partial_eta_sq = term.partial_eta_sq;
     row.notes = a.notes;
     return row;
 }
 
+// "partial eta^2 0.862 [0.751, 0.915] n=24", or the value and why it has no interval.
+std::string partial_text(const Estimate& e) {
+    std::string out = "partial eta^2 ";
+    out += e.value ? number(*e.value) : std::string("not defined");
+    if (e.ci)
+        out += " [" + number(e.ci->low) + ", " + number(e.ci->high) + "]";
+    out += " n=";
+    out += std::to_string(e.n);
+    if (!e.note.empty())
+        out += " (" + e.note + ")";
+    return out;
+}
+
 std::string term_line(const FactorTerm& t) {
-    std::string out = "    " + t.term + ": " + number(t.share * 100) + "% of the variance (SS " +
+    std::string out = "    " + t.term + ": " + number(t.share * 100) + "% of the total (SS " +
                       number(t.sum_squares) + ", df " + number(t.dof, "%.0f");
     if (t.f && t.p)
         out += ", F " + number(*t.f) + ", p " + number(*t.p);
-    return out + ")\n";
+    out += ")";
+    if (t.partial_eta_sq.value || !t.partial_eta_sq.note.empty())
+        out += "; " + partial_text(t.partial_eta_sq);
+    return out + "\n";
 }
 
 } // namespace

@@ -223,7 +223,8 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         out << "," << name << "," << name << "_low," << name << "_high," << name << "_n," << name
             << "_note";
     out << ",correctness_vectors,prediction_inputs,baseline_runs,effect_rank,grid_term,grid_level,"
-           "variance_share_pct,baseline_outputs,"
+           "variance_share_pct,partial_eta_sq,partial_eta_sq_low,partial_eta_sq_high,"
+           "partial_eta_sq_n,partial_eta_sq_note,baseline_outputs,"
            "baseline_varying_bits,baseline_expected_bits,quality_metric,notes,"
            "warnings\n";
     for (const auto& r : rows) {
@@ -248,10 +249,10 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         out << "," << count_or_blank(r.mismatch_vectors) << "," << count_or_blank(r.test_samples);
         out << "," << r.baseline_runs << "," << (r.effect_rank ? std::to_string(r.effect_rank) : "")
             << "," << csv_cell(r.grid_term) << "," << csv_cell(r.grid_level) << ","
-            << number(r.variance_share_pct) << "," << r.baseline.outputs << ","
-            << r.baseline.varying_bits << "," << number(r.baseline.expected_bits) << ","
-            << csv_cell(r.quality_label) << "," << csv_cell(notes) << "," << csv_cell(warnings)
-            << "\n";
+            << number(r.variance_share_pct) << "," << estimate_csv(r.partial_eta_sq) << ","
+            << r.baseline.outputs << "," << r.baseline.varying_bits << ","
+            << number(r.baseline.expected_bits) << "," << csv_cell(r.quality_label) << ","
+            << csv_cell(notes) << "," << csv_cell(warnings) << "\n";
     }
     return out.str();
 }
@@ -303,6 +304,7 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                            {"grid_term", r.grid_term},
                            {"grid_level", r.grid_level},
                            {"variance_share_pct", optional_json(r.variance_share_pct)},
+                           {"partial_eta_sq", estimate_json(r.partial_eta_sq)},
                            {"effect_rank", r.effect_rank ? nlohmann::json(r.effect_rank)
                                                          : nlohmann::json(nullptr)},
                            {"notes", r.notes},

@@ -128,6 +128,26 @@ struct Estimate {
     std::string note;            // e.g. "n=1: no spread", "all identical"
 };
 
+// ---- noncentral F: effect sizes of an F test
+// The interval of the noncentrality parameter lambda behind an observed F (df1, df2): the
+// lambdas where P(F <= f; df1, df2, lambda) = 1 - alpha/2 (low) and alpha/2 (high), by
+// Boost.Math's noncentral F and TOMS 748 root finding over a bounded bracket; a bound whose CDF
+// at lambda = 0 is already on its side is 0 (Steiger 2004, Psychological Methods 9(2);
+// Smithson 2003). nullopt with a note when no F test exists or Boost fails (never throws).
+struct NoncentralityInterval {
+    std::optional<Interval> lambda;
+    bool beyond_search = false; // a bound lies above the largest lambda searched: infinity
+    std::string note;
+};
+NoncentralityInterval noncentrality_interval(double f, double df1, double df2,
+                                             double confidence = kConfidence);
+// A term's partial eta squared SS_term / (SS_term + SS_residual) over n runs, with the interval
+// lambda / (lambda + n) of noncentrality_interval at F = (SS_term/df_term) / (SS_res/df_res).
+// No value without residual dof; a residual SS of 0 gives 1 (or nothing, if the term's is 0 too)
+// without interval; the note says which.
+Estimate partial_eta_squared(double ss_term, double df_term, double ss_residual, double df_residual,
+                             std::size_t n, double confidence = kConfidence);
+
 // ---- pre-declared tests (the verdict, analysis.h)
 // The claims of the discussion the project answers, each a pre-declared test: a figure, a
 // practical margin justified from outside the data (the k*Margin constants below, their sources

@@ -105,8 +105,9 @@ void run_compare(const GlobalOptions& global, const CompareOptions& options) {
                          "largest first)\n"
                       << effects;
         if (auto grids = analysis::format_factorial(factorial); !grids.empty())
-            std::cout << "\nGrids as factorial experiments (sums of squares over cells, share of "
-                         "the variance, main effects vs the first level with Welch 95%)\n"
+            std::cout << "\nGrids as factorial experiments (sums of squares over cells: share of "
+                         "the total (eta^2, sums to 100%), partial eta^2 with its noncentral-F "
+                         "95% interval, main effects vs the first level with Welch 95%)\n"
                       << grids;
         if (auto versions = analysis::toolchain_versions(store, experiment); !versions.empty())
             std::cout << "\nToolchain versions (same RTL and seed on each toolchain root)\n"

@@ -205,10 +205,24 @@ TEST_CASE("a grid with planted effects: the shift is recovered, the null factor'
         shares += t.share;
     CHECK(shares == Approx(1));
     CHECK(g.residual.dof == Approx(24 - 6));
+    // Partial eta squared: tools' population value is sigma_tools^2 / (sigma_tools^2 + 1) with
+    // sigma_tools^2 = (kShift / 2)^2 (two equal levels at +-2.5 MHz, unit noise), 0.862; its
+    // interval lies well above 0 and holds it. Seed does nothing: its interval starts at 0.
+    const double planted = (kShift / 2) * (kShift / 2) / ((kShift / 2) * (kShift / 2) + 1);
+    REQUIRE(tools.partial_eta_sq.ci);
+    CHECK(tools.partial_eta_sq.n == 24);
+    CHECK(tools.partial_eta_sq.ci->low > 0.5);
+    CHECK(tools.partial_eta_sq.ci->low < planted);
+    CHECK(tools.partial_eta_sq.ci->high > planted);
+    REQUIRE(seed.partial_eta_sq.ci);
+    CHECK(seed.partial_eta_sq.ci->low == 0.0);
+    CHECK(seed.partial_eta_sq.ci->high < 0.5);
     // The CSV has one row per factor level with its main effect and variance share.
     auto rows = factorial_rows(grids);
     auto csv = format_table(rows, Format::csv);
-    CHECK(csv.find("grid_term,grid_level,variance_share_pct") != std::string::npos);
+    CHECK(csv.find("grid_term,grid_level,variance_share_pct,partial_eta_sq,partial_eta_sq_low,"
+                   "partial_eta_sq_high") != std::string::npos);
+    CHECK(format_factorial(grids).find("partial eta^2 ") != std::string::npos);
     std::size_t tools_rows = 0;
     for (const auto& r : rows)
         if (r.grid_term == "tools") {
@@ -216,8 +230,41 @@ TEST_CASE("a grid with planted effects: the shift is recovered, the null factor'
             REQUIRE(r.effect.value);
             REQUIRE(r.variance_share_pct);
             CHECK(*r.variance_share_pct == Approx(tools.share * 100));
+            REQUIRE(r.partial_eta_sq.ci);
+            CHECK(r.partial_eta_sq.ci->low == tools.partial_eta_sq.ci->low);
         }
     CHECK(tools_rows == 1);
+}
+
+TEST_CASE("a grid whose runs are equal within each cell: partial eta squared 1, said, no NaN") {
+    // A deterministic flow: every repeat of a cell gives the same Fmax. Total minus the terms'
+    // sums of squares leaves rounding (about 1e-13) for some of these values; it is no residual.
+    const double grids_of[][3] = {{80.1, 0.37, 5.13}, {80.1, 1.13, 5.13}, {83.77, 0.91, 5},
+                                  {91.3, 1.13, 5.13}, {80.1, 0.0031, 5},  {120.7, 0.37, 0.7}};
+    for (const auto& [base, step, shift] : grids_of) {
+        INFO("Fmax " << base << " + " << step << " seed + " << shift << " on debian13");
+        auto dir = fresh_dir("grid-exact");
+        db::Store store(dir / "detlab.db");
+        int repeat = 0;
+        for (const char* tools : {"debian12", "debian13"})
+            for (int seed : {1, 2, 3})
+                for (int r = 0; r < 3; ++r)
+                    store.record_run(
+                        build("grid", "tools,seed", {{"tools", tools}, {"seed", seed}}, repeat++,
+                              base + step * seed + (std::string(tools) == "debian13" ? shift : 0)));
+        auto grids = factorial_analyses(analyse(store, std::nullopt));
+        REQUIRE(grids.size() == 1);
+        CHECK(grids[0].residual.sum_squares == 0.0);
+        const auto& tools = grids[0].terms[0];
+        CHECK_FALSE(tools.f);
+        REQUIRE(tools.partial_eta_sq.value);
+        CHECK(*tools.partial_eta_sq.value == 1.0);
+        CHECK_FALSE(tools.partial_eta_sq.ci);
+        CHECK(tools.partial_eta_sq.note.find("residual sum of squares 0") != std::string::npos);
+        auto text = format_factorial(grids) + format_table(factorial_rows(grids), Format::csv);
+        CHECK(text.find("nan") == std::string::npos);
+        CHECK(text.find("inf") == std::string::npos);
+    }
 }
 
 TEST_CASE("two machines' stores merged: every row names exactly one machine") {

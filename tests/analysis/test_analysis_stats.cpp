@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <limits>
 
 using namespace detlab::analysis;
 
@@ -147,4 +148,88 @@ TEST_CASE("pair means bootstrap over runs and say when they cannot") {
     std::vector<double> with_missing = odd;
     with_missing[1 * 10 + 2] = with_missing[2 * 10 + 1] = std::nan("");
     CHECK(pair_mean(with_missing, 10).pairs == 44);
+}
+
+// References computed independently of Boost: the noncentral F CDF as a Poisson mixture of
+// regularised incomplete beta functions (Johnson, Kotz and Balakrishnan 1995, ch. 30) in mpmath
+// at 40 digits, solved for lambda by bisection (80 halvings).
+TEST_CASE("partial eta squared intervals match the inverted noncentral F") {
+    struct Case {
+        double ss_term, df_term, ss_residual, df_residual;
+        std::size_t n;
+        double lambda_low, lambda_high, eta_low, eta_high;
+    };
+    const Case cases[] = {
+        // F(2, 18) = 5, p = 0.0188
+        {10, 2, 18, 18, 24, 0.1996043732, 27.2884235, 0.008248249438, 0.5320581456},
+        // F(2, 18) = 1.2, p = 0.324: the CDF at lambda 0 is below 0.975, so the lower bound is 0
+        {2.4, 2, 18, 18, 24, 0, 11.1210754, 0, 0.3166496262},
+        // F(1, 18) = 150
+        {150, 1, 18, 18, 24, 60.65640066, 276.7831285, 0.7165010582, 0.9202082905},
+        // F(4, 40) = 3.5, N = 50
+        {14, 4, 40, 40, 50, 0.4993938373, 30.53300272, 0.009889105578, 0.379136524},
+    };
+    for (const auto& c : cases) {
+        double f = (c.ss_term / c.df_term) / (c.ss_residual / c.df_residual);
+        INFO("F(" << c.df_term << ", " << c.df_residual << ") = " << f);
+        auto lambda = noncentrality_interval(f, c.df_term, c.df_residual);
+        REQUIRE(lambda.lambda);
+        CHECK(lambda.lambda->low == Approx(c.lambda_low).epsilon(1e-6).margin(1e-8));
+        CHECK(lambda.lambda->high == Approx(c.lambda_high).epsilon(1e-6));
+        auto eta = partial_eta_squared(c.ss_term, c.df_term, c.ss_residual, c.df_residual, c.n);
+        CHECK(eta.n == c.n);
+        REQUIRE(eta.value);
+        CHECK(*eta.value == Approx(c.ss_term / (c.ss_term + c.ss_residual)));
+        REQUIRE(eta.ci);
+        CHECK(eta.ci->low == Approx(c.eta_low).margin(1e-4));
+        CHECK(eta.ci->high == Approx(c.eta_high).margin(1e-4));
+    }
+}
+
+TEST_CASE("partial eta squared at the edges: F = 0, a perfect fit, huge F, no residual") {
+    // F = 0: the CDF is 0 at every lambda, so both bounds are 0, and the note says why.
+    auto zero = partial_eta_squared(0, 2, 18, 18, 24);
+    REQUIRE(zero.value);
+    CHECK(*zero.value == 0.0);
+    REQUIRE(zero.ci);
+    CHECK(zero.ci->low == 0.0);
+    CHECK(zero.ci->high == 0.0);
+    CHECK(zero.note.find("collapses to 0") != std::string::npos);
+    // Runs equal within every cell: 1 without interval; nothing varies at all: no value.
+    auto perfect = partial_eta_squared(5, 1, 0, 18, 24);
+    REQUIRE(perfect.value);
+    CHECK(*perfect.value == 1.0);
+    CHECK_FALSE(perfect.ci);
+    CHECK(perfect.note.find("residual sum of squares 0") != std::string::npos);
+    auto flat = partial_eta_squared(0, 1, 0, 18, 24);
+    CHECK_FALSE(flat.value);
+    CHECK_FALSE(flat.note.empty());
+    // No residual degrees of freedom (one run per cell): no F test, no value.
+    auto single = partial_eta_squared(5, 1, 2, 0, 6);
+    CHECK_FALSE(single.value);
+    CHECK_FALSE(single.ci);
+    // A huge F: finite bounds in [0, 1] (an upper one beyond the search shown as 1), no throw.
+    for (double ss_term : {1e6, 1e12, 1e300}) {
+        INFO("SS " << ss_term);
+        auto huge = partial_eta_squared(ss_term, 1, 1e-6, 18, 24);
+        REQUIRE(huge.ci);
+        CHECK(std::isfinite(huge.ci->low));
+        CHECK(huge.ci->low >= 0.0);
+        CHECK(huge.ci->low <= huge.ci->high);
+        CHECK(huge.ci->high <= 1.0);
+        CHECK(huge.ci->high > 0.9999);
+    }
+    // F(1, 18) = 1e9: the lower lambda is found (4.6e8, Boost's own value: a regression check),
+    // the upper lies beyond the search.
+    auto split = noncentrality_interval(1e9, 1, 18);
+    REQUIRE(split.lambda);
+    CHECK(split.beyond_search);
+    CHECK(split.lambda->low == Approx(4.57264e8).epsilon(1e-4));
+    CHECK(partial_eta_squared(1e9, 1, 18, 18, 24).ci->high == 1.0);
+    // Not an F at all: no interval, a note, no exception.
+    for (double f : {-1.0, std::nan(""), std::numeric_limits<double>::infinity()}) {
+        auto none = noncentrality_interval(f, 2, 18);
+        CHECK_FALSE(none.lambda);
+        CHECK_FALSE(none.note.empty());
+    }
 }
