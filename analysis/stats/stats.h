@@ -94,7 +94,8 @@ double percentile(std::vector<double> values, double q);
 // and weights each pair by the product of its runs' multiplicities, so no pair is re-walked per
 // draw: O(resamples x n_a x n_b) reads of the matrix, no memory beside it but n_a + n_b counts.
 // Above kCrossBootstrapMaxPairs pairs the interval is the two-sample U-statistic's normal one
-// (Hoeffding 1948): the variance s^2(row means) / n_a + s^2(column means) / n_b, one walk.
+// from its structural components (DeLong, DeLong and Clarke-Pearson 1988, Biometrics 44:837):
+// the variance s^2(row means) / n_a + s^2(column means) / n_b, one walk of the matrix.
 // No interval below kMinBootstrapRuns runs on either side, nor when every pair is 0.
 inline constexpr std::size_t kCrossBootstrapMaxPairs = kBootstrapMaxRuns * kBootstrapMaxRuns;
 struct CrossMean {
