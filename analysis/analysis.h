@@ -87,10 +87,21 @@ std::vector<RunData> load_runs(const db::Store& store,
                                const std::optional<std::string>& experiment);
 std::vector<Group> group_runs(std::vector<RunData> runs);
 
+// A study's outputs against those of the baseline study of its experiment, kind and machine
+// (issue 26; analyse() fills it, distance_effects.cpp): study runs x baseline runs, row-major,
+// NaN where a pair was not measured; a matrix left empty is not measured.
+struct BaselineCross {
+    std::size_t study_runs = 0, baseline_runs = 0;
+    std::vector<double> normalised;   // differing bits / the pair's expected bits (as `normalised`)
+    std::vector<double> disagreement; // training: share of test inputs predicted differently
+    std::string note;                 // why `normalised` is not measured
+};
+
 struct GroupSummary {
     Group group;
     std::optional<ToolchainSummary> toolchain;
     std::optional<TrainingSummary> training;
+    std::optional<BaselineCross> from_baseline; // nullopt: no baseline study in the scope
 };
 
 // Reads the artifacts each summary needs from the store (blobs are fetched once per sha).
@@ -139,6 +150,13 @@ struct ComparisonRow {
     Estimate loss_effect;
     std::size_t baseline_runs = 0; // 0: no baseline observed on this machine
     std::size_t effect_rank = 0;   // 0: no effect
+    // The study's outputs against the baseline's (issue 26): the mean over every (study run,
+    // baseline run) pair of the normalised bit distance and (training) the prediction
+    // disagreement, two-sample bootstrap; and each minus the seed study's of the same scope,
+    // joint bootstrap with one baseline resample for both (note "no seed study" when none).
+    Estimate distance_from_baseline, disagreement_from_baseline;
+    Estimate distance_vs_seed, disagreement_vs_seed;
+    std::size_t baseline_pairs = 0; // pairs behind distance_from_baseline
     // A grid's factor rows (FactorialAnalysis): the term ("tools", "seed x tools"), the level
     // compared with the factor's first level (`effect`), and the share of the grid's total sum of
     // squares the term explains (eta squared, %); empty for a study's row. partial_eta_sq:

@@ -1,5 +1,5 @@
 // The yardstick of the common scale: how far apart two independent outputs with the bit
-// densities of a compared pair would be.
+// densities of a compared pair would be, and the loaders of a run's outputs it reads.
 #include "analysis/internal.h"
 
 #include <bit>
@@ -41,6 +41,20 @@ std::optional<Bytes> output_bits(const RunData& run, const std::string& kind, Bl
         std::memcpy(out.data() + at, tensor.values.data(), 4 * tensor.values.size());
     }
     return out;
+}
+
+TrainingArtifacts decode_training(const RunData& run, BlobCache& blobs) {
+    TrainingArtifacts t;
+    if (auto sha = sha_of(run, db::artifact::kWeights); !sha.empty())
+        t.weights = decode_tensors(blobs.get(sha), run.row.id + "/weights.bin");
+    if (auto sha = sha_of(run, db::artifact::kTestLogits); !sha.empty())
+        for (auto& tensor : decode_tensors(blobs.get(sha), run.row.id + "/test_logits.bin")) {
+            if (tensor.name == "logits")
+                t.logits = std::move(tensor);
+            else if (tensor.name == "labels")
+                t.labels = std::move(tensor);
+        }
+    return t;
 }
 
 BitDensity bit_density(std::span<const std::uint8_t> bits, bool float_words) {

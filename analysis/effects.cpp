@@ -46,19 +46,21 @@ std::string number(double v, const char* format = "%.3g") {
     return text;
 }
 
-std::string signed_estimate(const Estimate& e, const std::string& unit) {
-    if (!e.value)
-        return e.note.empty() ? "-" : e.note;
-    std::string out = *e.value > 0 ? "+" : "";
-    out += number(*e.value) + unit;
-    if (e.ci)
-        out += " [" + number(e.ci->low) + ", " + number(e.ci->high) + "]";
-    return out + " n=" + std::to_string(e.n);
-}
-
 } // namespace
 
 namespace detail {
+
+std::string signed_estimate(const Estimate& e, const std::string& unit, bool sign, double scale) {
+    if (!e.value)
+        return e.note.empty() ? "-" : e.note;
+    std::string out = sign && *e.value > 0 ? "+" : "";
+    out += number(*e.value * scale) + unit;
+    if (e.ci)
+        out += " [" + number(e.ci->low * scale) + ", " + number(e.ci->high * scale) + "]";
+    else if (!e.note.empty())
+        out += " (" + e.note + ")";
+    return out + " n=" + std::to_string(e.n);
+}
 
 void fill_effects(const GroupSummary& summary, const GroupSummary* baseline, ComparisonRow& row) {
     const Group& g = summary.group;
@@ -115,11 +117,13 @@ std::string format_effects(const std::vector<ComparisonRow>& rows) {
         out << "  " << r->effect_rank << ". " << r->experiment << " / " << r->study << " ("
             << source_name(r->source, r->factor) << ", " << r->machine.label()
             << "): " << (training ? "accuracy " : "Fmax ")
-            << signed_estimate(r->effect, training ? " pp" : " MHz");
+            << detail::signed_estimate(r->effect, training ? " pp" : " MHz");
         if (r->loss_effect.value)
-            out << ", cross-entropy " << signed_estimate(r->loss_effect, "");
+            out << ", cross-entropy " << detail::signed_estimate(r->loss_effect, "");
         out << " vs baseline n=" << r->baseline_runs << "\n";
     }
+    if (auto distances = detail::format_distance_effects(rows); !distances.empty())
+        out << (ranked.empty() ? "" : "\n") << distances; // issue 26
     return out.str();
 }
 

@@ -69,4 +69,24 @@ void fill_effects(const GroupSummary& group, const GroupSummary* baseline, Compa
 // Numbers effect_rank within each experiment, domain and machine by |effect|, largest first.
 void rank_effects(std::vector<ComparisonRow>& rows);
 
+// A training run's decoded weights, test logits and labels (baseline.cpp).
+struct TrainingArtifacts {
+    std::vector<Tensor> weights;
+    Tensor logits, labels;
+};
+TrainingArtifacts decode_training(const RunData& run, BlobCache& blobs);
+
+// "+3.1 MHz [1.2, 5.0] n=12" (effects.cpp); no interval: the note in parentheses; no value: the
+// note alone. `sign`: a + before a positive value; `scale`: into the unit shown.
+std::string signed_estimate(const Estimate& e, const std::string& unit, bool sign = true,
+                            double scale = 1);
+
+// Every study's outputs against its scope's baseline study (GroupSummary::from_baseline), and
+// from them the rows' distances from the baseline and against the seed study, and their lines
+// under the effects (distance_effects.cpp). `sources[i]`: the summary of rows[i].
+void attach_baseline_cross(std::vector<GroupSummary>& summaries, BlobCache& blobs);
+void fill_distance_effects(const std::vector<const GroupSummary*>& sources,
+                           std::vector<ComparisonRow>& rows);
+std::string format_distance_effects(const std::vector<ComparisonRow>& rows);
+
 } // namespace detlab::analysis::detail

@@ -400,6 +400,8 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "interval; <i>vs noise</i>: the accuracy's std over runs in units of one accuracy's "
            "test-set sampling error (static timing has none).</p>\n";
     table_section(out, rows);
+    if (auto effects = format_effects(rows); !effects.empty())
+        out << "<h2>Effects against the baseline</h2>\n<pre>" << escape(effects) << "</pre>\n";
     verdict_section(out, verdicts(rows));
     if (auto versions = toolchain_versions(store, options.experiment); !versions.empty())
         out << "<h2>Toolchain versions</h2>\n<p>The same RTL and seed built on each toolchain "

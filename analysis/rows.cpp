@@ -148,6 +148,7 @@ const GroupSummary* baseline_of(const std::vector<GroupSummary>& summaries, cons
 
 std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summaries) {
     std::vector<ComparisonRow> rows;
+    std::vector<const GroupSummary*> sources; // sources[i]: the summary of rows[i]
     for (const auto& summary : summaries) {
         const Group& g = summary.group;
         // A lone ad-hoc run (e.g. one `detlab synth`) has nothing to be compared with.
@@ -185,8 +186,10 @@ std::vector<ComparisonRow> comparison_rows(const std::vector<GroupSummary>& summ
         else if (row.runs < 2)
             row.notes.push_back("one run: compared with the baseline only");
         rows.push_back(std::move(row));
+        sources.push_back(&summary);
     }
     detail::rank_effects(rows);
+    detail::fill_distance_effects(sources, rows); // issue 26
     return rows;
 }
 

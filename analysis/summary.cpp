@@ -252,24 +252,7 @@ ToolchainSummary summarize_toolchain(const Group& group, BlobCache& blobs) {
     return s;
 }
 
-struct TrainingArtifacts {
-    std::vector<Tensor> weights;
-    Tensor logits, labels;
-};
-
-TrainingArtifacts decode_training(const RunData& run, BlobCache& blobs) {
-    TrainingArtifacts t;
-    if (auto sha = sha_of(run, db::artifact::kWeights); !sha.empty())
-        t.weights = decode_tensors(blobs.get(sha), run.row.id + "/weights.bin");
-    if (auto sha = sha_of(run, db::artifact::kTestLogits); !sha.empty())
-        for (auto& tensor : decode_tensors(blobs.get(sha), run.row.id + "/test_logits.bin")) {
-            if (tensor.name == "logits")
-                t.logits = std::move(tensor);
-            else if (tensor.name == "labels")
-                t.labels = std::move(tensor);
-        }
-    return t;
-}
+using detail::TrainingArtifacts;
 
 TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
     const auto& runs = group.runs;
@@ -278,7 +261,7 @@ TrainingSummary summarize_training(const Group& group, BlobCache& blobs) {
     std::size_t n = runs.size();
     std::vector<TrainingArtifacts> decoded;
     for (const auto& run : runs)
-        decoded.push_back(decode_training(run, blobs));
+        decoded.push_back(detail::decode_training(run, blobs));
     std::vector<double> bits, l2, disagreement, correlation, gain, acc, loss;
     std::size_t identical = 0;
     for (std::size_t i = 0; i < runs.size(); ++i)
@@ -399,6 +382,7 @@ std::vector<GroupSummary> analyse(const db::Store& store,
     std::vector<GroupSummary> out;
     for (const auto& group : group_runs(load_runs(store, experiment)))
         out.push_back(summarize_one(group, blobs));
+    detail::attach_baseline_cross(out, blobs); // issue 26
     return out;
 }
 

@@ -166,13 +166,18 @@ const char* const kEstimates[] = {
     "representational_distance", "normalised_distance", "correctness_mismatch",
     "prediction_disagreement",   "quality_cv_pct",      "quality_std",
     "quality_std_over_noise",    "effect_vs_baseline",  "loss_effect_vs_baseline",
-    "cross_entropy_std",         "logit_correlation",   "ensemble_gain_pp"};
+    "cross_entropy_std",         "logit_correlation",   "ensemble_gain_pp",
+    "distance_from_baseline",    "distance_vs_seed",    "disagreement_from_baseline",
+    "disagreement_vs_seed"};
 
 std::vector<const Estimate*> estimates(const ComparisonRow& r) {
-    return {
+    std::vector<const Estimate*> out{
         &r.representational, &r.normalised,  &r.correctness_mismatch, &r.prediction_disagreement,
         &r.quality_relative, &r.quality_raw, &r.quality_vs_noise,     &r.effect,
         &r.loss_effect,      &r.loss_std,    &r.logit_correlation,    &r.ensemble_gain_pp};
+    out.insert(out.end(), {&r.distance_from_baseline, &r.distance_vs_seed,
+                           &r.disagreement_from_baseline, &r.disagreement_vs_seed});
+    return out;
 }
 
 std::string render_text(const std::vector<ComparisonRow>& rows) {
@@ -222,9 +227,9 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
     for (const char* name : kEstimates)
         out << "," << name << "," << name << "_low," << name << "_high," << name << "_n," << name
             << "_note";
-    out << ",correctness_vectors,prediction_inputs,baseline_runs,effect_rank,grid_term,grid_level,"
-           "variance_share_pct,partial_eta_sq,partial_eta_sq_low,partial_eta_sq_high,"
-           "partial_eta_sq_n,partial_eta_sq_note,baseline_outputs,"
+    out << ",correctness_vectors,prediction_inputs,baseline_runs,baseline_pairs,effect_rank,"
+           "grid_term,grid_level,variance_share_pct,partial_eta_sq,partial_eta_sq_low,"
+           "partial_eta_sq_high,partial_eta_sq_n,partial_eta_sq_note,baseline_outputs,"
            "baseline_varying_bits,baseline_expected_bits,quality_metric,notes,"
            "warnings\n";
     for (const auto& r : rows) {
@@ -247,9 +252,10 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         for (const Estimate* e : estimates(r))
             out << "," << estimate_csv(*e);
         out << "," << count_or_blank(r.mismatch_vectors) << "," << count_or_blank(r.test_samples);
-        out << "," << r.baseline_runs << "," << (r.effect_rank ? std::to_string(r.effect_rank) : "")
-            << "," << csv_cell(r.grid_term) << "," << csv_cell(r.grid_level) << ","
-            << number(r.variance_share_pct) << "," << estimate_csv(r.partial_eta_sq) << ","
+        out << "," << r.baseline_runs << "," << count_or_blank(r.baseline_pairs) << ","
+            << (r.effect_rank ? std::to_string(r.effect_rank) : "") << "," << csv_cell(r.grid_term)
+            << "," << csv_cell(r.grid_level) << "," << number(r.variance_share_pct) << ","
+            << estimate_csv(r.partial_eta_sq) << ","
             << r.baseline.outputs << "," << r.baseline.varying_bits << ","
             << number(r.baseline.expected_bits) << "," << csv_cell(r.quality_label) << ","
             << csv_cell(notes) << "," << csv_cell(warnings) << "\n";
@@ -301,6 +307,7 @@ std::string render_json(const std::vector<ComparisonRow>& rows) {
                            {"prediction_inputs", count_or_null(r.test_samples)},
                            {"quality_metric", r.quality_label},
                            {"baseline_runs", r.baseline_runs},
+                           {"baseline_pairs", count_or_null(r.baseline_pairs)},
                            {"grid_term", r.grid_term},
                            {"grid_level", r.grid_level},
                            {"variance_share_pct", optional_json(r.variance_share_pct)},

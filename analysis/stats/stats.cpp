@@ -73,15 +73,6 @@ double gamma_p(double a, double x) {
     return std::max(0.0, 1 - std::exp(log_prefix) * h);
 }
 
-double percentile(std::vector<double> values, double q) {
-    std::sort(values.begin(), values.end());
-    double pos = q * double(values.size() - 1);
-    auto lo = static_cast<std::size_t>(std::floor(pos));
-    std::size_t hi = std::min(lo + 1, values.size() - 1);
-    double frac = pos - double(lo);
-    return values[lo] * (1 - frac) + values[hi] * frac;
-}
-
 // Mean over pairs (a < b) of distinct runs in `pick`; NaN entries are not measured.
 double resampled_pair_mean(const std::vector<double>& matrix, std::size_t n,
                            const std::vector<std::size_t>& pick) {
@@ -101,6 +92,15 @@ double resampled_pair_mean(const std::vector<double>& matrix, std::size_t n,
 }
 
 } // namespace
+
+double percentile(std::vector<double> values, double q) {
+    std::sort(values.begin(), values.end());
+    double pos = q * double(values.size() - 1);
+    auto lo = static_cast<std::size_t>(std::floor(pos));
+    std::size_t hi = std::min(lo + 1, values.size() - 1);
+    double frac = pos - double(lo);
+    return values[lo] * (1 - frac) + values[hi] * frac;
+}
 
 double Proportion::value() const {
     return n ? double(k) / double(n) : kNaN;

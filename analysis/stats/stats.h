@@ -82,6 +82,44 @@ PairMean pair_mean_with(const std::vector<double>& matrix, std::size_t runs, int
 std::optional<Interval> pair_mean_jackknife(const std::vector<double>& matrix, std::size_t runs,
                                             double confidence = kConfidence);
 
+// The q-quantile of values by linear interpolation between order statistics (the percentile
+// bootstrap's bounds); values must not be empty.
+double percentile(std::vector<double> values, double q);
+
+// ---- the mean over pairs across two groups of runs (issue 26)
+// The mean over every (a, b) pair of an n_a x n_b row-major matrix (NaN: not measured), e.g. the
+// distance of each study run's output from each baseline run's, with a two-sample percentile
+// bootstrap (Efron and Tibshirani 1993, An Introduction to the Bootstrap, ch. 8): each resample
+// draws a's runs and b's runs independently with replacement, held as per-run multiplicities,
+// and weights each pair by the product of its runs' multiplicities, so no pair is re-walked per
+// draw: O(resamples x n_a x n_b) reads of the matrix, no memory beside it but n_a + n_b counts.
+// Above kCrossBootstrapMaxPairs pairs the interval is the two-sample U-statistic's normal one
+// from its structural components (DeLong, DeLong and Clarke-Pearson 1988, Biometrics 44:837):
+// the variance s^2(row means) / n_a + s^2(column means) / n_b, one walk of the matrix.
+// No interval below kMinBootstrapRuns runs on either side, nor when every pair is 0.
+inline constexpr std::size_t kCrossBootstrapMaxPairs = kBootstrapMaxRuns * kBootstrapMaxRuns;
+struct CrossMean {
+    std::size_t n_a = 0, n_b = 0, pairs = 0; // pairs measured
+    double mean = std::numeric_limits<double>::quiet_NaN();
+    std::optional<Interval> ci;
+    bool all_zero = false;
+    std::string method; // "bootstrap" or "U-statistic"; empty: no interval
+};
+CrossMean cross_mean(std::span<const double> matrix, std::size_t n_a, std::size_t n_b,
+                     int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
+                     double confidence = kConfidence);
+// cross_mean(first) - cross_mean(second) where both matrices' columns are the same n_b runs of b
+// (two studies against one baseline): a joint bootstrap that draws both studies' runs and ONE
+// resample of b's runs shared by both means, so b's own variation cancels where it is common.
+// CrossMean::n_a is n_first, pairs the first matrix's; no interval below kMinBootstrapRuns on any
+// of the three sides. Above kCrossBootstrapMaxPairs (either matrix) the U-statistic's variance
+// s^2(r1) / n1 + s^2(r2) / n2 + s^2(c1 - c2) / n_b over row means r and column means c.
+CrossMean cross_mean_difference(std::span<const double> first, std::size_t n_first,
+                                std::span<const double> second, std::size_t n_second,
+                                std::size_t n_b, int resamples = kBootstrapResamples,
+                                std::uint64_t seed = kBootstrapSeed,
+                                double confidence = kConfidence);
+
 // Percentile bootstrap intervals of the mean and the sample standard deviation of values.
 struct BootstrapCI {
     Interval mean, std;
