@@ -255,10 +255,10 @@ std::string render_csv(const std::vector<ComparisonRow>& rows) {
         out << "," << r.baseline_runs << "," << count_or_blank(r.baseline_pairs) << ","
             << (r.effect_rank ? std::to_string(r.effect_rank) : "") << "," << csv_cell(r.grid_term)
             << "," << csv_cell(r.grid_level) << "," << number(r.variance_share_pct) << ","
-            << estimate_csv(r.partial_eta_sq) << ","
-            << r.baseline.outputs << "," << r.baseline.varying_bits << ","
-            << number(r.baseline.expected_bits) << "," << csv_cell(r.quality_label) << ","
-            << csv_cell(notes) << "," << csv_cell(warnings) << "\n";
+            << estimate_csv(r.partial_eta_sq) << "," << r.baseline.outputs << ","
+            << r.baseline.varying_bits << "," << number(r.baseline.expected_bits) << ","
+            << csv_cell(r.quality_label) << "," << csv_cell(notes) << "," << csv_cell(warnings)
+            << "\n";
     }
     return out.str();
 }
