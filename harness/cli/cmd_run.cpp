@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sys/ioctl.h>
@@ -46,13 +45,16 @@ void list_runs(const std::string& file, sweep::Shard shard) {
     }
     // The header with the first run: a plan refused after it is counted prints nothing.
     bool headed = false;
+    // The plan streams, so widths are fixed in advance; a longer value (a study name of 20
+    // characters or more) still keeps one space before the next column.
+    auto column = [](const std::string& text, std::size_t width) {
+        return text.size() + 1 >= width ? text + " " : text + std::string(width - text.size(), ' ');
+    };
     auto print = [&](sweep::PlannedRun&& run) {
         if (!headed) {
             headed = true;
-            std::cout << std::left << std::setw(18) << "slot" << std::setw(19) << "configuration"
-                      << std::setw(11) << "kind" << std::setw(20) << "study" << std::setw(8)
-                      << "repeat"
-                      << "point\n";
+            std::cout << column("slot", 18) << column("configuration", 19) << column("kind", 11)
+                      << column("study", 20) << column("repeat", 8) << "point\n";
         }
         if (shard.count > 1 && !sweep::in_shard(ids, run.id, shard))
             return;
@@ -62,10 +64,9 @@ void list_runs(const std::string& file, sweep::Shard shard) {
         for (const auto& domain : domains)
             if (domain.kind == run.kind && domain.identity)
                 config_id = domain.identity(run.config);
-        std::cout << std::setw(18) << run.id << std::setw(19) << config_id << std::setw(11)
-                  << run.kind << std::setw(20) << terminal_safe(run.study) << std::setw(8)
-                  << run.repeat << run.factor << "=" << terminal_safe(run.factor_value.dump())
-                  << "\n";
+        std::cout << column(run.id, 18) << column(config_id, 19) << column(run.kind, 11)
+                  << column(terminal_safe(run.study), 20) << column(std::to_string(run.repeat), 8)
+                  << run.factor << "=" << terminal_safe(run.factor_value.dump()) << "\n";
     };
     auto experiment = sweep::plan_experiment_file(file, domains, print);
     for (const auto& note : experiment.notes) // optional studies this machine cannot run

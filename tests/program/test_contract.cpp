@@ -123,7 +123,7 @@ TEST_CASE("program runs are planned as their own domain and stored as training r
 TEST_CASE("the PyTorch example's experiment files plan their studies") {
     const auto& domains = sweep::builtin_domains();
     auto folder = fs::path(DETLAB_SOURCE_ROOT) / "examples" / "pytorch_resnet";
-    const std::vector<std::pair<std::string, int>> sizes{{"smoke.toml", 16}, {"small.toml", 56}};
+    const std::vector<std::pair<std::string, int>> sizes{{"smoke.toml", 19}, {"small.toml", 59}};
     for (const auto& [file, runs] : sizes) {
         INFO(file);
         auto experiment = sweep::load_experiment(folder / file, domains);
@@ -139,4 +139,5 @@ TEST_CASE("the PyTorch example's experiment files plan their studies") {
         ++per_study[run.study];
     CHECK(per_study["repeat-deterministic"] == 32);
     CHECK(per_study["init_seed"] == 32);
+    CHECK(per_study["baseline"] == 3); // the effects' yardstick, planned last
 }
