@@ -3,6 +3,7 @@
 #include "harness/accel/accel.h"
 #include "harness/process/process.h"
 #include "harness/util/util.h"
+#include "tests/fresh_dir.h"
 
 #include <catch2/catch.hpp>
 #include <regex>
@@ -35,10 +36,7 @@ process::Result run_tool(std::vector<std::string> argv, const fs::path& cwd, int
 }
 
 fs::path scratch(const std::string& name) {
-    fs::path dir = fs::path(DETLAB_TEST_TMP) / "accel" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("accel", name);
 }
 
 std::vector<std::int8_t> random_values(detlab::DeterministicRng& rng, int count) {

@@ -3,6 +3,7 @@
 
 #include "db/store.h"
 #include "harness/process/process.h"
+#include "tests/fresh_dir.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -13,10 +14,7 @@ namespace detlab::test {
 
 // A clean scratch directory per test case.
 inline std::filesystem::path fresh_dir(const std::string& name) {
-    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "db" / name;
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    return fresh_dir("db", name);
 }
 
 // A toolchain-like run whose id follows the project convention.

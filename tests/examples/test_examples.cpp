@@ -2,6 +2,7 @@
 // swept end to end, each way its description can be wrong, a top with its own parameter N,
 // and a tool's error line in a failed run. Real yosys, nextpnr-ice40 and icepack throughout.
 #include "db/store.h"
+#include "tests/fresh_dir.h"
 #include "tests/sweep/cli_helpers.h"
 
 #include <catch2/catch.hpp>
@@ -17,10 +18,7 @@ std::filesystem::path example_dir() {
 }
 
 std::filesystem::path fresh_dir(const std::string& name) {
-    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "examples" / name;
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("examples", name);
 }
 
 // A copy of the example in dir/fir with its experiment file, to edit one thing at a time.

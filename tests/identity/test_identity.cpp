@@ -2,6 +2,7 @@
 #include "harness/sweep/sweep.h"
 #include "harness/toolchain/toolchain.h"
 #include "harness/train/train.h"
+#include "tests/fresh_dir.h"
 #include "tests/idx_fixture.h"
 
 #include <catch2/catch.hpp>
@@ -12,10 +13,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    auto dir = fs::path(DETLAB_TEST_TMP) / "identity" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("identity", name);
 }
 
 } // namespace

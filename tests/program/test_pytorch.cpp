@@ -4,6 +4,7 @@
 #include "analysis/analysis.h"
 #include "harness/program/program.h"
 #include "harness/sweep/sweep.h"
+#include "tests/fresh_dir.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -14,10 +15,7 @@ using namespace detlab;
 namespace {
 
 fs::path scratch(const std::string& name) {
-    auto dir = fs::path(DETLAB_TEST_TMP) / "program-pytorch" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("program-pytorch", name);
 }
 
 // A copy of the tiny program in its own folder, so a test may edit it.

@@ -3,6 +3,7 @@
 
 #include "harness/process/process.h"
 #include "harness/util/util.h"
+#include "tests/fresh_dir.h"
 
 #include <csignal>
 #include <fcntl.h>
@@ -68,10 +69,7 @@ inline pid_t spawn_detlab(const std::vector<std::string>& args, const std::files
 }
 
 inline std::filesystem::path fresh_test_dir(const std::string& name) {
-    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "sweep" / name;
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("sweep", name);
 }
 
 } // namespace detlab::sweep::testing

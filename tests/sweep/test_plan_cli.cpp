@@ -2,6 +2,7 @@
 // and key; a million runs listed streamed in bounded memory; `| head` ends quietly.
 #include "harness/process/process.h"
 #include "harness/util/util.h"
+#include "tests/fresh_dir.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -13,10 +14,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_folder(const std::string& name) {
-    fs::path dir = fs::path(DETLAB_TEST_TMP) / "plan_cli" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("plan_cli", name);
 }
 
 // A train experiment of `repeats` x `values` runs (init seeds 1..values).

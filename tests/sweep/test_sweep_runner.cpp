@@ -1,5 +1,6 @@
 // The runner with stand-in domains (no tools): resume, retry, setup groups, cancellation.
 #include "fake_domains.h"
+#include "tests/fresh_dir.h"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -59,10 +60,7 @@ struct Recorder {
 };
 
 std::filesystem::path fresh_dir(const std::string& name) {
-    auto dir = std::filesystem::path(DETLAB_TEST_TMP) / "sweep-runner" / name;
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("sweep-runner", name);
 }
 
 // The stored observation id of a planned run's slot (the first one recorded).

@@ -1,6 +1,7 @@
 // The work root: detlab deletes only what it made, and concurrent sweeps of one experiment on
 // one store (stand-in domains, no tools) run each run once.
 #include "fake_domains.h"
+#include "tests/fresh_dir.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -27,10 +28,7 @@ values = [1, 2, 3, 4, 5, 6, 7, 8]
 )";
 
 fs::path fresh_dir(const std::string& name) {
-    auto dir = fs::path(DETLAB_TEST_TMP) / "sweep-workspace" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("sweep-workspace", name);
 }
 
 // Counts executions per seed; each run leaves a file in its work directory. Runs execute on the
