@@ -95,6 +95,7 @@ struct BaselineCross {
     std::vector<double> normalised;   // differing bits / the pair's expected bits (as `normalised`)
     std::vector<double> disagreement; // training: share of test inputs predicted differently
     std::string note;                 // why `normalised` is not measured
+    bool baseline_identical = false;  // 2+ baseline runs, every output byte-identical
 };
 
 struct GroupSummary {
@@ -157,6 +158,9 @@ struct ComparisonRow {
     Estimate distance_from_baseline, disagreement_from_baseline;
     Estimate distance_vs_seed, disagreement_vs_seed;
     std::size_t baseline_pairs = 0; // pairs behind distance_from_baseline
+    // Every baseline run's output byte-identical (a deterministic baseline): resampling it changes
+    // nothing, so the distance intervals resample the studies' runs alone (kMinFixedBaselineRuns).
+    bool baseline_identical = false;
     // A grid's factor rows (FactorialAnalysis): the term ("tools", "seed x tools"), the level
     // compared with the factor's first level (`effect`), and the share of the grid's total sum of
     // squares the term explains (eta squared, %); empty for a study's row. partial_eta_sq:
@@ -376,6 +380,11 @@ std::vector<PlotFile> make_plots(const std::vector<GroupSummary>& summaries,
 // interval, a panel per domain (Fmax in MHz, accuracy in pp); nullopt when no row has an effect.
 std::optional<PlotFile> forest_plot(const std::vector<ComparisonRow>& rows,
                                     const std::filesystem::path& dir);
+// The same for the distances from the baseline's outputs (`forest_distance`): the bit distance
+// on the common scale (toolchain and training panels on one x range, 1 = unrelated outputs) and
+// training's prediction disagreement; rows with an interval only. nullopt when none has one.
+std::optional<PlotFile> distance_forest_plot(const std::vector<ComparisonRow>& rows,
+                                             const std::filesystem::path& dir);
 
 struct ReportOptions {
     std::optional<std::string> experiment;

@@ -80,20 +80,26 @@ Scope scope_of(const Group& g) {
     return {g.experiment, g.kind, g.machine};
 }
 
-std::string too_few(std::size_t study, std::size_t seed, std::size_t base) {
-    std::string text = "n=" + std::to_string(study);
-    if (seed) {
-        text += ", seed study ";
-        text += std::to_string(seed);
-    }
-    text += " and ";
-    text += std::to_string(base);
-    text += " baseline runs: too few for a bootstrap interval (needs ";
-    text += std::to_string(kMinBootstrapRuns);
-    return text + " on each side)";
+// Why a figure has no interval: its sides' runs against the rule (kMinBootstrapRuns a side, or
+// only the studies' runs when the baseline is fixed).
+std::string too_few(const CrossMean& m, std::size_t seed, const std::string& fixed_because) {
+    std::string text = "n=" + std::to_string(m.n_a);
+    if (seed)
+        text += ", seed study " + std::to_string(seed);
+    std::string needs = std::to_string(kMinBootstrapRuns);
+    if (m.b_fixed)
+        return text + " against " + std::to_string(m.n_b) + " baseline runs whose " +
+               fixed_because + ": too few for a bootstrap interval (needs " + needs +
+               (seed ? " runs in each study)" : " study runs)");
+    return text + " and " + std::to_string(m.n_b) +
+           " baseline runs: too few for a bootstrap interval (needs " + needs +
+           " on each side, or " + needs + " study runs against " +
+           std::to_string(kMinFixedBaselineRuns) + " or more byte-identical baseline runs)";
 }
 
-Estimate estimate_of(const CrossMean& m, std::size_t seed_runs, const std::string& identical) {
+// `fixed_because`: what makes the baseline's runs interchangeable when the matrix says they are.
+Estimate estimate_of(const CrossMean& m, std::size_t seed_runs, const std::string& identical,
+                     const std::string& fixed_because) {
     Estimate e;
     e.n = m.n_a;
     if (std::isnan(m.mean))
@@ -103,8 +109,28 @@ Estimate estimate_of(const CrossMean& m, std::size_t seed_runs, const std::strin
     if (m.all_zero)
         e.note = identical;
     else if (!m.ci)
-        e.note = too_few(m.n_a, seed_runs, m.n_b);
+        e.note = too_few(m, seed_runs, fixed_because);
+    else if (m.b_fixed)
+        e.note = "baseline fixed (its " + std::to_string(m.n_b) + " runs' " + fixed_because +
+                 "): bootstrap over the " + (seed_runs ? "studies'" : "study's") + " runs alone";
     return e;
+}
+
+// The matrix found every baseline run equally far from each study run; byte-identical outputs
+// are the reason to expect it (a deterministic baseline), a coincidence otherwise.
+std::string fixed_because(const BaselineCross& cross) {
+    return cross.baseline_identical ? "outputs are byte-identical"
+                                    : "distances are equal for every study run";
+}
+
+// Every baseline run's output present and byte-identical to the first's.
+bool all_identical(const Outputs& base) {
+    if (base.bits.size() < kMinFixedBaselineRuns || !base.bits.front())
+        return false;
+    for (const auto& bits : base.bits)
+        if (!bits || *bits != *base.bits.front())
+            return false;
+    return true;
 }
 
 // The row's matrix of one figure and its seed study's, as the joint bootstrap reads them.
@@ -114,7 +140,8 @@ Estimate versus_seed(const std::vector<double>& study, const BaselineCross& own,
         return Estimate{own.study_runs, std::nullopt, std::nullopt, "seed study not measured"};
     CrossMean d =
         cross_mean_difference(study, own.study_runs, seed, seeds.study_runs, own.baseline_runs);
-    return estimate_of(d, seeds.study_runs, "both identical to the baseline's outputs");
+    return estimate_of(d, seeds.study_runs, "both identical to the baseline's outputs",
+                       fixed_because(own));
 }
 
 } // namespace
@@ -139,6 +166,7 @@ void attach_baseline_cross(std::vector<GroupSummary>& summaries, BlobCache& blob
         BaselineCross cross;
         cross.study_runs = g.runs.size();
         cross.baseline_runs = base.runs.size();
+        cross.baseline_identical = all_identical(cached->second);
         cross.normalised = normalised_cross(decode_outputs(g, blobs), cached->second);
         if (!measured(cross.normalised)) {
             cross.normalised.clear();
@@ -164,16 +192,19 @@ void fill_distance_effects(const std::vector<const GroupSummary*>& sources,
         const BaselineCross& own = *sources[i]->from_baseline;
         ComparisonRow& row = rows[i];
         const std::string identical = "identical to the baseline's outputs";
-        row.distance_from_baseline = estimate_of(
-            cross_mean(own.normalised, own.study_runs, own.baseline_runs), 0, identical);
+        row.baseline_identical = own.baseline_identical;
+        row.distance_from_baseline =
+            estimate_of(cross_mean(own.normalised, own.study_runs, own.baseline_runs), 0, identical,
+                        fixed_because(own));
         if (own.normalised.empty())
             row.distance_from_baseline.note = own.note;
         for (double v : own.normalised)
             row.baseline_pairs += !std::isnan(v);
         bool training = row.domain == "training";
         if (training)
-            row.disagreement_from_baseline = estimate_of(
-                cross_mean(own.disagreement, own.study_runs, own.baseline_runs), 0, identical);
+            row.disagreement_from_baseline =
+                estimate_of(cross_mean(own.disagreement, own.study_runs, own.baseline_runs), 0,
+                            identical, fixed_because(own));
         auto seed = seeds.find(scope_of(sources[i]->group));
         std::string why;
         if (seed == seeds.end())
@@ -201,7 +232,8 @@ std::string format_distance_effects(const std::vector<ComparisonRow>& rows) {
         if (!r.distance_from_baseline.value && !r.disagreement_from_baseline.value)
             continue;
         out << "  " << r.experiment << " / " << r.study << " (" << source_name(r.source, r.factor)
-            << ", " << r.machine.label() << "), " << r.baseline_runs << " baseline runs, "
+            << ", " << r.machine.label() << "), " << r.baseline_runs
+            << (r.baseline_identical ? " byte-identical" : "") << " baseline runs, "
             << r.baseline_pairs << " pairs: bits "
             << signed_estimate(r.distance_from_baseline, "", false)
             << ", vs the seed study: " << signed_estimate(r.distance_vs_seed, "");
@@ -214,9 +246,15 @@ std::string format_distance_effects(const std::vector<ComparisonRow>& rows) {
     }
     if (out.str().empty())
         return "";
+    std::string needs = std::to_string(kMinBootstrapRuns);
     return "Distance from the baseline's outputs (mean over study run x baseline run pairs; bits: "
            "share of the unrelated-output distance; two-sample bootstrap 95%), and the same "
-           "minus the seed study's (joint bootstrap, one baseline resample for both)\n" +
+           "minus the seed study's (joint bootstrap, one baseline resample for both). A "
+           "deterministic baseline (every run's output byte-identical) is fixed: resampling it "
+           "changes nothing, so the bootstrap is over the studies' runs alone and needs " +
+           needs + " of them, not " + needs +
+           " on each side; its interval is conditional on the "
+           "baseline's one output\n" +
            out.str();
 }
 

@@ -53,6 +53,11 @@ double expected_distance(const BitDensity& a, const BitDensity& b);
 // Bit positions set in some of these equal-length outputs and clear in others.
 std::uint64_t varying_positions(const std::vector<Bytes>& outputs);
 
+// Text as HTML element content or a quoted attribute: & < > " escaped (report.cpp).
+std::string html_escape(const std::string& text);
+// The report's Groups, Provenance and Experiment files sections (report_details.cpp).
+std::string report_details_html(const db::Store& store, const std::vector<GroupSummary>& summaries);
+
 // Writes `name`.gp and renders it as SVG and PNG with gnuplot (plots.cpp); the script holds no
 // data text: labels reach gnuplot through data files, quoted by plot_data_label.
 void render_plot(const std::filesystem::path& dir, const std::string& name,

@@ -1,5 +1,5 @@
-// The self-contained HTML report: comparison table, plots inline as base64 SVG, per-group
-// details, the provenance of a run and the experiment files, all in one file that opens offline.
+// The self-contained HTML report: comparison table, effects, verdict, plots inline as base64 SVG,
+// and the reference sections (report_details.cpp), all in one file that opens offline.
 #include "analysis/analysis.h"
 #include "analysis/internal.h"
 
@@ -11,9 +11,9 @@
 #include <sstream>
 
 namespace detlab::analysis {
-namespace {
 
-std::string escape(const std::string& text) {
+namespace detail {
+std::string html_escape(const std::string& text) {
     std::string out;
     for (char c : text) {
         switch (c) {
@@ -36,6 +36,12 @@ std::string escape(const std::string& text) {
     return out;
 }
 
+} // namespace detail
+
+namespace {
+
+using detail::html_escape;
+
 std::string base64(const Bytes& bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
@@ -44,164 +50,10 @@ std::string base64(const Bytes& bytes) {
     return out;
 }
 
-std::string fmt(double v, const char* format = "%.4g") {
-    if (std::isnan(v))
-        return "-";
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, format, v);
+std::string percent(double share) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.1f%%", share * 100);
     return buffer;
-}
-
-// Over pairs of runs: pairs share runs, so their spread is no uncertainty; the table's
-// intervals (bootstrap over runs) are.
-std::string pairs_cell(const Summary& s, double scale = 1, const char* unit = "") {
-    if (s.n == 0)
-        return "-";
-    if (s.min == s.max)
-        return fmt(s.mean * scale) + unit + " in all " + std::to_string(s.n) + " pairs";
-    return "mean " + fmt(s.mean * scale) + unit + " (min " + fmt(s.min * scale) + ", max " +
-           fmt(s.max * scale) + " over " + std::to_string(s.n) + " pairs)";
-}
-
-// Over runs (independent): mean, sample std and its 95% chi-square interval.
-std::string runs_cell(const Summary& s, double scale = 1, const char* unit = "") {
-    if (s.n == 0)
-        return "-";
-    if (s.n == 1)
-        return fmt(s.mean * scale) + unit + " (n=1: no spread)";
-    if (s.min == s.max)
-        return fmt(s.mean * scale) + unit + " in all " + std::to_string(s.n) + " runs (std 0)";
-    auto ci = std_interval(s.std, s.n);
-    return "mean " + fmt(s.mean * scale) + unit + ", std " + fmt(s.std * scale) + " [" +
-           fmt(ci->low * scale) + ", " + fmt(ci->high * scale) + "] (min " + fmt(s.min * scale) +
-           ", max " + fmt(s.max * scale) + ", n=" + std::to_string(s.n) + ")";
-}
-
-std::string opt_pct(std::optional<double> f) {
-    return f ? fmt(*f * 100, "%.1f") + "%" : "-";
-}
-
-void rows_html(std::ostringstream& out,
-               const std::vector<std::pair<std::string, std::string>>& kv) {
-    out << "<table class=kv>";
-    for (const auto& [k, v] : kv)
-        out << "<tr><th>" << escape(k) << "</th><td>" << v << "</td></tr>";
-    out << "</table>\n";
-}
-
-std::string baseline_cell(const UnrelatedBaseline& b) {
-    if (b.expected_bits <= 0)
-        return "none";
-    return fmt(b.expected_bits, "%.0f") +
-           " bits expected between independent outputs with each pair's densities (classes: " +
-           escape(b.classes) + "); " + std::to_string(b.varying_bits) + " of " +
-           std::to_string(b.total_bits) + " bit positions vary over the group's " +
-           std::to_string(b.outputs) + " runs";
-}
-
-void toolchain_details(std::ostringstream& out, const ToolchainSummary& t) {
-    std::string divergence;
-    for (const auto& [stage, count] : t.first_divergence)
-        divergence += stage + ": " + std::to_string(count) + " pairs; ";
-    rows_html(out,
-              {{"pairs", std::to_string(t.pairs)},
-               {"identical .bin / .asc / netlist", opt_pct(t.identical_bin) + " / " +
-                                                       opt_pct(t.identical_asc) + " / " +
-                                                       opt_pct(t.identical_netlist)},
-               {"first diverging stage", escape(divergence)},
-               {"bits compared per pair",
-                std::to_string(t.config_bits) + " (" + escape(t.distance_over) + ")"},
-               {"netlist.json differs from the first run's", escape(describe(t.netlist_differ))},
-               {"Hamming distance", pairs_cell(t.hamming, 100, "%")},
-               {"Jaccard distance (set bits)", pairs_cell(t.jaccard, 100, "%")},
-               {"common-scale baseline", baseline_cell(t.bitstream.baseline)},
-               {"Fmax (MHz)", runs_cell(t.fmax_mhz)},
-               {"logic cells", runs_cell(t.logic_cells)},
-               {"tool wall time (s)", runs_cell(t.tools_wall_s)},
-               {"mismatch on random vectors (correctness)",
-                t.functional ? opt_pct(t.functional) + " of " + std::to_string(t.equiv_vectors) +
-                                   " vectors, mean over pairs"
-                             : "not measured"},
-               {"equivalence check", t.equivalence_differs
-                                         ? "<b class=bad>" + escape(t.equivalence) + "</b>"
-                                         : escape(t.equivalence)}});
-}
-
-void training_details(std::ostringstream& out, const TrainingSummary& t) {
-    auto ci = [](const BootstrapCI& c, double scale) {
-        return "mean [" + fmt(c.mean.low * scale) + ", " + fmt(c.mean.high * scale) + "], std [" +
-               fmt(c.std.low * scale) + ", " + fmt(c.std.high * scale) + "]";
-    };
-    rows_html(out, {{"pairs", std::to_string(t.pairs)},
-                    {"identical weights (pairs)", opt_pct(t.identical_weights)},
-                    {"weights differ from the first run's", escape(describe(t.weights.differ))},
-                    {"differing weight bits", pairs_cell(t.weight_bits, 100, "%")},
-                    {"common-scale baseline", baseline_cell(t.weights.baseline)},
-                    {"relative L2 distance", pairs_cell(t.relative_l2)},
-                    {"prediction disagreement", pairs_cell(t.disagreement, 100, "%")},
-                    {"Pearson r of logits", pairs_cell(t.pearson)},
-                    {"test samples per accuracy", std::to_string(t.test_samples)},
-                    {"test accuracy (%)", runs_cell(t.accuracy, 100)},
-                    {"accuracy 95% bootstrap CI over runs (%)",
-                     t.accuracy.n < 2 ? "-" : ci(t.accuracy_ci, 100)},
-                    {"test cross-entropy", runs_cell(t.loss)},
-                    {"two-model ensemble gain (pp)", pairs_cell(t.ensemble_gain, 100)}});
-}
-
-void group_section(std::ostringstream& out, const GroupSummary& s) {
-    const Group& g = s.group;
-    out << "<h3>" << escape(g.experiment + " / " + g.kind + " / " + g.label()) << "</h3>\n<p>"
-        << g.runs.size() << " completed runs";
-    if (!g.failed.empty())
-        out << ", <b class=bad>" << g.failed.size() << " failed or timed out</b>";
-    out << ". Factor values: ";
-    for (const auto& run : g.runs)
-        out << "<code>"
-            << escape(run.param(db::param::kFactorValue, std::to_string(run.row.repeat)))
-            << "</code> ";
-    out << "</p>\n";
-    if (s.toolchain)
-        toolchain_details(out, *s.toolchain);
-    if (s.training)
-        training_details(out, *s.training);
-    for (const auto& run : g.failed)
-        out << "<p class=bad>"
-            << escape(run.row.id + " " + run.row.status + ": " + run.row.message.substr(0, 400))
-            << "</p>\n";
-}
-
-void provenance_section(std::ostringstream& out, const db::Store& store,
-                        const std::vector<GroupSummary>& summaries) {
-    std::set<std::string> kinds_done;
-    for (const auto& s : summaries) {
-        if (s.group.runs.empty() || !kinds_done.insert(s.group.kind).second)
-            continue;
-        const RunData& run = s.group.runs.front();
-        out << "<h3>Provenance of " << escape(s.group.kind) << " run <code>" << escape(run.row.id)
-            << "</code></h3>\n<details><summary>" << escape(run.row.host) << ", config "
-            << escape(run.row.config_json.substr(0, 120)) << "</summary>";
-        std::vector<std::pair<std::string, std::string>> kv;
-        for (const auto& [k, v] : store.provenance(run.row.id))
-            kv.emplace_back(k, "<code>" + escape(v) + "</code>");
-        kv.emplace_back("config", "<code>" + escape(run.row.config_json) + "</code>");
-        rows_html(out, kv);
-        out << "</details>\n";
-    }
-}
-
-void experiments_section(std::ostringstream& out, const db::Store& store,
-                         const std::vector<GroupSummary>& summaries) {
-    std::set<std::string> names;
-    for (const auto& s : summaries)
-        names.insert(s.group.experiment);
-    for (const auto& name : names) {
-        auto source = store.experiment_source(name);
-        out << "<h3>Experiment <code>" << escape(name) << "</code></h3>\n";
-        if (source)
-            out << "<pre>" << escape(*source) << "</pre>\n";
-        else
-            out << "<p>No experiment file stored (ad-hoc runs).</p>\n";
-    }
 }
 
 // From the table's cells, each HTML-escaped: a '|' or a line break in a stored name is text in
@@ -214,7 +66,7 @@ void table_section(std::ostringstream& out, const std::vector<ComparisonRow>& ro
         out << "<tr>";
         for (const auto& cell : table[r])
             out << "<" << tag << (cell.rfind("WARNING", 0) == 0 ? " class=bad" : "") << ">"
-                << escape(cell) << "</" << tag << ">";
+                << html_escape(cell) << "</" << tag << ">";
         out << "</tr>\n";
     }
     out << "</table>\n";
@@ -232,17 +84,17 @@ void verdict_section(std::ostringstream& out, const std::vector<ClaimVerdict>& l
         return v ? std::to_string(int(std::lround(*v * 100))) + "%" : std::string("-");
     };
     for (const auto& v : list) {
-        out << "<tr><td>" << v.number << ". " << escape(v.claim) << "</td><td>" << escape(v.tested)
-            << "</td><td>";
+        out << "<tr><td>" << v.number << ". " << html_escape(v.claim) << "</td><td>"
+            << html_escape(v.tested) << "</td><td>";
         for (std::size_t i = 0; i < v.margins.size(); ++i)
-            out << escape(v.margins[i].text) << " (" << escape(v.margins[i].source) << ")"
-                << (i < v.tests.size() ? "; " + escape(v.tests[i]) : "") << "<br>";
+            out << html_escape(v.margins[i].text) << " (" << html_escape(v.margins[i].source) << ")"
+                << (i < v.tests.size() ? "; " + html_escape(v.tests[i]) : "") << "<br>";
         out << "</td><td" << (v.finding == Finding::undecided ? "" : " class=verdict") << "><b>"
             << finding_name(v.finding) << "</b>"
             << (v.evidence_disagrees ? "<br>the evidence sets disagree" : "")
             << (v.n_to_decide ? "<br>about " + std::to_string(*v.n_to_decide) + " runs would decide"
                               : "")
-            << "<br>stability " << share(v.stability) << "</td><td>" << escape(v.because)
+            << "<br>stability " << share(v.stability) << "</td><td>" << html_escape(v.because)
             << "</td></tr>\n";
     }
     out << "</table>\n";
@@ -261,7 +113,7 @@ void machines_section(std::ostringstream& out, const std::vector<MachineComparis
            "versions): how many pairs of observations from different machines gave byte-identical "
            "outputs (bitstream .bin or trained weights), their mean share of differing bits, and "
            "the same count for pairs from one machine.</p>\n<pre>"
-        << escape(format_machines(rows, Format::text)) << "</pre>\n";
+        << html_escape(format_machines(rows, Format::text)) << "</pre>\n";
 }
 
 void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>& runs) {
@@ -286,18 +138,18 @@ void models_section(std::ostringstream& out, const std::vector<ModelOnBitstream>
     for (const auto& m : runs) {
         bool bad = m.prediction_mismatches > 0 || m.logit_mismatches > 0 ||
                    !m.identical_across_bitstreams || m.status != db::kStatusDone;
-        out << "<tr><td><code>" << escape(m.id) << "</code></td><td>" << escape(m.experiment)
-            << "</td><td>" << m.models << " &times; " << m.bitstreams << "</td><td>" << m.samples
-            << (m.pick == "first" ? "" : " (" + escape(m.pick) + " first)") << "</td><td"
+        out << "<tr><td><code>" << html_escape(m.id) << "</code></td><td>"
+            << html_escape(m.experiment) << "</td><td>" << m.models << " &times; " << m.bitstreams
+            << "</td><td>" << m.samples
+            << (m.pick == "first" ? "" : " (" + html_escape(m.pick) + " first)") << "</td><td"
             << (m.prediction_mismatches || m.logit_mismatches ? " class=bad" : "") << ">"
             << m.prediction_mismatches << " / " << m.logit_mismatches << "</td><td"
             << (m.identical_across_bitstreams ? "" : " class=bad") << ">"
             << (m.bitstreams < 2                ? "- (one bitstream)"
                 : m.identical_across_bitstreams ? "yes"
                                                 : "no")
-            << "</td><td>"
-            << (m.model_disagreement ? fmt(*m.model_disagreement * 100, "%.1f") + "%" : "-")
-            << "</td><td" << (bad ? " class=bad" : "") << ">" << escape(m.reading())
+            << "</td><td>" << (m.model_disagreement ? percent(*m.model_disagreement) : "-")
+            << "</td><td" << (bad ? " class=bad" : "") << ">" << html_escape(m.reading())
             << "</td></tr>\n";
     }
     out << "</table>\n";
@@ -318,11 +170,11 @@ std::vector<PlotFile> suite_section(std::ostringstream& out, const std::vector<S
            "suite.csv beside this file): logic utilisation, builds differing from the first "
            "(Clopper-Pearson), bit distance (bootstrap over runs), Fmax and its std (chi-square), "
            "each with n and a 95% interval; docs/suite.md.</p>\n<pre>"
-        << escape(suite_table(rows)) << "</pre>\n";
+        << html_escape(suite_table(rows)) << "</pre>\n";
     for (const auto& plot : plots)
-        out << "<figure><img alt=\"" << escape(plot.title) << "\" src=\"data:image/svg+xml;base64,"
-            << base64(read_file_bytes(plot.svg)) << "\"><figcaption>" << escape(plot.title)
-            << "</figcaption></figure>\n";
+        out << "<figure><img alt=\"" << html_escape(plot.title)
+            << "\" src=\"data:image/svg+xml;base64," << base64(read_file_bytes(plot.svg))
+            << "\"><figcaption>" << html_escape(plot.title) << "</figcaption></figure>\n";
     return plots;
 }
 
@@ -353,20 +205,23 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
     files.csv = options.out_dir / "comparison.csv";
     write_file(files.csv, format_table(rows, Format::csv));
     files.plots = make_plots(summaries, options.out_dir);
-    if (auto forest = forest_plot(rows, options.out_dir))
-        files.plots.push_back(*forest);
+    // The two forest plots side by side: the effects on quality, then the distances.
+    for (auto forest :
+         {forest_plot(rows, options.out_dir), distance_forest_plot(rows, options.out_dir)})
+        if (forest)
+            files.plots.push_back(*forest);
 
     std::ostringstream out;
     out << "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>detlab report</title>"
         << kStyle
         << "</head><body>\n<h1>detlab: nondeterminism in an FPGA toolchain and in "
            "training, side by side</h1>\n<p>Database <code>"
-        << escape(store.path().string()) << "</code>, " << summaries.size() << " groups, written "
-        << now_utc() << ".</p>\n";
+        << html_escape(store.path().string()) << "</code>, " << summaries.size()
+        << " groups, written " << now_utc() << ".</p>\n";
     if (auto alarms = equivalence_alarms(rows); !alarms.empty()) {
         out << "<div class=alarm><h2 class=bad>Equivalence check failures</h2><ul>";
         for (const auto& a : alarms)
-            out << "<li>" << escape(a) << "</li>";
+            out << "<li>" << html_escape(a) << "</li>";
         out << "</ul></div>\n";
     }
     auto machines = compare_machines(store, options.experiment);
@@ -379,7 +234,7 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
                "bytes no longer match their hash or cannot be decompressed; every figure below "
                "is computed without them. <code>detlab db check</code> lists the damage.</p><ul>";
         for (const auto& d : files.damaged)
-            out << "<li>" << escape(d) << "</li>";
+            out << "<li>" << html_escape(d) << "</li>";
         out << "</ul></div>\n";
     }
     out << "<h2>Comparison</h2>\n<p>One row per group of runs that share every setting but one "
@@ -401,28 +256,22 @@ ReportFiles write_report(const db::Store& store, const ReportOptions& options) {
            "test-set sampling error (static timing has none).</p>\n";
     table_section(out, rows);
     if (auto effects = format_effects(rows); !effects.empty())
-        out << "<h2>Effects against the baseline</h2>\n<pre>" << escape(effects) << "</pre>\n";
+        out << "<h2>Effects against the baseline</h2>\n<pre>" << html_escape(effects) << "</pre>\n";
     verdict_section(out, verdicts(rows));
     if (auto versions = toolchain_versions(store, options.experiment); !versions.empty())
         out << "<h2>Toolchain versions</h2>\n<p>The same RTL and seed built on each toolchain "
                "root (a <code>tools</code> study), each against the first.</p>\n<pre>"
-            << escape(format_toolchain_versions(versions, Format::text)) << "</pre>\n";
+            << html_escape(format_toolchain_versions(versions, Format::text)) << "</pre>\n";
     auto suite_figures = suite_section(out, suite_rows(summaries), options.out_dir);
     machines_section(out, machines);
     models_section(out, model_on_bitstream_runs(store, options.experiment));
     out << "<h2>Plots</h2>\n";
     for (const auto& plot : files.plots)
-        out << "<figure><img alt=\"" << escape(plot.title) << "\" src=\"data:image/svg+xml;base64,"
-            << base64(read_file_bytes(plot.svg)) << "\"><figcaption>" << escape(plot.title)
-            << "</figcaption></figure>\n";
+        out << "<figure><img alt=\"" << html_escape(plot.title)
+            << "\" src=\"data:image/svg+xml;base64," << base64(read_file_bytes(plot.svg))
+            << "\"><figcaption>" << html_escape(plot.title) << "</figcaption></figure>\n";
     files.plots.insert(files.plots.end(), suite_figures.begin(), suite_figures.end());
-    out << "<h2>Groups</h2>\n";
-    for (const auto& s : summaries)
-        group_section(out, s);
-    out << "<h2>Provenance</h2>\n";
-    provenance_section(out, store, summaries);
-    out << "<h2>Experiment files</h2>\n";
-    experiments_section(out, store, summaries);
+    out << detail::report_details_html(store, summaries);
     out << "</body></html>\n";
     files.html = options.out_dir / "report.html";
     write_file(files.html, out.str());

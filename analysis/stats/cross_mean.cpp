@@ -1,6 +1,6 @@
 // The mean over pairs across two groups of runs (each study run against each baseline run) and
 // the difference of two such means sharing one group, with the two-sample bootstrap over runs
-// held as multiplicities (issue 26).
+// held as multiplicities, or the one-sample bootstrap when the shared group is fixed (issue 26).
 #include "analysis/stats/stats.h"
 #include "harness/util/util.h"
 
@@ -102,12 +102,65 @@ Interval percentile_interval(std::vector<double> draws, double confidence) {
     return {percentile(draws, tail), percentile(draws, 1 - tail)};
 }
 
+bool same(double x, double y) {
+    return x == y || (std::isnan(x) && std::isnan(y));
+}
+
+// The values of a matrix whose columns are all equal, one per measured row (the b side fixed);
+// nullopt when b has too few runs to call it fixed or any column differs from the first. Values
+// computed from byte-identical outputs are bit-identical doubles, so equality is exact.
+std::optional<std::vector<double>> fixed_b_rows(std::span<const double> matrix, std::size_t n_a,
+                                                std::size_t n_b) {
+    if (n_b < kMinFixedBaselineRuns || matrix.size() != n_a * n_b)
+        return std::nullopt;
+    std::vector<double> rows;
+    for (std::size_t a = 0; a < n_a; ++a) {
+        const double* row = matrix.data() + a * n_b;
+        for (std::size_t b = 1; b < n_b; ++b)
+            if (!same(row[b], row[0]))
+                return std::nullopt;
+        if (!std::isnan(row[0]))
+            rows.push_back(row[0]);
+    }
+    return rows;
+}
+
+double resampled_mean(DeterministicRng& rng, const std::vector<double>& values) {
+    double sum = 0;
+    for (std::size_t k = 0; k < values.size(); ++k)
+        sum += values[rng.below(values.size())];
+    return sum / double(values.size());
+}
+
+// The percentile bootstrap of mean(first) - mean(second) over independent runs; second empty:
+// of mean(first) alone.
+Interval one_sample_interval(const std::vector<double>& first, const std::vector<double>& second,
+                             int resamples, std::uint64_t seed, double confidence) {
+    DeterministicRng rng(seed);
+    std::vector<double> draws;
+    draws.reserve(static_cast<std::size_t>(resamples));
+    for (int r = 0; r < resamples; ++r)
+        draws.push_back(resampled_mean(rng, first) -
+                        (second.empty() ? 0.0 : resampled_mean(rng, second)));
+    return percentile_interval(std::move(draws), confidence);
+}
+
 } // namespace
 
 CrossMean cross_mean(std::span<const double> matrix, std::size_t n_a, std::size_t n_b,
                      int resamples, std::uint64_t seed, double confidence) {
     CrossMean out = plain_mean(matrix, n_a, n_b);
-    if (out.pairs == 0 || out.all_zero || n_a < kMinBootstrapRuns || n_b < kMinBootstrapRuns)
+    if (out.pairs == 0 || out.all_zero)
+        return out;
+    if (auto rows = fixed_b_rows(matrix, n_a, n_b)) {
+        out.b_fixed = true;
+        if (rows->size() >= kMinBootstrapRuns) {
+            out.ci = one_sample_interval(*rows, {}, resamples, seed, confidence);
+            out.method = "one-sample bootstrap";
+        }
+        return out;
+    }
+    if (n_a < kMinBootstrapRuns || n_b < kMinBootstrapRuns)
         return out;
     if (n_a * n_b > kCrossBootstrapMaxPairs) {
         Margins m = margins(matrix, n_a, n_b);
@@ -139,8 +192,19 @@ CrossMean cross_mean_difference(std::span<const double> first, std::size_t n_fir
     CrossMean out = a;
     out.all_zero = a.all_zero && b.all_zero;
     out.mean = a.mean - b.mean; // NaN when either is not measured
-    if (std::isnan(out.mean) || out.all_zero || n_first < kMinBootstrapRuns ||
-        n_second < kMinBootstrapRuns || n_b < kMinBootstrapRuns)
+    if (std::isnan(out.mean) || out.all_zero)
+        return out;
+    auto rows_first = fixed_b_rows(first, n_first, n_b);
+    auto rows_second = fixed_b_rows(second, n_second, n_b);
+    if (rows_first && rows_second) {
+        out.b_fixed = true;
+        if (rows_first->size() >= kMinBootstrapRuns && rows_second->size() >= kMinBootstrapRuns) {
+            out.ci = one_sample_interval(*rows_first, *rows_second, resamples, seed, confidence);
+            out.method = "one-sample bootstrap";
+        }
+        return out;
+    }
+    if (n_first < kMinBootstrapRuns || n_second < kMinBootstrapRuns || n_b < kMinBootstrapRuns)
         return out;
     if (std::max(n_first, n_second) * n_b > kCrossBootstrapMaxPairs) {
         Margins ma = margins(first, n_first, n_b), mb = margins(second, n_second, n_b);

@@ -97,13 +97,22 @@ double percentile(std::vector<double> values, double q);
 // from its structural components (DeLong, DeLong and Clarke-Pearson 1988, Biometrics 44:837):
 // the variance s^2(row means) / n_a + s^2(column means) / n_b, one walk of the matrix.
 // No interval below kMinBootstrapRuns runs on either side, nor when every pair is 0.
+// A fixed b side: when b has at least kMinFixedBaselineRuns runs and every column of the matrix
+// is the same (NaNs in the same places), as byte-identical baseline outputs give, every b run
+// stands in the same relation to each a run, so a resample of b's runs changes no resample's
+// mean: the two-sample bootstrap is then exactly the one-sample percentile bootstrap of a's row
+// values (Efron and Tibshirani 1993, ch. 13), which needs kMinBootstrapRuns measured a runs
+// only. The interval is conditional on the b output observed (b_fixed says so).
 inline constexpr std::size_t kCrossBootstrapMaxPairs = kBootstrapMaxRuns * kBootstrapMaxRuns;
+// One baseline run shows nothing about whether the baseline repeats; two identical ones do.
+inline constexpr std::size_t kMinFixedBaselineRuns = 2;
 struct CrossMean {
     std::size_t n_a = 0, n_b = 0, pairs = 0; // pairs measured
     double mean = std::numeric_limits<double>::quiet_NaN();
     std::optional<Interval> ci;
     bool all_zero = false;
-    std::string method; // "bootstrap" or "U-statistic"; empty: no interval
+    bool b_fixed = false; // every column identical: b's runs resample to the same figure
+    std::string method;   // "bootstrap", "U-statistic" or "one-sample bootstrap"; empty: none
 };
 CrossMean cross_mean(std::span<const double> matrix, std::size_t n_a, std::size_t n_b,
                      int resamples = kBootstrapResamples, std::uint64_t seed = kBootstrapSeed,
@@ -112,8 +121,10 @@ CrossMean cross_mean(std::span<const double> matrix, std::size_t n_a, std::size_
 // (two studies against one baseline): a joint bootstrap that draws both studies' runs and ONE
 // resample of b's runs shared by both means, so b's own variation cancels where it is common.
 // CrossMean::n_a is n_first, pairs the first matrix's; no interval below kMinBootstrapRuns on any
-// of the three sides. Above kCrossBootstrapMaxPairs (either matrix) the U-statistic's variance
-// s^2(r1) / n1 + s^2(r2) / n2 + s^2(c1 - c2) / n_b over row means r and column means c.
+// of the three sides, unless b is fixed in both matrices (above): then the difference of two
+// independent one-sample means, bootstrapped over both studies' runs, each needing
+// kMinBootstrapRuns measured runs. Above kCrossBootstrapMaxPairs (either matrix) the U-statistic's
+// variance s^2(r1) / n1 + s^2(r2) / n2 + s^2(c1 - c2) / n_b over row means r and column means c.
 CrossMean cross_mean_difference(std::span<const double> first, std::size_t n_first,
                                 std::span<const double> second, std::size_t n_second,
                                 std::size_t n_b, int resamples = kBootstrapResamples,

@@ -1,7 +1,7 @@
 // Distances against the baseline (issue 26) on hand-made stores with planted distances: a study
 // whose outputs are far from the baseline's, one as far as the seed study's, and the figures'
 // intervals (two-sample and joint bootstrap) around the planted values.
-#include "analysis/analysis.h"
+#include "tests/analysis/planted_distances.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -10,6 +10,7 @@
 
 using namespace detlab;
 using namespace detlab::analysis;
+using namespace detlab::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -19,54 +20,6 @@ fs::path fresh_dir(const std::string& name) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
-}
-
-constexpr std::size_t kBytes = 4096; // 32768 bits: not an iCE40, ECP5 or Gowin file
-
-// The reference output every run perturbs: random bits, about half of them set.
-Bytes reference_bits() {
-    DeterministicRng rng(11);
-    Bytes out(kBytes);
-    for (auto& b : out)
-        b = static_cast<std::uint8_t>(rng.below(256));
-    return out;
-}
-
-// `reference` with each bit flipped with probability `flip`: two such outputs with flip rates
-// q1 and q2 differ in a share q1 (1 - q2) + q2 (1 - q1) of their bits, and unrelated outputs of
-// density 1/2 in half of them, so their normalised distance is 2 (q1 (1 - q2) + q2 (1 - q1)).
-Bytes perturbed(const Bytes& reference, double flip, DeterministicRng& rng) {
-    Bytes out = reference;
-    for (auto& byte : out)
-        for (unsigned bit = 0; bit < 8; ++bit)
-            if (rng.uniform() < flip)
-                byte ^= static_cast<std::uint8_t>(1u << bit);
-    return out;
-}
-
-db::RunResult build(const std::string& study, const std::string& factor, int repeat, Bytes bits,
-                    const std::string& experiment = "planted") {
-    db::RunResult r;
-    r.config_json = nlohmann::json{{"study", study}, {"repeat", repeat}}.dump();
-    r.repeat = repeat;
-    r.id = db::run_id("toolchain", r.config_json + experiment, repeat);
-    r.experiment = experiment;
-    r.kind = "toolchain";
-    r.host = "lab-pc";
-    r.add_param("study", study);
-    r.add_param("factor", factor);
-    r.add_param("factor_value", std::to_string(repeat));
-    r.add_param("seed", factor == "seed" ? std::to_string(repeat) : "1");
-    if (study == "parallel_refine")
-        r.add_param("parallel_refine", "true");
-    r.add_artifact("bitstream.bin", std::move(bits));
-    r.add_metric("fmax_mhz", 100);
-    r.provenance = {{"cpu.model", "Test CPU"}, {"tool.yosys", "Yosys 0.52"}};
-    return r;
-}
-
-double unrelated_share(double q1, double q2) {
-    return 2 * (q1 * (1 - q2) + q2 * (1 - q1));
 }
 
 const ComparisonRow& row_of(const std::vector<ComparisonRow>& rows, const std::string& study) {
@@ -104,10 +57,12 @@ TEST_CASE("parallel refinement planted further from the baseline than a seed: th
     const Bytes reference = reference_bits();
     DeterministicRng rng(2026);
     for (int r = 0; r < kRuns; ++r) {
-        store.record_run(build("baseline", "repeat", r, perturbed(reference, kNear, rng)));
-        store.record_run(build("seed", "seed", r, perturbed(reference, kNear, rng)));
-        store.record_run(build("file_order", "file_order", r, perturbed(reference, kNear, rng)));
-        store.record_run(build("parallel_refine", "repeat", r, perturbed(reference, kFar, rng)));
+        store.record_run(planted_build("baseline", "repeat", r, perturbed(reference, kNear, rng)));
+        store.record_run(planted_build("seed", "seed", r, perturbed(reference, kNear, rng)));
+        store.record_run(
+            planted_build("file_order", "file_order", r, perturbed(reference, kNear, rng)));
+        store.record_run(
+            planted_build("parallel_refine", "repeat", r, perturbed(reference, kFar, rng)));
     }
     auto rows = comparison_rows(analyse(store, std::nullopt));
     const auto& far = row_of(rows, "parallel_refine");
@@ -159,8 +114,9 @@ TEST_CASE("few runs give a distance from the baseline without an interval, and n
     const Bytes reference = reference_bits();
     DeterministicRng rng(5);
     for (int r = 0; r < 3; ++r) {
-        store.record_run(build("baseline", "repeat", r, perturbed(reference, 0.1, rng)));
-        store.record_run(build("file_order", "file_order", r, perturbed(reference, 0.1, rng)));
+        store.record_run(planted_build("baseline", "repeat", r, perturbed(reference, 0.1, rng)));
+        store.record_run(
+            planted_build("file_order", "file_order", r, perturbed(reference, 0.1, rng)));
     }
     auto rows = comparison_rows(analyse(store, std::nullopt));
     const auto& row = row_of(rows, "file_order");
@@ -174,7 +130,8 @@ TEST_CASE("few runs give a distance from the baseline without an interval, and n
     CHECK(row.distance_vs_seed.note == "no seed study");
     CHECK_THAT(format_effects(rows),
                Catch::Contains("n=3 and 3 baseline runs: too few for a bootstrap interval (needs "
-                               "10 on each side)) n=3, vs the seed study: no seed study"));
+                               "10 on each side, or 10 study runs against 2 or more byte-identical "
+                               "baseline runs)) n=3, vs the seed study: no seed study"));
 }
 
 TEST_CASE("identical outputs are distance 0 from the baseline, said without an interval") {
@@ -182,8 +139,8 @@ TEST_CASE("identical outputs are distance 0 from the baseline, said without an i
     db::Store store(dir / "detlab.db");
     const Bytes reference = reference_bits();
     for (int r = 0; r < 10; ++r) {
-        store.record_run(build("baseline", "repeat", r, reference));
-        store.record_run(build("seed", "seed", r, reference));
+        store.record_run(planted_build("baseline", "repeat", r, reference));
+        store.record_run(planted_build("seed", "seed", r, reference));
     }
     auto rows = comparison_rows(analyse(store, std::nullopt));
     const auto& seed = row_of(rows, "seed");
@@ -241,6 +198,38 @@ TEST_CASE("cross means: the joint bootstrap shares the baseline, large matrices 
         double se = std::sqrt(1.0 / 400 + 1.0 / 320);
         CHECK((m.ci->high - m.ci->low) / 2 == Approx(1.96 * se).epsilon(0.2));
     }
+    {
+        // Every column the same (a deterministic baseline): the baseline side resamples to the
+        // same figure, so 10 study runs suffice; one baseline run proves nothing, so no interval.
+        std::vector<double> rows(10), fixed;
+        for (auto& v : rows)
+            v = 1.0 + 0.1 * normal(rng);
+        for (double v : rows)
+            fixed.insert(fixed.end(), 3, v);
+        CrossMean m = cross_mean(fixed, 10, 3);
+        REQUIRE(m.ci);
+        CHECK(m.b_fixed);
+        CHECK(m.method == "one-sample bootstrap");
+        CHECK(m.ci->low < m.mean);
+        CHECK(m.ci->high > m.mean);
+        CrossMean alone = cross_mean(rows, 10, 1);
+        CHECK_FALSE(alone.b_fixed);
+        CHECK_FALSE(alone.ci);
+        // The difference: both matrices' columns fixed, 10 runs in each study.
+        std::vector<double> shifted(fixed);
+        for (auto& v : shifted)
+            v += 0.5;
+        CrossMean d = cross_mean_difference(shifted, 10, fixed, 10, 3);
+        REQUIRE(d.ci);
+        CHECK(d.b_fixed);
+        CHECK(d.mean == Approx(0.5));
+        CHECK(d.ci->low < 0.5);
+        CHECK(d.ci->high > 0.5);
+        // One column differing in one place: the baseline is not fixed, 3 runs are too few.
+        fixed[1] += 1e-9;
+        CHECK_FALSE(cross_mean(fixed, 10, 3).ci);
+        CHECK_FALSE(cross_mean_difference(shifted, 10, fixed, 10, 3).ci);
+    }
     // Below kMinBootstrapRuns on a side: the mean without an interval.
     std::vector<double> small(9 * 20, 0.5);
     small[3] = 0.7;
@@ -249,45 +238,15 @@ TEST_CASE("cross means: the joint bootstrap shares the baseline, large matrices 
     CHECK_FALSE(few.ci);
 }
 
-namespace {
-
-// A training run whose models predict `classes` on four test inputs (labels 0 1 1 0).
-db::RunResult trained(const std::string& study, const std::string& factor, int value,
-                      const std::vector<int>& classes) {
-    db::RunResult r;
-    r.config_json = nlohmann::json{{"study", study}, {"value", value}}.dump();
-    r.repeat = value;
-    r.id = db::run_id("train", r.config_json, value);
-    r.experiment = "planted";
-    r.kind = "train";
-    r.host = "lab-pc";
-    r.add_param("study", study);
-    r.add_param("factor", factor);
-    r.add_param("factor_value", std::to_string(value));
-    std::vector<float> logits;
-    for (int c : classes) {
-        logits.push_back(c == 0 ? 2.0f : 0.0f);
-        logits.push_back(c == 1 ? 2.0f : 0.0f);
-    }
-    r.add_artifact("weights.bin", encode_tensors({{"w1", {2}, {1.0f, float(value) + 0.5f}}}));
-    r.add_artifact("test_logits.bin",
-                   encode_tensors({{"logits", {4, 2}, logits}, {"labels", {4}, {0, 1, 1, 0}}}));
-    r.add_metric("final_test_accuracy", 0.75);
-    r.add_metric("final_test_loss", 0.5);
-    return r;
-}
-
-} // namespace
-
 TEST_CASE("training: prediction disagreement from the baseline's models, and against the init "
           "seed study") {
     auto dir = fresh_dir("training");
     db::Store store(dir / "detlab.db");
-    store.record_run(trained("baseline", "repeat", 0, {0, 1, 1, 0}));
-    store.record_run(trained("baseline", "repeat", 1, {0, 1, 1, 1}));
-    store.record_run(trained("init", "init_seed", 2, {1, 1, 1, 0}));
-    store.record_run(trained("init", "init_seed", 3, {0, 0, 1, 0}));
-    store.record_run(trained("flip", "bit_flip", 4, {0, 1, 1, 0}));
+    store.record_run(planted_training("baseline", "repeat", 0, {0, 1, 1, 0}));
+    store.record_run(planted_training("baseline", "repeat", 1, {0, 1, 1, 1}));
+    store.record_run(planted_training("init", "init_seed", 2, {1, 1, 1, 0}));
+    store.record_run(planted_training("init", "init_seed", 3, {0, 0, 1, 0}));
+    store.record_run(planted_training("flip", "bit_flip", 4, {0, 1, 1, 0}));
     auto rows = comparison_rows(analyse(store, std::nullopt));
     // Against each baseline model: init 1/4 and 2/4, then 1/4 and 2/4; flip 0 and 1/4.
     const auto& init = row_of(rows, "init");
@@ -307,4 +266,90 @@ TEST_CASE("training: prediction disagreement from the baseline's models, and aga
     REQUIRE(flip.distance_from_baseline.value); // the weights' bits, on the common scale
     CHECK_THAT(format_effects(rows), Catch::Contains("predictions differ 12.5% ("));
     CHECK_THAT(format_effects(rows), Catch::Contains("vs the seed study: -25 pp ("));
+}
+
+TEST_CASE("a deterministic baseline: 3 byte-identical runs and 10 study runs give an interval "
+          "that covers the planted distance, and the difference from the seed study's") {
+    auto dir = fresh_dir("deterministic");
+    db::Store store(dir / "detlab.db");
+    constexpr double kSeedFlip = 0.1, kFarFlip = 0.3;
+    const Bytes reference = reference_bits();
+    DeterministicRng rng(38);
+    for (int r = 0; r < 3; ++r)
+        store.record_run(planted_build("baseline", "repeat", r, reference));
+    for (int r = 0; r < 10; ++r) {
+        store.record_run(planted_build("seed", "seed", r, perturbed(reference, kSeedFlip, rng)));
+        store.record_run(
+            planted_build("parallel_refine", "repeat", r, perturbed(reference, kFarFlip, rng)));
+    }
+    for (int r = 0; r < 9; ++r)
+        store.record_run(
+            planted_build("file_order", "file_order", r, perturbed(reference, kSeedFlip, rng)));
+    auto rows = comparison_rows(analyse(store, std::nullopt));
+    const auto& seed = row_of(rows, "seed");
+    const auto& far = row_of(rows, "parallel_refine");
+    CHECK(seed.baseline_identical);
+    CHECK(seed.baseline_runs == 3);
+    CHECK(seed.distance_from_baseline.n == 10);
+    // Against the reference itself: a share q of the bits differ, 2q of the unrelated distance.
+    check_holds(seed.distance_from_baseline, unrelated_share(kSeedFlip, 0));
+    check_holds(far.distance_from_baseline, unrelated_share(kFarFlip, 0));
+    CHECK(seed.distance_from_baseline.note ==
+          "baseline fixed (its 3 runs' outputs are byte-identical): bootstrap over the study's "
+          "runs alone");
+    double planted = unrelated_share(kFarFlip, 0) - unrelated_share(kSeedFlip, 0);
+    check_holds(far.distance_vs_seed, planted);
+    CHECK_THAT(far.distance_vs_seed.note, Catch::Contains("over the studies' runs alone"));
+    // Nine study runs are too few even against a fixed baseline, and the note says what would do.
+    const auto& few = row_of(rows, "file_order");
+    REQUIRE(few.distance_from_baseline.value);
+    CHECK_FALSE(few.distance_from_baseline.ci);
+    CHECK(few.distance_from_baseline.note ==
+          "n=9 against 3 baseline runs whose outputs are byte-identical: too few for a bootstrap "
+          "interval (needs 10 study runs)");
+    CHECK_FALSE(few.distance_vs_seed.ci);
+    CHECK_THAT(few.distance_vs_seed.note, Catch::Contains("(needs 10 runs in each study)"));
+    auto text = format_effects(rows);
+    CHECK_THAT(text, Catch::Contains("A deterministic baseline (every run's output byte-identical) "
+                                     "is fixed"));
+    CHECK_THAT(text, Catch::Contains("3 byte-identical baseline runs, 30 pairs: bits "));
+}
+
+TEST_CASE("baseline runs that differ and are fewer than 10 give no interval, even with 10 study "
+          "runs") {
+    auto dir = fresh_dir("differing-baseline");
+    db::Store store(dir / "detlab.db");
+    const Bytes reference = reference_bits();
+    DeterministicRng rng(39);
+    for (int r = 0; r < 3; ++r)
+        store.record_run(planted_build("baseline", "repeat", r, perturbed(reference, 0.1, rng)));
+    for (int r = 0; r < 10; ++r)
+        store.record_run(planted_build("seed", "seed", r, perturbed(reference, 0.1, rng)));
+    auto rows = comparison_rows(analyse(store, std::nullopt));
+    const auto& seed = row_of(rows, "seed");
+    CHECK_FALSE(seed.baseline_identical);
+    REQUIRE(seed.distance_from_baseline.value);
+    CHECK(*seed.distance_from_baseline.value == Approx(unrelated_share(0.1, 0.1)).margin(0.02));
+    CHECK_FALSE(seed.distance_from_baseline.ci);
+    CHECK_THAT(seed.distance_from_baseline.note,
+               Catch::Contains("n=10 and 3 baseline runs: too few for a bootstrap interval "
+                               "(needs 10 on each side"));
+}
+
+TEST_CASE("a deterministic training baseline: prediction disagreement with an interval at 10 "
+          "init seeds") {
+    auto dir = fresh_dir("deterministic-training");
+    db::Store store(dir / "detlab.db");
+    for (int r = 0; r < 3; ++r) // one model, trained three times: the same weights and logits
+        store.record_run(planted_training("baseline", "repeat", r, {0, 1, 1, 0}, 0.25f));
+    // Seeds 10..19: every other model predicts the last input differently (1/4 of the inputs).
+    for (int r = 10; r < 20; ++r)
+        store.record_run(planted_training("init", "init_seed", r, {0, 1, 1, r % 2}));
+    auto rows = comparison_rows(analyse(store, std::nullopt));
+    const auto& init = row_of(rows, "init");
+    CHECK(init.baseline_identical);
+    REQUIRE(init.disagreement_from_baseline.value);
+    CHECK(*init.disagreement_from_baseline.value == Approx(0.125));
+    check_holds(init.disagreement_from_baseline, 0.125);
+    CHECK(init.disagreement_from_baseline.n == 10);
 }
