@@ -121,11 +121,9 @@ struct Conv {
                 grad_out[from] += grad_pooled[i];
         }
         int pixels = batch * side * side;
-        transpose(cols.data(), static_cast<std::size_t>(pixels), static_cast<std::size_t>(taps()),
-                  scratch);
         weight_grad.resize(weights.size());
-        matmul.multiply(taps(), pixels, out_channels, scratch.data(), grad_out.data(),
-                        weight_grad.data());
+        matmul.multiply_transposed_a(taps(), pixels, out_channels, cols.data(), grad_out.data(),
+                                     weight_grad.data());
         // Each channel's sum still adds its pixels in ascending order (bit-exact with the
         // element-wise loop), without a division per element.
         bias_grad.assign(bias.size(), 0.0f);
