@@ -134,6 +134,12 @@ DETLAB_CLONES void dequantise(const std::int64_t* sums, std::size_t count, doubl
         out[i] = static_cast<float>(static_cast<double>(sums[i]) * scale);
 }
 
+DETLAB_CLONES void dequantise_products(const std::int32_t* products, std::size_t count,
+                                       double scale, float* out) {
+    for (std::size_t i = 0; i < count; ++i)
+        out[i] = static_cast<float>(static_cast<double>(products[i]) * scale);
+}
+
 void transpose_bytes(const std::int8_t* src, std::size_t rows, std::size_t cols, std::int8_t* dst) {
     constexpr std::size_t kTile = 32;
     for (std::size_t r0 = 0; r0 < rows; r0 += kTile)

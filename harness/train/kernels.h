@@ -36,6 +36,9 @@ void add_products(std::int64_t* sums, const std::int32_t* products, std::size_t 
 // out[i] = float(double(sums[i]) * scale).
 void dequantise(const std::int64_t* sums, std::size_t count, double scale, float* out);
 
+// out[i] = float(double(products[i]) * scale).
+void dequantise_products(const std::int32_t* products, std::size_t count, double scale, float* out);
+
 // dst [cols x rows] = transpose(src [rows x cols]), in 32 x 32 tiles; for one-byte levels.
 void transpose_bytes(const std::int8_t* src, std::size_t rows, std::size_t cols, std::int8_t* dst);
 

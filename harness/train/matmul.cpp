@@ -126,10 +126,18 @@ private:
             std::fill(c, c + cells, 0.0f);
             return;
         }
+        double scale = scale_a * scale_b;
+        if (k <= max_chunk_) {
+            // One chunk (every forward product): its int32 sums are the int64 ones, and both
+            // convert to the same double exactly.
+            product_.resize(cells);
+            gemm_->gemm(m, k, n, qa_.data(), qb_.data(), product_.data());
+            kernels::dequantise_products(product_.data(), cells, scale, c);
+            return;
+        }
         sums_.assign(cells, 0);
         for (int start = 0; start < k; start += max_chunk_)
             accumulate_chunk(m, k, n, start, std::min(k - start, max_chunk_));
-        double scale = scale_a * scale_b;
         kernels::dequantise(sums_.data(), cells, scale, c);
     }
 
