@@ -17,33 +17,63 @@ struct Conv {
     int side = 0, in_channels = 0, out_channels = 0; // input side x side x in_channels
     std::vector<float> weights, bias;                // [9*Cin x Cout], [Cout]
     std::vector<float> weight_velocity, bias_velocity, weight_grad, bias_grad;
-    std::vector<float> input, cols, output; // kept for the backward pass; output after ReLU
-    std::vector<int> pool_from;             // per pooled value: index into output it came from
+    // The caller's input, which it keeps until backward() (the batch, or the previous layer's
+    // pooled output); cols and output are kept for the backward pass, output after the ReLU.
+    const float* input = nullptr;
+    std::vector<float> cols, output;
+    std::vector<int> pool_from; // per pooled value: index into output it came from
     std::vector<float> pooled;
     std::vector<float> grad_out, grad_cols, scratch; // backward buffers, reused across batches
 
     int taps() const { return kKernel * kKernel * in_channels; }
     int pooled_side() const { return side / 2; }
 
-    // cols [batch*side*side x taps] from input [batch, side, side, Cin].
+    // cols [batch*side*side x taps] from input [batch, side, side, Cin]. A row's three taps of
+    // one kernel row are 3 * Cin contiguous floats of the input, copied in one run (a library
+    // memcpy per Cin run was most of this loop's time at Cin = 1); taps outside the map are 0.
     void im2col(int batch) {
         auto pixels = static_cast<std::size_t>(batch) * side * side;
-        cols.assign(pixels * taps(), 0.0f);
+        cols.resize(pixels * taps());
         auto cin = static_cast<std::size_t>(in_channels);
+        std::size_t run = kKernel * cin; // one kernel row of taps
         for (int b = 0; b < batch; ++b)
             for (int y = 0; y < side; ++y)
                 for (int x = 0; x < side; ++x) {
                     float* row = cols.data() + ((std::size_t(b) * side + y) * side + x) * taps();
-                    for (int ky = 0; ky < kKernel; ++ky)
-                        for (int kx = 0; kx < kKernel; ++kx) {
-                            int sy = y + ky - 1, sx = x + kx - 1;
-                            if (sy < 0 || sy >= side || sx < 0 || sx >= side)
-                                continue;
-                            const float* src =
-                                input.data() + ((std::size_t(b) * side + sy) * side + sx) * cin;
-                            std::copy_n(src, cin, row + (ky * kKernel + kx) * cin);
+                    for (int ky = 0; ky < kKernel; ++ky) {
+                        float* dst = row + ky * run;
+                        int sy = y + ky - 1;
+                        if (sy < 0 || sy >= side) {
+                            std::fill_n(dst, run, 0.0f);
+                            continue;
                         }
+                        // Columns x - 1 .. x + 1, clipped to the map.
+                        int first = x == 0 ? 1 : 0, last = x == side - 1 ? 1 : 2;
+                        std::fill_n(dst, first * cin, 0.0f);
+                        const float* src =
+                            input + ((std::size_t(b) * side + sy) * side + (x - 1 + first)) * cin;
+                        copy_floats(src, (last - first + 1) * cin, dst + first * cin);
+                        std::fill_n(dst + (last + 1) * cin, (2 - last) * cin, 0.0f);
+                    }
                 }
+    }
+
+    // dst[0, count) = src[0, count) in fixed-size pieces the compiler inlines as register moves
+    // (the runs are short: a library call per run costs more than the copy).
+    static void copy_floats(const float* src, std::size_t count, float* dst) {
+        std::size_t i = 0;
+        for (; i + 8 <= count; i += 8)
+            std::memcpy(dst + i, src + i, 8 * sizeof(float));
+        if (i + 4 <= count) {
+            std::memcpy(dst + i, src + i, 4 * sizeof(float));
+            i += 4;
+        }
+        if (i + 2 <= count) {
+            std::memcpy(dst + i, src + i, 2 * sizeof(float));
+            i += 2;
+        }
+        if (i < count)
+            dst[i] = src[i];
     }
 
     // grad_input [batch, side, side, Cin] += the im2col gradient, scattered back.
@@ -70,7 +100,7 @@ struct Conv {
     }
 
     void forward(const float* in, int batch, MatmulBackend& matmul) {
-        input.assign(in, in + static_cast<std::size_t>(batch) * side * side * in_channels);
+        input = in;
         im2col(batch);
         int pixels = batch * side * side;
         output.resize(static_cast<std::size_t>(pixels) * out_channels);
@@ -121,11 +151,9 @@ struct Conv {
                 grad_out[from] += grad_pooled[i];
         }
         int pixels = batch * side * side;
-        transpose(cols.data(), static_cast<std::size_t>(pixels), static_cast<std::size_t>(taps()),
-                  scratch);
         weight_grad.resize(weights.size());
-        matmul.multiply(taps(), pixels, out_channels, scratch.data(), grad_out.data(),
-                        weight_grad.data());
+        matmul.multiply_transposed_a(taps(), pixels, out_channels, cols.data(), grad_out.data(),
+                                     weight_grad.data());
         // Each channel's sum still adds its pixels in ascending order (bit-exact with the
         // element-wise loop), without a division per element.
         bias_grad.assign(bias.size(), 0.0f);

@@ -1,4 +1,6 @@
 // The four matrix-product backends the model can train on.
+#include "harness/train/kernels.h"
+#include "harness/train/mlp.h"
 #include "harness/train/thread_pool.h"
 #include "harness/train/train.h"
 
@@ -17,38 +19,21 @@ class FloatMatmul : public MatmulBackend {
 public:
     std::string name() const override { return "float"; }
     void multiply(int m, int k, int n, const float* a, const float* b, float* c) override {
-        // Columns in strips of kStrip held in a local accumulator the compiler keeps in
-        // registers (the CNN's n is 8..32): each element still starts at 0 and adds its K
-        // products in ascending k, so the result is the same bit for bit.
-        for (int i = 0; i < m; ++i) {
-            float* row = c + static_cast<std::size_t>(i) * n;
-            const float* a_row = a + static_cast<std::size_t>(i) * k;
-            int j0 = 0;
-            for (; j0 + kStrip <= n; j0 += kStrip) {
-                float acc[kStrip] = {};
-                for (int p = 0; p < k; ++p) {
-                    float scale = a_row[p];
-                    const float* b_row = b + static_cast<std::size_t>(p) * n + j0;
-                    for (int j = 0; j < kStrip; ++j)
-                        acc[j] += scale * b_row[j];
-                }
-                std::copy_n(acc, kStrip, row + j0);
-            }
-            std::fill(row + j0, row + n, 0.0f);
-            for (int p = 0; p < k && j0 < n; ++p) {
-                float scale = a_row[p];
-                const float* b_row = b + static_cast<std::size_t>(p) * n;
-                for (int j = j0; j < n; ++j)
-                    row[j] += scale * b_row[j];
-            }
-        }
-        stats_.gemms += 1;
-        stats_.macs += static_cast<std::uint64_t>(m) * k * n;
+        kernels::gemm(m, k, n, a, b, c);
+        count(m, k, n);
+    }
+    void multiply_transposed_a(int m, int k, int n, const float* a, const float* b,
+                               float* c) override {
+        kernels::gemm_transposed_a(m, k, n, a, b, c);
+        count(m, k, n);
     }
     accel::GemmStats stats() const override { return stats_; }
 
 private:
-    static constexpr int kStrip = 8;
+    void count(int m, int k, int n) {
+        stats_.gemms += 1;
+        stats_.macs += static_cast<std::uint64_t>(m) * k * n;
+    }
     accel::GemmStats stats_;
 };
 
@@ -112,31 +97,57 @@ public:
     std::string name() const override { return gemm_->name(); }
     void multiply(int m, int k, int n, const float* a, const float* b, float* c) override {
         double scale_a = quantise(a, static_cast<std::size_t>(m) * k, qa_);
+        multiply_quantised_a(m, k, n, scale_a, b, c);
+    }
+    // Quantising is element by element against the max-abs of all of A, so A's levels stored
+    // [k x m] are those of A transposed: quantise, then transpose one byte a level instead of
+    // four. Stochastic rounding draws its numbers in the order of the elements quantised, so it
+    // quantises the transposed copy as multiply() would.
+    void multiply_transposed_a(int m, int k, int n, const float* a, const float* b,
+                               float* c) override {
+        if (rounding_ != Rounding::nearest) {
+            MatmulBackend::multiply_transposed_a(m, k, n, a, b, c);
+            return;
+        }
+        double scale_a = quantise(a, static_cast<std::size_t>(m) * k, qa_transposed_);
+        qa_.resize(qa_transposed_.size());
+        kernels::transpose_bytes(qa_transposed_.data(), static_cast<std::size_t>(k),
+                                 static_cast<std::size_t>(m), qa_.data());
+        multiply_quantised_a(m, k, n, scale_a, b, c);
+    }
+    accel::GemmStats stats() const override { return gemm_->stats(); }
+
+private:
+    // C = A * B with A already quantised into qa_ at scale_a.
+    void multiply_quantised_a(int m, int k, int n, double scale_a, const float* b, float* c) {
         double scale_b = quantise(b, static_cast<std::size_t>(k) * n, qb_);
         std::size_t cells = static_cast<std::size_t>(m) * n;
         if (scale_a == 0 || scale_b == 0) {
             std::fill(c, c + cells, 0.0f);
             return;
         }
+        double scale = scale_a * scale_b;
+        if (k <= max_chunk_) {
+            // One chunk (every forward product): its int32 sums are the int64 ones, and both
+            // convert to the same double exactly.
+            product_.resize(cells);
+            gemm_->gemm(m, k, n, qa_.data(), qb_.data(), product_.data());
+            kernels::dequantise_products(product_.data(), cells, scale, c);
+            return;
+        }
         sums_.assign(cells, 0);
         for (int start = 0; start < k; start += max_chunk_)
             accumulate_chunk(m, k, n, start, std::min(k - start, max_chunk_));
-        double scale = scale_a * scale_b;
-        for (std::size_t cell = 0; cell < cells; ++cell)
-            c[cell] = static_cast<float>(static_cast<double>(sums_[cell]) * scale);
+        kernels::dequantise(sums_.data(), cells, scale, c);
     }
-    accel::GemmStats stats() const override { return gemm_->stats(); }
 
-private:
     // Rounds values / scale to integers in [-qmax, qmax]; returns the scale (0 for all zeros).
     double quantise(const float* values, std::size_t count, std::vector<std::int8_t>& out) {
         // The largest magnitude as the largest bit pattern with the sign cleared: for floats >= 0
         // the integer order of the patterns is the numeric order, with infinity and then NaN
         // above every finite value, so this is the same max_abs as a float comparison gives, and
         // an integer maximum vectorises where a float one (without -ffast-math) does not.
-        std::uint32_t max_bits = 0;
-        for (std::size_t i = 0; i < count; ++i)
-            max_bits = std::max(max_bits, std::bit_cast<std::uint32_t>(values[i]) & 0x7fffffffu);
+        std::uint32_t max_bits = kernels::max_abs_bits(values, count);
         if (max_bits > std::bit_cast<std::uint32_t>(std::numeric_limits<float>::max()))
             throw std::runtime_error("non-finite value in a matrix product (training diverged)");
         auto max_abs = std::bit_cast<float>(max_bits);
@@ -169,27 +180,13 @@ private:
         constexpr double kMargin = 1e-9;
         double reciprocal = 1.0 / scale;
         uncertain_.resize(count);
-        // Local pointers and qmax: int8 stores may alias the vectors and the members.
-        std::int8_t* levels = out.data();
         std::int8_t* uncertain = uncertain_.data();
-        const int qmax = qmax_;
-        for (std::size_t i = 0; i < count; ++i) {
-            double quotient = static_cast<double>(values[i]) * reciprocal;
-            // Integer-valued and |.| <= qmax + 1, so converting to int first is exact, and an
-            // integer clamp vectorises where clamp_to_int8's double one does not.
-            auto low = static_cast<int>(round_half_even(quotient - kMargin));
-            auto high = static_cast<int>(round_half_even(quotient + kMargin));
-            levels[i] = static_cast<std::int8_t>(std::clamp(low, -qmax, qmax));
-            uncertain[i] = static_cast<std::int8_t>(high - low);
-        }
-        int any_uncertain = 0;
-        for (std::size_t i = 0; i < count; ++i)
-            any_uncertain |= uncertain[i];
-        if (any_uncertain == 0)
+        if (!kernels::quantise_nearest(values, count, reciprocal, kMargin, qmax_, out.data(),
+                                       uncertain))
             return;
         for (std::size_t i = 0; i < count; ++i)
             if (uncertain[i] != 0)
-                levels[i] = clamp_to_int8(round_half_even(static_cast<double>(values[i]) / scale));
+                out[i] = clamp_to_int8(round_half_even(static_cast<double>(values[i]) / scale));
     }
 
     // nearbyint() in the default rounding mode, without the library call: adding and removing
@@ -217,21 +214,26 @@ private:
         product_.resize(static_cast<std::size_t>(m) * n);
         gemm_->gemm(m, len, n, a, qb_.data() + static_cast<std::size_t>(start) * n,
                     product_.data());
-        for (std::size_t cell = 0; cell < product_.size(); ++cell)
-            sums_[cell] += product_[cell];
+        kernels::add_products(sums_.data(), product_.data(), product_.size());
     }
 
     std::unique_ptr<accel::GemmBackend> gemm_;
     Rounding rounding_;
     DeterministicRng rng_;
     int qmax_ = 127, max_chunk_ = 1;
-    std::vector<std::int8_t> qa_, qb_, chunk_a_;
+    std::vector<std::int8_t> qa_, qb_, chunk_a_, qa_transposed_;
     std::vector<std::int8_t> uncertain_; // quantise_nearest: 1 where the product was near a tie
     std::vector<std::int32_t> product_;
     std::vector<std::int64_t> sums_;
 };
 
 } // namespace
+
+void MatmulBackend::multiply_transposed_a(int m, int k, int n, const float* a, const float* b,
+                                          float* c) {
+    transpose(a, static_cast<std::size_t>(k), static_cast<std::size_t>(m), transposed_a_);
+    multiply(m, k, n, transposed_a_.data(), b, c);
+}
 
 std::vector<std::string> matmul_backend_names() {
     return {"rtl", "golden", "tiled", "float", "float-atomic"};

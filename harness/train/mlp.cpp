@@ -189,11 +189,9 @@ void Mlp::backward_layer(std::size_t index, std::vector<float>& grad_out, Matmul
     const Layer& layer = layers_[index];
     const auto& input = activations_[index];
     // Weight gradient: input^T [in x batch] * grad_out [batch x out].
-    transpose(input.data(), static_cast<std::size_t>(batch_),
-              static_cast<std::size_t>(layer.inputs), transposed_);
     weight_grads_[index].resize(layer.weights.size());
-    matmul.multiply(layer.inputs, batch_, layer.outputs, transposed_.data(), grad_out.data(),
-                    weight_grads_[index].data());
+    matmul.multiply_transposed_a(layer.inputs, batch_, layer.outputs, input.data(), grad_out.data(),
+                                 weight_grads_[index].data());
     auto& bias_grad = bias_grads_[index];
     bias_grad.assign(layer.bias.size(), 0.0f);
     for (int b = 0; b < batch_; ++b)

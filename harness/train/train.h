@@ -133,8 +133,16 @@ public:
     virtual ~MatmulBackend() = default;
     virtual std::string name() const = 0;
     virtual void multiply(int m, int k, int n, const float* a, const float* b, float* c) = 0;
+    // C [m x n] = transpose(A) * B with A stored [k x m] (a weight gradient from the layer's
+    // input): the same result as multiply() on A transposed. This default transposes A into a
+    // buffer; a backend may override it to avoid the copy.
+    virtual void multiply_transposed_a(int m, int k, int n, const float* a, const float* b,
+                                       float* c);
     // Work done so far: macs for every backend, cycles and busy PE-cycles for the array.
     virtual accel::GemmStats stats() const = 0;
+
+private:
+    std::vector<float> transposed_a_; // multiply_transposed_a's copy of A, reused
 };
 
 // Throws std::invalid_argument for an unknown backend or an array size without a model.

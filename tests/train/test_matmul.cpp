@@ -63,6 +63,39 @@ TEST_CASE("float backends agree with an exact product") {
     }
 }
 
+// The float backend is vectorised per ISA (harness/train/kernels.cpp): each element must still
+// be the scalar loop's float sum, 0 plus its products in ascending k, bit for bit, on every shape
+// (strips of 16 and 8 columns and the rest, blocks of 4 rows and the rest, K across blocks).
+TEST_CASE("float is 0 plus the products in ascending k, bit for bit, transposed A too") {
+    DeterministicRng engine(21);
+    auto backend = make_matmul(options_for("float"));
+    for (auto [m, k, n] : {std::tuple{1, 1, 1},
+                           {9, 37, 11},
+                           {33, 9, 8},
+                           {5, 600, 37},
+                           {72, 300, 16},
+                           {6, 257, 25}}) {
+        auto a = random_matrix(std::size_t(m) * k, engine),
+             b = random_matrix(std::size_t(k) * n, engine);
+        a[0] = -0.0f; // 0 + (-0 * x) is +0: the sum starts at 0, not at the first product
+        std::vector<float> expected(std::size_t(m) * n), a_transposed(a.size());
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < n; ++j) {
+                float sum = 0.0f;
+                for (int p = 0; p < k; ++p)
+                    sum += a[std::size_t(i) * k + p] * b[std::size_t(p) * n + j];
+                expected[std::size_t(i) * n + j] = sum;
+            }
+        for (int i = 0; i < m; ++i)
+            for (int p = 0; p < k; ++p)
+                a_transposed[std::size_t(p) * m + i] = a[std::size_t(i) * k + p];
+        CHECK(multiply(*backend, m, k, n, a, b) == expected);
+        std::vector<float> c(expected.size(), -1.0f);
+        backend->multiply_transposed_a(m, k, n, a_transposed.data(), b.data(), c.data());
+        CHECK(c == expected);
+    }
+}
+
 TEST_CASE("float-atomic's sums are completion-order sums, and orders differ in rounding") {
     // The backend splits K into one contiguous range per worker and adds each block of 8
     // products into C as soon as it is done. With 2 workers and K = 32, C is 0 plus the four
@@ -174,6 +207,21 @@ TEST_CASE("rtl, golden and tiled give bit-identical fp32 products") {
                 auto expected = multiply(*tiled, m, k, n, a, b);
                 CHECK(multiply(*golden, m, k, n, a, b) == expected);
                 CHECK(multiply(*rtl, m, k, n, a, b) == expected);
+                // A stored transposed: golden quantises it as stored and transposes the levels
+                // (nearest), or quantises the transposed copy (stochastic, for its draw order).
+                std::vector<float> a_transposed(a.size());
+                for (int i = 0; i < m; ++i)
+                    for (int p = 0; p < k; ++p)
+                        a_transposed[std::size_t(p) * m + i] = a[std::size_t(i) * k + p];
+                auto expected_again = multiply(*tiled, m, k, n, a, b);
+                // (Each backend takes the same number of products, so their stochastic
+                // rounding streams stay in step.)
+                for (auto* backend : {golden.get(), rtl.get()}) {
+                    std::vector<float> c(expected.size(), -1.0f);
+                    backend->multiply_transposed_a(m, k, n, a_transposed.data(), b.data(),
+                                                   c.data());
+                    CHECK(c == expected_again);
+                }
             }
             CHECK(rtl->stats().cycles > 0);
         }
