@@ -2,6 +2,7 @@
 // whose outputs are far from the baseline's, one as far as the seed study's, and the figures'
 // intervals (two-sample and joint bootstrap) around the planted values.
 #include "tests/analysis/planted_distances.h"
+#include "tests/fresh_dir.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -16,10 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis-distance-effects" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("analysis-distance-effects", name);
 }
 
 const ComparisonRow& row_of(const std::vector<ComparisonRow>& rows, const std::string& study) {

@@ -1,6 +1,7 @@
 // Effects against the baseline, factorial grids and machines kept apart, on hand-made stores
 // with known (planted) answers.
 #include "analysis/analysis.h"
+#include "tests/fresh_dir.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -15,10 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis-effects" / name;
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
+    return detlab::test::fresh_dir("analysis-effects", name);
 }
 
 // A toolchain observation with only what the effects read: Fmax, study params, machine.
