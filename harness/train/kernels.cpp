@@ -140,15 +140,4 @@ DETLAB_CLONES void dequantise_products(const std::int32_t* products, std::size_t
         out[i] = static_cast<float>(static_cast<double>(products[i]) * scale);
 }
 
-void transpose_bytes(const std::int8_t* src, std::size_t rows, std::size_t cols, std::int8_t* dst) {
-    constexpr std::size_t kTile = 32;
-    for (std::size_t r0 = 0; r0 < rows; r0 += kTile)
-        for (std::size_t c0 = 0; c0 < cols; c0 += kTile) {
-            std::size_t r_end = std::min(rows, r0 + kTile), c_end = std::min(cols, c0 + kTile);
-            for (std::size_t r = r0; r < r_end; ++r)
-                for (std::size_t c = c0; c < c_end; ++c)
-                    dst[c * rows + r] = src[r * cols + c];
-        }
-}
-
 } // namespace detlab::train::kernels

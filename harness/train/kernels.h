@@ -7,6 +7,7 @@
 // -ffp-contract=off, so no product and sum become one fused multiply-add.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -39,7 +40,19 @@ void dequantise(const std::int64_t* sums, std::size_t count, double scale, float
 // out[i] = float(double(products[i]) * scale).
 void dequantise_products(const std::int32_t* products, std::size_t count, double scale, float* out);
 
-// dst [cols x rows] = transpose(src [rows x cols]), in 32 x 32 tiles; for one-byte levels.
-void transpose_bytes(const std::int8_t* src, std::size_t rows, std::size_t cols, std::int8_t* dst);
+// dst [cols x rows] = transpose(src [rows x cols]) for floats and int8 levels alike: in square
+// tiles, so that both the rows read and the rows written stay in cache (the CNN's im2col matrix
+// has 25088 rows); a copy, so the result is the same in any order.
+template <typename T>
+void transpose_tiled(const T* src, std::size_t rows, std::size_t cols, T* dst) {
+    constexpr std::size_t kTile = 32;
+    for (std::size_t r0 = 0; r0 < rows; r0 += kTile)
+        for (std::size_t c0 = 0; c0 < cols; c0 += kTile) {
+            std::size_t r_end = std::min(rows, r0 + kTile), c_end = std::min(cols, c0 + kTile);
+            for (std::size_t r = r0; r < r_end; ++r)
+                for (std::size_t c = c0; c < c_end; ++c)
+                    dst[c * rows + r] = src[r * cols + c];
+        }
+}
 
 } // namespace detlab::train::kernels

@@ -111,7 +111,7 @@ public:
         }
         double scale_a = quantise(a, static_cast<std::size_t>(m) * k, qa_transposed_);
         qa_.resize(qa_transposed_.size());
-        kernels::transpose_bytes(qa_transposed_.data(), static_cast<std::size_t>(k),
+        kernels::transpose_tiled(qa_transposed_.data(), static_cast<std::size_t>(k),
                                  static_cast<std::size_t>(m), qa_.data());
         multiply_quantised_a(m, k, n, scale_a, b, c);
     }

@@ -1,5 +1,7 @@
 #include "harness/train/mlp.h"
 
+#include "harness/train/kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -8,16 +10,7 @@
 namespace detlab::train {
 void transpose(const float* src, std::size_t rows, std::size_t cols, std::vector<float>& dst) {
     dst.resize(rows * cols);
-    // In square tiles, so that both the rows read and the rows written stay in cache (the CNN's
-    // im2col matrix has 25088 rows); a copy, so the result is the same in any order.
-    constexpr std::size_t kTile = 32;
-    for (std::size_t r0 = 0; r0 < rows; r0 += kTile)
-        for (std::size_t c0 = 0; c0 < cols; c0 += kTile) {
-            std::size_t r_end = std::min(rows, r0 + kTile), c_end = std::min(cols, c0 + kTile);
-            for (std::size_t r = r0; r < r_end; ++r)
-                for (std::size_t c = c0; c < c_end; ++c)
-                    dst[c * rows + r] = src[r * cols + c];
-        }
+    kernels::transpose_tiled(src, rows, cols, dst.data());
 }
 
 void sgd_update(std::vector<float>& values, std::vector<float>& velocity,
