@@ -2,6 +2,7 @@
 // gnuplot ([tools]) from a planted store whose study names hold gnuplot code: the names reach
 // gnuplot only as quoted labels in the .dat files, never in the script.
 #include "tests/analysis/planted_distances.h"
+#include "tests/fresh_dir.h"
 
 #include <catch2/catch.hpp>
 #include <sstream>
@@ -30,9 +31,7 @@ std::vector<std::string> data_lines(const fs::path& file) {
 TEST_CASE("the report's forest_distance plot: both domains, largest on top, and names with quotes, "
           "newlines and backquotes stay labels",
           "[tools]") {
-    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis-forest" / "hostile";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    fs::path dir = detlab::test::fresh_dir("analysis-forest", "hostile");
     fs::path marker = dir / "pwned";
     std::string evil = "s\n!touch " + marker.string() + "-bang\n`touch " + marker.string() +
                        "-tick` \"q\" 'a' \\ Größe";

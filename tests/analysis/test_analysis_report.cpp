@@ -4,6 +4,7 @@
 // the table: test_analysis_store.cpp.
 #include "harness/process/process.h"
 #include "tests/analysis/handmade_store.h"
+#include "tests/fresh_dir.h"
 
 #include <catch2/catch.hpp>
 #include <set>
@@ -179,9 +180,7 @@ TEST_CASE("a disagreement rate of samples picked for disagreement is not read as
 TEST_CASE("names from the data never run as gnuplot code", "[tools]") {
     // Every plot shows study or factor names; these hold what gnuplot would execute (a line
     // starting with '!', backquotes inside double quotes) or misparse (quotes, backslashes).
-    fs::path dir = fs::path(DETLAB_TEST_TMP) / "analysis" / "hostile";
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    fs::path dir = detlab::test::fresh_dir("analysis", "hostile");
     fs::path marker = dir / "pwned";
     std::string evil = "s\n!touch " + marker.string() + "-bang\n`touch " + marker.string() +
                        "-tick` \"q\" 'a' \\ \\\" Größe # @x | col <b>x</b>";
